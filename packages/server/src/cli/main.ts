@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+/**
+ * `textback`: the command line. Serve the API, run workers, migrate, manage users and keys, send,
+ * play the sandbox, and inspect jobs. `textback --help` and `textback <command> --help` for details.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { listJobs, retryJob } from '../jobs/job-queue.js';
+import { createTextback, type Textback } from '../textback.js';
+import { transaction } from '../app-context.js';
+import { AppError } from '../support/errors.js';
+import { createLogger } from '../support/logger.js';
+import { CALL_OUTCOMES, handsetMessages, sandboxCall, sandboxText, setSandboxFailure, type SandboxCallOutcome } from '../carriers/sandbox/sandbox-network.js';
+import { SANDBOX_FAILURES, type SandboxFailure } from '../carriers/sandbox/sandbox-carrier.js';
+import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
+import { sendMessage } from '../use-cases/messages.js';
+import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
+import { addNumber } from '../use-cases/numbers.js';
+
+const program = new Command();
+program.name('textback').description('Textback: self-hosted SMS engine for sales and support teams').version('0.1.0');
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+/** Opens Textback without the HTTP server or workers, for one command. */
+async function withTextback<T>(fn: (tb: Textback) => Promise<T>): Promise<T> {
+  const tb = await createTextback({ config: config(), logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
+  try {
+    return await fn(tb);
+  } finally {
+    await tb.close();
+  }
+}
+
+async function resolveOrg(tb: Textback, orgOption: string | undefined): Promise<string> {
+  if (orgOption) return orgOption;
+  const orgs = await tb.ctx.db.kysely.selectFrom('organizations').select(['id', 'name']).limit(2).execute();
+  if (orgs.length === 1 && orgs[0]) return orgs[0].id;
+  if (orgs.length === 0) throw new AppError('not_found', 'there is no organization yet: run `textback serve` once, or `textback orgs create`');
+  throw new AppError('validation_failed', 'there are several organizations: pass --org <id>');
+}
+
+const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+program
+  .command('serve')
+  .description('Run the HTTP API (and, unless TEXTBACK_WORKERS=false, the job workers). Creates the demo organization on first start.')
+  .action(async () => {
+    const cfg = config();
+    const started = performance.now();
+    const tb = await createTextback({ config: cfg });
+    const log = tb.ctx.log;
+    if (await isFirstStart(tb.ctx)) {
+      const created = cfg.demo
+        ? await createDemoOrganization(tb.ctx, cfg.apiKey)
+        : await createOrganization(tb.ctx, { name: 'My organization', ownerEmail: 'owner@localhost', ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}) });
+      // Shown once, on the terminal only (never in the structured logs).
+      process.stdout.write(
+        `\n  Textback is set up${cfg.demo ? ' with a demo organization' : ''} (${created.org.name}).\n` +
+          (cfg.apiKey ? '  Admin API key: the value of TEXTBACK_API_KEY\n' : `  Admin API key (shown once, keep it): ${created.apiKey}\n`) +
+          (cfg.demo ? '  Demo business number: +14159434591 (sandbox carrier)\n' : ''),
+      );
+    }
+    if (cfg.runWorkers) tb.startWorkers();
+    const address = await tb.listen();
+    const url = address.replace('127.0.0.1', 'localhost');
+    process.stdout.write(`\n  Textback is running at ${url}  (API docs: ${url}/docs)\n\n`);
+    log.info({ db: tb.ctx.db.description, startupMs: Math.round(performance.now() - started) }, 'ready');
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      await tb.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+program
+  .command('worker')
+  .description('Run job workers without the HTTP server (scale out on PostgreSQL: run several)')
+  .action(async () => {
+    const tb = await createTextback({ config: config() });
+    tb.startWorkers();
+    tb.ctx.log.info({ db: tb.ctx.db.description }, 'worker process ready');
+    const shutdown = async () => {
+      await tb.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown());
+    process.once('SIGTERM', () => void shutdown());
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations (serve and worker apply them too)')
+  .action(async () => {
+    const cfg = config();
+    const db = openDatabase(cfg.databaseUrl);
+    try {
+      const applied = await migrateToLatest(db);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+    } finally {
+      await db.close();
+    }
+  });
+
+const orgs = program.command('orgs').description('Organizations (tenants)');
+orgs
+  .command('create')
+  .description('Create an organization with its owner; prints the owner\'s API key once')
+  .requiredOption('--name <name>', 'organization name')
+  .requiredOption('--owner-email <email>', "the owner's email")
+  .option('--time-zone <zone>', 'IANA time zone', 'America/New_York')
+  .action(async (o: { name: string; ownerEmail: string; timeZone: string }) => {
+    await withTextback(async (tb) => {
+      const created = await createOrganization(tb.ctx, { name: o.name, ownerEmail: o.ownerEmail, timeZone: o.timeZone });
+      print({ org_id: created.org.id, owner_id: created.owner.id, api_key: created.apiKey });
+    });
+  });
+
+const users = program.command('users').description('Users of an organization');
+users
+  .command('create')
+  .description('Create a user')
+  .requiredOption('--email <email>')
+  .requiredOption('--name <name>')
+  .addOption(new Option('--role <role>').choices(['owner', 'admin', 'supervisor', 'agent']).default('agent'))
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (o: { email: string; name: string; role: 'owner' | 'admin' | 'supervisor' | 'agent'; org?: string }) => {
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const user = await transaction(tb.ctx, (tx) => createUser(tb.ctx, tx, { orgId, email: o.email, name: o.name, role: o.role }));
+      print({ id: user.id, email: user.email, role: user.role });
+    });
+  });
+
+const keys = program.command('keys').description('API keys');
+keys
+  .command('create')
+  .description("Create an API key for a user (printed once; stored hashed)")
+  .requiredOption('--user <id>', 'user id')
+  .option('--name <name>', 'a label', 'cli')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (o: { user: string; name: string; org?: string }) => {
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const key = await transaction(tb.ctx, (tx) => createApiKey(tb.ctx, tx, { orgId, userId: o.user, name: o.name }));
+      print({ id: key.id, key: key.key });
+    });
+  });
+keys
+  .command('revoke <id>')
+  .description('Revoke an API key')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, o: { org?: string }) => {
+    await withTextback(async (tb) => {
+      await revokeApiKey(tb.ctx, await resolveOrg(tb, o.org), id);
+      console.log(`revoked ${id}`);
+    });
+  });
+
+const numbers = program.command('numbers').description('Business numbers');
+numbers
+  .command('add <e164>')
+  .description('Register a business number (sandbox carrier by default)')
+  .option('--name <name>')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (e164: string, o: { name?: string; org?: string }) => {
+    await withTextback(async (tb) => {
+      const n = await addNumber(tb.ctx, await resolveOrg(tb, o.org), { e164, ...(o.name ? { name: o.name } : {}) });
+      print({ id: n.id, phone: n.e164, carrier: n.carrier });
+    });
+  });
+
+function parseWhen(value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('expected an ISO 8601 date-time, e.g. 2026-12-01T09:30:00-05:00');
+  return ms;
+}
+
+program
+  .command('send <to> <body>')
+  .description('Send a text (queued for the workers of a running server or `textback worker`)')
+  .option('--from <number>', "one of the organization's numbers")
+  .option('--at <datetime>', 'send later (ISO 8601)', parseWhen)
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (to: string, body: string, o: { from?: string; at?: number; org?: string }) => {
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const { message } = await sendMessage(tb.ctx, {
+        orgId,
+        to,
+        body,
+        ...(o.from ? { from: o.from } : {}),
+        ...(o.at ? { sendAt: o.at } : {}),
+        createdBy: { type: 'system', id: 'cli' },
+      });
+      print({ id: message.id, status: message.status, segments: message.segments, encoding: message.encoding });
+    });
+  });
+
+const sandbox = program.command('sandbox').description('Play the simulated handsets of the sandbox carrier');
+sandbox
+  .command('text <handset> <body>')
+  .description('A handset texts a business number, e.g. textback sandbox text +15554265646 --to +14159434591 "hi"')
+  .requiredOption('--to <number>', 'the business number')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (handset: string, body: string, o: { to: string; org?: string }) => {
+    await withTextback(async (tb) => {
+      const { message } = await sandboxText(tb.ctx, await resolveOrg(tb, o.org), { from: handset, to: o.to, body });
+      print({ id: message.id, contact_id: message.contact_id, conversation_id: message.conversation_id });
+    });
+  });
+sandbox
+  .command('call <handset>')
+  .description('A handset calls a business number with an outcome')
+  .requiredOption('--to <number>', 'the business number')
+  .addOption(new Option('--outcome <outcome>').choices([...CALL_OUTCOMES]).default('no-answer'))
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (handset: string, o: { to: string; outcome: SandboxCallOutcome; org?: string }) => {
+    await withTextback(async (tb) => {
+      const { call } = await sandboxCall(tb.ctx, await resolveOrg(tb, o.org), { from: handset, to: o.to, outcome: o.outcome });
+      print({ id: call.id, outcome: call.outcome, reason: call.outcome_reason });
+    });
+  });
+sandbox
+  .command('inbox <handset>')
+  .description('What a handset received')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (handset: string, o: { org?: string }) => {
+    await withTextback(async (tb) => {
+      const rows = await handsetMessages(tb.ctx, await resolveOrg(tb, o.org), handset);
+      for (const r of rows.reverse()) {
+        console.log(`${new Date(r.created_at).toISOString()}  ${r.direction === 'to_handset' ? '←' : '→'} ${r.business_e164}  [${r.status}]  ${r.body}`);
+      }
+    });
+  });
+sandbox
+  .command('fail <handset>')
+  .description('Make texts to a handset fail (or --clear)')
+  .addOption(new Option('--reason <reason>').choices(Object.keys(SANDBOX_FAILURES)))
+  .option('--clear', 'deliver normally again')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (handset: string, o: { reason?: SandboxFailure; clear?: boolean; org?: string }) => {
+    if (!o.reason && !o.clear) throw new InvalidArgumentError('give --reason or --clear');
+    await withTextback(async (tb) => {
+      await setSandboxFailure(tb.ctx, await resolveOrg(tb, o.org), handset, o.clear ? null : (o.reason ?? null));
+      console.log(o.clear ? `${handset} receives texts normally` : `texts to ${handset} will fail: ${o.reason}`);
+    });
+  });
+
+const jobs = program.command('jobs').description('The durable scheduler');
+jobs
+  .command('list')
+  .description('Jobs, newest first')
+  .addOption(new Option('--state <state>').choices(['pending', 'running', 'completed', 'dead', 'cancelled']))
+  .option('--kind <kind>')
+  .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 50)
+  .option('--org <id>', 'only this organization')
+  .action(async (o: { state?: 'pending'; kind?: string; limit: number; org?: string }) => {
+    await withTextback(async (tb) => {
+      const rows = await listJobs(tb.ctx.db.kysely, { limit: o.limit, ...(o.state ? { state: o.state } : {}), ...(o.kind ? { kind: o.kind } : {}), ...(o.org ? { orgId: o.org } : {}) });
+      for (const j of rows) {
+        console.log(`${j.id}  ${j.state.padEnd(9)} ${j.kind.padEnd(18)} run_at=${new Date(j.run_at).toISOString()} attempts=${j.attempts}/${j.max_attempts}${j.last_error ? `  error=${j.last_error}` : ''}`);
+      }
+      if (rows.length === 0) console.log('no jobs');
+    });
+  });
+jobs
+  .command('retry <id>')
+  .description('Run a dead or cancelled job again')
+  .action(async (id: string) => {
+    await withTextback(async (tb) => {
+      const ok = await retryJob(tb.ctx.db.kysely, tb.ctx.clock, id);
+      if (!ok) throw new AppError('invalid_state', `job ${id} is not dead or cancelled (or does not exist)`);
+      console.log(`job ${id} will run again now`);
+    });
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof AppError || error instanceof InvalidArgumentError) {
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  }
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+/**
+ * Configuration, from environment variables only. Every variable has a type, a default that boots
+ * with no secrets, a description and a `sensitive` flag (never printed). `.env.example` documents them.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  logLevel: string;
+  /** Run the job workers inside `serve` (turn off when running `textback worker` processes apart). */
+  runWorkers: boolean;
+  workerConcurrency: number;
+  jobLeaseMs: number;
+  pollIntervalMs: number;
+  /** Largest HTTP request body accepted, in bytes. */
+  bodyLimitBytes: number;
+  /** Create the demo organization on first start. */
+  demo: boolean;
+  /** Becomes the admin API key on first start, for scripted setups. */
+  apiKey: string | undefined;
+  /** Delay before the sandbox carrier reports a delivery, in ms. */
+  sandboxReceiptDelayMs: number;
+  pgPoolSize: number;
+}
+
+interface VarSpec {
+  name: string;
+  key: keyof Config;
+  type: 'int' | 'bool' | 'string' | 'log-level';
+  default: string | undefined;
+  description: string;
+  sensitive?: boolean;
+}
+
+export const CONFIG_VARS: VarSpec[] = [
+  { name: 'PORT', key: 'port', type: 'int', default: '3000', description: 'HTTP port' },
+  { name: 'HOST', key: 'host', type: 'string', default: '127.0.0.1', description: 'Interface to listen on (0.0.0.0 for all)' },
+  {
+    name: 'DATABASE_URL',
+    key: 'databaseUrl',
+    type: 'string',
+    default: './data/textback.db',
+    description: 'A SQLite file path, or postgres://user:password@host:5432/db',
+    sensitive: true,
+  },
+  { name: 'LOG_LEVEL', key: 'logLevel', type: 'log-level', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
+  { name: 'TEXTBACK_WORKERS', key: 'runWorkers', type: 'bool', default: 'true', description: 'Run job workers inside `serve`' },
+  { name: 'WORKER_CONCURRENCY', key: 'workerConcurrency', type: 'int', default: '32', description: 'Jobs run at once per worker process' },
+  { name: 'JOB_LEASE_MS', key: 'jobLeaseMs', type: 'int', default: '60000', description: 'How long a claimed job stays locked before another worker may take it over' },
+  { name: 'JOB_POLL_INTERVAL_MS', key: 'pollIntervalMs', type: 'int', default: '50', description: 'Longest wait between looks for due jobs' },
+  { name: 'BODY_LIMIT_BYTES', key: 'bodyLimitBytes', type: 'int', default: '1048576', description: 'Largest HTTP request body (413 above it)' },
+  { name: 'TEXTBACK_DEMO', key: 'demo', type: 'bool', default: 'true', description: 'Create the demo organization on first start' },
+  { name: 'TEXTBACK_API_KEY', key: 'apiKey', type: 'string', default: undefined, description: 'On first start, becomes the admin API key', sensitive: true },
+  { name: 'SANDBOX_RECEIPT_DELAY_MS', key: 'sandboxReceiptDelayMs', type: 'int', default: '1000', description: 'Delay before the sandbox carrier reports delivery' },
+  { name: 'PG_POOL_SIZE', key: 'pgPoolSize', type: 'int', default: '10', description: 'PostgreSQL connections per process' },
+];
+
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const v of CONFIG_VARS) {
+    const raw = env[v.name] === undefined || env[v.name] === '' ? v.default : env[v.name];
+    if (raw === undefined) {
+      out[v.key] = undefined;
+      continue;
+    }
+    switch (v.type) {
+      case 'int': {
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < 0) problems.push(`${v.name} must be a whole number ≥ 0 (${v.description}); got "${raw}"`);
+        out[v.key] = n;
+        break;
+      }
+      case 'bool': {
+        const s = raw.toLowerCase();
+        if (!['true', 'false', '1', '0', 'yes', 'no'].includes(s)) problems.push(`${v.name} must be true or false; got "${raw}"`);
+        out[v.key] = ['true', '1', 'yes'].includes(s);
+        break;
+      }
+      case 'log-level':
+        if (!LOG_LEVELS.includes(raw)) problems.push(`${v.name} must be one of ${LOG_LEVELS.join(', ')}; got "${raw}"`);
+        out[v.key] = raw;
+        break;
+      default:
+        out[v.key] = raw;
+    }
+  }
+  const config = out as unknown as Config;
+  if (config.port > 65535) problems.push(`PORT must be at most 65535; got ${config.port}`);
+  if (config.workerConcurrency < 1) problems.push('WORKER_CONCURRENCY must be at least 1');
+  if (config.apiKey !== undefined && !/^[A-Za-z0-9_-]{24,128}$/.test(config.apiKey)) {
+    problems.push('TEXTBACK_API_KEY must be 24 to 128 letters, digits, _ or - (it is a secret: make it long)');
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}

@@ -1,0 +1,112 @@
+/** How rows are shown through the API: ISO instants, parsed JSON, no internal columns. */
+import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User } from '../db/schema.js';
+
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+
+export const messageResource = (m: Message) => ({
+  id: m.id,
+  object: 'message' as const,
+  direction: m.direction,
+  from: m.from_e164,
+  to: m.to_e164,
+  body: m.body,
+  media: m.media ? (JSON.parse(m.media) as string[]) : [],
+  status: m.status,
+  reason: m.reason,
+  error_code: m.error_code,
+  encoding: m.encoding,
+  segments: m.segments,
+  carrier: m.carrier,
+  carrier_message_id: m.carrier_message_id,
+  contact_id: m.contact_id,
+  conversation_id: m.conversation_id,
+  number_id: m.number_id,
+  created_by: { type: m.created_by_type, id: m.created_by_id },
+  scheduled_at: iso(m.scheduled_at),
+  sent_at: iso(m.sent_at),
+  delivered_at: iso(m.delivered_at),
+  failed_at: iso(m.failed_at),
+  created_at: iso(m.created_at),
+  updated_at: iso(m.updated_at),
+});
+
+export const contactResource = (c: Contact) => ({
+  id: c.id,
+  object: 'contact' as const,
+  phone: c.e164,
+  name: c.name,
+  source: c.source,
+  time_zone: c.time_zone,
+  attributes: JSON.parse(c.attributes) as Record<string, unknown>,
+  created_at: iso(c.created_at),
+  updated_at: iso(c.updated_at),
+});
+
+export const conversationResource = (c: Conversation) => ({
+  id: c.id,
+  object: 'conversation' as const,
+  contact_id: c.contact_id,
+  number_id: c.number_id,
+  status: c.status,
+  assigned_user_id: c.assigned_user_id,
+  assigned_team_id: c.assigned_team_id,
+  unread_count: c.unread_count,
+  read: c.unread_count === 0,
+  last_message_at: iso(c.last_message_at),
+  created_at: iso(c.created_at),
+  updated_at: iso(c.updated_at),
+});
+
+export const numberResource = (n: PhoneNumber) => ({
+  id: n.id,
+  object: 'number' as const,
+  phone: n.e164,
+  name: n.name,
+  carrier: n.carrier,
+  capabilities: JSON.parse(n.capabilities) as string[],
+  team_id: n.team_id,
+  created_at: iso(n.created_at),
+});
+
+export const callResource = (c: Call) => ({
+  id: c.id,
+  object: 'call' as const,
+  direction: c.direction,
+  from: c.from_e164,
+  to: c.to_e164,
+  status: c.status,
+  duration_seconds: c.duration_s,
+  answered_by: c.answered_by,
+  outcome: c.outcome,
+  outcome_reason: c.outcome_reason,
+  carrier: c.carrier,
+  external_id: c.external_id,
+  contact_id: c.contact_id,
+  number_id: c.number_id,
+  started_at: iso(c.started_at),
+  ended_at: iso(c.ended_at),
+  created_at: iso(c.created_at),
+});
+
+export const jobResource = (j: Job) => ({
+  id: j.id,
+  object: 'job' as const,
+  kind: j.kind,
+  state: j.state,
+  run_at: iso(j.run_at),
+  attempts: j.attempts,
+  max_attempts: j.max_attempts,
+  unique_key: j.unique_key,
+  last_error: j.last_error,
+  created_at: iso(j.created_at),
+  finished_at: iso(j.finished_at),
+});
+
+export const userResource = (u: User) => ({
+  id: u.id,
+  object: 'user' as const,
+  email: u.email,
+  name: u.name,
+  role: u.role,
+  created_at: iso(u.created_at),
+});

@@ -1,0 +1,141 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../app-context.js';
+import { listNumbers } from '../../use-cases/numbers.js';
+import {
+  createApiKey,
+  createUser,
+  getOrganization,
+  getUser,
+  listApiKeys,
+  listUsers,
+  orgSettings,
+  requireRole,
+  revokeApiKey,
+  updateOrganization,
+} from '../../use-cases/organizations.js';
+import { principalOf } from '../auth.js';
+import { numberResource, userResource } from '../resources.js';
+import { errorResponses, IdParams } from '../schemas.js';
+import { transaction } from '../../app-context.js';
+import type { Organization } from '../../db/schema.js';
+
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('supervisor'), Type.Literal('agent')]);
+
+const orgResource = (o: Organization) => ({
+  id: o.id,
+  object: 'organization',
+  name: o.name,
+  time_zone: o.time_zone,
+  business_hours: JSON.parse(o.business_hours) as unknown,
+  settings: orgSettings(o),
+  created_at: new Date(o.created_at).toISOString(),
+});
+
+export const adminRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get('/organization', { schema: { tags: ['organization'] } }, async (request) => orgResource(await getOrganization(ctx, principalOf(request).orgId)));
+
+    app.patch(
+      '/organization',
+      {
+        schema: {
+          tags: ['organization'],
+          body: Type.Object(
+            {
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+              time_zone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              settings: Type.Optional(
+                Type.Object({ max_body_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 1600 })) }, { additionalProperties: false }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        return orgResource(await updateOrganization(ctx, principal.orgId, request.body));
+      },
+    );
+
+    app.get('/numbers', { schema: { tags: ['numbers'], summary: "The organization's business numbers" } }, async (request) => ({
+      data: (await listNumbers(ctx, principalOf(request).orgId)).map(numberResource),
+    }));
+
+    app.get('/teams', { schema: { tags: ['teams'] } }, async (request) => {
+      const orgId = principalOf(request).orgId;
+      const teams = await ctx.db.kysely.selectFrom('teams').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute();
+      const members = await ctx.db.kysely.selectFrom('team_members').select(['team_id', 'user_id']).where('org_id', '=', orgId).execute();
+      return {
+        data: teams.map((t) => ({
+          id: t.id,
+          object: 'team',
+          name: t.name,
+          member_ids: members.filter((m) => m.team_id === t.id).map((m) => m.user_id),
+          created_at: new Date(t.created_at).toISOString(),
+        })),
+      };
+    });
+
+    app.get('/users', { schema: { tags: ['users'] } }, async (request) => ({ data: (await listUsers(ctx, principalOf(request).orgId)).map(userResource) }));
+
+    app.get('/users/:id', { schema: { tags: ['users'], params: IdParams, response: errorResponses } }, async (request) =>
+      userResource(await getUser(ctx, principalOf(request).orgId, request.params.id)),
+    );
+
+    app.post(
+      '/users',
+      {
+        schema: {
+          tags: ['users'],
+          body: Type.Object(
+            { email: Type.String({ format: 'email', maxLength: 200 }), name: Type.String({ minLength: 1, maxLength: 200 }), role: Role },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requireRole(principal, request.body.role === 'owner' ? 'owner' : 'admin');
+        const user = await transaction(ctx, (tx) => createUser(ctx, tx, { orgId: principal.orgId, ...request.body }));
+        return reply.status(201).send(userResource(user));
+      },
+    );
+
+    app.get('/api-keys', { schema: { tags: ['api keys'] } }, async (request) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      const keys = await listApiKeys(ctx, principal.orgId);
+      const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+      return { data: keys.map((k) => ({ ...k, object: 'api_key', created_at: iso(k.created_at), last_used_at: iso(k.last_used_at), revoked_at: iso(k.revoked_at) })) };
+    });
+
+    app.post(
+      '/api-keys',
+      {
+        schema: {
+          tags: ['api keys'],
+          summary: 'Create an API key for a user; the key is in this response only',
+          body: Type.Object({ user_id: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const user = await getUser(ctx, principal.orgId, request.body.user_id);
+        const key = await transaction(ctx, (tx) => createApiKey(ctx, tx, { orgId: principal.orgId, userId: user.id, name: request.body.name }));
+        return reply.status(201).send({ id: key.id, object: 'api_key', key: key.key, prefix: key.prefix, user_id: user.id, name: request.body.name });
+      },
+    );
+
+    app.delete('/api-keys/:id', { schema: { tags: ['api keys'], summary: 'Revoke a key', params: IdParams } }, async (request, reply) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      await revokeApiKey(ctx, principal.orgId, request.params.id);
+      return reply.status(204).send();
+    });
+  };

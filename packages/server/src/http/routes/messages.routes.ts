@@ -1,0 +1,124 @@
+import { previewSegments } from '@textback/core';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../app-context.js';
+import { AppError } from '../../support/errors.js';
+import { cancelMessage, getMessage, listMessages, sendMessage } from '../../use-cases/messages.js';
+import { principalOf } from '../auth.js';
+import { messageResource } from '../resources.js';
+import { errorResponses, IdParams, Page, PageQuery, Phone, Ref, SegmentCountSchema } from '../schemas.js';
+
+const SendBody = Type.Object(
+  {
+    to: Phone('Recipient, E.164 or a national number of a supported country'),
+    from: Type.Optional(Phone("One of the organization's numbers; defaults to the number the contact last talked to")),
+    body: Type.String({ maxLength: 20000, description: "The text; at most the organization's max_body_length characters (default 1,000)" }),
+    send_at: Type.Optional(Type.String({ format: 'date-time', description: 'Schedule for later (ISO 8601)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const messageRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      '/messages',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'Send a text (now or at send_at). Idempotent with the Idempotency-Key header.',
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+          body: SendBody,
+          response: { 201: { $ref: 'Message#' }, 200: { $ref: 'Message#' }, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const sendAt = request.body.send_at ? Date.parse(request.body.send_at) : undefined;
+        const result = await sendMessage(ctx, {
+          orgId: principal.orgId,
+          to: request.body.to,
+          body: request.body.body,
+          ...(request.body.from !== undefined ? { from: request.body.from } : {}),
+          ...(sendAt !== undefined ? { sendAt } : {}),
+          ...(request.headers['idempotency-key'] ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
+          createdBy: { type: 'api_key', id: principal.apiKeyId },
+        });
+        return reply.status(result.replayed ? 200 : 201).send(messageResource(result.message));
+      },
+    );
+
+    app.post(
+      '/messages/preview',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'Count segments and encoding of a body without sending, before and after smart encoding',
+          body: Type.Object({ body: Type.String({ maxLength: 20000 }) }, { additionalProperties: false }),
+          response: {
+            200: Type.Object({
+              ...SegmentCountSchema.properties,
+              smart_encoded: Type.Object({ ...SegmentCountSchema.properties, text: Type.String() }),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const p = previewSegments(request.body.body);
+        return {
+          encoding: p.original.encoding,
+          segments: p.original.segments,
+          characters: p.original.characters,
+          smart_encoded: { encoding: p.smartEncoded.encoding, segments: p.smartEncoded.segments, characters: p.smartEncoded.characters, text: p.smartEncoded.text },
+        };
+      },
+    );
+
+    app.get(
+      '/messages/:id',
+      { schema: { tags: ['messages'], params: IdParams, response: { 200: { $ref: 'Message#' }, ...errorResponses } } },
+      async (request) => messageResource(await getMessage(ctx, principalOf(request).orgId, request.params.id)),
+    );
+
+    app.post(
+      '/messages/:id/cancel',
+      { schema: { tags: ['messages'], summary: 'Cancel a scheduled or queued text', params: IdParams, response: { 200: { $ref: 'Message#' }, ...errorResponses } } },
+      async (request) => messageResource(await cancelMessage(ctx, principalOf(request).orgId, request.params.id)),
+    );
+
+    app.get(
+      '/messages',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'Messages, newest first',
+          querystring: Type.Object({
+            ...PageQuery,
+            contact: Type.Optional(Type.String({ description: 'Contact id' })),
+            conversation: Type.Optional(Type.String({ description: 'Conversation id' })),
+            direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+            status: Type.Optional(Type.String()),
+          }),
+          response: { 200: Page(Ref('Message')) },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const page = await listMessages(ctx, principalOf(request).orgId, {
+          limit: q.limit ?? 50,
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+          ...(q.contact ? { contactId: q.contact } : {}),
+          ...(q.conversation ? { conversationId: q.conversation } : {}),
+          ...(q.direction ? { direction: q.direction } : {}),
+          ...(q.status ? { status: q.status } : {}),
+        });
+        return { data: page.data.map(messageResource), next_cursor: page.next_cursor };
+      },
+    );
+  };
+
+export function parseInstant(field: string, value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new AppError('validation_failed', `${field} is not an ISO 8601 date-time`, [{ field, message: 'not a date-time' }]);
+  return ms;
+}

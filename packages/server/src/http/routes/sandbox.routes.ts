@@ -1,0 +1,114 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../app-context.js';
+import { SANDBOX_FAILURES, type SandboxFailure } from '../../carriers/sandbox/sandbox-carrier.js';
+import { CALL_OUTCOMES, handsetMessages, sandboxCall, sandboxText, setSandboxFailure } from '../../carriers/sandbox/sandbox-network.js';
+import { principalOf } from '../auth.js';
+import { callResource, messageResource } from '../resources.js';
+import { errorResponses, Phone, Ref } from '../schemas.js';
+
+export const sandboxRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      '/sandbox/messages',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'A simulated handset texts one of your sandbox numbers',
+          body: Type.Object(
+            {
+              from: Phone('The handset, E.164'),
+              to: Phone('Your business number'),
+              body: Type.String({ maxLength: 1600 }),
+              media: Type.Optional(Type.Array(Type.String({ format: 'uri' }), { maxItems: 10 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: Ref('Message'), 200: Ref('Message'), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const result = await sandboxText(ctx, principalOf(request).orgId, request.body);
+        return reply.status(201).send(messageResource(result.message));
+      },
+    );
+
+    app.post(
+      '/sandbox/calls',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'A simulated handset calls one of your numbers (or, outbound, is called) with a chosen outcome',
+          body: Type.Object(
+            {
+              from: Phone('Caller'),
+              to: Phone('Callee'),
+              outcome: Type.Union(CALL_OUTCOMES.map((o) => Type.Literal(o))),
+              direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+              duration: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: Ref('Call'), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const result = await sandboxCall(ctx, principalOf(request).orgId, {
+          from: b.from,
+          to: b.to,
+          outcome: b.outcome,
+          ...(b.direction ? { direction: b.direction } : {}),
+          ...(b.duration !== undefined ? { durationSeconds: b.duration } : {}),
+        });
+        return reply.status(201).send(callResource(result.call));
+      },
+    );
+
+    app.get(
+      '/sandbox/handsets/:number/messages',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'What a simulated handset received from (and sent to) your numbers, newest first',
+          params: Type.Object({ number: Phone('The handset, E.164') }),
+          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) }),
+        },
+      },
+      async (request) => {
+        const rows = await handsetMessages(ctx, principalOf(request).orgId, request.params.number, request.query.limit ?? 50);
+        return {
+          data: rows.map((r) => ({
+            id: r.id,
+            direction: r.direction === 'to_handset' ? 'received' : 'sent',
+            handset: r.handset_e164,
+            business_number: r.business_e164,
+            body: r.body,
+            status: r.status,
+            error_code: r.error_code,
+            created_at: new Date(r.created_at).toISOString(),
+          })),
+        };
+      },
+    );
+
+    app.put(
+      '/sandbox/destinations/:number',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Make texts to this handset fail with a chosen reason (fail_reason null clears it)',
+          params: Type.Object({ number: Phone('The handset, E.164') }),
+          body: Type.Object(
+            { fail_reason: Type.Union([...Object.keys(SANDBOX_FAILURES).map((k) => Type.Literal(k)), Type.Null()]) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        await setSandboxFailure(ctx, principalOf(request).orgId, request.params.number, request.body.fail_reason as SandboxFailure | null);
+        return reply.status(204).send();
+      },
+    );
+  };

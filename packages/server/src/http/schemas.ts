@@ -1,0 +1,147 @@
+/** Shared pieces of the API's JSON schemas (TypeBox: one definition gives the schema and the type). */
+import { Type, type TSchema } from '@sinclair/typebox';
+
+export const Phone = (description: string) => Type.String({ minLength: 1, maxLength: 40, description });
+export const Id = Type.String({ minLength: 1, maxLength: 64 });
+export const IdParams = Type.Object({ id: Id });
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
+};
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({ data: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'application/problem+json' },
+);
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Instant = Nullable(Type.String({ format: 'date-time' }));
+
+export const MessageSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('message'),
+    direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
+    from: Type.String(),
+    to: Type.String(),
+    body: Type.String(),
+    media: Type.Array(Type.String()),
+    status: Type.String({ description: 'scheduled, queued, sending, sent, delivered, undelivered, failed, cancelled, received' }),
+    reason: Nullable(Type.String()),
+    error_code: Nullable(Type.String()),
+    encoding: Type.Union([Type.Literal('GSM-7'), Type.Literal('UCS-2')]),
+    segments: Type.Integer(),
+    carrier: Type.String(),
+    carrier_message_id: Nullable(Type.String()),
+    contact_id: Type.String(),
+    conversation_id: Type.String(),
+    number_id: Type.String(),
+    created_by: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
+    scheduled_at: Instant,
+    sent_at: Instant,
+    delivered_at: Instant,
+    failed_at: Instant,
+    created_at: Instant,
+    updated_at: Instant,
+  },
+  { $id: 'Message' },
+);
+
+export const ContactSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('contact'),
+    phone: Type.String(),
+    name: Nullable(Type.String()),
+    source: Nullable(Type.String()),
+    time_zone: Nullable(Type.String()),
+    attributes: Type.Record(Type.String(), Type.Unknown()),
+    created_at: Instant,
+    updated_at: Instant,
+  },
+  { $id: 'Contact' },
+);
+
+export const ConversationSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('conversation'),
+    contact_id: Type.String(),
+    number_id: Type.String(),
+    status: Type.String(),
+    assigned_user_id: Nullable(Type.String()),
+    assigned_team_id: Nullable(Type.String()),
+    unread_count: Type.Integer(),
+    read: Type.Boolean(),
+    last_message_at: Instant,
+    created_at: Instant,
+    updated_at: Instant,
+  },
+  { $id: 'Conversation' },
+);
+
+export const CallSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('call'),
+    direction: Type.String(),
+    from: Type.String(),
+    to: Type.String(),
+    status: Type.String(),
+    duration_seconds: Nullable(Type.Integer()),
+    answered_by: Nullable(Type.String()),
+    outcome: Nullable(Type.String({ description: 'answered, missed, voicemail, too_short, answered_elsewhere' })),
+    outcome_reason: Nullable(Type.String()),
+    carrier: Type.String(),
+    external_id: Nullable(Type.String()),
+    contact_id: Type.String(),
+    number_id: Type.String(),
+    started_at: Instant,
+    ended_at: Instant,
+    created_at: Instant,
+  },
+  { $id: 'Call' },
+);
+
+export const JobSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('job'),
+    kind: Type.String(),
+    state: Type.String({ description: 'pending, running, completed, dead, cancelled' }),
+    run_at: Instant,
+    attempts: Type.Integer(),
+    max_attempts: Type.Integer(),
+    unique_key: Nullable(Type.String()),
+    last_error: Nullable(Type.String()),
+    created_at: Instant,
+    finished_at: Instant,
+  },
+  { $id: 'Job' },
+);
+
+export const SegmentCountSchema = Type.Object({
+  encoding: Type.Union([Type.Literal('GSM-7'), Type.Literal('UCS-2')]),
+  segments: Type.Integer(),
+  characters: Type.Integer(),
+});
+
+export const errorResponses = {
+  400: { $ref: 'Problem#' },
+  401: { $ref: 'Problem#' },
+  404: { $ref: 'Problem#' },
+};
+
+/** A reference to one of the shared schemas above (by $id). */
+export const Ref = (id: string) => Type.Unsafe<unknown>({ $ref: `${id}#` });

@@ -1,0 +1,84 @@
+/** The HTTP API: Fastify, JSON, versioned under /v1, every route schema-validated, OpenAPI at /openapi.json. */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from '../app-context.js';
+import { requireApiKey } from './auth.js';
+import { registerErrorHandling } from './problem.js';
+import { adminRoutes } from './routes/admin.routes.js';
+import { callRoutes } from './routes/calls.routes.js';
+import { contactRoutes } from './routes/contacts.routes.js';
+import { conversationRoutes } from './routes/conversations.routes.js';
+import { eventRoutes } from './routes/events.routes.js';
+import { jobRoutes } from './routes/jobs.routes.js';
+import { messageRoutes } from './routes/messages.routes.js';
+import { sandboxRoutes } from './routes/sandbox.routes.js';
+import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, Problem } from './schemas.js';
+
+export interface HttpOptions {
+  /** True when the database answers and the workers (if any run here) are alive. */
+  health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+export type Api = FastifyInstance;
+
+export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    disableRequestLogging: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorateRequest('principal', undefined);
+
+  registerErrorHandling(app);
+  for (const schema of [Problem, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Textback API',
+        version: '1',
+        description:
+          'Self-hosted SMS engine. Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json. Lists are newest first, paginated with `cursor`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+    const result = await options.health();
+    return reply.status(result.ok ? 200 : 503).send({ status: result.ok ? 'ok' : 'unavailable', ...result.checks });
+  });
+
+  app.get('/', { schema: { hide: true } }, async () => ({
+    name: 'Textback',
+    docs: '/docs',
+    openapi: '/openapi.json',
+    health: '/health',
+  }));
+
+  await app.register(
+    async (v1) => {
+      requireApiKey(v1, ctx);
+      await v1.register(messageRoutes(ctx));
+      await v1.register(contactRoutes(ctx));
+      await v1.register(conversationRoutes(ctx));
+      await v1.register(callRoutes(ctx));
+      await v1.register(jobRoutes(ctx));
+      await v1.register(sandboxRoutes(ctx));
+      await v1.register(eventRoutes(ctx));
+      await v1.register(adminRoutes(ctx));
+    },
+    { prefix: '/v1' },
+  );
+  return app as unknown as FastifyInstance;
+}

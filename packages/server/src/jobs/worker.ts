@@ -1,0 +1,333 @@
+/**
+ * The durable scheduler's run side: claims due jobs, runs their handlers, records the outcome.
+ *
+ * - Claim: one statement, `UPDATE … WHERE id IN (SELECT … ORDER BY run_at LIMIT n FOR UPDATE SKIP LOCKED)`
+ *   (graphile-worker's getJobs, Oban's engines). On PostgreSQL any number of workers claim side by side
+ *   and no job is claimed twice; on SQLite one process runs them.
+ * - Lease: a claimed job is locked until `locked_until`; the worker extends it while the handler runs.
+ *   If the worker dies, the lease expires and any worker puts the job back (rescue).
+ * - Outcome: success → completed; an error → retried with exponential backoff and jitter, dead after
+ *   `max_attempts`; `PermanentJobError` → dead at once; a `{ snoozeUntil }` result → rescheduled without
+ *   counting as a failure (a text held for quiet hours is snoozed, not failed).
+ *
+ * Delivery is at least once: a crash after a handler's effect and before its completion is recorded
+ * runs the handler again, so every handler is idempotent (the send handler checks the message state
+ * and asks the carrier before sending again).
+ */
+import { sql } from 'kysely';
+import os from 'node:os';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../support/clock.js';
+import { newId } from '../support/ids.js';
+import type { Logger } from '../support/logger.js';
+
+export interface ClaimedJob {
+  id: string;
+  org_id: string | null;
+  kind: string;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  unique_key: string | null;
+}
+
+export interface JobContext {
+  job: ClaimedJob;
+  log: Logger;
+}
+
+export type JobResult = void | { snoozeUntil: number };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JobHandler = (payload: any, ctx: JobContext) => Promise<JobResult>;
+export type JobHandlers = Record<string, JobHandler>;
+
+/** Thrown by a handler when retrying cannot help: the job goes dead at once. */
+export class PermanentJobError extends Error {}
+
+/** Thrown by a handler to be retried at a given time (e.g. a carrier's Retry-After). */
+export class RetryAtError extends Error {
+  constructor(
+    message: string,
+    readonly retryAt: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface WorkerOptions {
+  db: Db;
+  clock: Clock;
+  handlers: JobHandlers;
+  logger: Logger;
+  workerId?: string;
+  /** Jobs run at the same time by this worker. */
+  concurrency?: number;
+  leaseMs?: number;
+  /** Longest sleep when nothing is due, so jobs enqueued by other processes are seen quickly. */
+  pollIntervalMs?: number;
+  /** Backoff before retry number `attempt` (1-based), before jitter. */
+  backoffMs?: (attempt: number) => number;
+  random?: () => number;
+}
+
+export const defaultBackoffMs = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 60 * 60 * 1000);
+
+export class Worker {
+  readonly id: string;
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly handlers: JobHandlers;
+  private readonly log: Logger;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly backoffMs: (attempt: number) => number;
+  private readonly random: () => number;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private lastRescueAt = 0;
+  private lastExtendAt = 0;
+  /** When the loop last completed a cycle: the health check reads it. */
+  lastTickAt = 0;
+
+  constructor(options: WorkerOptions) {
+    this.db = options.db;
+    this.clock = options.clock;
+    this.handlers = options.handlers;
+    this.id = options.workerId ?? `${os.hostname()}:${process.pid}:${newId('w').slice(-6)}`;
+    this.log = options.logger.child({ workerId: this.id });
+    this.concurrency = options.concurrency ?? 16;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.backoffMs = options.backoffMs ?? defaultBackoffMs;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Claims up to `limit` due jobs. Exposed for tests and benchmarks. */
+  async claim(limit: number): Promise<ClaimedJob[]> {
+    const now = this.clock.now();
+    const { rows } = await sql<ClaimedJob>`
+      UPDATE jobs
+         SET state = 'running', locked_by = ${this.id}, locked_until = ${now + this.leaseMs},
+             attempts = attempts + 1, updated_at = ${now}
+       WHERE id IN (
+         SELECT id FROM jobs
+          WHERE state = 'pending' AND run_at <= ${now}
+          ORDER BY run_at, id
+          LIMIT ${limit}
+          ${this.db.dialect.skipLocked})
+      RETURNING id, org_id, kind, payload, attempts, max_attempts, run_at, unique_key`.execute(this.db.kysely);
+    return rows;
+  }
+
+  /**
+   * Runs every job due now, in batches, until none is left, and returns how many ran. Tests call
+   * this after moving a fake clock; it never sleeps.
+   */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      await this.rescueExpired();
+      const jobs = await this.claim(this.concurrency);
+      if (jobs.length === 0) return total;
+      await Promise.all(jobs.map((job) => this.execute(job)));
+      total += jobs.length;
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run().catch((error: unknown) => {
+      this.log.fatal({ err: error }, 'worker loop crashed');
+      this.running = false;
+    });
+  }
+
+  /** Stops claiming, and waits for the jobs in flight to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await Promise.allSettled(this.inFlight.values());
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Tells a sleeping loop that something may be due (called after a local enqueue commits). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    this.log.info({ concurrency: this.concurrency }, 'worker started');
+    while (this.running) {
+      this.woken = false;
+      try {
+        const now = this.clock.now();
+        if (now - this.lastRescueAt >= this.leaseMs / 4) await this.rescueExpired();
+        if (now - this.lastExtendAt >= this.leaseMs / 3) await this.extendLeases();
+        const free = this.concurrency - this.inFlight.size;
+        let claimed = 0;
+        if (free > 0) {
+          const jobs = await this.claim(free);
+          claimed = jobs.length;
+          for (const job of jobs) {
+            const p = this.execute(job).finally(() => {
+              this.inFlight.delete(job.id);
+              this.wake();
+            });
+            this.inFlight.set(job.id, p);
+          }
+        }
+        this.lastTickAt = this.clock.now();
+        if (claimed > 0 && claimed === free) continue; // a full batch: there may be more
+        if (this.woken) continue;
+        await this.sleep(await this.timeUntilNextJob());
+      } catch (error) {
+        this.log.error({ err: error }, 'worker cycle failed; retrying');
+        await this.sleep(this.pollIntervalMs * 10);
+      }
+    }
+    this.log.info('worker stopped');
+  }
+
+  private async timeUntilNextJob(): Promise<number> {
+    if (this.inFlight.size >= this.concurrency) return this.pollIntervalMs * 20; // woken when a slot frees
+    const next = await this.db.kysely
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('run_at').as('next'))
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    const nextAt = next?.next == null ? Infinity : Number(next.next);
+    return Math.max(0, Math.min(this.pollIntervalMs, nextAt - this.clock.now()));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || !this.running) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    }).then(() => {
+      this.wakeUp = undefined;
+    });
+  }
+
+  private async execute(job: ClaimedJob): Promise<void> {
+    const log = this.log.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
+    const handler = this.handlers[job.kind];
+    try {
+      if (!handler) throw new PermanentJobError(`no handler for job kind ${job.kind}`);
+      const result = await handler(JSON.parse(job.payload), { job, log });
+      if (result && typeof result === 'object' && 'snoozeUntil' in result) {
+        await this.finish(job, { state: 'pending', run_at: result.snoozeUntil, attempts: job.attempts - 1 });
+        log.debug({ until: result.snoozeUntil }, 'job snoozed');
+      } else {
+        await this.finish(job, { state: 'completed', finished_at: this.clock.now() });
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const now = this.clock.now();
+      if (error instanceof PermanentJobError || job.attempts >= job.max_attempts) {
+        log.error({ err: { message } }, 'job is dead');
+        await this.finish(job, { state: 'dead', last_error: message, finished_at: now });
+      } else {
+        const retryAt =
+          error instanceof RetryAtError
+            ? error.retryAt
+            : now + Math.round(this.backoffMs(job.attempts) * (0.5 + this.random() * 0.5));
+        log.warn({ err: { message }, retryAt }, 'job failed; will retry');
+        await this.finish(job, { state: 'pending', run_at: retryAt, last_error: message });
+      }
+    }
+  }
+
+  /** Records an outcome, only if this worker still holds the job (its lease was not taken over). */
+  private async finish(
+    job: ClaimedJob,
+    set: { state: 'pending' | 'completed' | 'dead'; run_at?: number; attempts?: number; last_error?: string; finished_at?: number },
+  ): Promise<void> {
+    const now = this.clock.now();
+    const update = this.db.kysely
+      .updateTable('jobs')
+      .set({ ...set, locked_by: null, locked_until: null, updated_at: now })
+      .where('id', '=', job.id)
+      .where('locked_by', '=', this.id)
+      .where('state', '=', 'running');
+    try {
+      await update.execute();
+    } catch (error) {
+      // Back to pending while another pending job holds the same key: the newer one supersedes it.
+      if (set.state === 'pending' && this.db.dialect.isUniqueViolation(error)) {
+        await this.finish(job, { state: 'completed', last_error: 'superseded by a newer job with the same key', finished_at: now });
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private async extendLeases(): Promise<void> {
+    const now = this.clock.now();
+    this.lastExtendAt = now;
+    const ids = [...this.inFlight.keys()];
+    if (ids.length === 0) return;
+    await this.db.kysely
+      .updateTable('jobs')
+      .set({ locked_until: now + this.leaseMs })
+      .where('id', 'in', ids)
+      .where('locked_by', '=', this.id)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
+  /** Puts back the jobs of workers whose lease expired (they died), or buries them if out of attempts. */
+  async rescueExpired(): Promise<number> {
+    const now = this.clock.now();
+    this.lastRescueAt = now;
+    const expired = await this.db.kysely
+      .selectFrom('jobs')
+      .select(['id', 'attempts', 'max_attempts', 'unique_key', 'locked_by'])
+      .where('state', '=', 'running')
+      .where('locked_until', '<', now)
+      .limit(1000)
+      .execute();
+    for (const job of expired) {
+      const dead = job.attempts >= job.max_attempts;
+      const lastError = `lease expired: worker ${job.locked_by ?? '?'} stopped while running it`;
+      const q = this.db.kysely
+        .updateTable('jobs')
+        .set(
+          dead
+            ? { state: 'dead', locked_by: null, locked_until: null, last_error: lastError, finished_at: now, updated_at: now }
+            : { state: 'pending', run_at: now, locked_by: null, locked_until: null, last_error: lastError, updated_at: now },
+        )
+        .where('id', '=', job.id)
+        .where('state', '=', 'running')
+        .where('locked_until', '<', now);
+      try {
+        await q.execute();
+      } catch (error) {
+        if (!this.db.dialect.isUniqueViolation(error)) throw error;
+        await this.db.kysely
+          .updateTable('jobs')
+          .set({ state: 'cancelled', last_error: 'superseded by a newer job with the same key', finished_at: now, updated_at: now })
+          .where('id', '=', job.id)
+          .where('state', '=', 'running')
+          .execute();
+      }
+      this.log.warn({ jobId: job.id, dead }, 'rescued a job whose lease expired');
+    }
+    return expired.length;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The composition root: the one place that wires configuration, database, carriers, scheduler and
+ * HTTP server together. The CLI, the tests and the benchmarks all start Textback through here.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext, Signals } from './app-context.js';
+import type { CarrierAdapter } from './carriers/carrier.js';
+import { SandboxCarrier } from './carriers/sandbox/sandbox-carrier.js';
+import type { Config } from './config/config.js';
+import { openDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { EventHub } from './events/event-hub.js';
+import { buildHttpServer } from './http/server.js';
+import { jobHandlers } from './jobs/handlers.js';
+import { Worker, type JobHandlers } from './jobs/worker.js';
+import { systemClock, type Clock } from './support/clock.js';
+import { createLogger, type Logger } from './support/logger.js';
+
+export interface TextbackOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** An open database (tests pass one); otherwise opened from config.databaseUrl. */
+  db?: Db;
+  /** Extra or replacement carriers (tests and benchmarks point real adapters at fakes). */
+  carriers?: CarrierAdapter[];
+  /** Extra job handlers (tests). */
+  handlers?: JobHandlers;
+}
+
+export interface Textback {
+  ctx: AppContext & { hub: EventHub };
+  worker: Worker;
+  /** Builds (once) the HTTP server; it is not listening until `listen`. */
+  http(): Promise<FastifyInstance>;
+  listen(): Promise<string>;
+  startWorkers(): void;
+  close(): Promise<void>;
+}
+
+export async function createTextback(options: TextbackOptions): Promise<Textback> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const db = options.db ?? openDatabase(config.databaseUrl, { poolSize: config.pgPoolSize });
+  await migrateToLatest(db);
+
+  const hub = new EventHub();
+  let worker: Worker | undefined;
+  const signals: Signals = {
+    jobsEnqueued: () => worker?.wake(),
+    eventsAppended: (orgIds) => {
+      for (const id of orgIds) hub.notify(id);
+    },
+  };
+  const carriers = new Map<string, CarrierAdapter>();
+  const ctx: AppContext & { hub: EventHub } = { db, clock, log, config, carriers, signals, hub };
+  carriers.set('sandbox', new SandboxCarrier(() => ctx, config.sandboxReceiptDelayMs));
+  for (const c of options.carriers ?? []) carriers.set(c.kind, c);
+
+  worker = new Worker({
+    db,
+    clock,
+    logger: log,
+    handlers: { ...jobHandlers(ctx), ...(options.handlers ?? {}) },
+    concurrency: config.workerConcurrency,
+    leaseMs: config.jobLeaseMs,
+    pollIntervalMs: config.pollIntervalMs,
+  });
+  const theWorker = worker;
+
+  let server: FastifyInstance | undefined;
+  const http = async () => {
+    server ??= await buildHttpServer(ctx, {
+      health: async () => {
+        const checks: Record<string, string> = {};
+        let ok = true;
+        try {
+          await db.kysely.selectFrom('organizations').select('id').limit(1).execute();
+          checks.database = 'up';
+        } catch {
+          checks.database = 'down';
+          ok = false;
+        }
+        if (config.runWorkers) {
+          const alive = theWorker.isRunning && clock.now() - theWorker.lastTickAt < Math.max(30_000, config.pollIntervalMs * 100);
+          checks.workers = alive ? 'up' : 'down';
+          ok &&= alive;
+        } else {
+          checks.workers = 'external';
+        }
+        return { ok, checks };
+      },
+    });
+    return server;
+  };
+
+  return {
+    ctx,
+    worker: theWorker,
+    http,
+    async listen() {
+      const app = await http();
+      return app.listen({ port: config.port, host: config.host });
+    },
+    startWorkers: () => theWorker.start(),
+    async close() {
+      if (server) await server.close();
+      await theWorker.stop();
+      if (!options.db) await db.close();
+    },
+  };
+}

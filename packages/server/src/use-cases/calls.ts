@@ -1,0 +1,142 @@
+import { classifyCall, parseE164Loose } from '@textback/core';
+import { transaction, type AppContext } from '../app-context.js';
+import type { Call } from '../db/schema.js';
+import { AppError, notFound } from '../support/errors.js';
+import { newId } from '../support/ids.js';
+import { findOrCreateContact } from './contacts.js';
+import { appendEvent } from './events.js';
+import { decodeCursor, toPage, type Page } from './pagination.js';
+
+export const CALL_STATUSES = ['completed', 'no-answer', 'busy', 'failed', 'canceled', 'voicemail'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+/** A finished call, from any source: the sandbox, a carrier webhook, or a PBX through `POST /v1/calls`. */
+export interface CallEventInput {
+  orgId?: string;
+  from: string;
+  to: string;
+  direction: 'inbound' | 'outbound';
+  status: CallStatus;
+  durationSeconds?: number | undefined;
+  answeredBy?: 'human' | 'machine' | 'unknown' | undefined;
+  otherLegAnswered?: boolean;
+  startedAt?: number | undefined;
+  endedAt?: number | undefined;
+  externalId?: string | undefined;
+  carrier: string;
+}
+
+export interface RecordCallResult {
+  call: Call;
+  created: boolean;
+}
+
+/**
+ * Stores a call with its classification (answered, missed, voicemail, too short, answered
+ * elsewhere) and appends `call.completed`. Idempotent on the external id.
+ */
+export async function recordCall(ctx: AppContext, input: CallEventInput): Promise<RecordCallResult> {
+  const from = parseE164Loose(input.from);
+  const to = parseE164Loose(input.to);
+  if (!from) throw new AppError('invalid_number', `from: "${input.from}" is not an E.164 number`, [{ field: 'from', message: 'not E.164' }]);
+  if (!to) throw new AppError('invalid_number', `to: "${input.to}" is not an E.164 number`, [{ field: 'to', message: 'not E.164' }]);
+  const businessSide = input.direction === 'inbound' ? to : from;
+  const otherSide = input.direction === 'inbound' ? from : to;
+
+  let numberQuery = ctx.db.kysely.selectFrom('phone_numbers').selectAll().where('e164', '=', businessSide);
+  if (input.orgId) numberQuery = numberQuery.where('org_id', '=', input.orgId);
+  const number = await numberQuery.executeTakeFirst();
+  const field = input.direction === 'inbound' ? 'to' : 'from';
+  if (!number) throw new AppError('unknown_number', `${field}: ${businessSide} is not one of this organization's numbers`, [{ field, message: 'unknown number' }]);
+
+  if (input.externalId) {
+    const existing = await ctx.db.kysely
+      .selectFrom('calls')
+      .selectAll()
+      .where('org_id', '=', number.org_id)
+      .where('external_id', '=', input.externalId)
+      .executeTakeFirst();
+    if (existing) return { call: existing, created: false };
+  }
+
+  const classification = classifyCall(
+    {
+      direction: input.direction,
+      status: input.status,
+      ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
+      ...(input.answeredBy !== undefined ? { answeredBy: input.answeredBy } : {}),
+      ...(input.otherLegAnswered !== undefined ? { otherLegAnswered: input.otherLegAnswered } : {}),
+    },
+    { tooShortSeconds: 7 },
+  );
+
+  try {
+    return await transaction(ctx, async (tx) => {
+      const now = ctx.clock.now();
+      const { contact } = await findOrCreateContact(ctx, tx, number.org_id, otherSide, { source: input.direction === 'inbound' ? 'inbound_call' : 'outbound_call' });
+      const call: Call = {
+        id: newId('call'),
+        org_id: number.org_id,
+        contact_id: contact.id,
+        number_id: number.id,
+        direction: input.direction,
+        from_e164: from,
+        to_e164: to,
+        status: input.status,
+        duration_s: input.durationSeconds ?? null,
+        answered_by: input.answeredBy ?? null,
+        outcome: classification.outcome,
+        outcome_reason: classification.reason,
+        carrier: input.carrier,
+        external_id: input.externalId ?? null,
+        started_at: input.startedAt ?? null,
+        ended_at: input.endedAt ?? now,
+        created_at: now,
+      };
+      await tx.insertInto('calls').values(call).execute();
+      await appendEvent(tx, ctx, {
+        orgId: number.org_id,
+        type: 'call.completed',
+        subjectType: 'call',
+        subjectId: call.id,
+        data: { contact_id: contact.id, number_id: number.id, direction: call.direction, status: call.status, outcome: call.outcome },
+      });
+      return { call, created: true };
+    });
+  } catch (error) {
+    if (input.externalId && ctx.db.dialect.isUniqueViolation(error)) {
+      const raced = await ctx.db.kysely
+        .selectFrom('calls')
+        .selectAll()
+        .where('org_id', '=', number.org_id)
+        .where('external_id', '=', input.externalId)
+        .executeTakeFirst();
+      if (raced) return { call: raced, created: false };
+    }
+    throw error;
+  }
+}
+
+export async function getCall(ctx: AppContext, orgId: string, id: string): Promise<Call> {
+  const c = await ctx.db.kysely.selectFrom('calls').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+  if (!c) throw notFound('call', id);
+  return c;
+}
+
+export async function listCalls(
+  ctx: AppContext,
+  orgId: string,
+  filter: { limit: number; cursor?: string; contactId?: string; outcome?: string },
+): Promise<Page<Call>> {
+  const cursor = decodeCursor(filter.cursor);
+  let q = ctx.db.kysely.selectFrom('calls').selectAll().where('org_id', '=', orgId);
+  if (filter.contactId) q = q.where('contact_id', '=', filter.contactId);
+  if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
+  if (cursor) {
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
+    );
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  return toPage(rows, filter.limit, (r) => r);
+}

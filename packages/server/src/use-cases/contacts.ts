@@ -1,0 +1,119 @@
+import { InvalidPhoneNumberError, normalizePhone, type CountryCode } from '@textback/core';
+import { sql } from 'kysely';
+import type { AppContext, Tx } from '../app-context.js';
+import type { Contact } from '../db/schema.js';
+import { AppError, notFound } from '../support/errors.js';
+import { newId } from '../support/ids.js';
+import { getOrganization, orgSettings } from './organizations.js';
+import { decodeCursor, toPage, type Page } from './pagination.js';
+
+/** Validates and normalizes a phone number given through the API, or throws `invalid_number` naming the field. */
+export function parsePhoneField(field: string, input: string, defaultCountry?: CountryCode): string {
+  try {
+    return normalizePhone(input, defaultCountry).e164;
+  } catch (error) {
+    if (error instanceof InvalidPhoneNumberError) {
+      throw new AppError('invalid_number', `${field}: ${error.message}`, [{ field, message: error.message }]);
+    }
+    throw error;
+  }
+}
+
+export interface ContactInput {
+  name?: string | null;
+  source?: string | null;
+  time_zone?: string | null;
+  attributes?: Record<string, unknown>;
+}
+
+/** Finds the organization's contact with this number, or creates it. Safe under concurrency. */
+export async function findOrCreateContact(
+  ctx: AppContext,
+  tx: Tx,
+  orgId: string,
+  e164: string,
+  defaults: ContactInput = {},
+): Promise<{ contact: Contact; created: boolean }> {
+  const existing = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirst();
+  if (existing) return { contact: existing, created: false };
+  const now = ctx.clock.now();
+  const contact: Contact = {
+    id: newId('ct'),
+    org_id: orgId,
+    e164,
+    name: defaults.name ?? null,
+    source: defaults.source ?? null,
+    time_zone: defaults.time_zone ?? null,
+    attributes: JSON.stringify(defaults.attributes ?? {}),
+    created_at: now,
+    updated_at: now,
+  };
+  const inserted = await tx
+    .insertInto('contacts')
+    .values(contact)
+    .onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return { contact, created: true };
+  const raced = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirstOrThrow();
+  return { contact: raced, created: false };
+}
+
+export async function createContact(ctx: AppContext, orgId: string, input: ContactInput & { phone: string }): Promise<Contact> {
+  const org = await getOrganization(ctx, orgId);
+  const e164 = parsePhoneField('phone', input.phone, orgSettings(org).default_country);
+  return ctx.db.kysely.transaction().execute(async (tx) => {
+    const { contact, created } = await findOrCreateContact(ctx, tx, orgId, e164, input);
+    if (!created) throw new AppError('conflict', `a contact with phone ${e164} already exists: ${contact.id}`);
+    return contact;
+  });
+}
+
+export async function getContact(ctx: AppContext, orgId: string, id: string): Promise<Contact> {
+  const contact = await ctx.db.kysely.selectFrom('contacts').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+  if (!contact) throw notFound('contact', id);
+  return contact;
+}
+
+export async function updateContact(ctx: AppContext, orgId: string, id: string, patch: ContactInput): Promise<Contact> {
+  const contact = await getContact(ctx, orgId, id);
+  const attributes = patch.attributes ? { ...(JSON.parse(contact.attributes) as object), ...patch.attributes } : undefined;
+  // A null attribute value removes the attribute.
+  if (attributes) for (const [k, v] of Object.entries(attributes)) if (v === null) delete (attributes as Record<string, unknown>)[k];
+  await ctx.db.kysely
+    .updateTable('contacts')
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.source !== undefined ? { source: patch.source } : {}),
+      ...(patch.time_zone !== undefined ? { time_zone: patch.time_zone } : {}),
+      ...(attributes ? { attributes: JSON.stringify(attributes) } : {}),
+      updated_at: ctx.clock.now(),
+    })
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .execute();
+  return getContact(ctx, orgId, id);
+}
+
+export async function listContacts(
+  ctx: AppContext,
+  orgId: string,
+  filter: { limit: number; cursor?: string; q?: string; source?: string },
+): Promise<Page<Contact>> {
+  const cursor = decodeCursor(filter.cursor);
+  let q = ctx.db.kysely.selectFrom('contacts').selectAll().where('org_id', '=', orgId);
+  if (filter.source) q = q.where('source', '=', filter.source);
+  if (filter.q) {
+    const like = `%${filter.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) =>
+      eb.or([sql<boolean>`lower(coalesce(name, '')) like ${like} escape '\\'`, sql<boolean>`e164 like ${like} escape '\\'`]),
+    );
+  }
+  if (cursor) {
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
+    );
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  return toPage(rows, filter.limit, (r) => r);
+}

@@ -1,0 +1,94 @@
+import type { AppContext, Tx } from '../app-context.js';
+import type { Conversation } from '../db/schema.js';
+import { notFound } from '../support/errors.js';
+import { newId } from '../support/ids.js';
+import { decodeCursor, toPage, type Page } from './pagination.js';
+
+/**
+ * The conversation of a contact with one business number: reused while it exists, reopened by new
+ * traffic (Chatwoot's ContactInbox → Conversation, with one conversation per pair).
+ */
+export async function touchConversation(
+  ctx: AppContext,
+  tx: Tx,
+  input: { orgId: string; contactId: string; numberId: string; inbound: boolean; teamId?: string | null },
+): Promise<Conversation> {
+  const now = ctx.clock.now();
+  const existing = await tx
+    .selectFrom('conversations')
+    .selectAll()
+    .where('org_id', '=', input.orgId)
+    .where('contact_id', '=', input.contactId)
+    .where('number_id', '=', input.numberId)
+    .executeTakeFirst();
+  if (existing) {
+    await tx
+      .updateTable('conversations')
+      .set((eb) => ({
+        status: 'open',
+        last_message_at: now,
+        updated_at: now,
+        ...(input.inbound ? { unread_count: eb('unread_count', '+', 1) } : {}),
+      }))
+      .where('id', '=', existing.id)
+      .execute();
+    return { ...existing, status: 'open', last_message_at: now, updated_at: now, unread_count: existing.unread_count + (input.inbound ? 1 : 0) };
+  }
+  const conversation: Conversation = {
+    id: newId('cnv'),
+    org_id: input.orgId,
+    contact_id: input.contactId,
+    number_id: input.numberId,
+    status: 'open',
+    assigned_user_id: null,
+    assigned_team_id: input.teamId ?? null,
+    unread_count: input.inbound ? 1 : 0,
+    last_message_at: now,
+    created_at: now,
+    updated_at: now,
+  };
+  const inserted = await tx
+    .insertInto('conversations')
+    .values(conversation)
+    .onConflict((oc) => oc.columns(['org_id', 'contact_id', 'number_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return conversation;
+  return touchConversation(ctx, tx, input); // created by a concurrent transaction: update it instead
+}
+
+export async function getConversation(ctx: AppContext, orgId: string, id: string): Promise<Conversation> {
+  const c = await ctx.db.kysely.selectFrom('conversations').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+  if (!c) throw notFound('conversation', id);
+  return c;
+}
+
+export async function listConversations(
+  ctx: AppContext,
+  orgId: string,
+  filter: { limit: number; cursor?: string; status?: 'open' | 'closed'; contactId?: string; assignedUserId?: string },
+): Promise<Page<Conversation>> {
+  const cursor = decodeCursor(filter.cursor);
+  let q = ctx.db.kysely.selectFrom('conversations').selectAll().where('org_id', '=', orgId);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.contactId) q = q.where('contact_id', '=', filter.contactId);
+  if (filter.assignedUserId) q = q.where('assigned_user_id', '=', filter.assignedUserId);
+  if (cursor) {
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
+    );
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  return toPage(rows, filter.limit, (r) => r);
+}
+
+export async function markConversationRead(ctx: AppContext, orgId: string, id: string): Promise<Conversation> {
+  await getConversation(ctx, orgId, id);
+  await ctx.db.kysely
+    .updateTable('conversations')
+    .set({ unread_count: 0, updated_at: ctx.clock.now() })
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .execute();
+  return getConversation(ctx, orgId, id);
+}

@@ -1,0 +1,344 @@
+import { countSegments, parseE164Loose, type CountryCode } from '@textback/core';
+import { CarrierError } from '../carriers/carrier.js';
+import { carrierFor, transaction, type AppContext, type Tx } from '../app-context.js';
+import type { Message, PhoneNumber } from '../db/schema.js';
+import { cancelByKey, enqueue } from '../jobs/job-queue.js';
+import { AppError, notFound } from '../support/errors.js';
+import { newId } from '../support/ids.js';
+import { findOrCreateContact, parsePhoneField } from './contacts.js';
+import { touchConversation } from './conversations.js';
+import { appendEvent } from './events.js';
+import { getNumberByE164 } from './numbers.js';
+import { getOrganization, orgSettings } from './organizations.js';
+import { decodeCursor, toPage, type Page } from './pagination.js';
+
+export const SEND_JOB = 'message.send';
+export const sendJobKey = (messageId: string) => `${SEND_JOB}:${messageId}`;
+
+/** Statuses from which nothing moves any more, except a later failure report. */
+const FINAL = new Set(['delivered', 'undelivered', 'failed', 'cancelled', 'received']);
+const FAILED = new Set(['undelivered', 'failed']);
+const RANK: Record<string, number> = { scheduled: 0, queued: 1, sending: 2, sent: 3, delivered: 4 };
+
+/**
+ * The status after a report: never backwards (a late "sent" after "delivered" changes nothing), and
+ * a failure is never hidden by a later success (a multi-part message keeps its worst outcome).
+ */
+export function nextStatus(current: string, incoming: string): string {
+  if (FAILED.has(current) || current === 'cancelled') return current;
+  if (FAILED.has(incoming)) return incoming;
+  return (RANK[incoming] ?? -1) > (RANK[current] ?? -1) ? incoming : current;
+}
+
+export interface CreatedBy {
+  type: Message['created_by_type'];
+  id: string | null;
+}
+
+export interface SendMessageInput {
+  orgId: string;
+  to: string;
+  from?: string;
+  body: string;
+  sendAt?: number;
+  idempotencyKey?: string;
+  createdBy: CreatedBy;
+}
+
+export interface SendMessageResult {
+  message: Message;
+  /** True when the idempotency key matched an earlier request: nothing new was created. */
+  replayed: boolean;
+}
+
+/** Checks a body against the organization's limit; returns it unchanged. */
+export function validateBody(body: string, maxLength: number, field = 'body'): string {
+  if (body.trim().length === 0) {
+    throw new AppError('empty_body', `${field} is empty: write the text to send`, [{ field, message: 'must not be empty' }]);
+  }
+  const length = [...body].length;
+  if (length > maxLength) {
+    throw new AppError(
+      'body_too_long',
+      `${field} has ${length} characters; this organization's limit is ${maxLength}. Shorten it or raise settings.max_body_length`,
+      [{ field, message: `at most ${maxLength} characters` }],
+    );
+  }
+  return body;
+}
+
+/**
+ * Accepts an outbound text: validates it, stores it as queued (or scheduled) with its send job, in
+ * one transaction. A worker sends it through the number's carrier.
+ */
+export async function sendMessage(ctx: AppContext, input: SendMessageInput): Promise<SendMessageResult> {
+  const org = await getOrganization(ctx, input.orgId);
+  const settings = orgSettings(org);
+  validateBody(input.body, settings.max_body_length);
+
+  if (input.idempotencyKey) {
+    const existing = await findByIdempotencyKey(ctx, input.orgId, input.idempotencyKey);
+    if (existing) return replay(existing, input, settings.default_country);
+  }
+
+  // A number that texted us is accepted as a recipient even if the numbering plan doesn't know it
+  // (a brand-new area code); anything else must be a valid number.
+  const loose = parseE164Loose(input.to);
+  const knownContact = loose
+    ? await ctx.db.kysely.selectFrom('contacts').select('e164').where('org_id', '=', input.orgId).where('e164', '=', loose).executeTakeFirst()
+    : undefined;
+  const to = knownContact ? knownContact.e164 : parsePhoneField('to', input.to, settings.default_country);
+  const now = ctx.clock.now();
+  const sendAt = input.sendAt !== undefined && input.sendAt > now ? input.sendAt : undefined;
+
+  try {
+    return await transaction(ctx, async (tx) => {
+      const from = await resolveFromNumber(ctx, tx, input.orgId, to, input.from, settings.default_country);
+      const { contact } = await findOrCreateContact(ctx, tx, input.orgId, to, { source: 'outbound' });
+      const conversation = await touchConversation(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, inbound: false, teamId: from.team_id });
+      const count = countSegments(input.body);
+      const message: Message = {
+        id: newId('msg'),
+        org_id: input.orgId,
+        conversation_id: conversation.id,
+        contact_id: contact.id,
+        number_id: from.id,
+        direction: 'outbound',
+        from_e164: from.e164,
+        to_e164: to,
+        body: input.body,
+        media: null,
+        status: sendAt ? 'scheduled' : 'queued',
+        reason: null,
+        error_code: null,
+        encoding: count.encoding,
+        segments: count.segments,
+        carrier: from.carrier,
+        carrier_message_id: null,
+        idempotency_key: input.idempotencyKey ?? null,
+        created_by_type: input.createdBy.type,
+        created_by_id: input.createdBy.id,
+        scheduled_at: sendAt ?? null,
+        sent_at: null,
+        delivered_at: null,
+        failed_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await tx.insertInto('messages').values(message).execute();
+      await enqueue(tx, ctx.clock, {
+        kind: SEND_JOB,
+        orgId: input.orgId,
+        payload: { messageId: message.id },
+        runAt: sendAt ?? now,
+        uniqueKey: sendJobKey(message.id),
+        maxAttempts: 8,
+      });
+      await appendEvent(tx, ctx, {
+        orgId: input.orgId,
+        type: 'message.created',
+        subjectType: 'message',
+        subjectId: message.id,
+        data: { status: message.status, direction: 'outbound', contact_id: contact.id, conversation_id: conversation.id },
+      });
+      return { message, replayed: false };
+    });
+  } catch (error) {
+    // Two requests with one idempotency key at the same moment: the loser returns the winner's message.
+    if (input.idempotencyKey && ctx.db.dialect.isUniqueViolation(error)) {
+      const existing = await findByIdempotencyKey(ctx, input.orgId, input.idempotencyKey);
+      if (existing) return replay(existing, input, settings.default_country);
+    }
+    throw error;
+  }
+}
+
+function replay(existing: Message, input: SendMessageInput, country: CountryCode): SendMessageResult {
+  const sameTo = parseE164Loose(input.to) === existing.to_e164 || safeNormalize(input.to, country) === existing.to_e164;
+  if (!sameTo || existing.body !== input.body || (input.from !== undefined && safeNormalize(input.from, country) !== existing.from_e164)) {
+    throw new AppError('idempotency_mismatch', 'this Idempotency-Key was used for a different message; use a new key for a new message');
+  }
+  return { message: existing, replayed: true };
+}
+
+function safeNormalize(phone: string, country: CountryCode): string | null {
+  try {
+    return parsePhoneField('to', phone, country);
+  } catch {
+    return null;
+  }
+}
+
+async function findByIdempotencyKey(ctx: AppContext, orgId: string, key: string): Promise<Message | undefined> {
+  return ctx.db.kysely.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+async function resolveFromNumber(
+  ctx: AppContext,
+  tx: Tx,
+  orgId: string,
+  to: string,
+  from: string | undefined,
+  country: CountryCode,
+): Promise<PhoneNumber> {
+  if (from !== undefined) return getNumberByE164(ctx, orgId, parsePhoneField('from', from, country));
+  // The number this contact last talked to, else the organization's first number.
+  const recent = await tx
+    .selectFrom('conversations')
+    .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
+    .innerJoin('phone_numbers', 'phone_numbers.id', 'conversations.number_id')
+    .selectAll('phone_numbers')
+    .where('conversations.org_id', '=', orgId)
+    .where('contacts.e164', '=', to)
+    .orderBy('conversations.last_message_at', 'desc')
+    .executeTakeFirst();
+  if (recent) return recent;
+  const first = await tx.selectFrom('phone_numbers').selectAll().where('org_id', '=', orgId).orderBy('created_at').executeTakeFirst();
+  if (!first) throw new AppError('unknown_number', 'this organization has no business number to send from; add one first', [{ field: 'from', message: 'no number' }]);
+  return first;
+}
+
+export async function getMessage(ctx: AppContext, orgId: string, id: string): Promise<Message> {
+  const m = await ctx.db.kysely.selectFrom('messages').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+  if (!m) throw notFound('message', id);
+  return m;
+}
+
+export interface MessageFilter {
+  limit: number;
+  cursor?: string;
+  contactId?: string;
+  conversationId?: string;
+  direction?: 'inbound' | 'outbound';
+  status?: string;
+}
+
+export async function listMessages(ctx: AppContext, orgId: string, filter: MessageFilter): Promise<Page<Message>> {
+  const cursor = decodeCursor(filter.cursor);
+  let q = ctx.db.kysely.selectFrom('messages').selectAll().where('org_id', '=', orgId);
+  if (filter.contactId) q = q.where('contact_id', '=', filter.contactId);
+  if (filter.conversationId) q = q.where('conversation_id', '=', filter.conversationId);
+  if (filter.direction) q = q.where('direction', '=', filter.direction);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (cursor) {
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
+    );
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  return toPage(rows, filter.limit, (r) => r);
+}
+
+/** Cancels a text that has not gone out yet (scheduled or queued). */
+export async function cancelMessage(ctx: AppContext, orgId: string, id: string): Promise<Message> {
+  const message = await getMessage(ctx, orgId, id);
+  const cancelled = await transaction(ctx, async (tx) => {
+    const now = ctx.clock.now();
+    const result = await tx
+      .updateTable('messages')
+      .set({ status: 'cancelled', updated_at: now })
+      .where('id', '=', id)
+      .where('status', 'in', ['scheduled', 'queued'])
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    await cancelByKey(tx, ctx.clock, sendJobKey(id));
+    await appendEvent(tx, ctx, { orgId, type: 'message.status_changed', subjectType: 'message', subjectId: id, data: { status: 'cancelled' } });
+    return true;
+  });
+  if (!cancelled) throw new AppError('invalid_state', `message ${id} is ${message.status}; only scheduled or queued messages can be cancelled`);
+  return getMessage(ctx, orgId, id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The send job: runs in a worker, at least once; sends at most once.
+
+export async function runSendJob(ctx: AppContext, messageId: string, attempt: { number: number; max: number }): Promise<void> {
+  const message = await ctx.db.kysely.selectFrom('messages').selectAll().where('id', '=', messageId).executeTakeFirst();
+  if (!message) return; // deleted with its organization
+  const log = ctx.log.child({ messageId, orgId: message.org_id });
+  const carrier = carrierFor(ctx, message.carrier);
+
+  if (message.status === 'sending') {
+    // An earlier attempt died or timed out after asking the carrier: ask before sending again.
+    const found = await carrier.lookup(message.org_id, message.id);
+    if (found) {
+      log.info('carrier already had this message; not sending again');
+      await recordSent(ctx, message, found.carrierMessageId);
+      return;
+    }
+  } else if (message.status === 'scheduled' || message.status === 'queued') {
+    const claimed = await ctx.db.kysely
+      .updateTable('messages')
+      .set({ status: 'sending', updated_at: ctx.clock.now() })
+      .where('id', '=', message.id)
+      .where('status', 'in', ['scheduled', 'queued'])
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) return; // cancelled meanwhile
+  } else {
+    return; // already sent, failed or cancelled
+  }
+
+  try {
+    const result = await carrier.send({
+      messageId: message.id,
+      orgId: message.org_id,
+      from: message.from_e164,
+      to: message.to_e164,
+      body: message.body,
+      ...(message.media ? { media: JSON.parse(message.media) as string[] } : {}),
+    });
+    await recordSent(ctx, message, result.carrierMessageId);
+    log.info({ carrierMessageId: result.carrierMessageId }, 'message sent');
+  } catch (error) {
+    if (error instanceof CarrierError && error.errorClass === 'permanent') {
+      await recordFailure(ctx, message, 'failed', error.reason, error.code);
+      log.warn({ code: error.code, reason: error.reason }, 'carrier refused the message');
+      return;
+    }
+    if (attempt.number >= attempt.max) {
+      const reason = error instanceof CarrierError ? error.reason : 'carrier_unknown';
+      await recordFailure(ctx, message, 'failed', reason, error instanceof CarrierError ? error.code : null);
+      log.error('giving up on the message after its last attempt');
+      return;
+    }
+    throw error;
+  }
+}
+
+async function recordSent(ctx: AppContext, message: Message, carrierMessageId: string): Promise<void> {
+  await transaction(ctx, async (tx) => {
+    const now = ctx.clock.now();
+    const current = await tx.selectFrom('messages').select('status').where('id', '=', message.id).executeTakeFirstOrThrow();
+    const status = nextStatus(current.status, 'sent');
+    await tx
+      .updateTable('messages')
+      .set({ status, carrier_message_id: carrierMessageId, sent_at: now, updated_at: now })
+      .where('id', '=', message.id)
+      .execute();
+    if (status !== current.status) {
+      await appendEvent(tx, ctx, { orgId: message.org_id, type: 'message.status_changed', subjectType: 'message', subjectId: message.id, data: { status } });
+    }
+  });
+}
+
+async function recordFailure(ctx: AppContext, message: Message, status: 'failed' | 'undelivered', reason: string, code: string | null): Promise<void> {
+  await transaction(ctx, async (tx) => {
+    const now = ctx.clock.now();
+    await tx
+      .updateTable('messages')
+      .set({ status, reason, error_code: code, failed_at: now, updated_at: now })
+      .where('id', '=', message.id)
+      .execute();
+    await appendEvent(tx, ctx, {
+      orgId: message.org_id,
+      type: 'message.status_changed',
+      subjectType: 'message',
+      subjectId: message.id,
+      data: { status, reason, error_code: code },
+    });
+  });
+}
+
+export function isFinalStatus(status: string): boolean {
+  return FINAL.has(status);
+}

@@ -1,0 +1,144 @@
+/**
+ * What carriers tell us: inbound messages and delivery receipts. Every carrier's webhook parser and
+ * the sandbox carrier call these same two functions.
+ */
+import { countSegments, parseE164Loose } from '@textback/core';
+import { transaction, type AppContext } from '../app-context.js';
+import type { DeliveryReceipt, InboundMessage } from '../carriers/carrier.js';
+import type { Message } from '../db/schema.js';
+import { AppError } from '../support/errors.js';
+import { newId } from '../support/ids.js';
+import { findOrCreateContact } from './contacts.js';
+import { touchConversation } from './conversations.js';
+import { appendEvent } from './events.js';
+import { nextStatus } from './messages.js';
+
+export interface ReceiveResult {
+  message: Message;
+  /** False when the carrier had already delivered this message id (a retried webhook). */
+  created: boolean;
+}
+
+/**
+ * An inbound text: finds the business number and the contact (creating it), reuses or opens the
+ * conversation, stores the message and appends an event, in one transaction. Idempotent on the
+ * carrier's message id.
+ */
+export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMessage): Promise<ReceiveResult> {
+  const to = parseE164Loose(inbound.to);
+  const from = parseE164Loose(inbound.from);
+  if (!to) throw new AppError('invalid_number', `to: "${inbound.to}" is not an E.164 number`, [{ field: 'to', message: 'not E.164' }]);
+  // A carrier may deliver from a short code or an alphanumeric sender; keep what it said.
+  const fromAddress = from ?? inbound.from.trim();
+  if (fromAddress === '') throw new AppError('validation_failed', 'from is empty', [{ field: 'from', message: 'required' }]);
+
+  const duplicate = await findByCarrierId(ctx, inbound.carrier, inbound.carrierMessageId);
+  if (duplicate) return { message: duplicate, created: false };
+
+  const number = await ctx.db.kysely.selectFrom('phone_numbers').selectAll().where('e164', '=', to).executeTakeFirst();
+  if (!number) throw new AppError('unknown_number', `to: ${to} is not a number registered with Textback`, [{ field: 'to', message: 'unknown number' }]);
+
+  try {
+    return await transaction(ctx, async (tx) => {
+      const now = ctx.clock.now();
+      const { contact } = await findOrCreateContact(ctx, tx, number.org_id, fromAddress, { source: 'inbound_sms' });
+      const conversation = await touchConversation(ctx, tx, {
+        orgId: number.org_id,
+        contactId: contact.id,
+        numberId: number.id,
+        inbound: true,
+        teamId: number.team_id,
+      });
+      const count = countSegments(inbound.body);
+      const message: Message = {
+        id: newId('msg'),
+        org_id: number.org_id,
+        conversation_id: conversation.id,
+        contact_id: contact.id,
+        number_id: number.id,
+        direction: 'inbound',
+        from_e164: fromAddress,
+        to_e164: to,
+        body: inbound.body,
+        media: inbound.media && inbound.media.length > 0 ? JSON.stringify(inbound.media) : null,
+        status: 'received',
+        reason: null,
+        error_code: null,
+        encoding: count.encoding,
+        segments: count.segments,
+        carrier: inbound.carrier,
+        carrier_message_id: inbound.carrierMessageId,
+        idempotency_key: null,
+        created_by_type: 'contact',
+        created_by_id: contact.id,
+        scheduled_at: null,
+        sent_at: null,
+        delivered_at: now,
+        failed_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await tx.insertInto('messages').values(message).execute();
+      await appendEvent(tx, ctx, {
+        orgId: number.org_id,
+        type: 'message.received',
+        subjectType: 'message',
+        subjectId: message.id,
+        data: { contact_id: contact.id, conversation_id: conversation.id, number_id: number.id },
+      });
+      return { message, created: true };
+    });
+  } catch (error) {
+    if (ctx.db.dialect.isUniqueViolation(error)) {
+      const raced = await findByCarrierId(ctx, inbound.carrier, inbound.carrierMessageId);
+      if (raced) return { message: raced, created: false };
+    }
+    throw error;
+  }
+}
+
+async function findByCarrierId(ctx: AppContext, carrier: string, carrierMessageId: string): Promise<Message | undefined> {
+  return ctx.db.kysely
+    .selectFrom('messages')
+    .selectAll()
+    .where('carrier', '=', carrier)
+    .where('carrier_message_id', '=', carrierMessageId)
+    .executeTakeFirst();
+}
+
+/**
+ * A delivery receipt: moves the message's status forward (never backwards; a failure is kept).
+ * Returns false when no message matches (a receipt for a message of another system).
+ */
+export async function applyDeliveryReceipt(ctx: AppContext, receipt: DeliveryReceipt & { messageId?: string }): Promise<boolean> {
+  return transaction(ctx, async (tx) => {
+    let q = tx.selectFrom('messages').selectAll().where('carrier', '=', receipt.carrier);
+    q = receipt.messageId ? q.where('id', '=', receipt.messageId) : q.where('carrier_message_id', '=', receipt.carrierMessageId);
+    const message = await q.executeTakeFirst();
+    if (!message || message.direction !== 'outbound') return false;
+    const status = nextStatus(message.status, receipt.status);
+    if (status === message.status) return true;
+    const now = ctx.clock.now();
+    const failed = status === 'failed' || status === 'undelivered';
+    await tx
+      .updateTable('messages')
+      .set({
+        status,
+        updated_at: now,
+        carrier_message_id: message.carrier_message_id ?? receipt.carrierMessageId,
+        ...(status === 'delivered' ? { delivered_at: now } : {}),
+        ...(status === 'sent' && message.sent_at === null ? { sent_at: now } : {}),
+        ...(failed ? { failed_at: now, reason: receipt.reason ?? 'carrier_unknown', error_code: receipt.errorCode ?? null } : {}),
+      })
+      .where('id', '=', message.id)
+      .execute();
+    await appendEvent(tx, ctx, {
+      orgId: message.org_id,
+      type: 'message.status_changed',
+      subjectType: 'message',
+      subjectId: message.id,
+      data: { status, ...(failed ? { reason: receipt.reason ?? 'carrier_unknown', error_code: receipt.errorCode ?? null } : {}) },
+    });
+    return true;
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Storage and integration tests run once per database, like Kysely's own tests (DIALECTS = [...]):
+ * SQLite in a temporary file, PostgreSQL in a schema of its own per test file.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { openDatabase, type Db } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+export const DIALECTS: DialectName[] = ['sqlite', 'postgres'];
+
+export function pgUrl(): string | null {
+  return inject('pgUrl');
+}
+
+/** True when this dialect can run here (PostgreSQL may be missing outside CI: the global setup said so). */
+export function dialectAvailable(dialect: DialectName): boolean {
+  return dialect === 'sqlite' || pgUrl() !== null;
+}
+
+export interface TestDatabase {
+  db: Db;
+  /** A URL another process can open to reach the same data (with the schema for PostgreSQL). */
+  url: string;
+  schema?: string;
+  destroy(): Promise<void>;
+}
+
+export async function createTestDatabase(dialect: DialectName, options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+  const name = `t_${crypto.randomBytes(6).toString('hex')}`;
+  if (dialect === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-test-'));
+    const file = path.join(dir, `${name}.db`);
+    const db = openDatabase(file);
+    if (options.migrate !== false) await migrateToLatest(db);
+    return {
+      db,
+      url: file,
+      destroy: async () => {
+        await db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const url = pgUrl();
+  if (!url) throw new Error('PostgreSQL is not available');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${name}`);
+  await admin.end();
+  const db = openDatabase(url, { schema: name, poolSize: options.poolSize ?? 10 });
+  if (options.migrate !== false) await migrateToLatest(db);
+  return {
+    db,
+    url: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${name}`)}`,
+    schema: name,
+    destroy: async () => {
+      await db.close();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema if exists ${name} cascade`);
+      await c.end();
+    },
+  };
+}
