@@ -8,3 +8,4 @@
 export * from './phone/index.js';
 export * from './messaging/index.js';
 export * from './calls/index.js';
+export * from './compliance/index.js';

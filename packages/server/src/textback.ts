@@ -46,9 +46,10 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
   await migrateToLatest(db);
 
   const hub = new EventHub();
-  let worker: Worker | undefined;
+  // The worker needs the context and the context's signals wake the worker: break the cycle here.
+  const workerRef: { current?: Worker } = {};
   const signals: Signals = {
-    jobsEnqueued: () => worker?.wake(),
+    jobsEnqueued: () => workerRef.current?.wake(),
     eventsAppended: (orgIds) => {
       for (const id of orgIds) hub.notify(id);
     },
@@ -58,7 +59,7 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
   carriers.set('sandbox', new SandboxCarrier(() => ctx, config.sandboxReceiptDelayMs));
   for (const c of options.carriers ?? []) carriers.set(c.kind, c);
 
-  worker = new Worker({
+  const theWorker = new Worker({
     db,
     clock,
     logger: log,
@@ -67,7 +68,7 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
     leaseMs: config.jobLeaseMs,
     pollIntervalMs: config.pollIntervalMs,
   });
-  const theWorker = worker;
+  workerRef.current = theWorker;
 
   let server: FastifyInstance | undefined;
   const http = async () => {

@@ -4,7 +4,7 @@
  * Sources:
  * - TCPA 47 CFR 64.1200(a)(2)/(a)(1)(iii): automated marketing texts need prior express *written*
  *   consent, automated informational texts prior express consent.
- * - FCC 2024 revocation rule, 47 CFR 64.1200(a)(10): revocation "by any reasonable means",
+ * - FCC 2024 revocation rule (as summarised in compliance.md): revocation "by any reasonable means",
  *   honoured promptly; a revoked consent is only restored by a new consent from the consumer.
  * - CTIA Messaging Principles (compliance.md): STOP opts out; START/UNSTOP opts back in; one
  *   confirmation message is allowed after STOP.

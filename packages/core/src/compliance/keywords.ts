@@ -9,7 +9,7 @@
  *   message body, case-insensitive, trimmed."
  * - Telnyx default: + "STOP ALL"; opt-in START, UNSTOP.
  * - AWS: + OPT-OUT, REMOVE, ARRET, TD.
- * - FCC 2024 revocation rule (47 CFR 64.1200(a)(10)): consent may be revoked by "any reasonable
+ * - FCC 2024 revocation rule (as summarised in compliance.md): consent may be revoked by "any reasonable
  *   means" — free text such as "stop texting me" is an opt-out *candidate* (`likely_opt_out`).
  */
 

@@ -4,6 +4,7 @@
  * play the sandbox, and inspect jobs. `textback --help` and `textback <command> --help` for details.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import fs from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -18,6 +19,9 @@ import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
 import { sendMessage } from '../use-cases/messages.js';
 import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
 import { addNumber } from '../use-cases/numbers.js';
+
+// A `.env` file in the working directory, if there is one (variables already set win).
+if (fs.existsSync('.env')) process.loadEnvFile('.env');
 
 const program = new Command();
 program.name('textback').description('Textback: self-hosted SMS engine for sales and support teams').version('0.1.0');

@@ -1,0 +1,70 @@
+export {
+  AUTOMATION_STATES,
+  MAX_STEP_DEPTH,
+  NOW_VALUE,
+  STEP_TYPES,
+  TRIGGER_TYPES,
+  compareByPriority,
+  formatAutomationError,
+  matchesTrigger,
+  parseAutomation,
+  validateAutomation,
+} from './automation.js';
+export type {
+  AssignStep,
+  Automation,
+  AutomationError,
+  AutomationScope,
+  AutomationState,
+  ConditionStep,
+  DelayStep,
+  SendSmsStep,
+  SmsVariant,
+  Step,
+  StepType,
+  StopStep,
+  Trigger,
+  TriggerEvent,
+  TriggerType,
+  UpdateContactStep,
+  ValidateAutomationOptions,
+  WebhookStep,
+} from './automation.js';
+export {
+  CONDITION_FIELDS,
+  CONTACT_ATTRIBUTE_FIELD_PREFIX,
+  OPERATORS_BY_KIND,
+  evaluateCondition,
+  fieldSpec,
+  toTimestamp,
+  validateCondition,
+} from './condition.js';
+export type {
+  Comparison,
+  ComparisonOperator,
+  Condition,
+  ConditionError,
+  ConditionResult,
+  ConditionValue,
+  FieldKind,
+  FieldLookup,
+  FieldSpec,
+} from './condition.js';
+export { formatDuration, isDuration, parseDuration } from './duration.js';
+export { advanceRun, cancelRun, completeStep, fingerprintSteps, formatStepPath, startRun } from './evaluate.js';
+export type {
+  AdvanceResult,
+  CallFacts,
+  ContactFacts,
+  DoneReason,
+  PendingStep,
+  RunAction,
+  RunContext,
+  RunState,
+  SideEffectKind,
+  StepPosition,
+  TraceEntry,
+  WebhookPayload,
+} from './evaluate.js';
+export { LAST_MISSED_CALL_SMS_AT, MISSED_CALL_TEXTS, missedCallTextBackPreset } from './presets.js';
+export type { MissedCallPresetOptions } from './presets.js';

@@ -1,0 +1,140 @@
+/**
+ * Ready-made automations. {@link missedCallTextBackPreset} is Textback's
+ * headline feature expressed as an ordinary automation document, so users can
+ * open it, read it, and change any step.
+ */
+import type { Automation, AutomationState, Step } from './automation.js';
+import type { Condition } from './condition.js';
+
+/** The contact attribute holding when the last missed-call text went out (ISO 8601). */
+export const LAST_MISSED_CALL_SMS_AT = 'last_missed_call_sms_at';
+
+/**
+ * Default texts. Plain GSM-7 characters only (straight apostrophes, no emoji),
+ * so each stays one SMS segment: under 160 characters with a typical name and
+ * business name. Opt-out wording is added by the compliance layer.
+ */
+export const MISSED_CALL_TEXTS = {
+  inHours: "Hi {Name|there}, sorry we missed your call at {Business}! How can we help? Reply here and we'll get right back to you.",
+  afterHours: "Hi {Name|there}, thanks for calling {Business}! We're closed right now, but reply here with how we can help and we'll text you when we open.",
+  outbound: "Hi {Name|there}, it's {Business}. We just tried to call you. When's a good time to talk? Or just reply here.",
+  followUp: "Hi {Name|there}, just checking in from {Business}. Still need a hand? Reply here anytime and we'll help.",
+} as const;
+
+export interface MissedCallPresetOptions {
+  /** Used when the organization's `{Business}` variable is empty: `{Business|Acme Dental}`. */
+  businessName: string;
+  /** Our numbers (E.164) this applies to, or `all`. */
+  numbers: readonly string[] | 'all';
+  /** Default `Missed-call text-back`. */
+  name?: string;
+  /** Default `draft`: nothing is texted until someone activates it. */
+  state?: AutomationState;
+  /** Default 100. */
+  priority?: number;
+  /** Override any of the default texts (same variables). */
+  texts?: Partial<Record<keyof typeof MISSED_CALL_TEXTS, string>>;
+  /** Wait after an inbound missed call. Default `15s`. */
+  inboundDelay?: string;
+  /** Wait after an unanswered outbound call. Default `3m`. */
+  outboundDelay?: string;
+  /** Calls that reached voicemail: `skip` (default) or text them after a delay, e.g. `{ delay: '20m' }`. */
+  voicemail?: 'skip' | { delay: string };
+  /** At most one missed-call text per contact per this window. Default `24h`. */
+  capWindow?: string;
+  /** Follow-up when the contact has not replied: `{ after: '2h' }` (default), or `false` for none. */
+  followUp?: false | { after: string };
+}
+
+/**
+ * The default missed-call text-back automation:
+ *
+ * 0. Stop unless the call was missed (voicemail too, when enabled): answered,
+ *    answered elsewhere, too short and (by default) voicemail get no text.
+ * 1. Wait: 15 s after an inbound call, 3 min after an outbound one (an
+ *    instant text after our own unanswered call feels pushy), 20 min after
+ *    voicemail when enabled.
+ * 2. Stop if this contact got a missed-call text in the last 24 h (contact
+ *    attribute `last_missed_call_sms_at`), checked after the wait so a text
+ *    sent meanwhile counts.
+ * 3. Send: the outbound text, or the in-hours / after-hours text for inbound.
+ * 4. Set `last_missed_call_sms_at` to now.
+ * 5–8. Follow-up: wait 2 h, then until business hours are open; stop if the
+ *    contact replied since our text; else send one follow-up.
+ */
+export function missedCallTextBackPreset(options: MissedCallPresetOptions): Automation {
+  const businessName = options.businessName.replace(/[{}]/g, '').trim();
+  if (businessName === '') throw new RangeError('missedCallTextBackPreset needs a businessName');
+  const texts = { ...MISSED_CALL_TEXTS, ...options.texts };
+  const withBusiness = (template: string): string => template.replaceAll('{Business}', `{Business|${businessName}}`);
+  const voicemail = options.voicemail ?? 'skip';
+  const textedOutcomes = voicemail === 'skip' ? ['missed'] : ['missed', 'voicemail'];
+  const inbound: Condition = { field: 'call.direction', op: '==', value: 'inbound' };
+
+  const directionDelay: Step = {
+    type: 'condition',
+    if: inbound,
+    then: [{ type: 'delay', duration: options.inboundDelay ?? '15s', note: 'inbound: text back quickly, they just tried to reach us' }],
+    else: [{ type: 'delay', duration: options.outboundDelay ?? '3m', note: 'outbound: a short pause reads as a follow-up, not a chase' }],
+  };
+
+  const steps: Step[] = [
+    {
+      type: 'condition',
+      note: voicemail === 'skip' ? 'only missed calls get a text (not answered, too short or voicemail)' : 'only missed calls and voicemail get a text',
+      if: { field: 'call.outcome', op: 'not_in', value: textedOutcomes },
+      then: [{ type: 'stop', reason: 'not a missed call' }],
+    },
+    voicemail === 'skip'
+      ? directionDelay
+      : {
+          type: 'condition',
+          if: { field: 'call.outcome', op: '==', value: 'voicemail' },
+          then: [{ type: 'delay', duration: voicemail.delay, note: 'voicemail: leave time to listen before texting' }],
+          else: [directionDelay],
+        },
+    {
+      type: 'condition',
+      note: `at most one missed-call text per contact per ${options.capWindow ?? '24h'}`,
+      if: { field: `contact.attr.${LAST_MISSED_CALL_SMS_AT}`, op: 'within', value: options.capWindow ?? '24h' },
+      then: [{ type: 'stop', reason: 'already sent a missed-call text recently' }],
+    },
+    {
+      type: 'condition',
+      if: inbound,
+      then: [
+        {
+          type: 'condition',
+          if: { field: 'business_hours.open', op: '==', value: true },
+          then: [{ type: 'send_sms', template: withBusiness(texts.inHours), note: 'in-hours text' }],
+          else: [{ type: 'send_sms', template: withBusiness(texts.afterHours), note: 'after-hours text' }],
+        },
+      ],
+      else: [{ type: 'send_sms', template: withBusiness(texts.outbound), note: 'after our unanswered call' }],
+    },
+    { type: 'update_contact', attribute: LAST_MISSED_CALL_SMS_AT, value: 'now', note: 'remember for the 24 h cap' },
+  ];
+
+  const followUp = options.followUp ?? { after: '2h' };
+  if (followUp !== false) {
+    steps.push(
+      { type: 'delay', duration: followUp.after, note: 'give them time to reply' },
+      { type: 'delay', until: 'business_hours', note: 'never follow up outside business hours' },
+      {
+        type: 'condition',
+        if: { field: 'run.replied', op: '==', value: true },
+        then: [{ type: 'stop', reason: 'the contact replied' }],
+      },
+      { type: 'send_sms', template: withBusiness(texts.followUp), note: 'one follow-up, no more' },
+    );
+  }
+
+  return {
+    name: options.name ?? 'Missed-call text-back',
+    state: options.state ?? 'draft',
+    priority: options.priority ?? 100,
+    scope: { numbers: options.numbers === 'all' ? 'all' : [...options.numbers] },
+    trigger: { type: 'call.completed' },
+    steps,
+  };
+}
