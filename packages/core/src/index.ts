@@ -9,3 +9,6 @@ export * from './phone/index.js';
 export * from './messaging/index.js';
 export * from './calls/index.js';
 export * from './compliance/index.js';
+export * from './templates/index.js';
+export * from './schedule/index.js';
+export * from './automations/index.js';

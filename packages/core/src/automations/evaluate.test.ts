@@ -123,7 +123,7 @@ describe('missed-call text-back preset, played end to end', () => {
     const run = play(preset, context(), start);
     const texts = run.performed.filter((p) => p.action.kind === 'send_sms');
     expect(texts.map((p) => [iso(p.at), (p.action as { body: string }).body])).toEqual([
-      [iso(start + 15 * SECOND), "Hi Ann, thanks for calling Bright Dental! We're closed right now, but reply here with how we can help and we'll text you when we open."],
+      [iso(start + 15 * SECOND), "Hi Ann, thanks for calling Bright Dental! We're closed now, but reply with how we can help and we'll text you when we open."],
       [iso(at('2026-01-14T09:00')), "Hi Ann, just checking in from Bright Dental. Still need a hand? Reply here anytime and we'll help."],
     ]);
   });
@@ -401,5 +401,21 @@ describe('individual steps', () => {
       'condition call.direction == outbound: false (inbound) → no else steps, continuing',
       'update_contact: after = 1',
     ]);
+  });
+});
+
+describe('robustness', () => {
+  it('fails the run, rather than throwing, when the business hours are broken', () => {
+    const automation: Automation = {
+      name: 'hours',
+      state: 'active',
+      priority: 0,
+      scope: { numbers: 'all' },
+      trigger: { type: 'call.completed' },
+      steps: [{ type: 'condition', if: { field: 'business_hours.open', op: '==', value: true }, then: [{ type: 'stop' }] }],
+    };
+    const ctx: RunContext = { ...context(), businessHours: { timeZone: 'Nowhere/Town', weekly: {} } };
+    const now = at('2026-01-13T10:00');
+    expect(advanceRun(automation, startRun(automation, now), ctx, now).action).toMatchObject({ kind: 'done', reason: 'step_failed' });
   });
 });

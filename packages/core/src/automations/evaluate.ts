@@ -211,7 +211,13 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
 
     switch (step.type) {
       case 'condition': {
-        const { result, explanation } = evaluateCondition(step.if, (field) => lookupField(field, context, s, now), now);
+        let evaluated: ReturnType<typeof evaluateCondition>;
+        try {
+          evaluated = evaluateCondition(step.if, (field) => lookupField(field, context, s, now), now);
+        } catch (error) {
+          return finish(s, 'step_failed', `${path}: ${errorMessage(error)}`);
+        }
+        const { result, explanation } = evaluated;
         const branch = result ? step.then : (step.else ?? []);
         const branchName = result ? 'then' : 'else';
         const outcome = branch.length > 0 ? `→ ${branchName}` : `→ no ${branchName} steps, continuing`;
@@ -220,7 +226,12 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
         continue;
       }
       case 'delay': {
-        const until = delayUntil(step, context, now);
+        let until: ReturnType<typeof delayUntil>;
+        try {
+          until = delayUntil(step, context, now);
+        } catch (error) {
+          return finish(s, 'step_failed', `${path}: ${errorMessage(error)}`);
+        }
         if (until.error !== undefined) return finish(s, 'step_failed', `${path}: ${until.error}`);
         s = { ...s, position: after };
         if (until.at <= now) {
@@ -241,7 +252,7 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
               : { template: step.template };
           body = renderTemplate(chosen.template, templateVariablesFor(context)).trim();
         } catch (error) {
-          return finish(s, 'step_failed', `${path}: ${error instanceof Error ? error.message : String(error)}`);
+          return finish(s, 'step_failed', `${path}: ${errorMessage(error)}`);
         }
         if (body === '') return finish(s, 'step_failed', `${path}: the message rendered empty`);
         const which = chosen.id === undefined ? 'template' : `variant ${chosen.id} (sticky per contact)`;
@@ -441,6 +452,10 @@ function safeOrigin(url: string): string {
   } catch {
     return url;
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function pick(done: NonNullable<RunState['done']>): { reason: DoneReason; detail: string } {

@@ -16,7 +16,7 @@ export const LAST_MISSED_CALL_SMS_AT = 'last_missed_call_sms_at';
  */
 export const MISSED_CALL_TEXTS = {
   inHours: "Hi {Name|there}, sorry we missed your call at {Business}! How can we help? Reply here and we'll get right back to you.",
-  afterHours: "Hi {Name|there}, thanks for calling {Business}! We're closed right now, but reply here with how we can help and we'll text you when we open.",
+  afterHours: "Hi {Name|there}, thanks for calling {Business}! We're closed now, but reply with how we can help and we'll text you when we open.",
   outbound: "Hi {Name|there}, it's {Business}. We just tried to call you. When's a good time to talk? Or just reply here.",
   followUp: "Hi {Name|there}, just checking in from {Business}. Still need a hand? Reply here anytime and we'll help.",
 } as const;

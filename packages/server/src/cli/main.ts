@@ -19,6 +19,8 @@ import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
 import { sendMessage } from '../use-cases/messages.js';
 import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
 import { addNumber } from '../use-cases/numbers.js';
+import { listAutomations } from '../use-cases/automations/automation-store.js';
+import { createMissedCallPreset } from '../use-cases/automations/presets.js';
 
 // A `.env` file in the working directory, if there is one (variables already set win).
 if (fs.existsSync('.env')) process.loadEnvFile('.env');
@@ -262,6 +264,37 @@ sandbox
     await withTextback(async (tb) => {
       await setSandboxFailure(tb.ctx, await resolveOrg(tb, o.org), handset, o.clear ? null : (o.reason ?? null));
       console.log(o.clear ? `${handset} receives texts normally` : `texts to ${handset} will fail: ${o.reason}`);
+    });
+  });
+
+const automations = program.command('automations').description('Automations (missed-call text-back and others)');
+automations
+  .command('missed-call-preset')
+  .description('Create the missed-call text-back automation with good default texts, active at once')
+  .option('--business <name>', 'business name used in the texts (default: the organization name)')
+  .option('--numbers <e164...>', 'only these business numbers (default: all)')
+  .option('--draft', 'create it as a draft (does not run until activated)')
+  .option('--voicemail-delay <duration>', 'also text calls that reached voicemail, after this delay (e.g. 20m)')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (o: { business?: string; numbers?: string[]; draft?: boolean; voicemailDelay?: string; org?: string }) => {
+    await withTextback(async (tb) => {
+      const row = await createMissedCallPreset(tb.ctx, {
+        orgId: await resolveOrg(tb, o.org),
+        ...(o.business ? { businessName: o.business } : {}),
+        ...(o.numbers ? { numbers: o.numbers } : {}),
+        state: o.draft ? 'draft' : 'active',
+        ...(o.voicemailDelay ? { voicemail: { delay: o.voicemailDelay } } : {}),
+      });
+      print({ id: row.id, name: row.name, state: row.state });
+    });
+  });
+automations
+  .command('list')
+  .description('Automations of the organization')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (o: { org?: string }) => {
+    await withTextback(async (tb) => {
+      for (const a of await listAutomations(tb.ctx, await resolveOrg(tb, o.org))) console.log(`${a.id}  ${a.state.padEnd(7)} priority=${a.priority}  ${a.trigger_type.padEnd(20)} ${a.name}`);
     });
   });
 

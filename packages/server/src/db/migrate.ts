@@ -1,11 +1,15 @@
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.js';
 import type { AnyDb, Dialect } from './dialect.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-compliance.js';
+import * as m0003 from './migrations/0003-automations.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
   '0001-initial': m0001,
+  '0002-compliance': m0002,
+  '0003-automations': m0003,
 };
 
 class CompiledMigrations implements MigrationProvider {
@@ -28,7 +32,11 @@ export class MigrationError extends Error {
 
 /** Applies every pending migration; safe to call from several processes at once (Kysely takes a lock). */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: new CompiledMigrations(db.dialect) });
+  // On PostgreSQL, Kysely looks for its migration tables in every schema unless told which one: a
+  // kysely_migration_lock in another schema (another app, a parallel test) made it skip creating ours.
+  const schema =
+    db.dialect.name === 'postgres' ? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db: db.kysely, provider: new CompiledMigrations(db.dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

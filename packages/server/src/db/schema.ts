@@ -74,7 +74,23 @@ export interface PhoneNumbersTable {
   team_id: string | null;
   created_at: number;
   updated_at: number;
+  // Compliance (0002).
+  /** long_code | toll_free | short_code: decides the default rate (1, 3 and 100 messages/s). */
+  sender_type: Generated<SenderType>;
+  /** Messages per second; null = the sender type's default. */
+  rate_per_second: number | null;
+  /** Most texts per day (the organization's time zone); null = no cap. */
+  daily_cap: number | null;
+  /** Pacing, shared by every worker: the next free reserved slot and the last send. */
+  next_send_at: number | null;
+  last_send_at: number | null;
+  daily_count: Generated<number>;
+  daily_count_day: string | null;
+  /** JSON: this number's own help / opt-out / opt-in texts, over the organization's. */
+  compliance_texts: string | null;
 }
+
+export type SenderType = 'long_code' | 'toll_free' | 'short_code';
 
 export interface ContactsTable {
   id: string;
@@ -131,6 +147,22 @@ export interface MessagesTable {
   failed_at: number | null;
   created_at: number;
   updated_at: number;
+  /** The automation run that sent it, and the A/B variant it used. */
+  automation_run_id: string | null;
+  variant_id: string | null;
+  // Compliance (0002).
+  /** The rule that held or blocked it (e.g. US-TX, CONSENT, SUPPRESSION). */
+  rule: string | null;
+  /** Held (quiet hours, daily cap) until this instant. */
+  held_until: number | null;
+  /** JSON object: e.g. { "keyword": "opt_out" } on an inbound STOP, { "likely_opt_out": true }, { "landline": true }. */
+  flags: string | null;
+  /** 1 when an automation (or Textback itself) sent it: caps and opt-out language apply. */
+  automated: Generated<number>;
+  /** general | marketing | opt_out_confirmation | opt_in_confirmation | help_response. */
+  purpose: string | null;
+  /** The sender's rate slot this message reserved, then the instant it took it. */
+  send_slot_at: number | null;
 }
 
 export interface CallsTable {
@@ -208,6 +240,105 @@ export interface SandboxDestinationsTable {
   created_at: number;
 }
 
+export interface AutomationsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  state: 'draft' | 'active' | 'paused';
+  priority: number;
+  trigger_type: string;
+  /** JSON: the automation document (scope, trigger, steps). */
+  document: string;
+  preset: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type RunStatus = 'waiting' | 'running' | 'completed' | 'stopped' | 'cancelled' | 'failed';
+
+export interface AutomationRunsTable {
+  id: string;
+  org_id: string;
+  automation_id: string;
+  contact_id: string;
+  number_id: string | null;
+  trigger_type: string;
+  event_id: string;
+  /** JSON: the facts of the triggering event (no message bodies). */
+  event: string;
+  priority: number;
+  status: RunStatus;
+  /** JSON: the interpreter's RunState (position, pending step, waiting deadline). */
+  run_state: string;
+  outcome: string | null;
+  next_at: number | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface AutomationTraceTable {
+  seq: Generated<number>;
+  org_id: string;
+  run_id: string;
+  automation_id: string;
+  contact_id: string;
+  step: string;
+  type: string;
+  message: string;
+  at: number;
+}
+
+export interface AutomationSendClaimsTable {
+  org_id: string;
+  contact_id: string;
+  event_key: string;
+  run_id: string;
+  automation_id: string;
+  created_at: number;
+}
+
+/** The consent ledger: every change of a contact's consent, never updated. */
+export interface ConsentEventsTable {
+  id: string;
+  org_id: string;
+  contact_id: string;
+  /** The business number it applies to; null = every number (universal scope). */
+  number_id: string | null;
+  e164: string;
+  state: 'opted_in' | 'implied' | 'opted_out';
+  /** keyword | message | call | form | manual | import | carrier. */
+  source: string;
+  actor_type: 'contact' | 'agent' | 'system';
+  actor_id: string | null;
+  /** JSON: { message_id, keyword, form, disclosure, note, ... }. */
+  evidence: string;
+  created_at: number;
+}
+
+/** The organization's suppression (do-not-contact) list. */
+export interface SuppressionsTable {
+  org_id: string;
+  e164: string;
+  reason: string;
+  /** api | import | carrier. */
+  source: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface LeadsTable {
+  id: string;
+  org_id: string;
+  contact_id: string;
+  number_id: string | null;
+  source: string | null;
+  /** JSON: whatever the form or CRM sent besides name and phone. */
+  fields: string;
+  external_id: string | null;
+  created_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -223,6 +354,13 @@ export interface Database {
   jobs: JobsTable;
   sandbox_messages: SandboxMessagesTable;
   sandbox_destinations: SandboxDestinationsTable;
+  consent_events: ConsentEventsTable;
+  suppressions: SuppressionsTable;
+  automations: AutomationsTable;
+  automation_runs: AutomationRunsTable;
+  automation_trace: AutomationTraceTable;
+  automation_send_claims: AutomationSendClaimsTable;
+  leads: LeadsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;
@@ -238,3 +376,7 @@ export type MessageUpdate = Updateable<MessagesTable>;
 export type Call = Selectable<CallsTable>;
 export type Event = Selectable<EventsTable>;
 export type Job = Selectable<JobsTable>;
+export type ConsentEvent = Selectable<ConsentEventsTable>;
+export type Suppression = Selectable<SuppressionsTable>;
+export type AutomationRow = Selectable<AutomationsTable>;
+export type AutomationRun = Selectable<AutomationRunsTable>;

@@ -20,6 +20,13 @@ interface AjvError {
   params: Record<string, unknown>;
 }
 
+/** What a value of these formats looks like, for people (Ajv says `must match format "date-time"`). */
+const FORMATS: Record<string, string> = {
+  'date-time': 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-15T09:30:00-05:00',
+  email: 'must be an email address',
+  uri: 'must be a URL, e.g. https://example.com/photo.jpg',
+};
+
 function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
   return validation.map((v) => {
     let path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
@@ -31,7 +38,9 @@ function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
         ? 'is not a known field'
         : v.keyword === 'required'
           ? 'is required'
-          : (v.message ?? 'is invalid');
+          : v.keyword === 'format' && typeof v.params.format === 'string' && v.params.format in FORMATS
+            ? FORMATS[v.params.format]!
+            : (v.message ?? 'is invalid');
     return { field, message };
   });
 }

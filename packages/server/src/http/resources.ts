@@ -3,6 +3,13 @@ import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User } fro
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
+/** "held for quiet hours until …", "blocked: opted_out (CONSENT)": what a person reads beside the status. */
+function statusDetail(m: Message): string | null {
+  if (m.status === 'held' && m.held_until != null) return `held for ${(m.reason ?? 'compliance').replace(/_/g, ' ')} until ${iso(m.held_until)} (rule ${m.rule ?? '?'})`;
+  if (m.status === 'blocked') return `blocked: ${m.reason ?? 'compliance'} (rule ${m.rule ?? '?'})`;
+  return null;
+}
+
 export const messageResource = (m: Message) => ({
   id: m.id,
   object: 'message' as const,
@@ -14,6 +21,11 @@ export const messageResource = (m: Message) => ({
   status: m.status,
   reason: m.reason,
   error_code: m.error_code,
+  // Compliance: the rule that held or blocked it, until when, and flags (keyword, likely_opt_out, landline).
+  status_detail: statusDetail(m),
+  rule: m.rule,
+  held_until: iso(m.held_until),
+  flags: m.flags ? (JSON.parse(m.flags) as Record<string, unknown>) : {},
   encoding: m.encoding,
   segments: m.segments,
   carrier: m.carrier,

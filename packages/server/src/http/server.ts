@@ -1,4 +1,5 @@
 /** The HTTP API: Fastify, JSON, versioned under /v1, every route schema-validated, OpenAPI at /openapi.json. */
+import AjvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -7,7 +8,10 @@ import type { AppContext } from '../app-context.js';
 import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './problem.js';
 import { adminRoutes } from './routes/admin.routes.js';
+import { automationRoutes } from './routes/automations.routes.js';
+import { leadRoutes } from './routes/leads.routes.js';
 import { callRoutes } from './routes/calls.routes.js';
+import { complianceRoutes } from './routes/compliance.routes.js';
 import { contactRoutes } from './routes/contacts.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
 import { eventRoutes } from './routes/events.routes.js';
@@ -23,13 +27,29 @@ export interface HttpOptions {
 
 export type Api = FastifyInstance;
 
+type CompileFor = (route: { httpPart?: string }) => unknown;
+const ajvPool = AjvCompiler() as unknown as (externalSchemas: unknown, options?: { customOptions?: object }) => CompileFor;
+
+/**
+ * Query strings, path parameters and headers arrive as text and are coerced to their schema's types
+ * (`?limit=3`); JSON bodies are not: `"body": 42` is a wrong type, not the text "42".
+ */
+const buildValidator = ((externalSchemas: unknown, options: { customOptions?: object } = {}) => {
+  const coercing = ajvPool(externalSchemas, options);
+  const strict = ajvPool(externalSchemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } });
+  return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict(route) : coercing(route));
+}) as unknown as ValidatorFactory;
+
 export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     return503OnClosing: true,
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // The API speaks JSON only: anything else is 415, not a string for the schema to reject.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
 
   registerErrorHandling(app);
@@ -76,6 +96,9 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(sandboxRoutes(ctx));
       await v1.register(eventRoutes(ctx));
       await v1.register(adminRoutes(ctx));
+      await v1.register(complianceRoutes(ctx));
+      await v1.register(automationRoutes(ctx));
+      await v1.register(leadRoutes(ctx));
     },
     { prefix: '/v1' },
   );

@@ -3,15 +3,27 @@ import type { AppContext } from '../app-context.js';
 import { runSandboxReceipt } from '../carriers/sandbox/sandbox-network.js';
 import { SANDBOX_RECEIPT_JOB, type SandboxReceiptPayload } from '../carriers/sandbox/sandbox-carrier.js';
 import { runSendJob, SEND_JOB } from '../use-cases/messages.js';
+import { ADVANCE_JOB, NOT_REPLIED_JOB, runAdvanceJob, runNotRepliedCheck, WEBHOOK_JOB } from '../use-cases/automations/engine.js';
+import { runWebhookJob, type WebhookJobPayload } from '../use-cases/automations/webhook.js';
 import type { JobHandlers } from './worker.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
     [SEND_JOB]: async (payload: { messageId: string }, { job }) => {
-      await runSendJob(ctx, payload.messageId, { number: job.attempts, max: job.max_attempts });
+      // A text held by the compliance gate, or waiting for its sender's rate slot, snoozes.
+      return runSendJob(ctx, payload.messageId, { number: job.attempts, max: job.max_attempts });
     },
     [SANDBOX_RECEIPT_JOB]: async (payload: SandboxReceiptPayload) => {
       await runSandboxReceipt(ctx, payload);
+    },
+    [ADVANCE_JOB]: async (payload: { runId: string }) => {
+      await runAdvanceJob(ctx, payload.runId);
+    },
+    [NOT_REPLIED_JOB]: async (payload: Parameters<typeof runNotRepliedCheck>[1]) => {
+      await runNotRepliedCheck(ctx, payload);
+    },
+    [WEBHOOK_JOB]: async (payload: WebhookJobPayload) => {
+      await runWebhookJob(ctx, payload);
     },
   };
 }

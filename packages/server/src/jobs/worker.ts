@@ -172,8 +172,9 @@ export class Worker {
       this.woken = false;
       try {
         const now = this.clock.now();
-        if (now - this.lastRescueAt >= this.leaseMs / 4) await this.rescueExpired();
+        // Extend first: a loop that woke late must keep the jobs it is still running, not rescue them from itself.
         if (now - this.lastExtendAt >= this.leaseMs / 3) await this.extendLeases();
+        if (now - this.lastRescueAt >= this.leaseMs / 4) await this.rescueExpired();
         const free = this.concurrency - this.inFlight.size;
         let claimed = 0;
         if (free > 0) {
@@ -200,7 +201,8 @@ export class Worker {
   }
 
   private async timeUntilNextJob(): Promise<number> {
-    if (this.inFlight.size >= this.concurrency) return this.pollIntervalMs * 20; // woken when a slot frees
+    // Woken when a slot frees, but not later than the next lease extension is due.
+    if (this.inFlight.size >= this.concurrency) return Math.min(this.pollIntervalMs * 20, this.leaseMs / 3);
     const next = await this.db.kysely
       .selectFrom('jobs')
       .select((eb) => eb.fn.min('run_at').as('next'))

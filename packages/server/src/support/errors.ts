@@ -16,6 +16,7 @@ export const ERRORS = {
   conflict: { status: 409, title: 'Conflict' },
   idempotency_mismatch: { status: 422, title: 'Idempotency key reused with a different request' },
   invalid_state: { status: 409, title: 'Not possible in the current state' },
+  opted_out_by_contact: { status: 409, title: 'Only the contact can undo this opt-out' },
   payload_too_large: { status: 413, title: 'Request too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   internal: { status: 500, title: 'Internal error' },

@@ -4,7 +4,9 @@ import type { Call } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { findOrCreateContact } from './contacts.js';
+import { endTextBackRuns, startRunsForEvent } from './automations/engine.js';
 import { appendEvent } from './events.js';
+import { recordImpliedConsent } from './compliance/consent.js';
 import { decodeCursor, toPage, type Page } from './pagination.js';
 
 export const CALL_STATUSES = ['completed', 'no-answer', 'busy', 'failed', 'canceled', 'voicemail'] as const;
@@ -94,6 +96,29 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
         created_at: now,
       };
       await tx.insertInto('calls').values(call).execute();
+      // Compliance: a contact who calls first gives implied consent (recorded once, in the ledger).
+      if (input.direction === 'inbound') {
+        await recordImpliedConsent(ctx, tx, { orgId: number.org_id, contact, numberId: number.id, via: 'call', evidence: { call_id: call.id } });
+      }
+      // A callback that connected makes a pending text-back pointless.
+      if (call.outcome === 'answered') {
+        await endTextBackRuns(ctx, tx, number.org_id, contact.id, 'the contact called back and the call connected');
+      }
+      await startRunsForEvent(ctx, tx, {
+        orgId: number.org_id,
+        type: 'call.completed',
+        id: call.id,
+        contactId: contact.id,
+        numberId: number.id,
+        numberE164: number.e164,
+        call: {
+          outcome: classification.outcome,
+          direction: input.direction,
+          ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
+          number: number.e164,
+        },
+        at: now,
+      });
       await appendEvent(tx, ctx, {
         orgId: number.org_id,
         type: 'call.completed',

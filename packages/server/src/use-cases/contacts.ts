@@ -13,7 +13,8 @@ export function parsePhoneField(field: string, input: string, defaultCountry?: C
     return normalizePhone(input, defaultCountry).e164;
   } catch (error) {
     if (error instanceof InvalidPhoneNumberError) {
-      throw new AppError('invalid_number', `${field}: ${error.message}`, [{ field, message: error.message }]);
+      const hint = `write it in E.164 (+, country code and number, e.g. +14155550123)${defaultCountry ? ` or as a national number of ${defaultCountry}` : ''}`;
+      throw new AppError('invalid_number', `${field}: ${error.message}; ${hint}`, [{ field, message: error.message }]);
     }
     throw error;
   }

@@ -29,6 +29,8 @@ export async function touchConversation(
         last_message_at: now,
         updated_at: now,
         ...(input.inbound ? { unread_count: eb('unread_count', '+', 1) } : {}),
+        // A reply reopens an unassigned conversation for the number's team.
+        ...(input.inbound && !existing.assigned_user_id && !existing.assigned_team_id && input.teamId ? { assigned_team_id: input.teamId } : {}),
       }))
       .where('id', '=', existing.id)
       .execute();

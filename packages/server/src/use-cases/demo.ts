@@ -1,6 +1,7 @@
 /** The demo organization created on first start: a business number, a team of agents, a few contacts. */
 import { transaction, type AppContext } from '../app-context.js';
 import { newId } from '../support/ids.js';
+import { createMissedCallPreset } from './automations/presets.js';
 import { findOrCreateContact } from './contacts.js';
 import { createOrganization, createUser } from './organizations.js';
 
@@ -54,6 +55,8 @@ export async function createDemoOrganization(ctx: AppContext, apiKey?: string) {
       { e164: '+14155550103', name: 'Casey Morgan', source: 'referral' },
     ];
     for (const c of contacts) await findOrCreateContact(ctx, tx, orgId, c.e164, { name: c.name, source: c.source });
+    // Live at once: call the demo number from the sandbox, let it ring out, get the text 15 s later.
+    await createMissedCallPreset(ctx, { orgId, businessName: 'Demo Plumbing', state: 'active' }, tx);
   });
   return created;
 }

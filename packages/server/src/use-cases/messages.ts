@@ -1,4 +1,4 @@
-import { countSegments, parseE164Loose, type CountryCode } from '@textback/core';
+import { countSegments, isDeliveryStatus, mergePartStatus, parseE164Loose, type CountryCode } from '@textback/core';
 import { CarrierError } from '../carriers/carrier.js';
 import { carrierFor, transaction, type AppContext, type Tx } from '../app-context.js';
 import type { Message, PhoneNumber } from '../db/schema.js';
@@ -7,27 +7,30 @@ import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { findOrCreateContact, parsePhoneField } from './contacts.js';
 import { touchConversation } from './conversations.js';
+import { scheduleNotRepliedChecks } from './automations/engine.js';
 import { appendEvent } from './events.js';
 import { getNumberByE164 } from './numbers.js';
 import { getOrganization, orgSettings } from './organizations.js';
+import type { MessagePurpose } from './compliance/gate.js';
+import { gateBeforeSend, gateNewMessage, recordGateDecision } from './compliance/outbound.js';
+import { paceSend } from './compliance/pacing.js';
+import { afterOutboundFailure } from './compliance/suppressions.js';
 import { decodeCursor, toPage, type Page } from './pagination.js';
 
 export const SEND_JOB = 'message.send';
 export const sendJobKey = (messageId: string) => `${SEND_JOB}:${messageId}`;
 
 /** Statuses from which nothing moves any more, except a later failure report. */
-const FINAL = new Set(['delivered', 'undelivered', 'failed', 'cancelled', 'received']);
-const FAILED = new Set(['undelivered', 'failed']);
-const RANK: Record<string, number> = { scheduled: 0, queued: 1, sending: 2, sent: 3, delivered: 4 };
+const FINAL = new Set(['delivered', 'undelivered', 'failed', 'cancelled', 'blocked', 'received']);
 
 /**
- * The status after a report: never backwards (a late "sent" after "delivered" changes nothing), and
- * a failure is never hidden by a later success (a multi-part message keeps its worst outcome).
+ * The status after a report, by core's mergePartStatus: never backwards (a late "sent" after
+ * "delivered" changes nothing), and a failure is never hidden by a later success (a multi-part
+ * message keeps its worst outcome). Statuses outside the vocabulary (`received`) never move.
  */
 export function nextStatus(current: string, incoming: string): string {
-  if (FAILED.has(current) || current === 'cancelled') return current;
-  if (FAILED.has(incoming)) return incoming;
-  return (RANK[incoming] ?? -1) > (RANK[current] ?? -1) ? incoming : current;
+  if (!isDeliveryStatus(current) || !isDeliveryStatus(incoming)) return current;
+  return mergePartStatus(current, incoming);
 }
 
 export interface CreatedBy {
@@ -43,6 +46,13 @@ export interface SendMessageInput {
   sendAt?: number;
   idempotencyKey?: string;
   createdBy: CreatedBy;
+  /** Set by the automation engine: the run that sends it and the A/B variant used. */
+  automationRunId?: string;
+  variantId?: string;
+  /** Sent by an automation rather than a person (compliance: caps, opt-out language). */
+  automated?: boolean;
+  /** What the text is for (compliance gate): a keyword answer may go to an opted-out contact. Default general. */
+  purpose?: MessagePurpose;
 }
 
 export interface SendMessageResult {
@@ -71,13 +81,16 @@ export function validateBody(body: string, maxLength: number, field = 'body'): s
  * Accepts an outbound text: validates it, stores it as queued (or scheduled) with its send job, in
  * one transaction. A worker sends it through the number's carrier.
  */
-export async function sendMessage(ctx: AppContext, input: SendMessageInput): Promise<SendMessageResult> {
-  const org = await getOrganization(ctx, input.orgId);
+export async function sendMessage(ctx: AppContext, input: SendMessageInput, within?: Tx): Promise<SendMessageResult> {
+  // With `within`, everything happens in the caller's transaction (the automation engine records the
+  // run's step and its text together); on SQLite nothing may then use ctx.db directly.
+  const db = within ?? ctx.db.kysely;
+  const org = await db.selectFrom('organizations').selectAll().where('id', '=', input.orgId).executeTakeFirstOrThrow();
   const settings = orgSettings(org);
   validateBody(input.body, settings.max_body_length);
 
   if (input.idempotencyKey) {
-    const existing = await findByIdempotencyKey(ctx, input.orgId, input.idempotencyKey);
+    const existing = await findByIdempotencyKey(db, input.orgId, input.idempotencyKey);
     if (existing) return replay(existing, input, settings.default_country);
   }
 
@@ -85,18 +98,31 @@ export async function sendMessage(ctx: AppContext, input: SendMessageInput): Pro
   // (a brand-new area code); anything else must be a valid number.
   const loose = parseE164Loose(input.to);
   const knownContact = loose
-    ? await ctx.db.kysely.selectFrom('contacts').select('e164').where('org_id', '=', input.orgId).where('e164', '=', loose).executeTakeFirst()
+    ? await db.selectFrom('contacts').select('e164').where('org_id', '=', input.orgId).where('e164', '=', loose).executeTakeFirst()
     : undefined;
   const to = knownContact ? knownContact.e164 : parsePhoneField('to', input.to, settings.default_country);
   const now = ctx.clock.now();
   const sendAt = input.sendAt !== undefined && input.sendAt > now ? input.sendAt : undefined;
 
   try {
-    return await transaction(ctx, async (tx) => {
+    const inTransaction = <T>(fn: (tx: Tx) => Promise<T>) => (within ? fn(within) : transaction(ctx, fn));
+    return await inTransaction(async (tx) => {
       const from = await resolveFromNumber(ctx, tx, input.orgId, to, input.from, settings.default_country);
       const { contact } = await findOrCreateContact(ctx, tx, input.orgId, to, { source: 'outbound' });
       const conversation = await touchConversation(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, inbound: false, teamId: from.team_id });
-      const count = countSegments(input.body);
+      // The compliance gate: queued / scheduled, held until an allowed minute, or blocked (no job).
+      const gate = await gateNewMessage(ctx, tx, {
+        org,
+        settings,
+        contact,
+        number: from,
+        to,
+        body: input.body,
+        automated: input.automated ?? input.createdBy.type === 'automation',
+        purpose: input.purpose ?? 'general',
+        sendAt,
+      });
+      const count = countSegments(gate.body);
       const message: Message = {
         id: newId('msg'),
         org_id: input.orgId,
@@ -106,10 +132,10 @@ export async function sendMessage(ctx: AppContext, input: SendMessageInput): Pro
         direction: 'outbound',
         from_e164: from.e164,
         to_e164: to,
-        body: input.body,
+        body: gate.body,
         media: null,
-        status: sendAt ? 'scheduled' : 'queued',
-        reason: null,
+        status: gate.status,
+        reason: gate.reason,
         error_code: null,
         encoding: count.encoding,
         segments: count.segments,
@@ -121,32 +147,52 @@ export async function sendMessage(ctx: AppContext, input: SendMessageInput): Pro
         scheduled_at: sendAt ?? null,
         sent_at: null,
         delivered_at: null,
-        failed_at: null,
+        failed_at: gate.status === 'blocked' ? now : null,
         created_at: now,
         updated_at: now,
+        automation_run_id: input.automationRunId ?? null,
+        variant_id: input.variantId ?? null,
+        rule: gate.rule,
+        held_until: gate.held_until,
+        flags: gate.flags,
+        automated: gate.automated,
+        purpose: gate.purpose,
+        send_slot_at: null,
       };
       await tx.insertInto('messages').values(message).execute();
-      await enqueue(tx, ctx.clock, {
-        kind: SEND_JOB,
-        orgId: input.orgId,
-        payload: { messageId: message.id },
-        runAt: sendAt ?? now,
-        uniqueKey: sendJobKey(message.id),
-        maxAttempts: 8,
-      });
+      if (gate.runAt !== null) {
+        await enqueue(tx, ctx.clock, {
+          kind: SEND_JOB,
+          orgId: input.orgId,
+          payload: { messageId: message.id },
+          runAt: gate.runAt,
+          uniqueKey: sendJobKey(message.id),
+          maxAttempts: 8,
+        });
+      }
+      await recordGateDecision(ctx, tx, message, gate.decision, 'create');
+      if (!input.automated) {
+        await scheduleNotRepliedChecks(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, numberE164: from.e164, messageId: message.id });
+      }
       await appendEvent(tx, ctx, {
         orgId: input.orgId,
         type: 'message.created',
         subjectType: 'message',
         subjectId: message.id,
-        data: { status: message.status, direction: 'outbound', contact_id: contact.id, conversation_id: conversation.id },
+        data: {
+          status: message.status,
+          direction: 'outbound',
+          contact_id: contact.id,
+          conversation_id: conversation.id,
+          ...(gate.rule ? { reason: gate.reason, rule: gate.rule, held_until: gate.held_until } : {}),
+        },
       });
       return { message, replayed: false };
     });
   } catch (error) {
     // Two requests with one idempotency key at the same moment: the loser returns the winner's message.
-    if (input.idempotencyKey && ctx.db.dialect.isUniqueViolation(error)) {
-      const existing = await findByIdempotencyKey(ctx, input.orgId, input.idempotencyKey);
+    if (input.idempotencyKey && !within && ctx.db.dialect.isUniqueViolation(error)) {
+      const existing = await findByIdempotencyKey(db, input.orgId, input.idempotencyKey);
       if (existing) return replay(existing, input, settings.default_country);
     }
     throw error;
@@ -169,8 +215,8 @@ function safeNormalize(phone: string, country: CountryCode): string | null {
   }
 }
 
-async function findByIdempotencyKey(ctx: AppContext, orgId: string, key: string): Promise<Message | undefined> {
-  return ctx.db.kysely.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
+async function findByIdempotencyKey(db: Tx, orgId: string, key: string): Promise<Message | undefined> {
+  return db.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
 }
 
 async function resolveFromNumber(
@@ -181,7 +227,7 @@ async function resolveFromNumber(
   from: string | undefined,
   country: CountryCode,
 ): Promise<PhoneNumber> {
-  if (from !== undefined) return getNumberByE164(ctx, orgId, parsePhoneField('from', from, country));
+  if (from !== undefined) return getNumberByE164(ctx, orgId, parsePhoneField('from', from, country), 'from', tx);
   // The number this contact last talked to, else the organization's first number.
   const recent = await tx
     .selectFrom('conversations')
@@ -229,7 +275,7 @@ export async function listMessages(ctx: AppContext, orgId: string, filter: Messa
   return toPage(rows, filter.limit, (r) => r);
 }
 
-/** Cancels a text that has not gone out yet (scheduled or queued). */
+/** Cancels a text that has not gone out yet (scheduled, held or queued). */
 export async function cancelMessage(ctx: AppContext, orgId: string, id: string): Promise<Message> {
   const message = await getMessage(ctx, orgId, id);
   const cancelled = await transaction(ctx, async (tx) => {
@@ -238,25 +284,34 @@ export async function cancelMessage(ctx: AppContext, orgId: string, id: string):
       .updateTable('messages')
       .set({ status: 'cancelled', updated_at: now })
       .where('id', '=', id)
-      .where('status', 'in', ['scheduled', 'queued'])
+      .where('status', 'in', ['scheduled', 'held', 'queued'])
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return false;
     await cancelByKey(tx, ctx.clock, sendJobKey(id));
     await appendEvent(tx, ctx, { orgId, type: 'message.status_changed', subjectType: 'message', subjectId: id, data: { status: 'cancelled' } });
     return true;
   });
-  if (!cancelled) throw new AppError('invalid_state', `message ${id} is ${message.status}; only scheduled or queued messages can be cancelled`);
+  if (!cancelled) throw new AppError('invalid_state', `message ${id} is ${message.status}; only scheduled, held or queued messages can be cancelled`);
   return getMessage(ctx, orgId, id);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The send job: runs in a worker, at least once; sends at most once.
 
-export async function runSendJob(ctx: AppContext, messageId: string, attempt: { number: number; max: number }): Promise<void> {
-  const message = await ctx.db.kysely.selectFrom('messages').selectAll().where('id', '=', messageId).executeTakeFirst();
-  if (!message) return; // deleted with its organization
-  const log = ctx.log.child({ messageId, orgId: message.org_id });
-  const carrier = carrierFor(ctx, message.carrier);
+export async function runSendJob(ctx: AppContext, messageId: string, attempt: { number: number; max: number }): Promise<void | { snoozeUntil: number }> {
+  const stored = await ctx.db.kysely.selectFrom('messages').selectAll().where('id', '=', messageId).executeTakeFirst();
+  if (!stored) return; // deleted with its organization
+  const log = ctx.log.child({ messageId, orgId: stored.org_id });
+  const carrier = carrierFor(ctx, stored.carrier);
+
+  // The compliance gate's second look (opted out or quiet hours meanwhile?), then the sender's pace.
+  const verdict = await gateBeforeSend(ctx, stored);
+  if (!verdict.proceed) return verdict.snoozeUntil === undefined ? undefined : { snoozeUntil: verdict.snoozeUntil };
+  const message = verdict.message;
+  if (message.status === 'sending' || message.status === 'scheduled' || message.status === 'queued') {
+    const paced = await paceSend(ctx, message);
+    if (paced) return paced;
+  }
 
   if (message.status === 'sending') {
     // An earlier attempt died or timed out after asking the carrier: ask before sending again.
@@ -336,6 +391,7 @@ async function recordFailure(ctx: AppContext, message: Message, status: 'failed'
       subjectId: message.id,
       data: { status, reason, error_code: code },
     });
+    await afterOutboundFailure(ctx, tx, message, reason, code);
   });
 }
 

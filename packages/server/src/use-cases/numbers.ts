@@ -1,16 +1,20 @@
-import type { AppContext } from '../app-context.js';
+import type { AppContext, Tx } from '../app-context.js';
 import type { PhoneNumber } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { parsePhoneField } from './contacts.js';
+import { senderTypeFor } from './compliance/pacing.js';
 
 export async function listNumbers(ctx: AppContext, orgId: string): Promise<PhoneNumber[]> {
   return ctx.db.kysely.selectFrom('phone_numbers').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute();
 }
 
-/** The organization's number with this E.164, or `unknown_number`. */
-export async function getNumberByE164(ctx: AppContext, orgId: string, e164: string, field = 'from'): Promise<PhoneNumber> {
-  const number = await ctx.db.kysely
+/**
+ * The organization's number with this E.164, or `unknown_number`. Inside a transaction pass it as
+ * `db`: SQLite has one connection, and a query outside the transaction would wait for it forever.
+ */
+export async function getNumberByE164(ctx: AppContext, orgId: string, e164: string, field = 'from', db: Tx = ctx.db.kysely): Promise<PhoneNumber> {
+  const number = await db
     .selectFrom('phone_numbers')
     .selectAll()
     .where('org_id', '=', orgId)
@@ -47,6 +51,15 @@ export async function addNumber(
     team_id: input.teamId ?? null,
     created_at: now,
     updated_at: now,
+    // Compliance pacing (PATCH /v1/numbers/:id/compliance changes type, rate and cap).
+    sender_type: senderTypeFor(e164),
+    rate_per_second: null,
+    daily_cap: null,
+    next_send_at: null,
+    last_send_at: null,
+    daily_count: 0,
+    daily_count_day: null,
+    compliance_texts: null,
   };
   try {
     await ctx.db.kysely.insertInto('phone_numbers').values(number).execute();

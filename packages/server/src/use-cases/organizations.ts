@@ -4,15 +4,56 @@ import { transaction, type AppContext, type Tx } from '../app-context.js';
 import type { Organization, Role, User } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
+import { validateComplianceSettings } from './compliance/settings.js';
 
 export interface OrganizationSettings {
   /** Longest message body accepted, in characters (Close's limit: 1,000). */
   max_body_length: number;
   /** Country of numbers written without a country code (e.g. "(415) 555-0123"). */
   default_country: CountryCode;
+  // Compliance (docs/compliance.md): validated by validateComplianceSettings on save.
+  /** 'universal': an opt-out on one business number blocks them all; 'per_number': only that number. */
+  consent_scope: 'universal' | 'per_number';
+  /** Hold texts due outside the recipient's allowed hours (TCPA 08:00–21:00 and state rules). */
+  quiet_hours: boolean;
+  /** A reply in a live conversation (the contact wrote or called within 24 h) is not held. */
+  quiet_hours_exempt_live_conversation: boolean;
+  /** Most automated texts per contact in any rolling 24 h (null: no organization cap). */
+  automated_cap_per_24h: number | null;
+  /** Automated texts need recorded consent (implied or express), per 47 CFR 64.1200(a). */
+  automated_requires_consent: boolean;
+  /** Destination countries (ISO 3166-1 alpha-2); others are blocked as unsupported_country. */
+  allowed_countries: string[];
+  /** Numbers the numbering plan says are fixed lines: block, send with a flag, or allow. */
+  landline_policy: 'block' | 'flag' | 'allow';
+  /** Added to the first automated text to a contact unless it already has it (null: never). */
+  opt_out_language: string | null;
+  /** Answer to HELP / INFO (null: the default, naming the business and its number). */
+  help_text: string | null;
+  /** The one confirmation after STOP (null: the default). */
+  opt_out_text: string | null;
+  /** The confirmation after START (null: the default). */
+  opt_in_text: string | null;
+  /** Suppress a number after this many carrier failures meaning it cannot receive texts (null: never). */
+  auto_suppress_after_failures: number | null;
 }
 
-export const DEFAULT_SETTINGS: OrganizationSettings = { max_body_length: 1000, default_country: 'US' };
+export const DEFAULT_SETTINGS: OrganizationSettings = {
+  max_body_length: 1000,
+  default_country: 'US',
+  consent_scope: 'universal',
+  quiet_hours: true,
+  quiet_hours_exempt_live_conversation: true,
+  automated_cap_per_24h: 5,
+  automated_requires_consent: true,
+  allowed_countries: ['US', 'CA', 'GB', 'AU'],
+  landline_policy: 'block',
+  opt_out_language: 'Reply STOP to opt out',
+  help_text: null,
+  opt_out_text: null,
+  opt_in_text: null,
+  auto_suppress_after_failures: 3,
+};
 
 export const DEFAULT_BUSINESS_HOURS = {
   weekly: {
@@ -44,6 +85,7 @@ export async function updateOrganization(
 ): Promise<Organization> {
   const org = await getOrganization(ctx, orgId);
   const settings = { ...orgSettings(org), ...(patch.settings ?? {}) };
+  validateComplianceSettings(settings, patch.name ?? org.name);
   await ctx.db.kysely
     .updateTable('organizations')
     .set({

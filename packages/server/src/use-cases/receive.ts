@@ -2,7 +2,7 @@
  * What carriers tell us: inbound messages and delivery receipts. Every carrier's webhook parser and
  * the sandbox carrier call these same two functions.
  */
-import { countSegments, parseE164Loose } from '@textback/core';
+import { countSegments, matchKeyword, parseE164Loose } from '@textback/core';
 import { transaction, type AppContext } from '../app-context.js';
 import type { DeliveryReceipt, InboundMessage } from '../carriers/carrier.js';
 import type { Message } from '../db/schema.js';
@@ -10,8 +10,11 @@ import { AppError } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { findOrCreateContact } from './contacts.js';
 import { touchConversation } from './conversations.js';
+import { endTextBackRuns, startRunsForEvent } from './automations/engine.js';
 import { appendEvent } from './events.js';
 import { nextStatus } from './messages.js';
+import { handleInboundCompliance } from './compliance/keywords.js';
+import { afterOutboundFailure } from './compliance/suppressions.js';
 
 export interface ReceiveResult {
   message: Message;
@@ -77,14 +80,45 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
         failed_at: null,
         created_at: now,
         updated_at: now,
+        automation_run_id: null,
+        variant_id: null,
+        rule: null,
+        held_until: null,
+        flags: null,
+        automated: 0,
+        purpose: null,
+        send_slot_at: null,
       };
       await tx.insertInto('messages').values(message).execute();
+      // Compliance first: STOP / START / HELP (ledger, one confirmation), likely opt-outs, implied consent.
+      const compliance = await handleInboundCompliance(ctx, tx, { message, number, contact });
+      message.flags = compliance.flags;
+      // Any text from the contact ends their waiting text-backs and follow-ups.
+      await endTextBackRuns(ctx, tx, number.org_id, contact.id, 'the contact texted back');
+      // Keywords (STOP, HELP, ...) are compliance's, not automations'.
+      if (!matchKeyword(inbound.body)) {
+        await startRunsForEvent(ctx, tx, {
+          orgId: number.org_id,
+          type: 'message.received',
+          id: message.id,
+          contactId: contact.id,
+          numberId: number.id,
+          numberE164: number.e164,
+          at: now,
+        });
+      }
       await appendEvent(tx, ctx, {
         orgId: number.org_id,
         type: 'message.received',
         subjectType: 'message',
         subjectId: message.id,
-        data: { contact_id: contact.id, conversation_id: conversation.id, number_id: number.id },
+        data: {
+          contact_id: contact.id,
+          conversation_id: conversation.id,
+          number_id: number.id,
+          ...(compliance.keyword ? { keyword: compliance.keyword } : {}),
+          ...(compliance.likelyOptOut ? { likely_opt_out: true } : {}),
+        },
       });
       return { message, created: true };
     });
@@ -139,6 +173,8 @@ export async function applyDeliveryReceipt(ctx: AppContext, receipt: DeliveryRec
       subjectId: message.id,
       data: { status, ...(failed ? { reason: receipt.reason ?? 'carrier_unknown', error_code: receipt.errorCode ?? null } : {}) },
     });
+    // A carrier STOP report opts the contact out; repeated "cannot receive" failures suppress the number.
+    if (failed) await afterOutboundFailure(ctx, tx, message, receipt.reason ?? 'carrier_unknown', receipt.errorCode ?? null);
     return true;
   });
 }

@@ -54,17 +54,28 @@ export async function createTestDatabase(dialect: DialectName, options: { migrat
   await admin.query(`create schema ${name}`);
   await admin.end();
   const db = openDatabase(url, { schema: name, poolSize: options.poolSize ?? 10 });
-  if (options.migrate !== false) await migrateToLatest(db);
+  const dropSchema = async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`drop schema if exists ${name} cascade`);
+    await c.end();
+  };
+  if (options.migrate !== false) {
+    try {
+      await migrateToLatest(db);
+    } catch (error) {
+      await db.close();
+      await dropSchema();
+      throw error;
+    }
+  }
   return {
     db,
     url: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${name}`)}`,
     schema: name,
     destroy: async () => {
       await db.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema if exists ${name} cascade`);
-      await c.end();
+      await dropSchema();
     },
   };
 }

@@ -47,6 +47,16 @@ export async function sandboxText(ctx: AppContext, orgId: string, input: { from:
 export const CALL_OUTCOMES = ['answered', 'no-answer', 'busy', 'voicemail', 'failed', 'canceled'] as const;
 export type SandboxCallOutcome = (typeof CALL_OUTCOMES)[number];
 
+/** Default length of a simulated call: talk time when answered, ring time otherwise (a no-answer rings ~25 s). */
+const SANDBOX_CALL_SECONDS: Record<SandboxCallOutcome, number> = {
+  answered: 95,
+  'no-answer': 25,
+  busy: 0,
+  voicemail: 24,
+  failed: 0,
+  canceled: 12,
+};
+
 /** A handset calls one of the organization's numbers (or is called by it) with a chosen outcome. */
 export async function sandboxCall(
   ctx: AppContext,
@@ -62,7 +72,8 @@ export async function sandboxCall(
     direction === 'inbound' ? 'to' : 'from',
   );
   const now = ctx.clock.now();
-  const duration = input.durationSeconds ?? (input.outcome === 'answered' ? 95 : input.outcome === 'voicemail' ? 24 : 0);
+  // Seconds the call lasted: the conversation when answered, how long it rang otherwise.
+  const duration = input.durationSeconds ?? SANDBOX_CALL_SECONDS[input.outcome];
   const event: CallEventInput = {
     orgId,
     from: direction === 'inbound' ? handset : business.e164,

@@ -21,7 +21,7 @@ export const callRoutes =
               to: Phone('Callee, E.164'),
               direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
               status: Type.Union(CALL_STATUSES.map((s) => Type.Literal(s))),
-              duration: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400, description: 'Seconds' })),
+              duration: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400, description: 'Seconds: the conversation when answered, how long it rang when not (under 7 s of ringing is too_short)' })),
               answered_by: Type.Optional(Type.Union([Type.Literal('human'), Type.Literal('machine'), Type.Literal('unknown')])),
               answered_elsewhere: Type.Optional(Type.Boolean({ description: 'Another leg of the same call was answered' })),
               started_at: Type.Optional(Type.String({ format: 'date-time' })),

@@ -16,6 +16,12 @@ const HEARTBEAT_MS = 15_000;
 export const eventRoutes =
   (ctx: AppContext & { hub?: EventHub }): FastifyPluginAsyncTypebox =>
   async (app) => {
+    // Open streams end when the server closes; otherwise one connected client keeps it from shutting down.
+    const open = new Set<AbortController>();
+    app.addHook('preClose', async () => {
+      for (const a of open) a.abort();
+    });
+
     app.get(
       '/events',
       {
@@ -34,6 +40,8 @@ export const eventRoutes =
         let after = Number.isFinite(lastEventId) && lastEventId >= 0 ? lastEventId : (request.query.after ?? (await latestEventSeq(ctx, orgId)));
         const abort = new AbortController();
         request.raw.on('close', () => abort.abort());
+        open.add(abort);
+        abort.signal.addEventListener('abort', () => open.delete(abort), { once: true });
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -55,6 +63,7 @@ export const eventRoutes =
           if (ctx.hub) await ctx.hub.wait(orgId, POLL_MS, abort.signal);
           else await new Promise((r) => setTimeout(r, POLL_MS));
         }
+        open.delete(abort);
         res.end();
       },
     );

@@ -1,0 +1,279 @@
+/**
+ * Benchmark plumbing: child processes that are always killed, throw-away databases that are always
+ * dropped, the load generator, and number formatting. Everything talks to 127.0.0.1 only.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BENCH_DIR = path.join(ROOT, 'bench');
+export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const HOST = '127.0.0.1';
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup registry: children, databases and temp directories, released in reverse order.
+
+const children = new Set();
+const databases = new Set();
+const tempDirs = new Set();
+
+/** Kills every child still alive and drops every database and temp dir created. Idempotent. */
+export async function cleanupAll() {
+  await Promise.allSettled([...children].map((c) => stopChild(c)));
+  for (const name of [...databases]) await dropPgDatabase(name).catch((e) => console.error(`bench: could not drop ${name}: ${e.message}`));
+  for (const dir of [...tempDirs]) removeTempDir(dir);
+}
+
+/** Last resort on a hard exit: synchronous kill of what is left (databases are dropped by cleanupAll). */
+process.on('exit', () => {
+  for (const c of children) {
+    try {
+      c.proc.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const dir of tempDirs) removeTempDir(dir);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+/**
+ * Starts `node <script> <args>` with `env` added to ours (plus an IPC channel). Keeps the last
+ * lines of its output for error reports.
+ */
+export function startChild(name, script, args, env) {
+  const proc = spawn(process.execPath, [script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const child = { name, proc, tail: [], exited: false, exitCode: null };
+  const keep = (chunk) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) child.tail.push(line);
+    if (child.tail.length > 40) child.tail.splice(0, child.tail.length - 40);
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  child.done = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => {
+      child.exited = true;
+      child.exitCode = code ?? signal;
+      children.delete(child);
+      resolve();
+    });
+  });
+  children.add(child);
+  return child;
+}
+
+export async function stopChild(child, graceMs = 4000) {
+  if (child.exited) return;
+  child.proc.kill('SIGTERM');
+  const timer = sleep(graceMs).then(() => 'timeout');
+  if ((await Promise.race([child.done, timer])) === 'timeout' && !child.exited) {
+    child.proc.kill('SIGKILL');
+    await child.done;
+  }
+}
+
+export function childFailure(child, what) {
+  return new Error(`${child.name} ${what} (exit ${child.exitCode ?? 'n/a'}):\n    ${child.tail.slice(-15).join('\n    ')}`);
+}
+
+/** Resolves with the first IPC message matching `type`, or rejects when the child dies or time runs out. */
+export function waitForMessage(child, type, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m && m.type === type) finish(() => resolve(m));
+      else if (m && m.type === 'error') finish(() => reject(new Error(`${child.name}: ${m.message}`)));
+    };
+    const timer = setTimeout(() => finish(() => reject(childFailure(child, `sent no "${type}" within ${timeoutMs} ms`))), timeoutMs);
+    const onExit = () => finish(() => reject(childFailure(child, `exited before "${type}"`)));
+    function finish(fn) {
+      clearTimeout(timer);
+      child.proc.off('message', onMessage);
+      child.proc.off('exit', onExit);
+      fn();
+    }
+    child.proc.on('message', onMessage);
+    child.proc.on('exit', onExit);
+  });
+}
+
+export function httpGet(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** Polls `url` until it answers 200; fails early if the child exits. */
+export async function waitForHttp(child, url, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exited) throw childFailure(child, 'exited while starting');
+    try {
+      if ((await httpGet(url)).status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(100);
+  }
+  throw childFailure(child, `did not answer ${url} within ${timeoutMs} ms`);
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+let dbCounter = 0;
+
+/** Creates an empty PostgreSQL database and returns its URL; dropped by cleanupAll. */
+export async function createPgDatabase(label) {
+  const name = `textback_bench_${process.pid}_${++dbCounter}_${label}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  databases.add(name);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropPgDatabase(name) {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    databases.delete(name);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops the database of a URL made by createPgDatabase (early, to free resources). */
+export async function dropPgDatabaseOf(url) {
+  await dropPgDatabase(new URL(url).pathname.slice(1));
+}
+
+export function makeTempDir(label) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `textback-bench-${label}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir) {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+  tempDirs.delete(dir);
+}
+
+/** A fresh database of `kind` ('sqlite' | 'postgres'): its URL and how to release it. */
+export async function freshDatabase(kind, label) {
+  if (kind === 'postgres') {
+    const url = await createPgDatabase(label);
+    return { url, release: () => dropPgDatabaseOf(url) };
+  }
+  const dir = makeTempDir(label);
+  return { url: path.join(dir, 'textback.db'), release: async () => removeTempDir(dir) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generation
+
+/**
+ * Runs autocannon (in this process) and summarises it. `opts` are autocannon's; `url` may be an
+ * array (connections are spread over the URLs round-robin).
+ */
+export async function load(opts) {
+  const result = await autocannon({ connections: 32, duration: 10, ...opts });
+  const ok = result['2xx'];
+  return {
+    rps: ok / ((result.duration ?? opts.duration ?? 10) || 1),
+    rpsAverage: result.requests.average,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+/** A short run to warm the JIT and the connection pools before a measured one. */
+export async function warmUp(opts, seconds = 2) {
+  await autocannon({ connections: 32, ...opts, duration: seconds });
+}
+
+export function describeErrors(r) {
+  const bad = [];
+  if (r.non2xx) bad.push(`${r.non2xx} non-2xx`);
+  if (r.errors) bad.push(`${r.errors} errors`);
+  if (r.timeouts) bad.push(`${r.timeouts} timeouts`);
+  return bad.length ? ` [${bad.join(', ')}]` : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+export const fmtMs = (n) => (Number.isFinite(n) ? (n >= 100 ? `${Math.round(n)} ms` : `${Number(n.toFixed(1))} ms`) : 'n/a');
+export const fmtPct = (n) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : 'n/a');
+
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function log(message) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+export { sleep };

@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: Textback's performance suite, on SQLite and on PostgreSQL.
+ *
+ *   1. bare baseline: Fastify + one INSERT per request;
+ *   2. inbound webhook ingest on `textback serve` (saturation, then half of it);
+ *   3. send throughput through the scheduler and the Twilio adapter to a local fake Twilio;
+ *   4. scheduler lateness with 100,000 pending jobs (+ no-op throughput), against a bare claim loop.
+ *
+ * Progress goes to stderr; one markdown table goes to stdout at the end and to bench/results.md.
+ * Everything runs on 127.0.0.1; child processes are killed and databases dropped even on failure.
+ * Settings: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
+ * BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn), BENCH_SEND_N,
+ * BENCH_ONLY (comma list of ingest,send,scheduler), BENCH_DATABASES (sqlite,postgres).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { benchIngest } from './ingest.js';
+import { BENCH_DIR, cleanupAll, log, PG_ADMIN_URL, ROOT, stopChild } from './lib.js';
+import { benchScheduler } from './scheduler.js';
+import { benchSend, startFakeTwilio } from './send.js';
+
+const started = Date.now();
+const rows = [];
+const only = new Set((process.env.BENCH_ONLY ?? 'ingest,send,scheduler').split(','));
+const kinds = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',');
+
+let cleaningUp = false;
+async function abort(signal) {
+  if (cleaningUp) return;
+  cleaningUp = true;
+  log(`${signal}: cleaning up`);
+  await cleanupAll();
+  process.exit(130);
+}
+process.once('SIGINT', () => void abort('SIGINT'));
+process.once('SIGTERM', () => void abort('SIGTERM'));
+
+async function postgresVersion() {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    const { rows: r } = await client.query('SHOW server_version');
+    return r[0].server_version;
+  } catch (error) {
+    log(`PostgreSQL is not reachable at ${PG_ADMIN_URL} (${error.message}): its rows are skipped`);
+    return null;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const DB_LABEL = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+
+async function step(name, kind, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+  } catch (error) {
+    log(`${name} on ${kind} failed: ${error.stack ?? error}`);
+    rows.push({
+      scenario: `${name}: ERROR`,
+      database: DB_LABEL[kind],
+      result: `error: ${String(error.message ?? error).split('\n')[0].slice(0, 160)}`,
+      baseline: '—',
+      ratio: '—',
+      target: 'FAIL',
+    });
+  } finally {
+    log(`${name} on ${kind}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+}
+
+function table(rs) {
+  const order = (r) => `${r.scenario.slice(0, 3)} ${r.database === 'SQLite' ? 0 : 1}`;
+  const sorted = [...rs].sort((a, b) => order(a).localeCompare(order(b)));
+  const cell = (s) => String(s).replace(/\|/g, '\\|');
+  const lines = [
+    '| scenario | database | result | baseline (same run) | ratio | target |',
+    '|---|---|---|---|---|---|',
+    ...sorted.map((r) => `| ${[r.scenario, r.database, r.result, r.baseline, r.ratio, r.target].map(cell).join(' | ')} |`),
+  ];
+  return lines.join('\n');
+}
+
+try {
+  if (!fs.existsSync(path.join(ROOT, 'packages/server/dist/cli/main.js'))) throw new Error('packages/server/dist is missing: run `tsc -b` (npm run bench does)');
+  const pgVersion = kinds.includes('postgres') ? await postgresVersion() : null;
+  const active = kinds.filter((k) => k === 'sqlite' || (k === 'postgres' && pgVersion));
+
+  if (only.has('ingest')) for (const kind of active) await step('1–2. bare baseline + ingest', kind, () => benchIngest(kind, rows));
+
+  if (only.has('send')) {
+    const fake = await startFakeTwilio();
+    try {
+      for (const kind of active) await step('3. send throughput', kind, () => benchSend(kind, fake.url, rows));
+    } finally {
+      await stopChild(fake.child);
+    }
+  }
+
+  if (only.has('scheduler')) for (const kind of active) await step('4. scheduler lateness', kind, () => benchScheduler(kind, rows));
+
+  const md = table(rows);
+  const header = [
+    '# Textback benchmark results',
+    '',
+    `Run ${new Date(started).toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s by \`npm run bench\` on ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), ` +
+      `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, SQLite (better-sqlite3, WAL, synchronous=NORMAL)` +
+      `${pgVersion ? `, PostgreSQL ${pgVersion} (synchronous_commit as configured)` : ', PostgreSQL not reachable'}.`,
+    'The load generator (autocannon), the servers, the workers, the fake carrier and PostgreSQL share the same machine.',
+    `Servers log at ${process.env.BENCH_SERVE_LOG_LEVEL ?? 'warn'}; ${process.env.BENCH_CONNECTIONS ?? 32} connections; ${process.env.BENCH_SECONDS ?? 10} s per saturation run after a 2 s warm-up.`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), `${header}\n${md}\n`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; written to bench/results.md`);
+  process.stdout.write(`\n${md}\n`);
+} catch (error) {
+  log(`bench failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanupAll();
+}

@@ -1,0 +1,52 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../app-context.js';
+import { createLead } from '../../use-cases/leads.js';
+import { principalOf } from '../auth.js';
+import { Phone } from '../schemas.js';
+
+export const leadRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      '/leads',
+      {
+        schema: {
+          tags: ['leads'],
+          summary: 'A new lead (form, email parser, CRM): creates or updates the contact and starts lead.created automations; idempotent on external_id',
+          body: Type.Object(
+            {
+              phone: Phone('The lead, E.164 or national'),
+              name: Type.Optional(Type.String({ maxLength: 200 })),
+              source: Type.Optional(Type.String({ maxLength: 100 })),
+              number: Type.Optional(Phone('Business number the lead is for')),
+              fields: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown())),
+              external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const { lead, created } = await createLead(ctx, {
+          orgId: principalOf(request).orgId,
+          phone: b.phone,
+          ...(b.name ? { name: b.name } : {}),
+          ...(b.source ? { source: b.source } : {}),
+          ...(b.number ? { number: b.number } : {}),
+          ...(b.fields ? { fields: b.fields } : {}),
+          ...(b.external_id ? { externalId: b.external_id } : {}),
+        });
+        return reply.status(created ? 201 : 200).send({
+          id: lead.id,
+          object: 'lead',
+          contact_id: lead.contact_id,
+          source: lead.source,
+          fields: JSON.parse(lead.fields) as unknown,
+          external_id: lead.external_id,
+          created_at: new Date(lead.created_at).toISOString(),
+        });
+      },
+    );
+  };

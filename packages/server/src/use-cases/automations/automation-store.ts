@@ -1,0 +1,93 @@
+/** Saving and reading automations: every document is validated on save, with errors that point to the step. */
+import { formatAutomationError, validateAutomation, type Automation } from '@textback/core';
+import { transaction, type AppContext, type Tx } from '../../app-context.js';
+import { cancelByKey } from '../../jobs/job-queue.js';
+import type { AutomationRow } from '../../db/schema.js';
+import { AppError, notFound } from '../../support/errors.js';
+import { newId } from '../../support/ids.js';
+
+export function toAutomation(row: AutomationRow): Automation {
+  const doc = JSON.parse(row.document) as Omit<Automation, 'name' | 'state' | 'priority'>;
+  return { ...doc, name: row.name, state: row.state, priority: row.priority };
+}
+
+/** Validates a document and throws `validation_failed` listing each problem by path (`steps[2].template`). */
+export function assertValidAutomation(doc: unknown): Automation {
+  const errors = validateAutomation(doc);
+  if (errors.length > 0) {
+    throw new AppError(
+      'validation_failed',
+      errors.map(formatAutomationError).join('; '),
+      errors.map((e) => ({ field: e.path, message: e.hint ? `${e.message} (${e.hint})` : e.message })),
+    );
+  }
+  return doc as Automation;
+}
+
+export async function createAutomation(ctx: AppContext, orgId: string, doc: unknown, preset: string | null = null, db: Tx = ctx.db.kysely): Promise<AutomationRow> {
+  const automation = assertValidAutomation(doc);
+  const now = ctx.clock.now();
+  const row: AutomationRow = {
+    id: newId('aut'),
+    org_id: orgId,
+    name: automation.name,
+    state: automation.state,
+    priority: automation.priority,
+    trigger_type: automation.trigger.type,
+    document: JSON.stringify({ scope: automation.scope, trigger: automation.trigger, steps: automation.steps }),
+    preset,
+    created_at: now,
+    updated_at: now,
+  };
+  await db.insertInto('automations').values(row).execute();
+  return row;
+}
+
+export async function getAutomation(ctx: AppContext, orgId: string, id: string): Promise<AutomationRow> {
+  const row = await ctx.db.kysely.selectFrom('automations').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+  if (!row) throw notFound('automation', id);
+  return row;
+}
+
+export async function listAutomations(ctx: AppContext, orgId: string): Promise<AutomationRow[]> {
+  return ctx.db.kysely.selectFrom('automations').selectAll().where('org_id', '=', orgId).orderBy('priority', 'desc').orderBy('created_at').execute();
+}
+
+/** Replaces fields of the document (a shallow merge of name, state, priority, scope, trigger, steps). */
+export async function updateAutomation(ctx: AppContext, orgId: string, id: string, patch: Record<string, unknown>): Promise<AutomationRow> {
+  const row = await getAutomation(ctx, orgId, id);
+  const automation = assertValidAutomation({ ...toAutomation(row), ...patch });
+  await ctx.db.kysely
+    .updateTable('automations')
+    .set({
+      name: automation.name,
+      state: automation.state,
+      priority: automation.priority,
+      trigger_type: automation.trigger.type,
+      document: JSON.stringify({ scope: automation.scope, trigger: automation.trigger, steps: automation.steps }),
+      updated_at: ctx.clock.now(),
+    })
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .execute();
+  return getAutomation(ctx, orgId, id);
+}
+
+/**
+ * Deletes an automation with its runs and their history; its waiting runs never continue. To keep
+ * the history, pause it instead.
+ */
+export async function deleteAutomation(ctx: AppContext, orgId: string, id: string): Promise<void> {
+  await getAutomation(ctx, orgId, id);
+  await transaction(ctx, async (tx) => {
+    const runs = await tx.selectFrom('automation_runs').select('id').where('automation_id', '=', id).where('status', 'in', ['waiting', 'running']).execute();
+    for (const run of runs) await cancelByKey(tx, ctx.clock, advanceJobKey(run.id));
+    await tx.deleteFrom('automation_send_claims').where('automation_id', '=', id).execute();
+    await tx.deleteFrom('automation_trace').where('automation_id', '=', id).execute();
+    await tx.updateTable('messages').set({ automation_run_id: null }).where('automation_run_id', 'in', tx.selectFrom('automation_runs').select('id').where('automation_id', '=', id)).execute();
+    await tx.deleteFrom('automation_runs').where('automation_id', '=', id).execute();
+    await tx.deleteFrom('automations').where('id', '=', id).where('org_id', '=', orgId).execute();
+  });
+}
+
+export const advanceJobKey = (runId: string) => `automation.advance:${runId}`;

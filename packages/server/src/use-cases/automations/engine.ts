@@ -1,0 +1,505 @@
+/**
+ * The automation engine: starts runs when events happen, and moves each run forward in the
+ * scheduler, one step per transaction.
+ *
+ * - A run's position and context live in `automation_runs`; delays are jobs (`automation.advance`
+ *   at the run's next time), so a restart resumes every run where it was.
+ * - Each step's side effect (a text, a contact update, an assignment, a queued webhook) commits in
+ *   the same transaction as the run's new position: a step is never performed twice, and never lost.
+ * - Every decision is appended to `automation_trace`, which explains the run afterwards.
+ * - The send policy: one text per contact per triggering event, whichever automation gets there,
+ *   higher priority first; no automated text answers an automated text; a reply or a connected
+ *   callback ends the contact's waiting text-back runs.
+ */
+import {
+  advanceRun,
+  cancelRun,
+  compareByPriority,
+  completeStep,
+  DEFAULT_EPISODE_WINDOW_MS,
+  matchesTrigger,
+  parseDuration,
+  startRun,
+  type Automation,
+  type BusinessHours,
+  type CallFacts,
+  type RunAction,
+  type RunContext,
+  type RunState,
+  type TraceEntry,
+  type TriggerType,
+} from '@textback/core';
+import { sql } from 'kysely';
+import { transaction, type AppContext, type Tx } from '../../app-context.js';
+import type { AutomationRun, Contact } from '../../db/schema.js';
+import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
+import { newId } from '../../support/ids.js';
+import { appendEvent } from '../events.js';
+import { sendMessage } from '../messages.js';
+import { advanceJobKey, toAutomation } from './automation-store.js';
+
+export const ADVANCE_JOB = 'automation.advance';
+export const NOT_REPLIED_JOB = 'automation.not_replied';
+export const WEBHOOK_JOB = 'automation.webhook';
+
+/** Runs that a reply or a connected callback makes pointless: text-backs and follow-ups. */
+const TEXT_BACK_TRIGGERS: TriggerType[] = ['call.completed', 'message.not_replied'];
+
+/** An automated text to a contact whose message arrived this soon after one of ours is not sent (loop prevention). */
+export const LOOP_WINDOW_MS = 60_000;
+
+export interface TriggeringEvent {
+  orgId: string;
+  type: TriggerType;
+  /** The call, message or lead that happened. */
+  id: string;
+  contactId: string;
+  numberId: string;
+  numberE164: string;
+  call?: CallFacts;
+  /** When the triggering inbound message arrived after our last automated text (loop prevention). */
+  at: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting runs
+
+/**
+ * Starts a run of every active automation whose trigger and scope match the event, in the caller's
+ * transaction. Repeat missed calls within ten minutes join the contact's run in progress instead of
+ * starting another (one episode, at most one text).
+ */
+export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: TriggeringEvent): Promise<string[]> {
+  const rows = await tx
+    .selectFrom('automations')
+    .selectAll()
+    .where('org_id', '=', event.orgId)
+    .where('trigger_type', '=', event.type)
+    .where('state', '=', 'active')
+    .execute();
+  const now = ctx.clock.now();
+  const candidates = rows
+    .map((row) => ({ row, automation: toAutomation(row) }))
+    .filter(({ automation }) => matchesTrigger(automation, { type: event.type, number: event.numberE164 }).matches)
+    .sort((a, b) => compareByPriority(a.automation, b.automation));
+  const started: string[] = [];
+  for (const { row, automation } of candidates) {
+    if (event.type === 'call.completed') {
+      // An episode is a run of unanswered calls (missed or voicemail); a too-short or answered call starts none.
+      const unanswered = (outcome: string | undefined) => outcome === 'missed' || outcome === 'voicemail';
+      const ongoing = unanswered(event.call?.outcome)
+        ? (
+            await tx
+              .selectFrom('automation_runs')
+              .select(['id', 'event'])
+              .where('automation_id', '=', row.id)
+              .where('contact_id', '=', event.contactId)
+              .where('status', 'in', ['waiting', 'running'])
+              .where('created_at', '>=', now - DEFAULT_EPISODE_WINDOW_MS)
+              .execute()
+          ).find((r) => unanswered((JSON.parse(r.event) as { call?: CallFacts }).call?.outcome))
+        : undefined;
+      if (ongoing) {
+        await trace(tx, ctx, { orgId: event.orgId, runId: ongoing.id, automationId: row.id, contactId: event.contactId }, [
+          { at: now, step: 'run', type: 'run', message: `another call (${event.call?.outcome ?? 'unknown'}) from this contact joined this run: same episode, at most one text` },
+        ]);
+        continue;
+      }
+    }
+    const runId = newId('run');
+    const inserted = await tx
+      .insertInto('automation_runs')
+      .values({
+        id: runId,
+        org_id: event.orgId,
+        automation_id: row.id,
+        contact_id: event.contactId,
+        number_id: event.numberId,
+        trigger_type: event.type,
+        event_id: event.id,
+        event: JSON.stringify({ type: event.type, id: event.id, number: event.numberE164, at: event.at, ...(event.call ? { call: event.call } : {}) }),
+        priority: automation.priority,
+        status: 'waiting',
+        run_state: JSON.stringify(startRun(automation, now)),
+        outcome: null,
+        next_at: now,
+        created_at: now,
+        updated_at: now,
+        finished_at: null,
+      })
+      .onConflict((oc) => oc.columns(['automation_id', 'event_id']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) continue; // the same event delivered twice
+    await trace(tx, ctx, { orgId: event.orgId, runId, automationId: row.id, contactId: event.contactId }, [
+      { at: now, step: 'run', type: 'run', message: `started by ${describeEvent(event)} (automation "${automation.name}", priority ${automation.priority})` },
+    ]);
+    await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: event.orgId, payload: { runId }, runAt: now, uniqueKey: advanceJobKey(runId), replace: true });
+    started.push(runId);
+  }
+  return started;
+}
+
+function describeEvent(event: TriggeringEvent): string {
+  if (event.call) return `${event.call.direction} call, ${event.call.outcome}, on ${event.numberE164}`;
+  return `${event.type} on ${event.numberE164}`;
+}
+
+/**
+ * A reply or a connected call: the contact's waiting text-backs and follow-ups end, their texts are
+ * never sent, and pending "not replied" checks are cancelled. In the caller's transaction.
+ */
+export async function endTextBackRuns(ctx: AppContext, tx: Tx, orgId: string, contactId: string, why: string): Promise<number> {
+  const now = ctx.clock.now();
+  const runs = await tx
+    .selectFrom('automation_runs')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('contact_id', '=', contactId)
+    .where('status', 'in', ['waiting', 'running'])
+    .where('trigger_type', 'in', TEXT_BACK_TRIGGERS)
+    .execute();
+  for (const run of runs) {
+    const state = cancelRun(JSON.parse(run.run_state) as RunState, why, now);
+    await tx
+      .updateTable('automation_runs')
+      .set({ status: 'cancelled', run_state: JSON.stringify(state), outcome: `cancelled: ${why}`, next_at: null, finished_at: now, updated_at: now })
+      .where('id', '=', run.id)
+      .execute();
+    await cancelByKey(tx, ctx.clock, advanceJobKey(run.id));
+    await trace(tx, ctx, { orgId, runId: run.id, automationId: run.automation_id, contactId }, [{ at: now, step: 'run', type: 'run', message: `cancelled: ${why}` }]);
+  }
+  const automations = await tx.selectFrom('automations').select('id').where('org_id', '=', orgId).where('trigger_type', '=', 'message.not_replied').execute();
+  for (const a of automations) await cancelByKey(tx, ctx.clock, notRepliedKey(a.id, contactId));
+  return runs.length;
+}
+
+const notRepliedKey = (automationId: string, contactId: string) => `automation.not_replied:${automationId}:${contactId}`;
+
+/**
+ * An agent's or the API's text went out: schedule each active `message.not_replied` automation's
+ * check after its duration (the latest text counts). Automated texts do not start these, so
+ * follow-ups never chain.
+ */
+export async function scheduleNotRepliedChecks(
+  ctx: AppContext,
+  tx: Tx,
+  input: { orgId: string; contactId: string; numberId: string; numberE164: string; messageId: string },
+): Promise<void> {
+  const rows = await tx
+    .selectFrom('automations')
+    .selectAll()
+    .where('org_id', '=', input.orgId)
+    .where('trigger_type', '=', 'message.not_replied')
+    .where('state', '=', 'active')
+    .execute();
+  for (const row of rows) {
+    const automation = toAutomation(row);
+    if (!matchesTrigger(automation, { type: 'message.not_replied', number: input.numberE164 }).matches) continue;
+    const after = parseDuration(automation.trigger.after ?? '1h');
+    await enqueue(tx, ctx.clock, {
+      kind: NOT_REPLIED_JOB,
+      orgId: input.orgId,
+      payload: { ...input, automationId: row.id, sentAt: ctx.clock.now() },
+      runAt: ctx.clock.now() + after,
+      uniqueKey: notRepliedKey(row.id, input.contactId),
+      replace: true,
+    });
+  }
+}
+
+export async function runNotRepliedCheck(
+  ctx: AppContext,
+  p: { orgId: string; contactId: string; numberId: string; numberE164: string; messageId: string; automationId: string; sentAt: number },
+): Promise<void> {
+  await transaction(ctx, async (tx) => {
+    const reply = await tx
+      .selectFrom('messages')
+      .select('id')
+      .where('contact_id', '=', p.contactId)
+      .where('direction', '=', 'inbound')
+      .where('created_at', '>', p.sentAt)
+      .executeTakeFirst();
+    if (reply) return;
+    await startRunsForEvent(ctx, tx, {
+      orgId: p.orgId,
+      type: 'message.not_replied',
+      id: `${p.messageId}:${p.automationId}`,
+      contactId: p.contactId,
+      numberId: p.numberId,
+      numberE164: p.numberE164,
+      at: ctx.clock.now(),
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Advancing a run
+
+class RunChanged extends Error {}
+
+/** The `automation.advance` job: moves the run forward until it waits or ends. */
+export async function runAdvanceJob(ctx: AppContext, runId: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const more = await transaction(ctx, (tx) => advanceOnce(ctx, tx, runId));
+      if (!more) return;
+    } catch (error) {
+      if (error instanceof RunChanged) return; // cancelled or advanced elsewhere meanwhile
+      throw error;
+    }
+  }
+  throw new Error(`run ${runId} took more than 100 steps in one go`);
+}
+
+/** One step in one transaction. Returns true when the run can go on at once. */
+async function advanceOnce(ctx: AppContext, tx: Tx, runId: string): Promise<boolean> {
+  const run = await tx.selectFrom('automation_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+  if (!run || (run.status !== 'waiting' && run.status !== 'running')) return false;
+  const row = await tx.selectFrom('automations').selectAll().where('id', '=', run.automation_id).executeTakeFirst();
+  const contact = await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow();
+  const now = ctx.clock.now();
+  const ids = { orgId: run.org_id, runId: run.id, automationId: run.automation_id, contactId: run.contact_id };
+
+  let state = JSON.parse(run.run_state) as RunState;
+  if (!row) {
+    await finish(ctx, tx, run, cancelRun(state, 'automation deleted', now), 'cancelled', 'automation deleted');
+    return false;
+  }
+  const automation = toAutomation(row);
+  const context = await buildContext(tx, run, contact, automation);
+  const result = advanceRun(automation, state, context, now);
+  state = result.state;
+  const entries: TraceEntry[] = [...result.trace];
+  const action: RunAction = result.action;
+
+  switch (action.kind) {
+    case 'wait_until': {
+      await save(tx, run, state, 'waiting', action.at, now);
+      await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: run.org_id, payload: { runId }, runAt: action.at, uniqueKey: advanceJobKey(runId), replace: true });
+      await trace(tx, ctx, ids, entries);
+      return false;
+    }
+    case 'done': {
+      const status = action.reason === 'completed' ? 'completed' : action.reason === 'stopped' ? 'stopped' : action.reason === 'canceled' ? 'cancelled' : 'failed';
+      const sent = await tx.selectFrom('messages').select('id').where('automation_run_id', '=', run.id).executeTakeFirst();
+      const outcome = sent ? `sent; ${action.detail}` : `no text: ${action.detail}`;
+      await trace(tx, ctx, ids, entries);
+      await finish(ctx, tx, run, state, status, outcome);
+      return false;
+    }
+    case 'send_sms': {
+      const skip = await sendPolicy(tx, run, automation, now);
+      if (skip) {
+        entries.push({ at: now, step: action.step, type: 'send_sms', message: `skipped: ${skip}` });
+      } else {
+        const number = run.number_id ? await tx.selectFrom('phone_numbers').select('e164').where('id', '=', run.number_id).executeTakeFirst() : undefined;
+        const { message } = await sendMessage(
+          ctx,
+          {
+            orgId: run.org_id,
+            to: contact.e164,
+            ...(number ? { from: number.e164 } : {}),
+            body: action.body,
+            idempotencyKey: `run:${run.id}:${action.step}`,
+            createdBy: { type: 'automation', id: run.automation_id },
+            automationRunId: run.id,
+            ...(action.variantId ? { variantId: action.variantId } : {}),
+            automated: true,
+          },
+          tx,
+        );
+        await tx
+          .insertInto('automation_send_claims')
+          .values({ org_id: run.org_id, contact_id: run.contact_id, event_key: eventKey(run), run_id: run.id, automation_id: run.automation_id, created_at: now })
+          .onConflict((oc) => oc.columns(['org_id', 'contact_id', 'event_key']).doNothing())
+          .execute();
+        entries.push({
+          at: now,
+          step: action.step,
+          type: 'send_sms',
+          message: `text ${message.id} ${message.status}${message.reason ? ` (${message.reason})` : ''}${action.variantId ? `, variant ${action.variantId}` : ''}`,
+        });
+      }
+      break;
+    }
+    case 'update_contact': {
+      const attributes = JSON.parse(contact.attributes) as Record<string, unknown>;
+      attributes[action.attribute] = action.value === 'now' ? new Date(now).toISOString() : action.value;
+      await tx.updateTable('contacts').set({ attributes: JSON.stringify(attributes), updated_at: now }).where('id', '=', contact.id).execute();
+      entries.push({ at: now, step: action.step, type: 'update_contact', message: `set ${action.attribute} = ${String(attributes[action.attribute])}` });
+      break;
+    }
+    case 'assign': {
+      const set = 'teamId' in action ? { assigned_team_id: action.teamId } : { assigned_user_id: action.userId };
+      let q = tx.updateTable('conversations').set({ ...set, updated_at: now }).where('contact_id', '=', contact.id);
+      if (run.number_id) q = q.where('number_id', '=', run.number_id);
+      await q.execute();
+      entries.push({ at: now, step: action.step, type: 'assign', message: `assigned the conversation to ${'teamId' in action ? `team ${action.teamId}` : `user ${action.userId}`}` });
+      break;
+    }
+    case 'webhook': {
+      await enqueue(tx, ctx.clock, {
+        kind: WEBHOOK_JOB,
+        orgId: run.org_id,
+        payload: { url: action.url, secret: action.secret ?? null, body: action.payload, runId: run.id, step: action.step },
+        uniqueKey: `automation.webhook:${run.id}:${action.step}`,
+        maxAttempts: 8,
+      });
+      entries.push({ at: now, step: action.step, type: 'webhook', message: `POST to ${new URL(action.url).host} queued (retried on failure)` });
+      break;
+    }
+  }
+  state = completeStep(state, action.step);
+  await save(tx, run, state, 'running', null, now);
+  await trace(tx, ctx, ids, entries);
+  return true;
+}
+
+/** Why a text must not be sent for this run, or null. */
+async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number): Promise<string | null> {
+  // One text per contact per triggering event, whichever automation gets there first...
+  const claim = await tx
+    .selectFrom('automation_send_claims')
+    .innerJoin('automations', 'automations.id', 'automation_send_claims.automation_id')
+    .select(['automations.name', 'automation_send_claims.run_id'])
+    .where('automation_send_claims.org_id', '=', run.org_id)
+    .where('automation_send_claims.contact_id', '=', run.contact_id)
+    .where('automation_send_claims.event_key', '=', eventKey(run))
+    .executeTakeFirst();
+  if (claim && claim.run_id !== run.id) return `automation "${claim.name}" already texted this contact for this event`;
+  // ...and a higher-priority automation still working on the same event wins.
+  const higher = await tx
+    .selectFrom('automation_runs')
+    .innerJoin('automations', 'automations.id', 'automation_runs.automation_id')
+    .select(['automations.name', 'automation_runs.priority'])
+    .where('automation_runs.contact_id', '=', run.contact_id)
+    .where('automation_runs.event_id', '=', run.event_id)
+    .where('automation_runs.id', '!=', run.id)
+    .where('automation_runs.status', 'in', ['waiting', 'running'])
+    .where('automation_runs.priority', '>', automation.priority)
+    .executeTakeFirst();
+  if (higher) return `automation "${higher.name}" (priority ${higher.priority}) has precedence for this event`;
+  // No automated text answers an automated text.
+  if (run.trigger_type === 'message.received') {
+    const event = JSON.parse(run.event) as { at: number };
+    const lastAutomated = await tx
+      .selectFrom('messages')
+      .select((eb) => eb.fn.max('created_at').as('at'))
+      .where('contact_id', '=', run.contact_id)
+      .where('direction', '=', 'outbound')
+      .where('created_by_type', '=', 'automation')
+      .where('created_at', '<=', event.at)
+      .executeTakeFirst();
+    const at = lastAutomated?.at == null ? null : Number(lastAutomated.at);
+    if (at !== null && event.at - at < LOOP_WINDOW_MS) {
+      return `loop prevention: their message came ${Math.round((event.at - at) / 1000)} s after our automated text, so it may be automatic`;
+    }
+  }
+  void now;
+  return null;
+}
+
+const eventKey = (run: AutomationRun) => `${run.trigger_type}:${run.event_id}`;
+
+async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, automation: Automation): Promise<RunContext> {
+  const org = await tx.selectFrom('organizations').select(['name', 'time_zone', 'business_hours']).where('id', '=', run.org_id).executeTakeFirstOrThrow();
+  const last = await tx
+    .selectFrom('messages')
+    .select(['direction', (eb) => eb.fn.max('created_at').as('at')])
+    .where('contact_id', '=', contact.id)
+    .groupBy('direction')
+    .execute();
+  const lastAt = (direction: string) => {
+    const row = last.find((r) => r.direction === direction);
+    return row?.at == null ? undefined : Number(row.at);
+  };
+  const event = JSON.parse(run.event) as { type: TriggerType; number?: string; call?: CallFacts };
+  const hours = JSON.parse(org.business_hours) as Omit<BusinessHours, 'timeZone'>;
+  const agent = run.number_id
+    ? await tx
+        .selectFrom('conversations')
+        .innerJoin('users', 'users.id', 'conversations.assigned_user_id')
+        .select('users.name')
+        .where('conversations.contact_id', '=', contact.id)
+        .where('conversations.number_id', '=', run.number_id)
+        .executeTakeFirst()
+    : undefined;
+  const attributes = Object.fromEntries(
+    Object.entries(JSON.parse(contact.attributes) as Record<string, unknown>).map(([k, v]) => [k, v == null ? undefined : String(v)]),
+  );
+  const lastTextAt = lastAt('outbound');
+  const lastReplyAt = lastAt('inbound');
+  const firstName = contact.name?.trim().split(/\s+/)[0];
+  void automation;
+  return {
+    automationId: run.automation_id,
+    event: { type: event.type, ...(event.call ? { call: event.call } : {}) },
+    contact: {
+      id: contact.id,
+      ...(firstName ? { firstName } : {}),
+      ...(contact.source ? { source: contact.source } : {}),
+      attributes,
+      ...(lastTextAt !== undefined ? { lastTextAt } : {}),
+      ...(lastReplyAt !== undefined ? { lastReplyAt } : {}),
+    },
+    businessHours: { ...hours, timeZone: org.time_zone } as BusinessHours,
+    variables: { Business: org.name, ...(event.number ? { Number: event.number } : {}), ...(agent ? { Agent: agent.name } : {}) },
+  };
+}
+
+async function save(tx: Tx, run: AutomationRun, state: RunState, status: 'waiting' | 'running', nextAt: number | null, now: number): Promise<void> {
+  // Optimistic: nobody else (a reply cancelling the run) changed it since we read it.
+  const result = await tx
+    .updateTable('automation_runs')
+    .set({ run_state: JSON.stringify(state), status, next_at: nextAt, updated_at: now })
+    .where('id', '=', run.id)
+    .where('run_state', '=', run.run_state)
+    .where('status', 'in', ['waiting', 'running'])
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new RunChanged();
+}
+
+async function finish(ctx: AppContext, tx: Tx, run: AutomationRun, state: RunState, status: AutomationRun['status'], outcome: string): Promise<void> {
+  const now = ctx.clock.now();
+  const result = await tx
+    .updateTable('automation_runs')
+    .set({ run_state: JSON.stringify(state), status, outcome, next_at: null, finished_at: now, updated_at: now })
+    .where('id', '=', run.id)
+    .where('run_state', '=', run.run_state)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new RunChanged();
+  await appendEvent(tx, ctx, {
+    orgId: run.org_id,
+    type: 'automation.run_finished',
+    subjectType: 'automation_run',
+    subjectId: run.id,
+    data: { automation_id: run.automation_id, contact_id: run.contact_id, status },
+  });
+}
+
+async function trace(
+  tx: Tx,
+  ctx: AppContext,
+  ids: { orgId: string; runId: string; automationId: string; contactId: string },
+  entries: TraceEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await tx
+    .insertInto('automation_trace')
+    .values(
+      entries.map((e) => ({
+        org_id: ids.orgId,
+        run_id: ids.runId,
+        automation_id: ids.automationId,
+        contact_id: ids.contactId,
+        step: e.step,
+        type: e.type,
+        message: e.note ? `${e.message} — ${e.note}` : e.message,
+        at: e.at,
+      })),
+    )
+    .execute();
+  void ctx;
+  void sql;
+}

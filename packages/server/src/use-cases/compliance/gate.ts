@@ -1,0 +1,264 @@
+/**
+ * The compliance gate: one decision for every outbound text, whichever path made it (API, inbox,
+ * automation, keyword reply): allow, hold until a time (quiet hours) or block with a reason. It runs
+ * when the text is created (`sendMessage`) and again when its job is about to send (`runSendJob`):
+ * the contact may have opted out, or the hour changed, in between.
+ *
+ * The decision itself (`decide`) is pure; `loadGateFacts` reads what it needs from the database.
+ * Checks, in order (the first that refuses wins, so a block always beats a hold):
+ *   1. destination country in `allowed_countries`           → block unsupported_country   (COUNTRY)
+ *   2. a fixed line per the numbering plan, `landline_policy` → block / flag landline_or_unreachable (LANDLINE)
+ *   3. the organization's suppression list                   → block suppressed            (SUPPRESSION)
+ *   4. consent (core canSend)                                → block opted_out / no_consent (CONSENT)
+ *   5. automated texts per contact per rolling 24 h          → block cap_reached           (CAP-ORG, CAP-US-FL, ...)
+ *   6. quiet hours in the recipient's local time             → hold until the next allowed minute (US-FEDERAL, US-TX, ...)
+ * A keyword answer (STOP/START confirmation, HELP) skips 3–6: CTIA requires the confirmation, and the
+ * contact asked for it.
+ *
+ * Sources: /work/shared/reference/compliance.md (TCPA 47 CFR 64.1200(c)(1) quiet hours at the
+ * recipient's local time; state-quiet-hours.csv; nanp-area-codes.csv; CTIA keywords),
+ * phone-numbers.md (FIXED_LINE), core's compliance module (each rule cites its own source).
+ */
+import {
+  canSend,
+  capDecision,
+  countryAllowed,
+  normalizePhone,
+  quietHoursDecision,
+  recipientTimeZone,
+  stateFrequencyCap,
+  usStateForNumber,
+  type ConsentRecord,
+  type DeliveryReason,
+} from '@textback/core';
+import type { Tx } from '../../app-context.js';
+import type { Contact, Organization } from '../../db/schema.js';
+import type { OrganizationSettings } from '../organizations.js';
+import { currentConsent } from './consent.js';
+import { organizationZone } from './settings.js';
+import { findSuppression } from './suppressions.js';
+
+export const MESSAGE_PURPOSES = ['general', 'marketing', 'opt_out_confirmation', 'opt_in_confirmation', 'help_response'] as const;
+export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number];
+
+/** Answers to a contact's keyword: allowed to an opted-out or suppressed contact, at any hour. */
+export const KEYWORD_RESPONSES: ReadonlySet<string> = new Set(['opt_out_confirmation', 'opt_in_confirmation', 'help_response']);
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+/** A conversation is live while the contact's last text (or call) is this recent. */
+export const LIVE_CONVERSATION_MS = DAY_MS;
+
+export type GateDecision =
+  | { readonly action: 'allow'; readonly flags: Readonly<Record<string, unknown>> }
+  | { readonly action: 'hold'; readonly until: number; readonly reason: DeliveryReason; readonly rule: string; readonly detail: string }
+  | { readonly action: 'block'; readonly reason: DeliveryReason; readonly rule: string; readonly detail: string };
+
+/** Everything a decision depends on, already read. */
+export interface GateFacts {
+  readonly now: number;
+  readonly to: string;
+  readonly settings: Pick<
+    OrganizationSettings,
+    | 'allowed_countries'
+    | 'landline_policy'
+    | 'quiet_hours'
+    | 'quiet_hours_exempt_live_conversation'
+    | 'automated_cap_per_24h'
+    | 'automated_requires_consent'
+  >;
+  readonly automated: boolean;
+  readonly purpose: MessagePurpose;
+  /** The contact's own zone, if set; the organization's zone is the last fallback. */
+  readonly contactTimeZone: string | null;
+  readonly orgZone: string | undefined;
+  readonly suppression: { readonly reason: string; readonly source: string } | null;
+  readonly consent: ConsentRecord;
+  /** When the contact last wrote or called (live-conversation exemption). */
+  readonly lastContactInitiatedAt: number | null;
+  /** When earlier automated texts to the contact went (or will go) out. */
+  readonly automatedSendTimes: readonly number[];
+  /** False for a text scheduled for later: quiet hours and caps are decided when it is due. */
+  readonly timeRules: boolean;
+}
+
+/** GB-family territories share +44 and the UK's rules. */
+const GB_FAMILY = new Set(['GG', 'JE', 'IM']);
+
+const destinationCache = new Map<string, { country: string | undefined; fixedLine: boolean }>();
+
+/** Country and line type of a destination per the numbering plan (cached: numbers repeat). */
+export function destination(e164: string, now: number): { country: string | undefined; fixedLine: boolean } {
+  let info = destinationCache.get(e164);
+  if (!info) {
+    try {
+      const n = normalizePhone(e164);
+      info = { country: n.country ?? recipientTimeZone({ e164, now }).country, fixedLine: n.type === 'FIXED_LINE' };
+    } catch {
+      // A number the plan does not know (a contact who texted from a new range): its calling code decides.
+      info = { country: recipientTimeZone({ e164, now }).country, fixedLine: false };
+    }
+    if (destinationCache.size > 50_000) destinationCache.clear();
+    destinationCache.set(e164, info);
+  }
+  return info;
+}
+
+const block = (reason: DeliveryReason, rule: string, detail: string): GateDecision => ({ action: 'block', reason, rule, detail });
+
+/** The gate's decision from its facts: pure, and cheap enough for tens of thousands a second. */
+export function decide(f: GateFacts): GateDecision {
+  const flags: Record<string, unknown> = {};
+  const { settings } = f;
+
+  // 1. Supported destination countries (product scope US/CA/GB/AU by default).
+  const dest = destination(f.to, f.now);
+  const country = dest.country && GB_FAMILY.has(dest.country) ? 'GB' : dest.country;
+  if (!countryAllowed(country, settings.allowed_countries)) {
+    return block('unsupported_country', 'COUNTRY', `${country ?? 'an unknown country'} is not among this organization's destination countries (${settings.allowed_countries.join(', ')})`);
+  }
+
+  // 2. Fixed lines cannot receive SMS (phone-numbers.md: only where the plan says FIXED_LINE; NANP
+  //    numbers are FIXED_LINE_OR_MOBILE and pass).
+  if (dest.fixedLine && settings.landline_policy !== 'allow') {
+    if (settings.landline_policy === 'block') return block('landline_or_unreachable', 'LANDLINE', 'the numbering plan says this is a fixed line, which cannot receive texts');
+    flags.landline = true;
+  }
+
+  if (KEYWORD_RESPONSES.has(f.purpose)) return { action: 'allow', flags };
+
+  // 3. Suppression list.
+  if (f.suppression) return block('suppressed', 'SUPPRESSION', `the number is on the suppression list (${f.suppression.reason}, source ${f.suppression.source})`);
+
+  // 4. Consent (TCPA 47 CFR 64.1200(a); CTIA; the FCC 2024 revocation rule).
+  if (!(f.automated && !settings.automated_requires_consent && f.consent.state === 'unknown')) {
+    const consent = canSend(f.consent, { automated: f.automated, marketing: f.purpose === 'marketing' });
+    if (!consent.allowed) {
+      const by = f.consent.optOut ? ` (opted out by the ${f.consent.optOut.by}, via ${f.consent.optOut.via})` : '';
+      return block(consent.reason, 'CONSENT', `${consent.detail}${by}`);
+    }
+  }
+
+  if (!f.timeRules) return { action: 'allow', flags };
+
+  // 5. Automated texts per contact per rolling 24 h: the organization's cap and the recipient
+  //    state's statutory cap (FL, OK, MD: 3 per 24 h, state-quiet-hours.csv), whichever is lower.
+  if (f.automated) {
+    const caps: { rule: string; max: number; source: string }[] = [];
+    if (settings.automated_cap_per_24h !== null) caps.push({ rule: 'CAP-ORG', max: settings.automated_cap_per_24h, source: 'organization setting automated_cap_per_24h' });
+    const state = usStateForNumber(f.to);
+    const statutory = state ? stateFrequencyCap(state) : undefined;
+    if (statutory) caps.push({ rule: `CAP-US-${state}`, max: statutory.maxPerWindow, source: statutory.source });
+    for (const cap of caps) {
+      const d = capDecision(f.automatedSendTimes, f.now, { maxPerWindow: cap.max, windowMs: DAY_MS });
+      if (!d.allowed) return block('cap_reached', cap.rule, `at most ${cap.max} automated texts per contact in 24 hours (${cap.source})`);
+    }
+  }
+
+  // 6. Quiet hours in the recipient's local time (TCPA 08:00–21:00, stricter state windows by the
+  //    area code's state). Every zone the area code spans must be open (compliance.md).
+  if (settings.quiet_hours) {
+    const live =
+      settings.quiet_hours_exempt_live_conversation && f.lastContactInitiatedAt !== null && f.now - f.lastContactInitiatedAt < LIVE_CONVERSATION_MS;
+    if (!live) {
+      const zone = recipientTimeZone({ e164: f.to, contactTimeZone: f.contactTimeZone, now: f.now, ...(f.orgZone ? { defaultZone: f.orgZone } : {}) });
+      const q = quietHoursDecision({ now: f.now, zone: zone.candidates, e164: f.to });
+      if (!q.allowed) {
+        return {
+          action: 'hold',
+          until: q.nextAllowedAt,
+          reason: 'quiet_hours',
+          rule: q.rule.id,
+          detail: `held for quiet hours until ${new Date(q.nextAllowedAt).toISOString()} (${q.rule.description}; ${q.rule.source})`,
+        };
+      }
+    }
+  }
+  return { action: 'allow', flags };
+}
+
+export interface GateInput {
+  org: Organization;
+  settings: OrganizationSettings;
+  contact: Pick<Contact, 'id' | 'e164' | 'time_zone'>;
+  numberId: string;
+  to: string;
+  automated: boolean;
+  purpose: MessagePurpose;
+  /** The instant to decide for (a scheduled text's send time). */
+  now: number;
+  timeRules: boolean;
+  /** The message being decided, left out of the cap count. */
+  messageId?: string;
+}
+
+/** Statuses of automated texts that count towards a cap: on their way or gone. */
+const COUNTED = ['queued', 'held', 'sending', 'sent', 'delivered', 'undelivered'];
+
+/** Reads the facts (only those the settings and purpose make relevant) and decides. */
+export async function checkGate(db: Tx, input: GateInput): Promise<GateDecision> {
+  return decide(await loadGateFacts(db, input));
+}
+
+export async function loadGateFacts(db: Tx, input: GateInput): Promise<GateFacts> {
+  const { settings, contact, org } = input;
+  const keywordAnswer = KEYWORD_RESPONSES.has(input.purpose);
+  const suppression = keywordAnswer ? undefined : await findSuppression(db, org.id, input.to);
+  const consent = keywordAnswer
+    ? { record: { state: 'unknown' as const } }
+    : await currentConsent(db, { orgId: org.id, contactId: contact.id, numberId: input.numberId, scope: settings.consent_scope });
+
+  let lastContactInitiatedAt: number | null = null;
+  if (input.timeRules && !keywordAnswer && settings.quiet_hours && settings.quiet_hours_exempt_live_conversation) {
+    const since = input.now - LIVE_CONVERSATION_MS;
+    const text = await db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.max('created_at').as('at'))
+      .where('contact_id', '=', contact.id)
+      .where('direction', '=', 'inbound')
+      .where('created_at', '>', since)
+      .executeTakeFirst();
+    const call = await db
+      .selectFrom('calls')
+      .select((eb) => eb.fn.max('created_at').as('at'))
+      .where('contact_id', '=', contact.id)
+      .where('direction', '=', 'inbound')
+      .where('created_at', '>', since)
+      .executeTakeFirst();
+    const times = [text?.at, call?.at].filter((t) => t != null).map(Number);
+    lastContactInitiatedAt = times.length ? Math.max(...times) : null;
+  }
+
+  let automatedSendTimes: number[] = [];
+  if (input.timeRules && input.automated && !keywordAnswer) {
+    let q = db
+      .selectFrom('messages')
+      .select(['created_at', 'sent_at', 'purpose'])
+      .where('contact_id', '=', contact.id)
+      .where('direction', '=', 'outbound')
+      .where('automated', '=', 1)
+      .where('status', 'in', COUNTED)
+      .where('created_at', '>', input.now - 7 * DAY_MS);
+    if (input.messageId) q = q.where('id', '<>', input.messageId);
+    const rows = await q.execute();
+    automatedSendTimes = rows
+      .filter((r) => !r.purpose || !KEYWORD_RESPONSES.has(r.purpose))
+      .map((r) => Number(r.sent_at ?? r.created_at))
+      .filter((t) => t > input.now - DAY_MS);
+  }
+
+  return {
+    now: input.now,
+    to: input.to,
+    settings,
+    automated: input.automated,
+    purpose: input.purpose,
+    contactTimeZone: contact.time_zone,
+    orgZone: organizationZone(org),
+    suppression: suppression ? { reason: suppression.reason, source: suppression.source } : null,
+    consent: consent.record,
+    lastContactInitiatedAt,
+    automatedSendTimes,
+    timeRules: input.timeRules,
+  };
+}

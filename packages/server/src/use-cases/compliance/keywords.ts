@@ -1,0 +1,109 @@
+/**
+ * Inbound keywords, handled inside `receiveInboundMessage`'s transaction before automations, queues
+ * or routing see the message:
+ * - opt-out words (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, ...): the ledger
+ *   records opted_out (actor the contact, evidence the message) and exactly one confirmation goes out;
+ * - opt-in words (START, UNSTOP; YES only from an opted-out contact, since "Yes" is an ordinary
+ *   answer otherwise): opted back in, with a confirmation;
+ * - HELP / INFO: the organization's (or the number's) help text;
+ * - free text such as "stop texting me about the bill": flagged `likely_opt_out` for an agent (FCC
+ *   2024: revocation by any reasonable means), no opt-out;
+ * - anything else: the contact's first text records implied consent.
+ * The inbound message is marked in `flags` (`keyword`), so later steps skip it.
+ *
+ * Sources: compliance.md "Keywords" (CTIA Messaging Principles; Twilio, Telnyx and AWS defaults),
+ * matched with core's matchKeyword: the whole message, case-insensitive, surrounding spaces and
+ * punctuation ignored.
+ */
+import { matchKeyword, type KeywordKind } from '@textback/core';
+import type { AppContext, Tx } from '../../app-context.js';
+import type { Contact, Message, PhoneNumber } from '../../db/schema.js';
+import { appendEvent } from '../events.js';
+import { sendMessage } from '../messages.js';
+import { orgSettings } from '../organizations.js';
+import { changeConsent, currentConsent, recordImpliedConsent } from './consent.js';
+import type { MessagePurpose } from './gate.js';
+import { complianceTexts } from './settings.js';
+
+export interface InboundCompliance {
+  /** The keyword class the message was, if it was one: later steps skip such messages. */
+  keyword: KeywordKind | null;
+  likelyOptOut: boolean;
+  /** The message's flags as stored (JSON), or null. */
+  flags: string | null;
+}
+
+/** True when an inbound message was a compliance keyword (STOP, START, HELP, ...). */
+export function isComplianceKeyword(message: Pick<Message, 'flags'>): boolean {
+  if (!message.flags) return false;
+  return Boolean((JSON.parse(message.flags) as { keyword?: string }).keyword);
+}
+
+export async function handleInboundCompliance(
+  ctx: AppContext,
+  tx: Tx,
+  input: { message: Message; number: PhoneNumber; contact: Contact },
+): Promise<InboundCompliance> {
+  const { message, number, contact } = input;
+  const org = await tx.selectFrom('organizations').selectAll().where('id', '=', message.org_id).executeTakeFirstOrThrow();
+  const settings = orgSettings(org);
+  const scope = settings.consent_scope;
+  const match = matchKeyword(message.body);
+  const evidence = { message_id: message.id, ...(match ? { keyword: match.keyword } : {}) };
+  const consentChange = { orgId: org.id, contact, numberId: number.id, scope, by: 'contact' as const, via: 'keyword' as const, evidence };
+
+  let keyword: KeywordKind | null = match && match.kind !== 'likely_opt_out' ? match.kind : null;
+  if (keyword === 'opt_in' && match?.keyword === 'YES') {
+    const current = await currentConsent(tx, { orgId: org.id, contactId: contact.id, numberId: number.id, scope });
+    if (current.record.state !== 'opted_out') keyword = null;
+  }
+
+  let reply: MessagePurpose | null = null;
+  if (keyword === 'opt_out') {
+    const result = await changeConsent(ctx, tx, { ...consentChange, type: 'opt_out' });
+    // One confirmation per opt-out: a second STOP from an opted-out contact gets no text.
+    if (result.ok && result.changed) reply = 'opt_out_confirmation';
+  } else if (keyword === 'opt_in') {
+    const result = await changeConsent(ctx, tx, { ...consentChange, type: 'opt_in' });
+    if (result.ok) reply = 'opt_in_confirmation';
+  } else if (keyword === 'help') {
+    await recordImpliedConsent(ctx, tx, { orgId: org.id, contact, numberId: number.id, via: 'message', evidence });
+    reply = 'help_response';
+  } else if (match?.kind !== 'likely_opt_out') {
+    await recordImpliedConsent(ctx, tx, { orgId: org.id, contact, numberId: number.id, via: 'message', evidence: { message_id: message.id } });
+  }
+
+  const likelyOptOut = match?.kind === 'likely_opt_out';
+  const flags = keyword ? { keyword, matched: match?.keyword } : likelyOptOut ? { likely_opt_out: true, matched: match.keyword } : null;
+  const flagsJson = flags ? JSON.stringify(flags) : null;
+  if (flagsJson) await tx.updateTable('messages').set({ flags: flagsJson }).where('id', '=', message.id).execute();
+  if (likelyOptOut) {
+    await appendEvent(tx, ctx, {
+      orgId: org.id,
+      type: 'compliance.likely_opt_out',
+      subjectType: 'message',
+      subjectId: message.id,
+      data: { contact_id: contact.id, conversation_id: message.conversation_id, matched: match.keyword },
+    });
+  }
+
+  if (reply) {
+    const texts = complianceTexts(org, settings, number);
+    const body = reply === 'opt_out_confirmation' ? texts.optOutConfirmation : reply === 'opt_in_confirmation' ? texts.optInConfirmation : texts.help;
+    await sendMessage(
+      ctx,
+      {
+        orgId: org.id,
+        to: contact.e164,
+        from: number.e164,
+        body,
+        idempotencyKey: `keyword-reply:${message.id}`,
+        createdBy: { type: 'system', id: null },
+        automated: true,
+        purpose: reply,
+      },
+      tx,
+    );
+  }
+  return { keyword, likelyOptOut, flags: flagsJson };
+}

@@ -1,0 +1,286 @@
+/**
+ * The automation engine through its API: validation that points to the step, variants, priorities
+ * (one text per event), loop prevention, dry runs, run explanations, the contact timeline, webhooks,
+ * "not replied" triggers and generic call events. Both databases, fake clock.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../../src/use-cases/automations/webhook.js';
+import { DIALECTS, dialectAvailable } from '../support/databases.js';
+import { api, createTestApp, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
+
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+
+const onMissedCall = (name: string, priority: number, steps: unknown[], extra: Record<string, unknown> = {}) => ({
+  name,
+  state: 'active',
+  priority,
+  scope: { numbers: 'all' },
+  trigger: { type: 'call.completed' },
+  steps: [{ type: 'condition', if: { field: 'call.outcome', op: '!=', value: 'missed' }, then: [{ type: 'stop', reason: 'not missed' }] }, ...steps],
+  ...extra,
+});
+
+describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
+  let app: TestApp;
+  let n = 0;
+  const handset = () => `+1415555${String(400 + n++).padStart(4, '0')}`;
+  const run = it.runIf(dialectAvailable(dialect));
+
+  beforeAll(async () => {
+    if (dialectAvailable(dialect)) app = await createTestApp(dialect);
+  });
+  afterAll(async () => app?.close());
+
+  const inbox = async (org: TestOrg, phone: string) =>
+    ((await api(app, org, 'GET', `/v1/sandbox/handsets/${phone}/messages`)).json.data as { direction: string; body: string }[]).filter((m) => m.direction === 'received');
+
+  run('refuses an invalid document on save, naming the step and the unknown variable', async () => {
+    const org = await createTestOrg(app);
+    const res = await api(app, org, 'POST', '/v1/automations', onMissedCall('typo', 1, [{ type: 'send_sms', template: 'Hi {Nmae}, we missed you' }]));
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json.detail).toContain('steps[1].template');
+    expect(res.json.detail).toContain('{Nmae}');
+    expect(res.json.errors[0].field).toBe('steps[1].template');
+    const bad = await api(app, org, 'POST', '/v1/automations', { name: 'x', state: 'sometimes', priority: 1, scope: { numbers: 'all' }, trigger: { type: 'call.completed' }, steps: [] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['state', 'steps']));
+    expect((await api(app, org, 'GET', '/v1/automations')).json.data).toHaveLength(0);
+  });
+
+  run('PATCH pauses an automation; DELETE removes it; another organization sees 404', async () => {
+    const org = await createTestOrg(app);
+    const other = await createTestOrg(app);
+    const created = await api(app, org, 'POST', '/v1/automations', onMissedCall('to pause', 1, [{ type: 'send_sms', template: 'Hello' }]));
+    expect(created.status).toBe(201);
+    expect((await api(app, other, 'GET', `/v1/automations/${created.json.id}`)).status).toBe(404);
+    expect((await api(app, other, 'PATCH', `/v1/automations/${created.json.id}`, { state: 'paused' })).status).toBe(404);
+    const paused = await api(app, org, 'PATCH', `/v1/automations/${created.json.id}`, { state: 'paused' });
+    expect(paused.json.state).toBe('paused');
+    const phone = handset();
+    await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.advance(HOUR);
+    expect(await inbox(org, phone)).toHaveLength(0);
+    expect((await api(app, org, 'DELETE', `/v1/automations/${created.json.id}`)).status).toBe(204);
+    expect((await api(app, org, 'GET', `/v1/automations/${created.json.id}`)).status).toBe(404);
+  });
+
+  run('A/B variants: sticky per contact, and each message records its variant', async () => {
+    const org = await createTestOrg(app);
+    const doc = onMissedCall('ab', 1, [
+      { type: 'send_sms', variants: [{ id: 'warm', template: 'Warm hello', weight: 1 }, { id: 'short', template: 'Short hello', weight: 1 }] },
+    ]);
+    expect((await api(app, org, 'POST', '/v1/automations', doc)).status).toBe(201);
+    const seen: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) {
+      const phone = handset();
+      const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+      await app.drain();
+      const msg = (await api(app, org, 'GET', `/v1/messages?contact=${call.json.contact_id}&direction=outbound`)).json.data[0];
+      const row = await app.tb.ctx.db.kysely.selectFrom('messages').select(['variant_id', 'body']).where('id', '=', msg.id).executeTakeFirstOrThrow();
+      expect(row.body).toBe(row.variant_id === 'warm' ? 'Warm hello' : 'Short hello');
+      seen[phone] = row.variant_id!;
+    }
+    expect(new Set(Object.values(seen))).toEqual(new Set(['warm', 'short']));
+    // The same contact calls again next week: same variant.
+    const [phone, variant] = Object.entries(seen)[0]!;
+    app.clock.advance(7 * 24 * HOUR);
+    const again = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    const rows = await app.tb.ctx.db.kysely.selectFrom('messages').select('variant_id').where('contact_id', '=', again.json.contact_id).where('direction', '=', 'outbound').execute();
+    expect(rows.map((r) => r.variant_id)).toEqual([variant, variant]);
+  });
+
+  run('several automations on one event: the contact gets one text, from the highest priority, and the others say why', async () => {
+    const org = await createTestOrg(app);
+    const low = await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    const high = await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'delay', duration: '30s' }, { type: 'send_sms', template: 'from high' }]));
+    const phone = handset();
+    const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    await app.advance(31 * SECOND);
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => m.body)).toEqual(['from high']);
+    const lowRuns = (await api(app, org, 'GET', `/v1/automations/${low.json.id}/runs?contact=${call.json.contact_id}`)).json.data;
+    expect(lowRuns[0].steps.map((s: { message: string }) => s.message).join('\n')).toContain('skipped: automation "high" (priority 50) has precedence');
+    const highRuns = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs`)).json.data;
+    expect(highRuns[0].outcome).toMatch(/^sent/);
+  });
+
+  run('no automated text answers an automated text (loop prevention)', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', { name: 'auto-reply', state: 'active', priority: 1, scope: { numbers: 'all' }, trigger: { type: 'message.received' }, steps: [{ type: 'send_sms', template: 'Thanks, we got your message' }] });
+    const phone = handset();
+    await api(app, org, 'POST', '/v1/sandbox/messages', { from: phone, to: org.number, body: 'hello' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(1);
+    // Their side answers automatically two seconds later: no second automated reply.
+    app.clock.advance(2 * SECOND);
+    await api(app, org, 'POST', '/v1/sandbox/messages', { from: phone, to: org.number, body: 'I am driving, will reply later' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(1);
+    // A person writing much later gets an answer again.
+    app.clock.advance(HOUR);
+    await api(app, org, 'POST', '/v1/sandbox/messages', { from: phone, to: org.number, body: 'ok I am back' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(2);
+  });
+
+  run('STOP and HELP never start message.received automations', async () => {
+    const org = await createTestOrg(app);
+    const auto = await api(app, org, 'POST', '/v1/automations', { name: 'greeter', state: 'active', priority: 1, scope: { numbers: 'all' }, trigger: { type: 'message.received' }, steps: [{ type: 'send_sms', template: 'Hi!' }] });
+    const phone = handset();
+    await api(app, org, 'POST', '/v1/sandbox/messages', { from: phone, to: org.number, body: ' Stop. ' });
+    await api(app, org, 'POST', '/v1/sandbox/messages', { from: phone, to: org.number, body: 'help' });
+    await app.drain();
+    expect((await api(app, org, 'GET', `/v1/automations/${auto.json.id}/runs`)).json.data).toHaveLength(0);
+  });
+
+  run('a dry run shows what would be sent, to whom and when, and sends nothing', async () => {
+    const org = await createTestOrg(app);
+    const preset = await api(app, org, 'POST', '/v1/automations/presets/missed-call-text-back', { business_name: 'Dry Co', state: 'draft' });
+    const sample = await api(app, org, 'POST', `/v1/automations/${preset.json.id}/dry-run`, {
+      event: { type: 'call.completed', at: '2026-03-04T15:00:00Z', call: { outcome: 'missed', direction: 'inbound', duration: 25 } },
+    });
+    expect(sample.status).toBe(200);
+    expect(sample.json.data[0].would_send).toEqual([
+      expect.objectContaining({ at: '2026-03-04T15:00:15.000Z', body: expect.stringContaining('Dry Co') }),
+      expect.objectContaining({ at: '2026-03-04T17:00:15.000Z', body: expect.stringContaining('just checking in') }),
+    ]);
+    // Replaying real calls: two missed, one answered, in the last week.
+    const a = handset();
+    const b = handset();
+    for (const [phone, outcome] of [[a, 'no-answer'], [b, 'answered'], [b, 'busy']] as const) {
+      await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome });
+      app.clock.advance(HOUR);
+    }
+    const replay = await api(app, org, 'POST', `/v1/automations/${preset.json.id}/dry-run`, { replay_days: 7 });
+    expect(replay.json.data).toHaveLength(3);
+    expect(replay.json.data.map((r: { would_send: unknown[] }) => r.would_send.length)).toEqual([2, 0, 2]);
+    await app.drain();
+    expect(await inbox(org, a)).toHaveLength(0);
+    expect(await inbox(org, b)).toHaveLength(0);
+  });
+
+  run("the contact's timeline shows the call, the decisions and the texts in order", async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations/presets/missed-call-text-back', {});
+    const phone = handset();
+    const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'busy' });
+    await app.drain();
+    await app.advance(15 * SECOND);
+    await app.advance(1 * SECOND);
+    const timeline = (await api(app, org, 'GET', `/v1/contacts/${call.json.contact_id}/timeline`)).json.data as { kind: string; summary: string }[];
+    const kinds = timeline.map((e) => e.kind);
+    expect(kinds[0]).toBe('call');
+    expect(timeline[0]!.summary).toContain('missed');
+    expect(kinds).toContain('message');
+    expect(timeline.some((e) => e.kind === 'automation' && e.summary.includes('delay 15s'))).toBe(true);
+    expect(kinds.indexOf('message')).toBeGreaterThan(kinds.findIndex((k, i) => k === 'automation' && timeline[i]!.summary.includes('delay')));
+  });
+
+  run('a webhook step posts signed JSON to the URL and is retried until it succeeds', async () => {
+    const org = await createTestOrg(app);
+    const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+    let fail = 1;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.statusCode = fail-- > 0 ? 503 : 200;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/crm`;
+    try {
+      await api(app, org, 'POST', '/v1/automations', onMissedCall('crm', 1, [{ type: 'webhook', url, secret: 'shh-its-a-secret' }]));
+      const phone = handset();
+      const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+      await app.drain(); // first delivery: 503
+      expect(received).toHaveLength(1);
+      await app.advance(5 * SECOND); // retried with backoff
+      expect(received).toHaveLength(2);
+      const last = received[1]!;
+      const body = JSON.parse(last.body);
+      expect(body).toMatchObject({ contactId: call.json.contact_id, event: { type: 'call.completed', call: { outcome: 'missed' } } });
+      expect(last.headers['x-textback-signature']).toBe(signWebhook('shh-its-a-secret', Number(last.headers['x-textback-timestamp']), last.body));
+    } finally {
+      server.close();
+    }
+  });
+
+  run('a text of ours left unanswered starts a message.not_replied automation; a reply cancels it', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', {
+      name: 'nudge',
+      state: 'active',
+      priority: 1,
+      scope: { numbers: 'all' },
+      trigger: { type: 'message.not_replied', after: '1d' },
+      steps: [{ type: 'send_sms', template: 'Any questions?' }],
+    });
+    const quiet = handset();
+    const chatty = handset();
+    await api(app, org, 'POST', '/v1/messages', { to: quiet, body: 'Your quote is ready' });
+    await api(app, org, 'POST', '/v1/messages', { to: chatty, body: 'Your quote is ready' });
+    await app.drain();
+    await api(app, org, 'POST', '/v1/sandbox/messages', { from: chatty, to: org.number, body: 'Thanks!' });
+    await app.advance(24 * HOUR);
+    await app.advance(SECOND);
+    expect((await inbox(org, quiet)).map((m) => m.body)).toEqual(['Any questions?', 'Your quote is ready']);
+    expect((await inbox(org, chatty)).map((m) => m.body)).toEqual(['Your quote is ready']);
+  });
+
+  run('POST /v1/calls: a PBX call event is classified, idempotent on external_id, and triggers the text-back', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations/presets/missed-call-text-back', {});
+    const phone = handset();
+    const event = { from: phone, to: org.number, direction: 'inbound', status: 'canceled', duration: 3, external_id: 'pbx-1' };
+    const first = await api(app, org, 'POST', '/v1/calls', event);
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({ outcome: 'too_short', external_id: 'pbx-1' });
+    expect(first.json.outcome_reason).toContain('hung up');
+    const replay = await api(app, org, 'POST', '/v1/calls', event);
+    expect(replay.status).toBe(200);
+    expect(replay.json.id).toBe(first.json.id);
+    const missed = await api(app, org, 'POST', '/v1/calls', { ...event, status: 'no-answer', duration: 30, external_id: 'pbx-2' });
+    expect(missed.json.outcome).toBe('missed');
+    await app.drain();
+    await app.advance(15 * SECOND);
+    expect(await inbox(org, phone)).toHaveLength(1);
+    const unknown = await api(app, org, 'POST', '/v1/calls', { ...event, to: '+14155559999', external_id: 'pbx-3' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.code).toBe('unknown_number');
+  });
+
+  run('POST /v1/leads creates or updates the contact with its source and starts lead.created automations, once per external_id', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', {
+      name: 'welcome',
+      state: 'active',
+      priority: 1,
+      scope: { numbers: 'all' },
+      trigger: { type: 'lead.created' },
+      steps: [{ type: 'send_sms', template: 'Hi {Name|there}, thanks for your request about {attr.service|our services}!' }],
+    });
+    const phone = handset();
+    const lead = { phone, name: 'Robin Park', source: 'website form', fields: { service: 'boiler repair' }, external_id: 'form-77' };
+    const first = await api(app, org, 'POST', '/v1/leads', lead);
+    expect(first.status).toBe(201);
+    const again = await api(app, org, 'POST', '/v1/leads', lead);
+    expect(again.status).toBe(200);
+    expect(again.json.id).toBe(first.json.id);
+    await app.drain();
+    const contact = (await api(app, org, 'GET', `/v1/contacts/${first.json.contact_id}`)).json;
+    expect(contact).toMatchObject({ name: 'Robin Park', source: 'website form' });
+    expect((await inbox(org, phone)).map((m) => m.body)).toEqual(['Hi Robin, thanks for your request about our services!']);
+    const bad = await api(app, org, 'POST', '/v1/leads', { phone: 'call me maybe' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.code).toBe('invalid_number');
+  });
+});
