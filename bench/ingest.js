@@ -1,12 +1,15 @@
 /**
  * Scenarios 1 and 2: the bare baseline (Fastify + one INSERT per request) and inbound webhook
- * ingest (`POST /v1/sandbox/messages` on `textback serve` processes), at saturation and at half of
+ * ingest (`POST /v1/sandbox/webhooks/messages` on `textback serve` processes), at saturation and at half of
  * the ingest saturation rate. 1 process on SQLite, 2 on PostgreSQL (autocannon spreads its
  * connections over the two ports).
  */
 import path from 'node:path';
 import {
   BENCH_DIR,
+  cpuPerUnit,
+  cpuSnapshot,
+  describeCpu,
   describeErrors,
   fmtInt,
   fmtMs,
@@ -50,6 +53,15 @@ function inboundRequests(pathName, headers) {
 
 const summary = (r) => `${fmtInt(r.rps)} req/s (p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)})${describeErrors(r)}`;
 
+/** A load run with the CPU each side spent per successful request. */
+async function measured(opts, children) {
+  const pids = children.map((c) => c.proc.pid);
+  const before = cpuSnapshot(pids);
+  const result = await load(opts);
+  const cpu = cpuPerUnit(before, cpuSnapshot(pids), Math.max(1, result.ok));
+  return { ...result, cpu, cpuText: describeCpu(cpu, { includeSelf: true }).replace('bench process', 'load generator') };
+}
+
 /** Appends table rows for one database kind to `rows` (kept even if a later step fails). */
 export async function benchIngest(kind, rows) {
   const processes = kind === 'postgres' ? 2 : 1;
@@ -75,12 +87,13 @@ export async function benchIngest(kind, rows) {
     const bareRequests = inboundRequests('/messages', {});
     log(`${database}: bare baseline, ${processes} process(es), ${CONNECTIONS} connections, ${SATURATION_SECONDS} s`);
     await warmUp({ url: bareUrls, connections: CONNECTIONS, requests: bareRequests });
-    const bare = await load({ url: bareUrls, connections: CONNECTIONS, duration: SATURATION_SECONDS, requests: bareRequests });
-    log(`  bare: ${summary(bare)}`);
+    const bareChildren = [...started];
+    const bare = await measured({ url: bareUrls, connections: CONNECTIONS, duration: SATURATION_SECONDS, requests: bareRequests }, bareChildren);
+    log(`  bare: ${summary(bare)}; ${bare.cpuText}`);
     rows.push({
       scenario: `1. bare Fastify route + 1 INSERT, saturation (${processes} proc, ${CONNECTIONS} conn)`,
       database,
-      result: summary(bare),
+      result: `${summary(bare)}; ${bare.cpuText}`,
       baseline: '(is the baseline)',
       ratio: '—',
       target: '—',
@@ -105,16 +118,17 @@ export async function benchIngest(kind, rows) {
       await waitForHttp(child, `http://${HOST}:${port}/health`);
       appUrls.push(`http://${HOST}:${port}`);
     }
-    const appRequests = inboundRequests('/v1/sandbox/messages', { authorization: `Bearer ${API_KEY}` });
-    log(`${database}: ingest POST /v1/sandbox/messages, ${processes} serve process(es), LOG_LEVEL=${SERVE_LOG_LEVEL}`);
+    const appRequests = inboundRequests('/v1/sandbox/webhooks/messages', { authorization: `Bearer ${API_KEY}` });
+    log(`${database}: ingest POST /v1/sandbox/webhooks/messages (accept + enqueue; workers off), ${processes} serve process(es), LOG_LEVEL=${SERVE_LOG_LEVEL}`);
     await warmUp({ url: appUrls, connections: CONNECTIONS, requests: appRequests });
-    const ingest = await load({ url: appUrls, connections: CONNECTIONS, duration: SATURATION_SECONDS, requests: appRequests });
-    log(`  ingest: ${summary(ingest)}`);
+    const appChildren = started.filter((c) => !bareChildren.includes(c));
+    const ingest = await measured({ url: appUrls, connections: CONNECTIONS, duration: SATURATION_SECONDS, requests: appRequests }, appChildren);
+    log(`  ingest: ${summary(ingest)}; ${ingest.cpuText}`);
     const ratio = ingest.rps / bare.rps;
     rows.push({
-      scenario: `2a. ingest POST /v1/sandbox/messages, saturation (${processes} serve proc, ${CONNECTIONS} conn)`,
+      scenario: `2a. ingest POST /v1/sandbox/webhooks/messages (accept + enqueue; workers off), saturation (${processes} serve proc, ${CONNECTIONS} conn)`,
       database,
-      result: summary(ingest),
+      result: `${summary(ingest)}; ${ingest.cpuText}`,
       baseline: `${fmtInt(bare.rps)} req/s (bare)`,
       ratio: fmtPct(ratio),
       target: `≥ 50% of bare: ${ratio >= 0.5 && !ingest.non2xx && !ingest.errors ? 'PASS' : 'FAIL'}`,

@@ -252,6 +252,74 @@ export function describeErrors(r) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CPU accounting (Linux /proc; zeros elsewhere): where the cores went during a measurement.
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+function readProcStat(pid) {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = text.lastIndexOf(')');
+    const comm = text.slice(text.indexOf('(') + 1, close);
+    const fields = text.slice(close + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return { comm, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time used so far by each of `pids`, and by all PostgreSQL server processes together, and the machine. */
+export function cpuSnapshot(pids) {
+  const byPid = Object.fromEntries(pids.map((pid) => [pid, readProcStat(pid)?.ms ?? 0]));
+  let postgres = 0;
+  try {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readProcStat(entry);
+      if (stat && stat.comm.startsWith('postgres')) postgres += stat.ms;
+    }
+  } catch {
+    /* not Linux */
+  }
+  let busy = 0;
+  let total = 0;
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    total = cpu.reduce((a, b) => a + b, 0) * TICK_MS;
+    busy = total - (cpu[3] + cpu[4]) * TICK_MS; // minus idle and iowait
+  } catch {
+    /* not Linux */
+  }
+  return { at: Date.now(), byPid, postgres, busy, total, self: process.cpuUsage() };
+}
+
+/**
+ * CPU spent between two snapshots, per unit of work: `{ procs, postgres, self }` in CPU-ms per
+ * unit, and how busy the whole machine was (share of all cores). PostgreSQL's figure counts every
+ * backend on the server, so anything else using it at the same time is included.
+ */
+export function cpuPerUnit(before, after, units) {
+  const procs = Object.keys(after.byPid).reduce((a, pid) => a + (after.byPid[pid] - (before.byPid[pid] ?? 0)), 0);
+  const self = (after.self.user + after.self.system - before.self.user - before.self.system) / 1000;
+  return {
+    procs: procs / units,
+    postgres: (after.postgres - before.postgres) / units,
+    self: self / units,
+    machineBusy: after.total > before.total ? (after.busy - before.busy) / (after.total - before.total) : NaN,
+  };
+}
+
+export function describeCpu(cpu, { procsLabel = 'server', includeSelf = false, unit = 'req' } = {}) {
+  const parts = [];
+  if (cpu.procs > 0) parts.push(`${procsLabel} ${cpu.procs.toFixed(2)}`);
+  if (includeSelf) parts.push(`bench process ${cpu.self.toFixed(2)}`);
+  if (cpu.postgres > 0) parts.push(`postgres ${cpu.postgres.toFixed(2)}`);
+  const busy = Number.isFinite(cpu.machineBusy) ? `; machine ${Math.round(cpu.machineBusy * 100)}% busy` : '';
+  return `CPU-ms/${unit}: ${parts.join(', ')}${busy}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Numbers
 
 export function percentile(sorted, p) {

@@ -22,6 +22,7 @@ import { benchScheduler } from './scheduler.js';
 import { benchSend, startFakeTwilio } from './send.js';
 
 const started = Date.now();
+const loadBefore = os.loadavg();
 const rows = [];
 const only = new Set((process.env.BENCH_ONLY ?? 'ingest,send,scheduler').split(','));
 const kinds = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',');
@@ -110,6 +111,7 @@ try {
       `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, SQLite (better-sqlite3, WAL, synchronous=NORMAL)` +
       `${pgVersion ? `, PostgreSQL ${pgVersion} (synchronous_commit as configured)` : ', PostgreSQL not reachable'}.`,
     'The load generator (autocannon), the servers, the workers, the fake carrier and PostgreSQL share the same machine.',
+    `Load average (1 min) before the run ${loadBefore[0].toFixed(2)}, after ${os.loadavg()[0].toFixed(2)}: anything else running on the machine competes with the benchmark.`,
     `Servers log at ${process.env.BENCH_SERVE_LOG_LEVEL ?? 'warn'}; ${process.env.BENCH_CONNECTIONS ?? 32} connections; ${process.env.BENCH_SECONDS ?? 10} s per saturation run after a 2 s warm-up.`,
     '',
   ].join('\n');

@@ -11,7 +11,7 @@ import { loadConfig } from '../packages/server/dist/config/config.js';
 import { newId } from '../packages/server/dist/support/ids.js';
 import { createLogger } from '../packages/server/dist/support/logger.js';
 import { createTextback } from '../packages/server/dist/textback.js';
-import { fmtInt, fmtMs, fmtPct, freshDatabase, log, percentile, sleep } from './lib.js';
+import { cpuPerUnit, cpuSnapshot, describeCpu, fmtInt, fmtMs, fmtPct, freshDatabase, log, percentile, sleep } from './lib.js';
 
 const PENDING = Number(process.env.BENCH_PENDING ?? 100_000);
 const DUE = 2_000;
@@ -170,9 +170,11 @@ export async function benchScheduler(kind, rows) {
     t = Date.now();
     await insertJobs(tb.ctx.db, Array.from({ length: BURST }, () => jobRow('bench.burst', burstAt, now)));
     const insertedIn = Date.now() - t;
+    const cpuBefore = cpuSnapshot([]);
     const burstRan = await waitUntil(() => burstDone >= BURST, 2000 + 60_000);
+    const burstCpu = describeCpu(cpuPerUnit(cpuBefore, cpuSnapshot([]), Math.max(1, burstDone)), { includeSelf: true, unit: 'job' }).replace('bench process', 'worker (bench process)');
     const burstRate = (burstDone / Math.max(1, burstLast - Math.max(burstAt, t + insertedIn))) * 1000;
-    log(`  burst: ${burstDone} no-op jobs at ${fmtInt(burstRate)} jobs/s (insert took ${insertedIn} ms)`);
+    log(`  burst: ${burstDone} no-op jobs at ${fmtInt(burstRate)} jobs/s (insert took ${insertedIn} ms); ${burstCpu}`);
     await tb.close();
     tb = undefined;
 
@@ -191,7 +193,7 @@ export async function benchScheduler(kind, rows) {
     rows.push({
       scenario: `4b. scheduler no-op throughput: ${fmtInt(BURST)} jobs due at once, ${fmtInt(PENDING)} pending`,
       database,
-      result: `${fmtInt(burstRate)} jobs/s${burstRan ? '' : ` (ONLY ${burstDone} RAN)`}`,
+      result: `${fmtInt(burstRate)} jobs/s${burstRan ? '' : ` (ONLY ${burstDone} RAN)`}; ${burstCpu}`,
       baseline: `bare claim ${fmtInt(bare)} jobs/s (batch ${CLAIM_BATCH})`,
       ratio: fmtPct(burstRate / bare),
       target: '— (diagnostic)',

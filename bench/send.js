@@ -18,6 +18,9 @@ import { addNumber } from '../packages/server/dist/use-cases/numbers.js';
 import { createOrganization, updateOrganization } from '../packages/server/dist/use-cases/organizations.js';
 import {
   BENCH_DIR,
+  cpuPerUnit,
+  cpuSnapshot,
+  describeCpu,
   describeErrors,
   fmtInt,
   fmtPct,
@@ -37,6 +40,8 @@ import {
 const ACCOUNT_SID = 'AC00000000000000000000000000bench';
 const AUTH_TOKEN = 'bench-auth-token';
 const WORKER_CONCURRENCY = 32;
+/** Longest wait for a phase's texts to be sent; a slower run reports what was sent by then. */
+const WAIT_MS = Number(process.env.BENCH_SEND_WAIT_MS ?? 40_000);
 const ENQUEUE_CONCURRENCY = 32;
 /** Sending numbers, spread round robin: a real 3,000 msg/s sender uses many numbers (or short codes). */
 const SENDER_COUNT = 50;
@@ -103,7 +108,7 @@ async function waitForSent(db, expected, timeoutMs) {
     const sent = Number(row.sent ?? 0);
     const failed = Number(row.failed ?? 0);
     if (sent + failed >= expected) return { sent, failed, last: Number(row.last), complete: true };
-    if (Date.now() > deadline) return { sent, failed, last: Number(row.last), complete: false };
+    if (Date.now() > deadline) return { sent, failed, last: Date.now(), complete: false };
     await sleep(50);
   }
 }
@@ -141,7 +146,7 @@ async function accept(tb, orgId, i) {
 /** Appends rows for one database kind. */
 export async function benchSend(kind, fakeUrl, rows) {
   const database = kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
-  const n = Number(process.env.BENCH_SEND_N ?? (kind === 'postgres' ? 10_000 : 5_000));
+  const n = Number(process.env.BENCH_SEND_N ?? 2_000);
   const workerProcesses = kind === 'postgres' ? 2 : 0; // 0: in this process
   const totalConcurrency = WORKER_CONCURRENCY * Math.max(1, workerProcesses);
   const db = await freshDatabase(kind, 'send');
@@ -166,7 +171,7 @@ export async function benchSend(kind, fakeUrl, rows) {
       await waitForMessage(child, 'ready');
     }
     const startWorkers = () => (workerProcesses === 0 ? tb.startWorkers() : children.forEach((c) => c.proc.send({ type: 'go' })));
-    const where = workerProcesses === 0 ? '1 process (in-process workers)' : `${workerProcesses} worker processes`;
+    const where = `${workerProcesses === 0 ? '1 process, in-process workers' : `${workerProcesses} worker processes`}, ${WORKER_CONCURRENCY} jobs each, ${SENDER_COUNT} numbers`;
 
     log(`${database}: fake Twilio baseline at ${totalConcurrency} connections`);
     const fake = await fakeBaseline(fakeUrl, totalConcurrency);
@@ -181,15 +186,24 @@ export async function benchSend(kind, fakeUrl, rows) {
     const t = Date.now();
     await runPool(n, ENQUEUE_CONCURRENCY, (i) => accept(tb, org.id, i));
     log(`  enqueued in ${Date.now() - t} ms; starting ${where}`);
+    const workerPids = children.map((c) => c.proc.pid);
+    const cpuText = (before, units) =>
+      describeCpu(cpuPerUnit(before, cpuSnapshot(workerPids), Math.max(1, units)), {
+        procsLabel: 'workers',
+        includeSelf: true,
+        unit: 'msg',
+      }).replace('bench process', workerProcesses === 0 ? 'this process (workers + bench)' : 'bench process (enqueue)');
+    let cpuBefore = cpuSnapshot(workerPids);
     const drainStart = Date.now();
     startWorkers();
-    const drained = await waitForSent(tb.ctx.db, n, 120_000);
+    const drained = await waitForSent(tb.ctx.db, n, WAIT_MS);
+    const drainCpu = cpuText(cpuBefore, drained.sent);
     const drainRate = (drained.sent / (drained.last - drainStart)) * 1000;
-    log(`  drained ${drained.sent} sent / ${drained.failed} failed in ${drained.last - drainStart} ms → ${fmtInt(drainRate)} msg/s`);
+    log(`  drained ${drained.sent} sent / ${drained.failed} failed in ${drained.last - drainStart} ms → ${fmtInt(drainRate)} msg/s; ${drainCpu}`);
     rows.push({
-      scenario: `3b. send: drain ${fmtInt(n)} queued texts → sent via Twilio adapter (${where}, ${WORKER_CONCURRENCY} jobs each)`,
+      scenario: `3b. send: drain ${fmtInt(n)} queued texts → sent via the Twilio adapter (${where})`,
       database,
-      result: `${fmtInt(drainRate)} msg/s (${fmtInt(drained.sent)} in ${((drained.last - drainStart) / 1000).toFixed(1)} s${drained.failed ? `, ${drained.failed} failed` : ''}${drained.complete ? '' : ', TIMED OUT'})`,
+      result: `${fmtInt(drainRate)} msg/s (${fmtInt(drained.sent)} in ${((drained.last - drainStart) / 1000).toFixed(1)} s${drained.failed ? `, ${drained.failed} failed` : ''}${drained.complete ? '' : `, TIMED OUT after ${WAIT_MS / 1000} s`}); ${drainCpu}`,
       baseline,
       ratio: fmtPct(drainRate / fake.rps),
       target: target(drainRate, true),
@@ -197,19 +211,21 @@ export async function benchSend(kind, fakeUrl, rows) {
 
     // --- enqueue while the workers run: first enqueue → last sent
     log(`${database}: send end to end: ${n} texts enqueued while the workers run`);
+    cpuBefore = cpuSnapshot(workerPids);
     const e2eStart = Date.now();
     await runPool(n, ENQUEUE_CONCURRENCY, (i) => accept(tb, org.id, n + i));
     const enqueueMs = Date.now() - e2eStart;
-    const done = await waitForSent(tb.ctx.db, 2 * n, 120_000);
+    const done = await waitForSent(tb.ctx.db, 2 * n, WAIT_MS);
     const sentNow = done.sent - drained.sent;
+    const e2eCpu = cpuText(cpuBefore, sentNow);
     const e2eRate = (sentNow / (done.last - e2eStart)) * 1000;
     const enqueueRate = (n / enqueueMs) * 1000;
     const fakeGot = (await fakeCount(fakeUrl)) - fakeBefore;
-    log(`  ${sentNow} sent in ${done.last - e2eStart} ms → ${fmtInt(e2eRate)} msg/s (enqueue alone ${fmtInt(enqueueRate)}/s); fake got ${fakeGot} for ${2 * n} texts`);
+    log(`  ${sentNow} sent in ${done.last - e2eStart} ms → ${fmtInt(e2eRate)} msg/s (enqueue alone ${fmtInt(enqueueRate)}/s); fake got ${fakeGot} for ${2 * n} texts; ${e2eCpu}`);
     rows.push({
       scenario: `3a. send: ${fmtInt(n)} texts via sendMessage (${ENQUEUE_CONCURRENCY} at once) while workers run, first enqueue → last sent (${where})`,
       database,
-      result: `${fmtInt(e2eRate)} msg/s (enqueue ${fmtInt(enqueueRate)}/s; carrier got ${fmtInt(fakeGot)} requests for ${fmtInt(2 * n)} texts${done.failed ? `, ${done.failed} failed` : ''}${done.complete ? '' : ', TIMED OUT'})`,
+      result: `${fmtInt(e2eRate)} msg/s (enqueue ${fmtInt(enqueueRate)}/s; carrier got ${fmtInt(fakeGot)} requests for ${fmtInt(2 * n)} texts${done.failed ? `, ${done.failed} failed` : ''}${done.complete ? '' : `, TIMED OUT after ${WAIT_MS / 1000} s`}); ${e2eCpu}`,
       baseline,
       ratio: fmtPct(e2eRate / fake.rps),
       target: target(e2eRate, false),

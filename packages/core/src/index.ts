@@ -12,3 +12,4 @@ export * from './compliance/index.js';
 export * from './templates/index.js';
 export * from './schedule/index.js';
 export * from './automations/index.js';
+export * from './teams/index.js';

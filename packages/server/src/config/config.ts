@@ -63,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const v of CONFIG_VARS) {
+    const shown = () => (v.sensitive ? '(hidden: it is a secret)' : `"${raw}"`);
     const raw = env[v.name] === undefined || env[v.name] === '' ? v.default : env[v.name];
     if (raw === undefined) {
       out[v.key] = undefined;
@@ -71,18 +72,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     switch (v.type) {
       case 'int': {
         const n = Number(raw);
-        if (!Number.isInteger(n) || n < 0) problems.push(`${v.name} must be a whole number ≥ 0 (${v.description}); got "${raw}"`);
+        if (!Number.isInteger(n) || n < 0) problems.push(`${v.name} must be a whole number ≥ 0 (${v.description}); got ${shown()}`);
         out[v.key] = n;
         break;
       }
       case 'bool': {
         const s = raw.toLowerCase();
-        if (!['true', 'false', '1', '0', 'yes', 'no'].includes(s)) problems.push(`${v.name} must be true or false; got "${raw}"`);
+        if (!['true', 'false', '1', '0', 'yes', 'no'].includes(s)) problems.push(`${v.name} must be true or false; got ${shown()}`);
         out[v.key] = ['true', '1', 'yes'].includes(s);
         break;
       }
       case 'log-level':
-        if (!LOG_LEVELS.includes(raw)) problems.push(`${v.name} must be one of ${LOG_LEVELS.join(', ')}; got "${raw}"`);
+        if (!LOG_LEVELS.includes(raw)) problems.push(`${v.name} must be one of ${LOG_LEVELS.join(', ')}; got ${shown()}`);
         out[v.key] = raw;
         break;
       default:

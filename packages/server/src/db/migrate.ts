@@ -4,12 +4,14 @@ import type { AnyDb, Dialect } from './dialect.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-compliance.js';
 import * as m0003 from './migrations/0003-automations.js';
+import * as m0004 from './migrations/0004-teams.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
   '0001-initial': m0001,
   '0002-compliance': m0002,
   '0003-automations': m0003,
+  '0004-teams': m0004,
 };
 
 class CompiledMigrations implements MigrationProvider {

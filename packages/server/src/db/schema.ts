@@ -339,6 +339,169 @@ export interface LeadsTable {
   created_at: number;
 }
 
+// Teams (0004, docs/teams.md).
+
+export interface AgentsTable {
+  user_id: string;
+  org_id: string;
+  /** online | offline | busy, as set by hand; a schedule, when set, decides online/offline. */
+  status: 'online' | 'offline' | 'busy';
+  status_changed_at: number | null;
+  /** The agent's personal phone: forwarded texts, invites and rings go there; texts from it are the agent's. */
+  mobile_e164: string | null;
+  /** JSON { timeZone, weekly } in the agent's own zone, or null. */
+  schedule: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NumberForwardingTable {
+  number_id: string;
+  org_id: string;
+  mode: 'all' | 'online';
+  updated_at: number;
+}
+
+export interface TeamInboundTable {
+  seq: Generated<number>;
+  org_id: string;
+  message_id: string;
+  number_id: string;
+  contact_id: string;
+  /** agent (a text from an agent's phone) | queue | forward. */
+  route: 'agent' | 'queue' | 'forward';
+  state: 'pending' | 'done';
+  created_at: number;
+}
+
+export interface TeamLocksTable {
+  key: string;
+  at: number;
+}
+
+export interface TeamForwardsTable {
+  id: string;
+  org_id: string;
+  number_id: string;
+  agent_user_id: string;
+  contact_id: string;
+  contact_e164: string;
+  message_id: string;
+  created_at: number;
+}
+
+export interface TeamTraceTable {
+  seq: Generated<number>;
+  org_id: string;
+  contact_id: string;
+  /** lead | forward | relay | queue. */
+  kind: string;
+  subject_id: string;
+  message: string;
+  at: number;
+}
+
+export interface LeadRingsTable {
+  id: string;
+  org_id: string;
+  lead_id: string;
+  team_id: string;
+  contact_id: string;
+  number_id: string;
+  state: 'ringing' | 'answered' | 'no_answer';
+  answered_by: string | null;
+  expires_at: number;
+  created_at: number;
+  ended_at: number | null;
+}
+
+export interface AgentCallsTable {
+  id: string;
+  org_id: string;
+  ring_id: string;
+  user_id: string;
+  from_e164: string;
+  to_e164: string;
+  carrier: string;
+  state: 'ringing' | 'answered' | 'missed' | 'cancelled';
+  created_at: number;
+  ended_at: number | null;
+}
+
+export interface LeadFallbackTextsTable {
+  org_id: string;
+  contact_id: string;
+  lead_id: string;
+  message_id: string | null;
+  created_at: number;
+}
+
+export interface QueuesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  initiation_keyword: string;
+  initiation_message: string;
+  initiation_needed_message: string;
+  termination_keyword: string;
+  termination_message: string;
+  no_agents_message: string;
+  strategy: 'round_robin' | 'longest_idle' | 'ring_all';
+  invite_timeout_s: number;
+  /** 1: invites also go to the agent's phone as a text. */
+  invite_by_sms: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface QueueNumbersTable {
+  number_id: string;
+  org_id: string;
+  queue_id: string;
+}
+
+export interface QueueAgentsTable {
+  queue_id: string;
+  user_id: string;
+  org_id: string;
+  sms_enabled: number;
+  max_sessions: number;
+  active_sessions: Generated<number>;
+  last_offered_at: number | null;
+  last_accepted_at: number | null;
+  last_ended_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface QueueSessionsTable {
+  id: string;
+  org_id: string;
+  queue_id: string;
+  number_id: string;
+  contact_id: string;
+  originator_e164: string;
+  state: 'waiting' | 'active' | 'ended';
+  agent_user_id: string | null;
+  /** agent | originator | opted_out | terminated (before accept) | timed_out | no_agents. */
+  end_reason: string | null;
+  created_at: number;
+  accepted_at: number | null;
+  ended_at: number | null;
+  updated_at: number;
+}
+
+export interface QueueInvitesTable {
+  id: string;
+  org_id: string;
+  session_id: string;
+  user_id: string;
+  state: 'pending' | 'accepted' | 'expired' | 'cancelled';
+  created_at: number;
+  expires_at: number;
+  responded_at: number | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -361,6 +524,20 @@ export interface Database {
   automation_trace: AutomationTraceTable;
   automation_send_claims: AutomationSendClaimsTable;
   leads: LeadsTable;
+  agents: AgentsTable;
+  number_forwarding: NumberForwardingTable;
+  team_inbound: TeamInboundTable;
+  team_locks: TeamLocksTable;
+  team_forwards: TeamForwardsTable;
+  team_trace: TeamTraceTable;
+  lead_rings: LeadRingsTable;
+  agent_calls: AgentCallsTable;
+  lead_fallback_texts: LeadFallbackTextsTable;
+  queues: QueuesTable;
+  queue_numbers: QueueNumbersTable;
+  queue_agents: QueueAgentsTable;
+  queue_sessions: QueueSessionsTable;
+  queue_invites: QueueInvitesTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;
@@ -380,3 +557,7 @@ export type ConsentEvent = Selectable<ConsentEventsTable>;
 export type Suppression = Selectable<SuppressionsTable>;
 export type AutomationRow = Selectable<AutomationsTable>;
 export type AutomationRun = Selectable<AutomationRunsTable>;
+export type Agent = Selectable<AgentsTable>;
+export type Queue = Selectable<QueuesTable>;
+export type QueueAgent = Selectable<QueueAgentsTable>;
+export type QueueSession = Selectable<QueueSessionsTable>;

@@ -5,10 +5,18 @@ import { SANDBOX_RECEIPT_JOB, type SandboxReceiptPayload } from '../carriers/san
 import { runSendJob, SEND_JOB } from '../use-cases/messages.js';
 import { ADVANCE_JOB, NOT_REPLIED_JOB, runAdvanceJob, runNotRepliedCheck, WEBHOOK_JOB } from '../use-cases/automations/engine.js';
 import { runWebhookJob, type WebhookJobPayload } from '../use-cases/automations/webhook.js';
+import type { InboundMessage } from '../carriers/carrier.js';
+import { INBOUND_JOB, runInboundJob } from '../use-cases/ingest.js';
+import { runTeamInboundJob, TEAM_INBOUND_JOB, type TeamInboundPayload } from '../use-cases/teams/inbound.js';
+import { INVITE_TIMEOUT_JOB, runInviteTimeout } from '../use-cases/teams/sessions.js';
+import { RING_TIMEOUT_JOB, runRingTimeout } from '../use-cases/teams/speed-to-lead.js';
 import type { JobHandlers } from './worker.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
+    [INBOUND_JOB]: async (payload: InboundMessage, { job }) => {
+      await runInboundJob(ctx, payload, job.id);
+    },
     [SEND_JOB]: async (payload: { messageId: string }, { job }) => {
       // A text held by the compliance gate, or waiting for its sender's rate slot, snoozes.
       return runSendJob(ctx, payload.messageId, { number: job.attempts, max: job.max_attempts });
@@ -24,6 +32,16 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     },
     [WEBHOOK_JOB]: async (payload: WebhookJobPayload) => {
       await runWebhookJob(ctx, payload);
+    },
+    // Teams (docs/teams.md): inbound routing, lead ring timeouts, queue invite timeouts.
+    [TEAM_INBOUND_JOB]: async (payload: TeamInboundPayload) => {
+      await runTeamInboundJob(ctx, payload);
+    },
+    [RING_TIMEOUT_JOB]: async (payload: { ringId: string }) => {
+      await runRingTimeout(ctx, payload);
+    },
+    [INVITE_TIMEOUT_JOB]: async (payload: { sessionId: string }) => {
+      await runInviteTimeout(ctx, payload);
     },
   };
 }

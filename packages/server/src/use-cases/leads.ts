@@ -9,6 +9,7 @@ import { startRunsForEvent } from './automations/engine.js';
 import { findOrCreateContact, parsePhoneField } from './contacts.js';
 import { appendEvent } from './events.js';
 import { orgSettings } from './organizations.js';
+import { startSpeedToLead } from './teams/speed-to-lead.js';
 
 export interface LeadInput {
   orgId: string;
@@ -61,6 +62,8 @@ export async function createLead(ctx: AppContext, input: LeadInput) {
     if (number) {
       await startRunsForEvent(ctx, tx, { orgId: input.orgId, type: 'lead.created', id: lead.id, contactId: contact.id, numberId: number.id, numberE164: number.e164, at: now });
     }
+    // Speed to lead (docs/teams.md): ring the number's team, or text the lead when no one can take it.
+    await startSpeedToLead(ctx, tx, { lead, contact, number });
     return { lead, created: true };
   });
 }

@@ -13,7 +13,7 @@ import { getNumberByE164 } from './numbers.js';
 import { getOrganization, orgSettings } from './organizations.js';
 import type { MessagePurpose } from './compliance/gate.js';
 import { gateBeforeSend, gateNewMessage, recordGateDecision } from './compliance/outbound.js';
-import { paceSend } from './compliance/pacing.js';
+import { recordSenderTaken, reserveSendSlot, takeSender } from './compliance/pacing.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { decodeCursor, toPage, type Page } from './pagination.js';
 
@@ -65,6 +65,14 @@ export interface SendMessageResult {
 export function validateBody(body: string, maxLength: number, field = 'body'): string {
   if (body.trim().length === 0) {
     throw new AppError('empty_body', `${field} is empty: write the text to send`, [{ field, message: 'must not be empty' }]);
+  }
+  // PostgreSQL cannot store NUL, and an unpaired surrogate is not text: refuse both rather than
+  // store something else than was sent.
+  if (body.includes('\u0000')) {
+    throw new AppError('validation_failed', `${field} contains a NUL character (\\u0000); remove it`, [{ field, message: 'must not contain NUL characters' }]);
+  }
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(body)) {
+    throw new AppError('validation_failed', `${field} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`, [{ field, message: 'must be valid Unicode' }]);
   }
   const length = [...body].length;
   if (length > maxLength) {
@@ -171,7 +179,8 @@ export async function sendMessage(ctx: AppContext, input: SendMessageInput, with
         });
       }
       await recordGateDecision(ctx, tx, message, gate.decision, 'create');
-      if (!input.automated) {
+      // Not for system notices (texts to agents' phones: docs/teams.md), only for texts people wrote.
+      if (!input.automated && input.createdBy.type !== 'system') {
         await scheduleNotRepliedChecks(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, numberE164: from.e164, messageId: message.id });
       }
       await appendEvent(tx, ctx, {
@@ -304,13 +313,14 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
   const log = ctx.log.child({ messageId, orgId: stored.org_id });
   const carrier = carrierFor(ctx, stored.carrier);
 
-  // The compliance gate's second look (opted out or quiet hours meanwhile?), then the sender's pace.
+  // The compliance gate's second look (opted out or quiet hours meanwhile?), then a place in the
+  // sender's line (its rate and daily cap).
   const verdict = await gateBeforeSend(ctx, stored);
   if (!verdict.proceed) return verdict.snoozeUntil === undefined ? undefined : { snoozeUntil: verdict.snoozeUntil };
   const message = verdict.message;
   if (message.status === 'sending' || message.status === 'scheduled' || message.status === 'queued') {
-    const paced = await paceSend(ctx, message);
-    if (paced) return paced;
+    const wait = await reserveSendSlot(ctx, message);
+    if (wait) return wait;
   }
 
   if (message.status === 'sending') {
@@ -333,6 +343,10 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
     return; // already sent, failed or cancelled
   }
 
+  // The sender's rate, exactly: taken in one atomic update right before the carrier is called.
+  const sender = await takeSender(ctx, message);
+  if ('snoozeUntil' in sender) return sender;
+
   try {
     const result = await carrier.send({
       messageId: message.id,
@@ -343,6 +357,7 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
       ...(message.media ? { media: JSON.parse(message.media) as string[] } : {}),
     });
     await recordSent(ctx, message, result.carrierMessageId);
+    await recordSenderTaken(ctx, message.id, sender.takenAt);
     log.info({ carrierMessageId: result.carrierMessageId }, 'message sent');
   } catch (error) {
     if (error instanceof CarrierError && error.errorClass === 'permanent') {

@@ -3,6 +3,7 @@ import type { PhoneNumber } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { parsePhoneField } from './contacts.js';
+import { forgetNumber } from './ingest.js';
 import { senderTypeFor } from './compliance/pacing.js';
 
 export async function listNumbers(ctx: AppContext, orgId: string): Promise<PhoneNumber[]> {
@@ -61,6 +62,7 @@ export async function addNumber(
     daily_count_day: null,
     compliance_texts: null,
   };
+  forgetNumber(ctx, e164);
   try {
     await ctx.db.kysely.insertInto('phone_numbers').values(number).execute();
   } catch (error) {

@@ -4,6 +4,7 @@ import { transaction, type AppContext, type Tx } from '../app-context.js';
 import type { Organization, Role, User } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
+import { TtlCache } from '../support/ttl-cache.js';
 import { validateComplianceSettings } from './compliance/settings.js';
 
 export interface OrganizationSettings {
@@ -127,12 +128,24 @@ export function requireRole(principal: Principal, least: Role): void {
   }
 }
 
+/** Authenticated keys, briefly: revoking in this process takes effect at once, elsewhere within the TTL. */
+const principals = new TtlCache<string, Principal | null>(10_000);
+
 export async function authenticate(ctx: AppContext, key: string): Promise<Principal | null> {
+  const hash = hashApiKey(key);
+  const cached = principals.get(hash);
+  if (cached !== undefined) return cached;
+  const principal = await lookupKey(ctx, hash);
+  principals.set(hash, principal);
+  return principal;
+}
+
+async function lookupKey(ctx: AppContext, hash: string): Promise<Principal | null> {
   const row = await ctx.db.kysely
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')
     .select(['api_keys.id', 'api_keys.org_id', 'api_keys.user_id', 'api_keys.revoked_at', 'users.role'])
-    .where('api_keys.key_hash', '=', hashApiKey(key))
+    .where('api_keys.key_hash', '=', hash)
     .executeTakeFirst();
   if (!row || row.revoked_at !== null) return null;
   return { orgId: row.org_id, userId: row.user_id, role: row.role, apiKeyId: row.id };
@@ -164,6 +177,7 @@ export async function createApiKey(
 }
 
 export async function revokeApiKey(ctx: AppContext, orgId: string, id: string): Promise<void> {
+  principals.clear();
   const result = await ctx.db.kysely
     .updateTable('api_keys')
     .set({ revoked_at: ctx.clock.now() })

@@ -15,6 +15,7 @@ import { appendEvent } from './events.js';
 import { nextStatus } from './messages.js';
 import { handleInboundCompliance } from './compliance/keywords.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
+import { routeInboundForTeams } from './teams/inbound.js';
 
 export interface ReceiveResult {
   message: Message;
@@ -52,7 +53,10 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
         inbound: true,
         teamId: number.team_id,
       });
-      const count = countSegments(inbound.body);
+      // Carrier traffic is never refused: a NUL (which PostgreSQL cannot store) or an unpaired
+      // surrogate becomes U+FFFD, the replacement character.
+      const body = inbound.body.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+      const count = countSegments(body);
       const message: Message = {
         id: newId('msg'),
         org_id: number.org_id,
@@ -62,7 +66,7 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
         direction: 'inbound',
         from_e164: fromAddress,
         to_e164: to,
-        body: inbound.body,
+        body,
         media: inbound.media && inbound.media.length > 0 ? JSON.stringify(inbound.media) : null,
         status: 'received',
         reason: null,
@@ -93,10 +97,12 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
       // Compliance first: STOP / START / HELP (ledger, one confirmation), likely opt-outs, implied consent.
       const compliance = await handleInboundCompliance(ctx, tx, { message, number, contact });
       message.flags = compliance.flags;
+      // Teams (docs/teams.md): an agent's text, a queue's or a forwarding number's, after compliance.
+      const teams = await routeInboundForTeams(ctx, tx, { message, number, contact, keyword: compliance.keyword });
       // Any text from the contact ends their waiting text-backs and follow-ups.
       await endTextBackRuns(ctx, tx, number.org_id, contact.id, 'the contact texted back');
       // Keywords (STOP, HELP, ...) are compliance's, not automations'.
-      if (!matchKeyword(inbound.body)) {
+      if (!matchKeyword(inbound.body) && !teams.skipAutomations) {
         await startRunsForEvent(ctx, tx, {
           orgId: number.org_id,
           type: 'message.received',

@@ -4,7 +4,7 @@ import { getContact } from './contacts.js';
 
 export interface TimelineEntry {
   at: string;
-  kind: 'call' | 'message' | 'automation';
+  kind: 'call' | 'message' | 'automation' | 'team';
   id: string;
   summary: string;
   data: Record<string, unknown>;
@@ -13,7 +13,7 @@ export interface TimelineEntry {
 export async function contactTimeline(ctx: AppContext, orgId: string, contactId: string, limit = 200): Promise<TimelineEntry[]> {
   await getContact(ctx, orgId, contactId);
   const db = ctx.db.kysely;
-  const [calls, messages, steps] = await Promise.all([
+  const [calls, messages, steps, teamSteps] = await Promise.all([
     db.selectFrom('calls').selectAll().where('org_id', '=', orgId).where('contact_id', '=', contactId).orderBy('created_at', 'desc').limit(limit).execute(),
     db.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('contact_id', '=', contactId).orderBy('created_at', 'desc').limit(limit).execute(),
     db
@@ -25,6 +25,8 @@ export async function contactTimeline(ctx: AppContext, orgId: string, contactId:
       .orderBy('automation_trace.seq', 'desc')
       .limit(limit)
       .execute(),
+    // Team decisions (docs/teams.md): speed to lead, forwarding, relays, queue sessions.
+    db.selectFrom('team_trace').selectAll().where('org_id', '=', orgId).where('contact_id', '=', contactId).orderBy('seq', 'desc').limit(limit).execute(),
   ]);
   const entries: (TimelineEntry & { ms: number; order: number })[] = [
     ...calls.map((c) => ({
@@ -53,6 +55,15 @@ export async function contactTimeline(ctx: AppContext, orgId: string, contactId:
       id: s.run_id,
       summary: `${s.name} · ${s.step}: ${s.message}`,
       data: { automation_id: s.automation_id, run_id: s.run_id, step: s.step, type: s.type, message: s.message },
+    })),
+    ...teamSteps.map((t) => ({
+      ms: t.at,
+      order: 3 + t.seq / 1e12,
+      at: new Date(t.at).toISOString(),
+      kind: 'team' as const,
+      id: t.subject_id,
+      summary: t.message,
+      data: { kind: t.kind, subject_id: t.subject_id, message: t.message },
     })),
   ];
   entries.sort((a, b) => a.ms - b.ms || a.order - b.order);

@@ -192,21 +192,34 @@ export interface RunningServer {
   /** Everything printed on stdout so far. */
   stdout(): string;
   stderr(): string;
-  /** Sends SIGTERM and resolves with the exit code (rejects if it does not exit in time). */
-  stop(timeoutMs?: number): Promise<number | null>;
+  /** Sends SIGTERM and resolves with the exit code, or the signal that ended it (rejects if it does not exit in time). */
+  stop(timeoutMs?: number): Promise<number | string | null>;
 }
 
-/** Starts `textback serve` and waits for it to print its URL. */
+async function answered(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await (await fetch(`${url}/health`)).text();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Starts `textback serve` and waits for it to print its URL and answer. */
 export function startServe(env: Record<string, string>, timeoutMs = 30_000): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve'], { env: cliEnv(env), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    let exited: number | null | undefined;
-    const exitWaiters: ((code: number | null) => void)[] = [];
-    child.on('exit', (code) => {
-      exited = code;
-      for (const w of exitWaiters) w(code);
+    let exited: number | string | null | undefined;
+    const exitWaiters: ((code: number | string | null) => void)[] = [];
+    child.on('exit', (code, signal) => {
+      exited = code ?? signal;
+      for (const w of exitWaiters) w(exited);
     });
     const server: RunningServer = {
       child,
@@ -237,7 +250,9 @@ export function startServe(env: Record<string, string>, timeoutMs = 30_000): Pro
       if (match?.[1] && !server.url) {
         clearTimeout(timer);
         server.url = match[1];
-        resolve(server);
+        // The CLI prints its URL a moment before it installs its SIGTERM handler: a signal sent in
+        // between kills it outright. One answered request later, the handler is there.
+        void answered(server.url, 5000).then(() => resolve(server), reject);
       }
     });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -18,7 +18,9 @@ export const eventRoutes =
   async (app) => {
     // Open streams end when the server closes; otherwise one connected client keeps it from shutting down.
     const open = new Set<AbortController>();
+    let closing = false;
     app.addHook('preClose', async () => {
+      closing = true;
       for (const a of open) a.abort();
     });
 
@@ -64,7 +66,12 @@ export const eventRoutes =
           else await new Promise((r) => setTimeout(r, POLL_MS));
         }
         open.delete(abort);
-        res.end();
+        // On shutdown, end the connection with the stream: left open and idle, it holds close() up
+        // until the client's keep-alive timeout.
+        const socket = request.raw.socket;
+        res.end(() => {
+          if (closing) socket.end();
+        });
       },
     );
   };

@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { SANDBOX_FAILURES, type SandboxFailure } from '../../carriers/sandbox/sandbox-carrier.js';
 import { CALL_OUTCOMES, handsetMessages, sandboxCall, sandboxText, setSandboxFailure } from '../../carriers/sandbox/sandbox-network.js';
+import { newId } from '../../support/ids.js';
+import { acceptInbound } from '../../use-cases/ingest.js';
 import { principalOf } from '../auth.js';
 import { callResource, messageResource } from '../resources.js';
 import { errorResponses, Phone, Ref } from '../schemas.js';
@@ -31,6 +33,37 @@ export const sandboxRoutes =
       async (request, reply) => {
         const result = await sandboxText(ctx, principalOf(request).orgId, request.body);
         return reply.status(201).send(messageResource(result.message));
+      },
+    );
+
+    app.post(
+      '/sandbox/webhooks/messages',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary:
+            "The sandbox carrier's inbound webhook: like a real carrier's, it is accepted at once (202) and processed by the scheduler; a retry with the same id is processed once",
+          body: Type.Object(
+            {
+              id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The carrier's message id (retries repeat it)" })),
+              from: Phone('The handset, E.164'),
+              to: Phone('Your business number'),
+              body: Type.String({ maxLength: 1600 }),
+              media: Type.Optional(Type.Array(Type.String({ format: 'uri' }), { maxItems: 10 })),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const id = b.id ?? newId('SB');
+        await acceptInbound(
+          ctx,
+          { carrier: 'sandbox', carrierMessageId: id, from: b.from, to: b.to, body: b.body, ...(b.media ? { media: b.media } : {}) },
+          principalOf(request).orgId,
+        );
+        return reply.status(202).send({ id, status: 'accepted' });
       },
     );
 

@@ -30,6 +30,7 @@ import {
   usStateForNumber,
   type ConsentRecord,
   type DeliveryReason,
+  type QuietHoursDecision,
 } from '@textback/core';
 import type { Tx } from '../../app-context.js';
 import type { Contact, Organization } from '../../db/schema.js';
@@ -161,8 +162,7 @@ export function decide(f: GateFacts): GateDecision {
     const live =
       settings.quiet_hours_exempt_live_conversation && f.lastContactInitiatedAt !== null && f.now - f.lastContactInitiatedAt < LIVE_CONVERSATION_MS;
     if (!live) {
-      const zone = recipientTimeZone({ e164: f.to, contactTimeZone: f.contactTimeZone, now: f.now, ...(f.orgZone ? { defaultZone: f.orgZone } : {}) });
-      const q = quietHoursDecision({ now: f.now, zone: zone.candidates, e164: f.to });
+      const q = quietHours(f);
       if (!q.allowed) {
         return {
           action: 'hold',
@@ -175,6 +175,36 @@ export function decide(f: GateFacts): GateDecision {
     }
   }
   return { action: 'allow', flags };
+}
+
+/**
+ * Quiet hours, memoised. The recipient's candidate zones depend only on the contact's zone and the
+ * number (its area code or country), never on the instant (only `recipientTimeZone().zone` does,
+ * and the gate uses every candidate). Windows are whole minutes, so a decision holds for every
+ * instant of its minute: decisions are cached per (zones, state, minute), which serves the many
+ * texts of one minute from one evaluation. Both caches are bounded.
+ */
+const zonesCache = new Map<string, readonly string[]>();
+const quietCache = new Map<string, QuietHoursDecision>();
+const MINUTE_MS = 60_000;
+
+function quietHours(f: GateFacts): QuietHoursDecision {
+  const zoneKey = `${f.contactTimeZone ?? ''}|${f.orgZone ?? ''}|${f.to}`;
+  let zones = zonesCache.get(zoneKey);
+  if (!zones) {
+    zones = recipientTimeZone({ e164: f.to, contactTimeZone: f.contactTimeZone, now: f.now, ...(f.orgZone ? { defaultZone: f.orgZone } : {}) }).candidates;
+    if (zonesCache.size > 100_000) zonesCache.clear();
+    zonesCache.set(zoneKey, zones);
+  }
+  const minute = Math.floor(f.now / MINUTE_MS);
+  const key = `${zones.join(',')}|${usStateForNumber(f.to) ?? ''}|${minute}`;
+  let decision = quietCache.get(key);
+  if (!decision) {
+    decision = quietHoursDecision({ now: minute * MINUTE_MS, zone: zones, e164: f.to });
+    if (quietCache.size > 100_000) quietCache.clear();
+    quietCache.set(key, decision);
+  }
+  return decision;
 }
 
 export interface GateInput {

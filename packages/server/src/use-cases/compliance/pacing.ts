@@ -20,6 +20,7 @@ import { DateTime } from 'luxon';
 import type { AppContext } from '../../app-context.js';
 import { transaction } from '../../app-context.js';
 import type { Message, SenderType } from '../../db/schema.js';
+import type { GateDecision } from './gate.js';
 import { applyDecision } from './outbound.js';
 
 export const DEFAULT_RATES: Record<SenderType, number> = { long_code: 1, toll_free: 3, short_code: 100 };
@@ -39,38 +40,77 @@ export function sendInterval(senderType: SenderType | undefined, ratePerSecond: 
   return Math.ceil(1000 / Math.max(rate, 0.001));
 }
 
-/**
- * Returns null when the message may go out now (it has taken its sender's slot), or when to try
- * again. A daily cap that is full holds the message (status `held`, reason `rate_limited`, rule
- * `NUMBER-DAILY-CAP`) until the next day.
- */
-export async function paceSend(ctx: AppContext, message: Message): Promise<{ snoozeUntil: number } | null> {
-  const db = ctx.db.kysely;
-  const number = await db
+interface SenderRow {
+  sender_type: SenderType;
+  rate_per_second: number | null;
+  daily_cap: number | null;
+  daily_count: number;
+  daily_count_day: string | null;
+  time_zone: string;
+}
+
+async function sender(ctx: AppContext, numberId: string): Promise<SenderRow | undefined> {
+  return ctx.db.kysely
     .selectFrom('phone_numbers')
     .innerJoin('organizations', 'organizations.id', 'phone_numbers.org_id')
-    .select(['phone_numbers.sender_type', 'phone_numbers.rate_per_second', 'phone_numbers.daily_cap', 'organizations.time_zone'])
-    .where('phone_numbers.id', '=', message.number_id)
+    .select(['phone_numbers.sender_type', 'phone_numbers.rate_per_second', 'phone_numbers.daily_cap', 'phone_numbers.daily_count', 'phone_numbers.daily_count_day', 'organizations.time_zone'])
+    .where('phone_numbers.id', '=', numberId)
     .executeTakeFirst();
-  if (!number) return null;
-  const interval = sendInterval(number.sender_type, number.rate_per_second);
-  const now = ctx.clock.now();
+}
 
-  // 1. A place in line.
+const localDay = (now: number, zone: string) => DateTime.fromMillis(now, { zone }).toISODate() ?? '';
+const nextDayStart = (now: number, zone: string) => DateTime.fromMillis(now, { zone }).startOf('day').plus({ days: 1 }).toMillis();
+
+function dailyCapHold(cap: number, until: number): GateDecision {
+  return {
+    action: 'hold',
+    until,
+    reason: 'rate_limited',
+    rule: 'NUMBER-DAILY-CAP',
+    detail: `this number's daily cap of ${cap} texts is reached; held until ${new Date(until).toISOString()}`,
+  };
+}
+
+/**
+ * Step 1, before the message is marked `sending`: holds it when the number's daily cap is already
+ * full (status `held`, reason `rate_limited`, rule NUMBER-DAILY-CAP, until the next day), else
+ * reserves its place in line. Returns when to come back, or null to go on.
+ */
+export async function reserveSendSlot(ctx: AppContext, message: Message): Promise<{ snoozeUntil: number } | null> {
+  const number = await sender(ctx, message.number_id);
+  if (!number) return null;
+  const now = ctx.clock.now();
+  if (number.daily_cap != null && number.daily_count_day === localDay(now, number.time_zone) && number.daily_count >= number.daily_cap) {
+    const until = nextDayStart(now, number.time_zone);
+    const verdict = await transaction(ctx, (tx) => applyDecision(ctx, tx, message, dailyCapHold(number.daily_cap!, until), 'send'));
+    return { snoozeUntil: verdict.proceed ? until : (verdict.snoozeUntil ?? until) };
+  }
   let slot = message.send_slot_at ?? null;
   if (slot === null) {
+    const interval = sendInterval(number.sender_type, number.rate_per_second);
     const reserved = await sql<{ next_send_at: number }>`
       UPDATE phone_numbers
          SET next_send_at = CASE WHEN coalesce(next_send_at, 0) > ${now} THEN next_send_at ELSE ${now} END + ${interval}
        WHERE id = ${message.number_id}
-      RETURNING next_send_at`.execute(db);
+      RETURNING next_send_at`.execute(ctx.db.kysely);
     slot = Number(reserved.rows[0]!.next_send_at) - interval;
-    await db.updateTable('messages').set({ send_slot_at: slot }).where('id', '=', message.id).execute();
+    await ctx.db.kysely.updateTable('messages').set({ send_slot_at: slot }).where('id', '=', message.id).execute();
   }
-  if (slot > now) return { snoozeUntil: slot };
+  return slot > now ? { snoozeUntil: slot } : null;
+}
 
-  // 2. Take the sender: exactly one interval after its last send, within the daily cap.
-  const day = DateTime.fromMillis(now, { zone: number.time_zone }).toISODate() ?? '';
+/**
+ * Step 2, the last thing before the carrier is called (the message is `sending`): takes the sender
+ * in one atomic UPDATE, only if its last send was at least one interval ago and the daily cap has
+ * room. Returns the instant taken, or, when another send got there first, puts the message back
+ * (`queued`, or `held` for a full daily cap) and says when to come back.
+ */
+export async function takeSender(ctx: AppContext, message: Message): Promise<{ takenAt: number } | { snoozeUntil: number }> {
+  const number = await sender(ctx, message.number_id);
+  const now = ctx.clock.now();
+  if (!number) return { takenAt: now };
+  const interval = sendInterval(number.sender_type, number.rate_per_second);
+  const day = localDay(now, number.time_zone);
   const taken = await sql`
     UPDATE phone_numbers
        SET last_send_at = ${now},
@@ -78,37 +118,25 @@ export async function paceSend(ctx: AppContext, message: Message): Promise<{ sno
            daily_count_day = ${day}
      WHERE id = ${message.number_id}
        AND (last_send_at IS NULL OR last_send_at <= ${now - interval})
-       AND (daily_cap IS NULL OR daily_count_day IS NULL OR daily_count_day <> ${day} OR daily_count < daily_cap)`.execute(db);
-  if (Number(taken.numAffectedRows ?? 0) === 1) {
-    await db.updateTable('messages').set({ send_slot_at: now }).where('id', '=', message.id).execute();
-    return null;
-  }
+       AND (daily_cap IS NULL OR daily_count_day IS NULL OR daily_count_day <> ${day} OR daily_count < daily_cap)`.execute(ctx.db.kysely);
+  if (Number(taken.numAffectedRows ?? 0) === 1) return { takenAt: now };
 
-  const state = await db
+  const state = await ctx.db.kysely
     .selectFrom('phone_numbers')
     .select(['last_send_at', 'daily_cap', 'daily_count', 'daily_count_day'])
     .where('id', '=', message.number_id)
     .executeTakeFirstOrThrow();
-  if (state.daily_cap != null && state.daily_count_day === day && (state.daily_count ?? 0) >= state.daily_cap) {
-    const tomorrow = DateTime.fromMillis(now, { zone: number.time_zone }).startOf('day').plus({ days: 1 }).toMillis();
-    const verdict = await transaction(ctx, (tx) =>
-      applyDecision(
-        ctx,
-        tx,
-        message,
-        {
-          action: 'hold',
-          until: tomorrow,
-          reason: 'rate_limited',
-          rule: 'NUMBER-DAILY-CAP',
-          detail: `this number's daily cap of ${state.daily_cap} texts is reached; held until ${new Date(tomorrow).toISOString()}`,
-        },
-        'send',
-      ),
-    );
-    // Already sending (a retry after a crash): the cap still holds it back.
-    return { snoozeUntil: verdict.proceed ? tomorrow : (verdict.snoozeUntil ?? tomorrow) };
-  }
-  const last = state.last_send_at == null ? now : Number(state.last_send_at);
-  return { snoozeUntil: Math.max(now + 1, last + interval) };
+  const capFull = state.daily_cap != null && state.daily_count_day === day && state.daily_count >= state.daily_cap;
+  const until = capFull ? nextDayStart(now, number.time_zone) : Math.max(now + 1, Number(state.last_send_at ?? now) + interval);
+  await transaction(ctx, async (tx) => {
+    // Back from `sending`: nothing went to the carrier.
+    const back = await tx.updateTable('messages').set({ status: 'queued', updated_at: now }).where('id', '=', message.id).where('status', '=', 'sending').executeTakeFirst();
+    if (capFull && Number(back.numUpdatedRows) === 1) await applyDecision(ctx, tx, { ...message, status: 'queued' }, dailyCapHold(state.daily_cap!, until), 'send');
+  });
+  return { snoozeUntil: until };
+}
+
+/** Records the instant the message took its sender (observability; the rate tests read it). */
+export async function recordSenderTaken(ctx: AppContext, messageId: string, takenAt: number): Promise<void> {
+  await ctx.db.kysely.updateTable('messages').set({ send_slot_at: takenAt }).where('id', '=', messageId).execute();
 }
