@@ -79,11 +79,7 @@ program
           (cfg.demo ? '  Demo business number: +14159434591 (sandbox carrier)\n' : ''),
       );
     }
-    if (cfg.runWorkers) tb.startWorkers();
-    const address = await tb.listen();
-    const url = address.replace('127.0.0.1', 'localhost');
-    process.stdout.write(`\n  Textback is running at ${url}  (API docs: ${url}/docs)\n\n`);
-    log.info({ db: tb.ctx.db.description, startupMs: Math.round(performance.now() - started) }, 'ready');
+    // Signals first, so that a stop requested while starting is still graceful.
     const shutdown = async (signal: string) => {
       log.info({ signal }, 'shutting down');
       await tb.close();
@@ -91,6 +87,11 @@ program
     };
     process.once('SIGINT', () => void shutdown('SIGINT'));
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    if (cfg.runWorkers) tb.startWorkers();
+    const address = await tb.listen();
+    const url = address.replace('127.0.0.1', 'localhost');
+    process.stdout.write(`\n  Textback is running at ${url}  (API docs: ${url}/docs)\n\n`);
+    log.info({ db: tb.ctx.db.description, startupMs: Math.round(performance.now() - started) }, 'ready');
   });
 
 program

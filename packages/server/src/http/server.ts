@@ -10,6 +10,8 @@ import { registerErrorHandling } from './problem.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
+import { queueRoutes } from './routes/queues.routes.js';
+import { teamRoutes } from './routes/teams.routes.js';
 import { callRoutes } from './routes/calls.routes.js';
 import { complianceRoutes } from './routes/compliance.routes.js';
 import { contactRoutes } from './routes/contacts.routes.js';
@@ -99,6 +101,8 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(complianceRoutes(ctx));
       await v1.register(automationRoutes(ctx));
       await v1.register(leadRoutes(ctx));
+      await v1.register(teamRoutes(ctx));
+      await v1.register(queueRoutes(ctx));
     },
     { prefix: '/v1' },
   );

@@ -85,6 +85,7 @@ export class Worker {
   private readonly backoffMs: (attempt: number) => number;
   private readonly random: () => number;
   private readonly inFlight = new Map<string, Promise<void>>();
+  private completed: string[] = [];
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -135,6 +136,7 @@ export class Worker {
       const jobs = await this.claim(this.concurrency);
       if (jobs.length === 0) return total;
       await Promise.all(jobs.map((job) => this.execute(job)));
+      await this.flushCompleted();
       total += jobs.length;
     }
   }
@@ -154,6 +156,7 @@ export class Worker {
     this.wake();
     await this.loop;
     await Promise.allSettled(this.inFlight.values());
+    await this.flushCompleted();
   }
 
   get isRunning(): boolean {
@@ -171,6 +174,7 @@ export class Worker {
     while (this.running) {
       this.woken = false;
       try {
+        await this.flushCompleted();
         const now = this.clock.now();
         // Extend first: a loop that woke late must keep the jobs it is still running, not rescue them from itself.
         if (now - this.lastExtendAt >= this.leaseMs / 3) await this.extendLeases();
@@ -236,7 +240,9 @@ export class Worker {
         await this.finish(job, { state: 'pending', run_at: result.snoozeUntil, attempts: job.attempts - 1 });
         log.debug({ until: result.snoozeUntil }, 'job snoozed');
       } else {
-        await this.finish(job, { state: 'completed', finished_at: this.clock.now() });
+        // Completions are recorded in batches, one UPDATE for many jobs (a crash before the batch is
+        // written runs those jobs again: handlers are idempotent).
+        this.completed.push(job.id);
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -277,6 +283,20 @@ export class Worker {
       }
       throw error;
     }
+  }
+
+  private async flushCompleted(): Promise<void> {
+    if (this.completed.length === 0) return;
+    const ids = this.completed;
+    this.completed = [];
+    const now = this.clock.now();
+    await this.db.kysely
+      .updateTable('jobs')
+      .set({ state: 'completed', finished_at: now, locked_by: null, locked_until: null, updated_at: now })
+      .where('id', 'in', ids)
+      .where('locked_by', '=', this.id)
+      .where('state', '=', 'running')
+      .execute();
   }
 
   private async extendLeases(): Promise<void> {

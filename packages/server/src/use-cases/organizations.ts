@@ -86,7 +86,8 @@ export async function updateOrganization(
 ): Promise<Organization> {
   const org = await getOrganization(ctx, orgId);
   const settings = { ...orgSettings(org), ...(patch.settings ?? {}) };
-  validateComplianceSettings(settings, patch.name ?? org.name);
+  // A custom help text is checked when it is set (a rename does not invalidate the one in force).
+  validateComplianceSettings(settings, patch.name ?? org.name, 'settings', patch.settings?.help_text !== undefined);
   await ctx.db.kysely
     .updateTable('organizations')
     .set({

@@ -55,7 +55,7 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
       });
       // Carrier traffic is never refused: a NUL (which PostgreSQL cannot store) or an unpaired
       // surrogate becomes U+FFFD, the replacement character.
-      const body = inbound.body.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+      const body = inbound.body.replaceAll('\u0000', '\uFFFD').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
       const count = countSegments(body);
       const message: Message = {
         id: newId('msg'),

@@ -211,6 +211,26 @@ describe.each(DIALECTS)('keywords and consent (%s)', (dialect) => {
     expect((await inbox(app, local, handset)).map((m) => m.body).sort()).toEqual(['Bye! No more texts.', help].sort());
   });
 
+  it.runIf(dialectAvailable(dialect))("a number's own keyword texts come before the organization's", async () => {
+    const local = await freshOrg(app);
+    const orgName = (await api(app, local, 'GET', '/v1/organization')).json.name as string;
+    const refused = await api(app, local, 'PATCH', `/v1/numbers/${local.numberId}/compliance`, { help_text: 'Text us' });
+    expect(refused.status).toBe(400);
+    const help = `${orgName} north office: call 415-555-0199. Msg & data rates may apply. Reply STOP to opt out.`;
+    const ok = await api(app, local, 'PATCH', `/v1/numbers/${local.numberId}/compliance`, { help_text: help, opt_in_text: 'Welcome back!' });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ sender_type: 'long_code', effective_rate_per_second: 1, texts: { help_text: help, opt_in_text: 'Welcome back!' } });
+    const handset = nextHandset();
+    for (const body of ['INFO', 'STOP', 'UNSTOP']) await api(app, local, 'POST', '/v1/sandbox/messages', { from: handset, to: local.number, body });
+    await settle(app);
+    const bodies = (await inbox(app, local, handset)).map((m) => m.body);
+    expect(bodies).toHaveLength(3);
+    expect(bodies).toContain(help);
+    expect(bodies).toContain('Welcome back!');
+    // Renaming the organization does not trip over the help text in force.
+    expect((await api(app, local, 'PATCH', '/v1/organization', { name: 'Renamed Co' })).status).toBe(200);
+  });
+
   it.runIf(dialectAvailable(dialect))('the ledger exports as CSV', async () => {
     const res = await app.http.inject({ method: 'GET', url: '/v1/consent/export', headers: { authorization: `Bearer ${org.apiKey}` } });
     expect(res.statusCode).toBe(200);

@@ -188,7 +188,7 @@ const zonesCache = new Map<string, readonly string[]>();
 const quietCache = new Map<string, QuietHoursDecision>();
 const MINUTE_MS = 60_000;
 
-function quietHours(f: GateFacts): QuietHoursDecision {
+function quietHours(f: Pick<GateFacts, 'now' | 'to' | 'contactTimeZone' | 'orgZone'>): QuietHoursDecision {
   const zoneKey = `${f.contactTimeZone ?? ''}|${f.orgZone ?? ''}|${f.to}`;
   let zones = zonesCache.get(zoneKey);
   if (!zones) {
@@ -239,7 +239,10 @@ export async function loadGateFacts(db: Tx, input: GateInput): Promise<GateFacts
     : await currentConsent(db, { orgId: org.id, contactId: contact.id, numberId: input.numberId, scope: settings.consent_scope });
 
   let lastContactInitiatedAt: number | null = null;
-  if (input.timeRules && !keywordAnswer && settings.quiet_hours && settings.quiet_hours_exempt_live_conversation) {
+  // The live-conversation exemption only matters when quiet hours would hold the text now.
+  const wouldHold = () =>
+    !quietHours({ now: input.now, to: input.to, contactTimeZone: contact.time_zone, orgZone: organizationZone(org) }).allowed;
+  if (input.timeRules && !keywordAnswer && settings.quiet_hours && settings.quiet_hours_exempt_live_conversation && wouldHold()) {
     const since = input.now - LIVE_CONVERSATION_MS;
     const text = await db
       .selectFrom('messages')

@@ -82,6 +82,8 @@ async function withOptOutLanguage(tx: Tx, settings: OrganizationSettings, contac
     .where('direction', '=', 'outbound')
     .where('automated', '=', 1)
     .where('status', 'not in', ['blocked', 'cancelled'])
+    // Keyword answers (a STOP confirmation, the HELP text) are not the first message of a conversation.
+    .where((eb) => eb.or([eb('purpose', 'is', null), eb('purpose', 'not in', [...KEYWORD_RESPONSES])]))
     .limit(1)
     .executeTakeFirst();
   return earlier ? body : appendOptOutLanguage(body, settings.opt_out_language);

@@ -6,10 +6,12 @@
  * 1. A place in line: the first time a message is about to go, it reserves its sender's next slot,
  *    `next_send_at = max(next_send_at, now) + 1000/rate`, and its job snoozes until that slot. A
  *    burst is paced one slot after another, never dropped, with one wake-up per message.
- * 2. The send itself: at its slot, the message takes the sender only if the last send was at least
- *    one interval ago (`last_send_at <= now - interval`) and the daily cap has room; a message whose
- *    predecessor ran late waits for `last_send_at + interval`. This second step is what makes the
- *    rate exact even when jobs wake late or several workers race.
+ *    A number whose daily cap is already full holds the message until the next day instead.
+ * 2. The send itself, the last step before the carrier is called: the message takes the sender only
+ *    if the last send was at least one interval ago (`last_send_at <= now - interval`) and the daily
+ *    cap has room, in one UPDATE; a message whose predecessor ran late goes back to `queued` and
+ *    waits for `last_send_at + interval`. This second step is what makes the rate exact even when
+ *    jobs wake late or several workers race.
  *
  * Default rates by sender type (issue 4; carriers' published throughput): long code 1 message/s,
  * toll-free 3/s, short code 100/s. Daily caps count per day in the organization's time zone.
@@ -94,7 +96,8 @@ export async function reserveSendSlot(ctx: AppContext, message: Message): Promis
        WHERE id = ${message.number_id}
       RETURNING next_send_at`.execute(ctx.db.kysely);
     slot = Number(reserved.rows[0]!.next_send_at) - interval;
-    await ctx.db.kysely.updateTable('messages').set({ send_slot_at: slot }).where('id', '=', message.id).execute();
+    // Remembered only when the job has to wait for it (a slot of "now" is taken at once).
+    if (slot > now) await ctx.db.kysely.updateTable('messages').set({ send_slot_at: slot }).where('id', '=', message.id).execute();
   }
   return slot > now ? { snoozeUntil: slot } : null;
 }

@@ -26,7 +26,7 @@ export interface NumberComplianceTexts {
 }
 
 /** Throws `validation_failed` naming each setting that is wrong; the help text must pass validateHelpText. */
-export function validateComplianceSettings(settings: OrganizationSettings, businessName: string, field = 'settings'): void {
+export function validateComplianceSettings(settings: OrganizationSettings, businessName: string, field = 'settings', checkHelpText = true): void {
   const errors: FieldError[] = [];
   const s = settings as Partial<OrganizationSettings> & Record<string, unknown>;
   if (s.consent_scope !== 'universal' && s.consent_scope !== 'per_number') errors.push({ field: `${field}.consent_scope`, message: 'must be universal or per_number' });
@@ -45,7 +45,7 @@ export function validateComplianceSettings(settings: OrganizationSettings, busin
     const v = s[key];
     if (v !== null && (typeof v !== 'string' || v.trim() === '' || v.length > 500)) errors.push({ field: `${field}.${key}`, message: 'must be a text of 1 to 500 characters, or null' });
   }
-  errors.push(...helpTextErrors(s.help_text, businessName, `${field}.help_text`));
+  if (checkHelpText) errors.push(...helpTextErrors(s.help_text, businessName, `${field}.help_text`));
   if (errors.length > 0) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
 }
 

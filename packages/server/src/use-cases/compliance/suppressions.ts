@@ -92,8 +92,8 @@ async function insertSuppression(ctx: AppContext, tx: Tx, row: Suppression): Pro
   await appendEvent(tx, ctx, {
     orgId: row.org_id,
     type: 'suppression.added',
-    subjectType: contact ? 'contact' : 'suppression',
-    subjectId: contact?.id ?? 'number',
+    subjectType: contact ? 'contact' : 'organization',
+    subjectId: contact?.id ?? row.org_id,
     data: { reason: row.reason, source: row.source },
   });
   return true;
@@ -107,7 +107,7 @@ export async function removeSuppression(ctx: AppContext, orgId: string, phone: s
     const removed = await tx.deleteFrom('suppressions').where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirst();
     if (Number(removed.numDeletedRows) === 0) throw notFound('suppression', e164);
     const contact = await tx.selectFrom('contacts').select('id').where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirst();
-    await appendEvent(tx, ctx, { orgId, type: 'suppression.removed', subjectType: contact ? 'contact' : 'suppression', subjectId: contact?.id ?? 'number', data: {} });
+    await appendEvent(tx, ctx, { orgId, type: 'suppression.removed', subjectType: contact ? 'contact' : 'organization', subjectId: contact?.id ?? orgId, data: {} });
   });
 }
 

@@ -111,10 +111,11 @@ export async function updateAgent(ctx: AppContext, principal: Principal, userId:
       if (business) throw new AppError('validation_failed', `mobile: ${mobile} is a business number, not a personal phone`, [{ field: 'mobile', message: 'a business number' }]);
       const other = await agentByMobile(tx, orgId, mobile);
       if (other && other.user_id !== userId) throw new AppError('conflict', `mobile: ${mobile} is already the phone of another agent (${other.user_id})`);
-      // The phone is a contact like any other recipient; its zone (from the schedule) decides its quiet hours.
+      // The phone is a contact like any other recipient; its zone (the schedule's, else the
+      // organization's) decides its quiet hours, whatever the number's area code says.
       const { contact } = await findOrCreateContact(ctx, tx, orgId, mobile, { name: user.name, source: 'agent' });
-      const zone = patch.schedule?.timeZone;
-      if (zone && contact.time_zone !== zone) await tx.updateTable('contacts').set({ time_zone: zone, updated_at: now }).where('id', '=', contact.id).execute();
+      const zone = patch.schedule?.timeZone ?? contact.time_zone ?? org.time_zone;
+      if (contact.time_zone !== zone) await tx.updateTable('contacts').set({ time_zone: zone, updated_at: now }).where('id', '=', contact.id).execute();
     }
     const existing = await tx.selectFrom('agents').selectAll().where('user_id', '=', userId).executeTakeFirst();
     const next: Agent = {
