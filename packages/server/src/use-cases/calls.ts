@@ -6,6 +6,7 @@ import { newId } from '../support/ids.js';
 import { findOrCreateContact } from './contacts.js';
 import { endTextBackRuns, startRunsForEvent } from './automations/engine.js';
 import { appendEvent } from './events.js';
+import { orgSettings } from './organizations.js';
 import { recordImpliedConsent } from './compliance/consent.js';
 import { decodeCursor, toPage, type Page } from './pagination.js';
 
@@ -69,7 +70,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
       ...(input.answeredBy !== undefined ? { answeredBy: input.answeredBy } : {}),
       ...(input.otherLegAnswered !== undefined ? { otherLegAnswered: input.otherLegAnswered } : {}),
     },
-    { tooShortSeconds: 7 },
+    { tooShortSeconds: orgSettings(await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', number.org_id).executeTakeFirstOrThrow()).too_short_seconds },
   );
 
   try {

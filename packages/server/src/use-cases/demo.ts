@@ -2,6 +2,7 @@
 import { transaction, type AppContext } from '../app-context.js';
 import { newId } from '../support/ids.js';
 import { createMissedCallPreset } from './automations/presets.js';
+import { recordFormConsent } from './compliance/consent.js';
 import { findOrCreateContact } from './contacts.js';
 import { createOrganization, createUser } from './organizations.js';
 
@@ -54,7 +55,11 @@ export async function createDemoOrganization(ctx: AppContext, apiKey?: string) {
       { e164: '+14155550102', name: 'Jordan Lee', source: 'inbound_call' },
       { e164: '+14155550103', name: 'Casey Morgan', source: 'referral' },
     ];
-    for (const c of contacts) await findOrCreateContact(ctx, tx, orgId, c.e164, { name: c.name, source: c.source });
+    for (const c of contacts) {
+      const { contact } = await findOrCreateContact(ctx, tx, orgId, c.e164, { name: c.name, source: c.source });
+      // Demo leads agreed to texts on a (pretend) web form, so automations may text them.
+      await recordFormConsent(ctx, tx, { orgId, contact, evidence: { form: 'demo data', disclosure: 'I agree to receive texts from Demo Plumbing. Msg & data rates may apply. Reply STOP to opt out.' } });
+    }
     // Live at once: call the demo number from the sandbox, let it ring out, get the text 15 s later.
     await createMissedCallPreset(ctx, { orgId, businessName: 'Demo Plumbing', state: 'active' }, tx);
   });

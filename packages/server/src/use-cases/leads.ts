@@ -8,7 +8,10 @@ import { newId } from '../support/ids.js';
 import { startRunsForEvent } from './automations/engine.js';
 import { findOrCreateContact, parsePhoneField } from './contacts.js';
 import { appendEvent } from './events.js';
+import { changeConsent, currentConsent, recordFormConsent } from './compliance/consent.js';
 import { orgSettings } from './organizations.js';
+
+const consentScope = (org: { settings: string }) => (JSON.parse(org.settings) as { consent_scope?: 'universal' | 'per_number' }).consent_scope ?? 'universal';
 import { startSpeedToLead } from './teams/speed-to-lead.js';
 
 export interface LeadInput {
@@ -20,6 +23,12 @@ export interface LeadInput {
   number?: string;
   fields?: Record<string, unknown>;
   externalId?: string;
+  /**
+   * The lead agreed to be texted (a form with a consent checkbox): express consent, with the
+   * disclosure they saw as evidence. Without it the lead's own request is implied consent, which
+   * allows replies but not marketing.
+   */
+  consent?: { disclosure?: string; form?: string } | boolean;
 }
 
 export async function createLead(ctx: AppContext, input: LeadInput) {
@@ -58,6 +67,13 @@ export async function createLead(ctx: AppContext, input: LeadInput) {
       created_at: now,
     };
     await tx.insertInto('leads').values(lead).execute();
+    const evidence = { note: `lead ${lead.id}${lead.source ? ` from ${lead.source}` : ''}`, ...(typeof input.consent === 'object' ? input.consent : {}) };
+    const current = await currentConsent(tx, { orgId: input.orgId, contactId: contact.id, numberId: number?.id ?? null, scope: consentScope(org) });
+    if (input.consent) {
+      await recordFormConsent(ctx, tx, { orgId: input.orgId, contact, numberId: number?.id ?? null, evidence: { form: input.source ?? 'lead', ...evidence } });
+    } else if (current.record.state === 'unknown') {
+      await changeConsent(ctx, tx, { orgId: input.orgId, contact, numberId: number?.id ?? null, scope: consentScope(org), type: 'implied', by: 'contact', via: 'form', evidence });
+    }
     await appendEvent(tx, ctx, { orgId: input.orgId, type: 'lead.created', subjectType: 'lead', subjectId: lead.id, data: { contact_id: contact.id, source: lead.source } });
     if (number) {
       await startRunsForEvent(ctx, tx, { orgId: input.orgId, type: 'lead.created', id: lead.id, contactId: contact.id, numberId: number.id, numberE164: number.e164, at: now });

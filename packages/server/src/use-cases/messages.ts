@@ -10,7 +10,7 @@ import { touchConversation } from './conversations.js';
 import { scheduleNotRepliedChecks } from './automations/engine.js';
 import { appendEvent } from './events.js';
 import { getNumberByE164 } from './numbers.js';
-import { getOrganization, orgSettings } from './organizations.js';
+import { orgSettings } from './organizations.js';
 import type { MessagePurpose } from './compliance/gate.js';
 import { gateBeforeSend, gateNewMessage, recordGateDecision } from './compliance/outbound.js';
 import { recordSenderTaken, reserveSendSlot, takeSender } from './compliance/pacing.js';

@@ -1,4 +1,4 @@
-import type { CountryCode } from '@textback/core';
+import { isValidTimeZone, validateBusinessHours, type BusinessHours, type CountryCode } from '@textback/core';
 import crypto from 'node:crypto';
 import { transaction, type AppContext, type Tx } from '../app-context.js';
 import type { Organization, Role, User } from '../db/schema.js';
@@ -37,6 +37,8 @@ export interface OrganizationSettings {
   opt_in_text: string | null;
   /** Suppress a number after this many carrier failures meaning it cannot receive texts (null: never). */
   auto_suppress_after_failures: number | null;
+  /** An inbound call the caller abandoned in fewer seconds than this is too_short, not missed (docs/automations.md). */
+  too_short_seconds: number;
 }
 
 export const DEFAULT_SETTINGS: OrganizationSettings = {
@@ -54,6 +56,7 @@ export const DEFAULT_SETTINGS: OrganizationSettings = {
   opt_out_text: null,
   opt_in_text: null,
   auto_suppress_after_failures: 3,
+  too_short_seconds: 7,
 };
 
 export const DEFAULT_BUSINESS_HOURS = {
@@ -82,9 +85,24 @@ export async function getOrganization(ctx: AppContext, orgId: string): Promise<O
 export async function updateOrganization(
   ctx: AppContext,
   orgId: string,
-  patch: { name?: string; time_zone?: string; settings?: Partial<OrganizationSettings> },
+  patch: { name?: string; time_zone?: string; business_hours?: { weekly: unknown; holidays?: string[] }; settings?: Partial<OrganizationSettings> },
 ): Promise<Organization> {
   const org = await getOrganization(ctx, orgId);
+  const timeZone = patch.time_zone ?? org.time_zone;
+  if (!isValidTimeZone(timeZone)) {
+    throw new AppError('validation_failed', `time_zone: "${timeZone}" is not an IANA time zone (e.g. America/Chicago)`, [{ field: 'time_zone', message: 'unknown time zone' }]);
+  }
+  if (patch.business_hours) {
+    const hours = { timeZone, weekly: patch.business_hours.weekly, holidays: patch.business_hours.holidays ?? [] } as BusinessHours;
+    const problems = validateBusinessHours(hours);
+    if (problems.length > 0) {
+      throw new AppError(
+        'validation_failed',
+        problems.map((p) => `business_hours.${p.path}: ${p.message}`).join('; '),
+        problems.map((p) => ({ field: `business_hours.${p.path}`, message: p.message })),
+      );
+    }
+  }
   const settings = { ...orgSettings(org), ...(patch.settings ?? {}) };
   // A custom help text is checked when it is set (a rename does not invalidate the one in force).
   validateComplianceSettings(settings, patch.name ?? org.name, 'settings', patch.settings?.help_text !== undefined);
@@ -93,6 +111,7 @@ export async function updateOrganization(
     .set({
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.time_zone !== undefined ? { time_zone: patch.time_zone } : {}),
+      ...(patch.business_hours ? { business_hours: JSON.stringify({ weekly: patch.business_hours.weekly, holidays: patch.business_hours.holidays ?? [] }) } : {}),
       settings: JSON.stringify(settings),
       updated_at: ctx.clock.now(),
     })

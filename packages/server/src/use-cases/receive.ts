@@ -2,7 +2,7 @@
  * What carriers tell us: inbound messages and delivery receipts. Every carrier's webhook parser and
  * the sandbox carrier call these same two functions.
  */
-import { countSegments, matchKeyword, parseE164Loose } from '@textback/core';
+import { countSegments, parseE164Loose } from '@textback/core';
 import { transaction, type AppContext } from '../app-context.js';
 import type { DeliveryReceipt, InboundMessage } from '../carriers/carrier.js';
 import type { Message } from '../db/schema.js';
@@ -102,7 +102,7 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
       // Any text from the contact ends their waiting text-backs and follow-ups.
       await endTextBackRuns(ctx, tx, number.org_id, contact.id, 'the contact texted back');
       // Keywords (STOP, HELP, ...) are compliance's, not automations'.
-      if (!matchKeyword(inbound.body) && !teams.skipAutomations) {
+      if (!compliance.keyword && !teams.skipAutomations) {
         await startRunsForEvent(ctx, tx, {
           orgId: number.org_id,
           type: 'message.received',

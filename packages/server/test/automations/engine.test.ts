@@ -13,6 +13,8 @@ import { api, createTestApp, createTestOrg, type TestApp, type TestOrg } from '.
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
 
+const firstLine = (body: string) => body.split('\n')[0];
+
 const onMissedCall = (name: string, priority: number, steps: unknown[], extra: Record<string, unknown> = {}) => ({
   name,
   state: 'active',
@@ -81,7 +83,8 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
       await app.drain();
       const msg = (await api(app, org, 'GET', `/v1/messages?contact=${call.json.contact_id}&direction=outbound`)).json.data[0];
       const row = await app.tb.ctx.db.kysely.selectFrom('messages').select(['variant_id', 'body']).where('id', '=', msg.id).executeTakeFirstOrThrow();
-      expect(row.body).toBe(row.variant_id === 'warm' ? 'Warm hello' : 'Short hello');
+      // The first automated text to a contact carries the opt-out language (docs/compliance.md).
+      expect(row.body).toBe(`${row.variant_id === 'warm' ? 'Warm hello' : 'Short hello'}\nReply STOP to opt out`);
       seen[phone] = row.variant_id!;
     }
     expect(new Set(Object.values(seen))).toEqual(new Set(['warm', 'short']));
@@ -103,7 +106,7 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     await app.drain();
     await app.advance(31 * SECOND);
     await app.advance(2 * SECOND);
-    expect((await inbox(org, phone)).map((m) => m.body)).toEqual(['from high']);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from high']);
     const lowRuns = (await api(app, org, 'GET', `/v1/automations/${low.json.id}/runs?contact=${call.json.contact_id}`)).json.data;
     expect(lowRuns[0].steps.map((s: { message: string }) => s.message).join('\n')).toContain('skipped: automation "high" (priority 50) has precedence');
     const highRuns = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs`)).json.data;
@@ -226,14 +229,16 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     });
     const quiet = handset();
     const chatty = handset();
+    // Leads who agreed to texts: the nudge is automated and needs consent.
+    for (const phone of [quiet, chatty]) await api(app, org, 'POST', '/v1/leads', { phone, consent: true });
     await api(app, org, 'POST', '/v1/messages', { to: quiet, body: 'Your quote is ready' });
     await api(app, org, 'POST', '/v1/messages', { to: chatty, body: 'Your quote is ready' });
     await app.drain();
     await api(app, org, 'POST', '/v1/sandbox/messages', { from: chatty, to: org.number, body: 'Thanks!' });
     await app.advance(24 * HOUR);
     await app.advance(SECOND);
-    expect((await inbox(org, quiet)).map((m) => m.body)).toEqual(['Any questions?', 'Your quote is ready']);
-    expect((await inbox(org, chatty)).map((m) => m.body)).toEqual(['Your quote is ready']);
+    expect((await inbox(org, quiet)).map((m) => firstLine(m.body))).toEqual(['Any questions?', 'Your quote is ready']);
+    expect((await inbox(org, chatty)).map((m) => firstLine(m.body))).toEqual(['Your quote is ready']);
   });
 
   run('POST /v1/calls: a PBX call event is classified, idempotent on external_id, and triggers the text-back', async () => {
@@ -278,9 +283,35 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     await app.drain();
     const contact = (await api(app, org, 'GET', `/v1/contacts/${first.json.contact_id}`)).json;
     expect(contact).toMatchObject({ name: 'Robin Park', source: 'website form' });
-    expect((await inbox(org, phone)).map((m) => m.body)).toEqual(['Hi Robin, thanks for your request about our services!']);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['Hi Robin, thanks for your request about our services!']);
     const bad = await api(app, org, 'POST', '/v1/leads', { phone: 'call me maybe' });
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('invalid_number');
+  });
+
+  run('business hours (schedule, zone, holidays) decide the in-hours or after-hours text; too-short is configurable', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations/presets/missed-call-text-back', { business_name: 'Hours Co' });
+    const bad = await api(app, org, 'PATCH', '/v1/organization', { business_hours: { weekly: { mon: [{ open: '18:00', close: '09:00' }] } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].field).toMatch(/^business_hours\.weekly\.mon/);
+    const zone = await api(app, org, 'PATCH', '/v1/organization', { time_zone: 'Mars/Olympus' });
+    expect(zone.status).toBe(400);
+    // Today (the fake clock's day, in New York) is declared a holiday: a noon call gets the after-hours text.
+    app.clock.set(Date.UTC(2026, 1, 11, 17, 0, 0)); // Wednesday 11 February 2026, 12:00 in New York
+    const weekly = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ open: '09:00', close: '17:00' }]]));
+    const ok = await api(app, org, 'PATCH', '/v1/organization', { business_hours: { weekly, holidays: ['2026-02-11'] }, settings: { too_short_seconds: 30 } });
+    expect(ok.status).toBe(200);
+    expect(ok.json.business_hours.holidays).toEqual(['2026-02-11']);
+    const phone = handset();
+    const short = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' }); // rings 25 s
+    expect(short.json.outcome).toBe('too_short');
+    const missed = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer', duration: 40 });
+    expect(missed.json.outcome).toBe('missed');
+    await app.drain();
+    await app.advance(15 * SECOND);
+    const texts = await inbox(org, phone);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]!.body).toContain("We're closed now");
   });
 });

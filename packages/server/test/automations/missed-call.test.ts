@@ -73,6 +73,8 @@ describe.each(DIALECTS)('missed-call text-back (%s)', (dialect) => {
   run('an outbound unanswered call gets its text after 3 minutes', async () => {
     await atNoon();
     const handset = nextHandset();
+    // We call a lead who agreed to texts on a form (automated texts need consent: docs/compliance.md).
+    await api(app, org, 'POST', '/v1/leads', { phone: handset, consent: { form: 'quote request' } });
     await call(org.number, 'no-answer', { to: handset, direction: 'outbound' });
     await app.advance(2 * MINUTE + 59 * SECOND);
     expect(await received(handset)).toHaveLength(0);
@@ -192,6 +194,7 @@ describe.each(DIALECTS)('missed-call text-back (%s)', (dialect) => {
   run('a restart in the middle of a delay sends the text once, on time', async () => {
     await atNoon();
     const handset = nextHandset();
+    await api(app, org, 'POST', '/v1/leads', { phone: handset, consent: true });
     await call(org.number, 'no-answer', { to: handset, direction: 'outbound' });
     await app.advance(1 * MINUTE);
     // Stop this instance (its worker and HTTP server) and start another on the same database.

@@ -42,7 +42,7 @@ describe.each(DIALECTS)('queue capacity under concurrency (%s)', (dialect) => {
   });
 
   /** Jobs each instance's worker claimed: both must have taken part on PostgreSQL. */
-  const claimed = [0, 0];
+  const claimed: [number, number] = [0, 0];
   const countClaims = (tb: Textback, i: 0 | 1) => {
     const claim = tb.worker.claim.bind(tb.worker);
     tb.worker.claim = async (limit) => {

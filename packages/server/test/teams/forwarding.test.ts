@@ -115,6 +115,21 @@ describe.each(DIALECTS)('inbound texts forwarded to a team (%s)', (dialect) => {
     expect((await inbox(app, other, other.agents[0]!.mobile)).map((m) => m.body)).toEqual(['Not sent: no text from a customer has been forwarded to you from this number yet.']);
   });
 
+  run('a text longer than one text may be is forwarded in parts; an answer too long is refused to the agent', async () => {
+    const org = await createTeamOrg(app, 1);
+    ok(await api(app, org, 'PATCH', `/v1/numbers/${org.numberId}/routing`, { forward_texts: 'all' }));
+    const agent = org.agents[0]!;
+    const lead = handset();
+    const long = 'x'.repeat(1200);
+    await textFrom(app, org, lead, long);
+    const parts = (await inbox(app, org, agent.mobile)).map((m) => m.body);
+    expect(parts).toHaveLength(2);
+    expect(parts.join('')).toBe(`${lead}: ${long}`);
+    await textFrom(app, org, agent.mobile, 'y'.repeat(1200));
+    expect((await inbox(app, org, agent.mobile)).at(-1)!.body).toMatch(/^Not sent: body has 1200 characters; this organization's limit is 1000/);
+    expect(await inbox(app, org, lead)).toEqual([]);
+  });
+
   run('forwarding needs a team, and only admins change it', async () => {
     const org = await createTeamOrg(app, 1);
     ok(await api(app, org, 'PATCH', `/v1/numbers/${org.numberId}/routing`, { team_id: null }));

@@ -23,7 +23,7 @@ describe.each(DIALECTS)('speed to lead and the team-unavailable text (%s)', (dia
   });
   afterAll(async () => app?.close());
 
-  async function teamWithText(agents: number, status: 'online' | 'offline'): Promise<TeamOrg> {
+  async function teamWithText(agents: number, status: 'online' | 'offline' | 'busy'): Promise<TeamOrg> {
     const org = await createTeamOrg(app, agents, { status });
     ok(await api(app, org, 'PATCH', `/v1/teams/${org.teamId}`, { settings: { sms_if_unavailable: true, unavailable_text: TEXT, ring_timeout_seconds: 30 } }));
     return org;

@@ -46,8 +46,31 @@ export const adminRoutes =
             {
               name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
               time_zone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              business_hours: Type.Optional(
+                Type.Object(
+                  {
+                    weekly: Type.Object(
+                      Object.fromEntries(
+                        ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [
+                          d,
+                          Type.Optional(Type.Array(Type.Object({ open: Type.String({ description: 'HH:MM' }), close: Type.String({ description: 'HH:MM' }) }, { additionalProperties: false }))),
+                        ]),
+                      ),
+                      { additionalProperties: false, description: 'Days left out are closed' },
+                    ),
+                    holidays: Type.Optional(Type.Array(Type.String({ description: 'YYYY-MM-DD, closed all day' }))),
+                  },
+                  { additionalProperties: false, description: "Weekly opening hours in the organization's time zone, and holidays" },
+                ),
+              ),
               settings: Type.Optional(
-                Type.Object({ max_body_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 1600 })) }, { additionalProperties: false }),
+                Type.Object(
+                  {
+                    max_body_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 1600 })),
+                    too_short_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 120, description: 'Inbound calls abandoned sooner are too_short, not missed' })),
+                  },
+                  { additionalProperties: false },
+                ),
               ),
             },
             { additionalProperties: false },
@@ -58,7 +81,7 @@ export const adminRoutes =
       async (request) => {
         const principal = principalOf(request);
         requireRole(principal, 'admin');
-        return orgResource(await updateOrganization(ctx, principal.orgId, request.body));
+        return orgResource(await updateOrganization(ctx, principal.orgId, request.body as Parameters<typeof updateOrganization>[2]));
       },
     );
 

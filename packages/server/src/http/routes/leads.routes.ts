@@ -22,6 +22,15 @@ export const leadRoutes =
               number: Type.Optional(Phone('Business number the lead is for')),
               fields: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown())),
               external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+              consent: Type.Optional(
+                Type.Union([
+                  Type.Boolean(),
+                  Type.Object(
+                    { disclosure: Type.Optional(Type.String({ maxLength: 2000 })), form: Type.Optional(Type.String({ maxLength: 500 })) },
+                    { additionalProperties: false },
+                  ),
+                ], { description: 'The lead agreed to texts (express consent); give the disclosure they saw as evidence' }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -37,6 +46,7 @@ export const leadRoutes =
           ...(b.number ? { number: b.number } : {}),
           ...(b.fields ? { fields: b.fields } : {}),
           ...(b.external_id ? { externalId: b.external_id } : {}),
+          ...(b.consent !== undefined ? { consent: b.consent } : {}),
         });
         return reply.status(created ? 201 : 200).send({
           id: lead.id,

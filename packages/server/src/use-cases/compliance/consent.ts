@@ -210,3 +210,18 @@ export async function* exportConsentCsv(ctx: AppContext, orgId: string): AsyncGe
     after = { at: last.created_at, id: last.id };
   }
 }
+
+/**
+ * Express consent given on a form (a lead's web form, a CRM import), recorded by Textback itself in
+ * the caller's transaction, with the form and the disclosure the contact agreed to as evidence. A
+ * contact's own opt-out still wins (returned as a refusal, not thrown).
+ */
+export async function recordFormConsent(
+  ctx: AppContext,
+  tx: Tx,
+  input: { orgId: string; contact: Pick<Contact, 'id' | 'e164'>; numberId?: string | null; evidence: ConsentEvidence },
+): Promise<ConsentChangeResult> {
+  const org = await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow();
+  const scope = (JSON.parse(org.settings) as { consent_scope?: ConsentScopeSetting }).consent_scope ?? 'universal';
+  return changeConsent(ctx, tx, { orgId: input.orgId, contact: input.contact, numberId: input.numberId ?? null, scope, type: 'opt_in', by: 'system', via: 'form', evidence: input.evidence });
+}

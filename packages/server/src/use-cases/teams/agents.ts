@@ -95,7 +95,8 @@ export async function updateAgent(ctx: AppContext, principal: Principal, userId:
     mobile = patch.mobile === null ? null : parseAgentPhone(patch.mobile, orgSettings(org).default_country);
   }
   if (patch.schedule) {
-    const errors = validateAgentSchedule(patch.schedule);
+    // Paths as the API names them (time_zone, weekly.mon[0].close).
+    const errors = validateAgentSchedule(patch.schedule).map((e) => ({ ...e, path: e.path === 'timeZone' ? 'time_zone' : e.path }));
     if (errors.length > 0) {
       throw new AppError(
         'validation_failed',

@@ -23,11 +23,20 @@ export async function teamTrace(ctx: AppContext, tx: Tx, input: { orgId: string;
 export async function textAgent(
   ctx: AppContext,
   tx: Tx,
-  input: { orgId: string; from: Pick<PhoneNumber, 'e164'>; to: string; body: string; idempotencyKey: string },
+  input: { orgId: string; from: Pick<PhoneNumber, 'e164'>; to: string; body: string; idempotencyKey: string; sendAt?: number },
 ): Promise<SendMessageResult> {
   return sendMessage(
     ctx,
-    { orgId: input.orgId, from: input.from.e164, to: input.to, body: input.body, idempotencyKey: input.idempotencyKey, createdBy: { type: 'system', id: null }, automated: false },
+    {
+      orgId: input.orgId,
+      from: input.from.e164,
+      to: input.to,
+      body: input.body,
+      idempotencyKey: input.idempotencyKey,
+      createdBy: { type: 'system', id: null },
+      automated: false,
+      ...(input.sendAt !== undefined ? { sendAt: input.sendAt } : {}),
+    },
     tx,
   );
 }

@@ -10,6 +10,7 @@
 import { resolveRelayTarget, splitForwardedText } from '@textback/core';
 import type { AppContext, Tx } from '../../app-context.js';
 import type { Agent, Contact, Message, PhoneNumber } from '../../db/schema.js';
+import { AppError } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
 import { appendEvent } from '../events.js';
 import { sendMessage } from '../messages.js';
@@ -45,7 +46,8 @@ export async function forwardToTeam(ctx: AppContext, tx: Tx, input: { message: M
   for (const agent of recipients) {
     let last = '';
     for (const [i, body] of parts.entries()) {
-      const sent = await textAgent(ctx, tx, { orgId, from: number, to: agent.mobile as string, body, idempotencyKey: `team-forward:${message.id}:${agent.user.id}:${i}` });
+      // Parts of a long text go a second apart, so that they arrive in order.
+      const sent = await textAgent(ctx, tx, { orgId, from: number, to: agent.mobile as string, body, idempotencyKey: `team-forward:${message.id}:${agent.user.id}:${i}`, ...(i > 0 ? { sendAt: now + i * 1000 } : {}) });
       last = describeSend(sent);
     }
     await tx
@@ -112,11 +114,18 @@ export async function relayAgentReply(ctx: AppContext, tx: Tx, input: { message:
     case 'empty':
       return notice(`Not sent: write your text after @${target.e164.replace(/\D/g, '')}.`, `nothing to send after the prefix for ${target.e164}`);
     case 'target': {
-      const sent = await sendMessage(
-        ctx,
-        { orgId, from: number.e164, to: target.e164, body: target.text, idempotencyKey: `team-relay:${message.id}`, createdBy: { type: 'user', id: agent.user_id }, automated: false },
-        tx,
-      );
+      let sent;
+      try {
+        sent = await sendMessage(
+          ctx,
+          { orgId, from: number.e164, to: target.e164, body: target.text, idempotencyKey: `team-relay:${message.id}`, createdBy: { type: 'user', id: agent.user_id }, automated: false },
+          tx,
+        );
+      } catch (error) {
+        // Refused before anything was written (too long, empty, ...): tell the agent why.
+        if (error instanceof AppError) return notice(`Not sent: ${error.detail}`, error.detail);
+        throw error;
+      }
       await teamTrace(ctx, tx, {
         orgId,
         contactId: sent.message.contact_id,

@@ -11,12 +11,15 @@
  * Texts are processed in arrival order per (business number, sender): the job takes a row lock on
  * that mailbox and handles every pending text of it, oldest first, in one transaction.
  */
-import type { KeywordKind } from '@textback/core';
+import { parseE164Loose, type KeywordKind } from '@textback/core';
 import { transaction, type AppContext, type Tx } from '../../app-context.js';
-import type { Contact, Message, PhoneNumber } from '../../db/schema.js';
+import type { Contact, Message, PhoneNumber, TeamInboundTable } from '../../db/schema.js';
+
+type Route = TeamInboundTable['route'];
 import { enqueue } from '../../jobs/job-queue.js';
 import { agentByMobile } from './agents.js';
-import { lockKey } from './common.js';
+import { AppError } from '../../support/errors.js';
+import { lockKey, teamTrace } from './common.js';
 import { forwardToTeam, relayAgentReply } from './forwarding.js';
 import { handleAgentQueueText, handleOriginatorText } from './sessions.js';
 
@@ -39,6 +42,8 @@ export async function routeInboundForTeams(
   input: { message: Message; number: PhoneNumber; contact: Contact; keyword: KeywordKind | null },
 ): Promise<TeamRouting> {
   const { message, number, contact } = input;
+  // Short codes and alphanumeric senders cannot be agents, originators or forwarded leads.
+  if (!parseE164Loose(message.from_e164)) return { skipAutomations: false };
   const agent = await agentByMobile(tx, number.org_id, message.from_e164);
   const queue = agent ? undefined : await tx.selectFrom('queue_numbers').select('queue_id').where('number_id', '=', number.id).executeTakeFirst();
   let route: 'agent' | 'queue' | 'forward' | null = null;
@@ -77,22 +82,34 @@ export async function runTeamInboundJob(ctx: AppContext, payload: TeamInboundPay
     const number = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', payload.numberId).executeTakeFirstOrThrow();
     const contact = await tx.selectFrom('contacts').selectAll().where('id', '=', payload.contactId).executeTakeFirstOrThrow();
     for (const row of rows) {
-      const message = await tx.selectFrom('messages').selectAll().where('id', '=', row.message_id).executeTakeFirstOrThrow();
-      const { keyword, likelyOptOut } = keywordOf(message);
-      // Settings may have changed since the text arrived: route by what holds now.
-      const queueRow = await tx.selectFrom('queue_numbers').select('queue_id').where('number_id', '=', number.id).executeTakeFirst();
-      const queue = queueRow ? await tx.selectFrom('queues').selectAll().where('id', '=', queueRow.queue_id).executeTakeFirst() : undefined;
-      if (row.route === 'agent') {
-        const agent = await agentByMobile(tx, number.org_id, message.from_e164);
-        if (agent && queue) await handleAgentQueueText(ctx, tx, { message, number, agent, agentContact: contact, queue });
-        else if (agent) await relayAgentReply(ctx, tx, { message, number, agent, agentContact: contact });
-      } else if (row.route === 'queue') {
-        if (queue) await handleOriginatorText(ctx, tx, { message, number, contact, queue, keyword, likelyOptOut });
-      } else {
-        const forwarding = await tx.selectFrom('number_forwarding').select('mode').where('number_id', '=', number.id).executeTakeFirst();
-        if (forwarding) await forwardToTeam(ctx, tx, { message, number, contact, mode: forwarding.mode });
+      try {
+        await routeOne(ctx, tx, row.message_id, row.route, number, contact);
+      } catch (error) {
+        // A text refused before anything was written (sendMessage validates first): log it and go
+        // on, so one bad text does not hold up the mailbox. Database errors retry the whole job.
+        if (!(error instanceof AppError)) throw error;
+        ctx.log.warn({ messageId: row.message_id, code: error.code }, 'team routing skipped a text');
+        await teamTrace(ctx, tx, { orgId: number.org_id, contactId: contact.id, kind: row.route === 'queue' ? 'queue' : row.route === 'agent' ? 'relay' : 'forward', subjectId: row.message_id, message: `not routed: ${error.detail}` });
       }
       await tx.updateTable('team_inbound').set({ state: 'done' }).where('seq', '=', row.seq).execute();
     }
   });
+}
+
+async function routeOne(ctx: AppContext, tx: Tx, messageId: string, route: Route, number: PhoneNumber, contact: Contact): Promise<void> {
+  const message = await tx.selectFrom('messages').selectAll().where('id', '=', messageId).executeTakeFirstOrThrow();
+  const { keyword, likelyOptOut } = keywordOf(message);
+  // Settings may have changed since the text arrived: route by what holds now.
+  const queueRow = await tx.selectFrom('queue_numbers').select('queue_id').where('number_id', '=', number.id).executeTakeFirst();
+  const queue = queueRow ? await tx.selectFrom('queues').selectAll().where('id', '=', queueRow.queue_id).executeTakeFirst() : undefined;
+  if (route === 'agent') {
+    const agent = await agentByMobile(tx, number.org_id, message.from_e164);
+    if (agent && queue) await handleAgentQueueText(ctx, tx, { message, number, agent, agentContact: contact, queue });
+    else if (agent) await relayAgentReply(ctx, tx, { message, number, agent, agentContact: contact });
+  } else if (route === 'queue') {
+    if (queue) await handleOriginatorText(ctx, tx, { message, number, contact, queue, keyword, likelyOptOut });
+  } else {
+    const forwarding = await tx.selectFrom('number_forwarding').select('mode').where('number_id', '=', number.id).executeTakeFirst();
+    if (forwarding) await forwardToTeam(ctx, tx, { message, number, contact, mode: forwarding.mode });
+  }
 }

@@ -267,7 +267,13 @@ export async function handleAgentQueueText(ctx: AppContext, tx: Tx, input: { mes
       return;
     case 'target': {
       const session = sessions.find((s) => s.originator_e164 === target.e164) as QueueSession;
-      await relayToOriginator(ctx, tx, session, number, agent.user_id, target.text, `queue-agent-relay:${message.id}`);
+      try {
+        await relayToOriginator(ctx, tx, session, number, agent.user_id, target.text, `queue-agent-relay:${message.id}`);
+      } catch (error) {
+        // Refused before anything was written (too long, empty, ...): tell the agent why.
+        if (error instanceof AppError) await notice(`Not sent: ${error.detail}`);
+        else throw error;
+      }
     }
   }
 }
