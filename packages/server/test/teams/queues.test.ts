@@ -4,6 +4,8 @@
  * agent-ended sessions, keyword validation, roles and statistics. Both databases, fake clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/support/ids.js';
+import { receiveInboundMessage } from '../../src/use-cases/receive.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
 import { api, createTestApp, type TestApp } from '../support/test-app.js';
 import { as, createTeamOrg, handset, inbox, ok, SECOND, settle, teamTimeline, textFrom, type TeamOrg } from './helpers.js';
@@ -129,6 +131,22 @@ describe.each(DIALECTS)('SMS queues (%s)', (dialect) => {
     const last = (await texts(org, someone)).at(-1)!;
     expect(last).toContain('unsubscribed');
     expect(await texts(org, someone)).toHaveLength(3);
+  });
+
+  run('a keyword and the text right after it are handled in order, even when both arrive before the worker runs', async () => {
+    const { org } = await queueOrg(1);
+    const someone = handset();
+    for (const body of ['SUPPORT', 'my router is blinking red']) {
+      await receiveInboundMessage(app.tb.ctx, { carrier: 'sandbox', carrierMessageId: newId('SB'), from: someone, to: org.number, body });
+    }
+    await settle(app);
+    const received = await texts(org, someone);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.startsWith(QUEUE.initiation_message)).toBe(true);
+    expect(await sessionsOf(org)).toMatchObject([{ state: 'waiting', originator: someone }]);
+    // One job handled both texts of the mailbox.
+    const jobs = await app.tb.ctx.db.kysely.selectFrom('jobs').select('state').where('org_id', '=', org.orgId).where('kind', '=', 'teams.inbound').execute();
+    expect(jobs).toEqual([{ state: 'completed' }]);
   });
 
   run('no agent available (offline, SMS disabled or at the maximum): the no-agents message', async () => {

@@ -133,7 +133,7 @@ describe.each(DIALECTS)('speed to lead and the team-unavailable text (%s)', (dia
     expect((await teamTimeline(app, org, lead.contact_id))[0]).toMatch(/no agent can be rung \(busy: Agent 1, Agent 2\)/);
   });
 
-  run('a lead from an inbound call gets no text; a lead without consent is blocked and does not use up its one text', async () => {
+  run('a lead from an inbound call gets no text; a text the gate blocks does not use up the one text', async () => {
     const org = await teamWithText(1, 'offline');
     const caller = leadPhone();
     const fromCall = await postLead(org, caller, { source: 'inbound_call' });
@@ -141,10 +141,12 @@ describe.each(DIALECTS)('speed to lead and the team-unavailable text (%s)', (dia
     expect(await teamTimeline(app, org, fromCall.contact_id)).toEqual(['Sales: no text: the lead came from an inbound call (the missed-call rules cover it)']);
 
     const phone = leadPhone();
-    const blocked = await postLead(org, phone, {}, false);
+    ok(await api(app, org, 'POST', '/v1/suppressions', { phone, reason: 'asked not to be texted' }), 201);
+    const blocked = await postLead(org, phone);
     expect(await texts(org, phone)).toEqual([]);
-    expect((await teamTimeline(app, org, blocked.contact_id))[0]).toMatch(/team-unavailable text blocked by compliance \(no_consent/);
-    // With the form's consent recorded, the next lead is texted.
+    expect((await teamTimeline(app, org, blocked.contact_id))[0]).toMatch(/team-unavailable text blocked by compliance \(suppressed, rule SUPPRESSION\)/);
+    // Off the list, the next lead is texted: the blocked text was never sent, so it did not count.
+    ok(await api(app, org, 'DELETE', `/v1/suppressions/${encodeURIComponent(phone)}`), 204);
     await postLead(org, phone, { external_id: 'retry' });
     expect(await texts(org, phone)).toHaveLength(1);
   });

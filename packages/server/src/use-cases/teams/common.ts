@@ -56,7 +56,8 @@ export async function textAutomated(
 
 /**
  * Serializes work on one key across transactions and worker processes until the transaction ends:
- * the upsert locks the row on PostgreSQL; SQLite has a single writer anyway.
+ * the upsert locks the row on PostgreSQL (a second one waits for the first to commit); SQLite has a
+ * single writer anyway. `unlockKey` at the end of the work removes the row, in the same transaction.
  */
 export async function lockKey(ctx: AppContext, tx: Tx, key: string): Promise<void> {
   const at = ctx.clock.now();
@@ -73,4 +74,9 @@ export function describeSend(result: SendMessageResult): string {
   if (m.status === 'blocked') return `blocked by compliance (${m.reason ?? 'unknown'}, rule ${m.rule ?? '?'})`;
   if (m.status === 'held') return `held by compliance (${m.reason ?? 'unknown'}) until ${m.held_until ? new Date(m.held_until).toISOString() : '?'}`;
   return m.status === 'queued' ? 'queued' : m.status;
+}
+
+/** Removes the lock row (still held until commit): the table keeps only mailboxes being worked on. */
+export async function unlockKey(tx: Tx, key: string): Promise<void> {
+  await tx.deleteFrom('team_locks').where('key', '=', key).execute();
 }

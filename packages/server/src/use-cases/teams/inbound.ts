@@ -19,7 +19,7 @@ type Route = TeamInboundTable['route'];
 import { enqueue } from '../../jobs/job-queue.js';
 import { agentByMobile } from './agents.js';
 import { AppError } from '../../support/errors.js';
-import { lockKey, teamTrace } from './common.js';
+import { lockKey, teamTrace, unlockKey } from './common.js';
 import { forwardToTeam, relayAgentReply } from './forwarding.js';
 import { handleAgentQueueText, handleOriginatorText } from './sessions.js';
 
@@ -68,8 +68,9 @@ function keywordOf(message: Message): { keyword: string | null; likelyOptOut: bo
 }
 
 export async function runTeamInboundJob(ctx: AppContext, payload: TeamInboundPayload): Promise<void> {
+  const key = `inbound:${payload.numberId}:${payload.contactId}`;
   await transaction(ctx, async (tx) => {
-    await lockKey(ctx, tx, `inbound:${payload.numberId}:${payload.contactId}`);
+    await lockKey(ctx, tx, key);
     const rows = await tx
       .selectFrom('team_inbound')
       .selectAll()
@@ -78,7 +79,7 @@ export async function runTeamInboundJob(ctx: AppContext, payload: TeamInboundPay
       .where('state', '=', 'pending')
       .orderBy('seq')
       .execute();
-    if (rows.length === 0) return;
+    if (rows.length === 0) return unlockKey(tx, key);
     const number = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', payload.numberId).executeTakeFirstOrThrow();
     const contact = await tx.selectFrom('contacts').selectAll().where('id', '=', payload.contactId).executeTakeFirstOrThrow();
     for (const row of rows) {
@@ -93,6 +94,7 @@ export async function runTeamInboundJob(ctx: AppContext, payload: TeamInboundPay
       }
       await tx.updateTable('team_inbound').set({ state: 'done' }).where('seq', '=', row.seq).execute();
     }
+    await unlockKey(tx, key);
   });
 }
 
