@@ -8,7 +8,7 @@
 import { parseE164Loose } from '@textback/core';
 import type { AppContext } from '../app-context.js';
 import type { InboundMessage } from '../carriers/carrier.js';
-import { enqueue } from '../jobs/job-queue.js';
+import { GroupCommitter } from '../jobs/group-commit.js';
 import { AppError } from '../support/errors.js';
 import { TtlCache } from '../support/ttl-cache.js';
 import { receiveInboundMessage } from './receive.js';
@@ -37,6 +37,18 @@ export function forgetNumber(ctx: AppContext, e164: string): void {
   numberOrgsByDb.get(ctx.db)?.delete(e164);
 }
 
+const committers = new WeakMap<object, GroupCommitter>();
+
+/** Webhooks arriving together are committed together (see jobs/group-commit.ts). */
+function committerFor(ctx: AppContext): GroupCommitter {
+  let committer = committers.get(ctx.db);
+  if (!committer) {
+    committer = new GroupCommitter(ctx.db, ctx.clock, () => ctx.signals.jobsEnqueued());
+    committers.set(ctx.db, committer);
+  }
+  return committer;
+}
+
 export async function acceptInbound(ctx: AppContext, inbound: InboundMessage, expectedOrgId?: string): Promise<{ jobId: string; orgId: string }> {
   const to = parseE164Loose(inbound.to);
   if (!to) throw new AppError('invalid_number', `to: "${inbound.to}" is not an E.164 number`, [{ field: 'to', message: 'not E.164' }]);
@@ -44,14 +56,13 @@ export async function acceptInbound(ctx: AppContext, inbound: InboundMessage, ex
   if (!orgId || (expectedOrgId && orgId !== expectedOrgId)) {
     throw new AppError('unknown_number', `to: ${to} is not a number registered with Textback`, [{ field: 'to', message: 'unknown number' }]);
   }
-  const jobId = await enqueue(ctx.db.kysely, ctx.clock, {
+  const jobId = await committerFor(ctx).enqueue({
     kind: INBOUND_JOB,
     orgId,
     payload: { ...inbound, to },
     uniqueKey: `inbound:${inbound.carrier}:${inbound.carrierMessageId}`,
     maxAttempts: 20,
   });
-  ctx.signals.jobsEnqueued();
   return { jobId, orgId };
 }
 

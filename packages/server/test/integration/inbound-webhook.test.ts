@@ -51,4 +51,16 @@ describe.each(DIALECTS)('inbound webhooks (%s)', (dialect) => {
     expect(foreign.status).toBe(404);
     expect(await app.tb.ctx.db.kysely.selectFrom('jobs').select('id').execute()).toHaveLength(jobsBefore.length);
   });
+
+  run('webhooks arriving together are committed together, duplicates within the batch included, and each is answered', async () => {
+    const posts = Array.from({ length: 60 }, (_, i) =>
+      api(app, org, 'POST', '/v1/sandbox/webhooks/messages', { id: `SM-burst-${i % 40}`, from: `+1415555${String(1000 + i).padStart(4, '0')}`, to: org.number, body: `burst ${i}` }),
+    );
+    const answers = await Promise.all(posts);
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    await app.drain();
+    const rows = await app.tb.ctx.db.kysely.selectFrom('messages').select('carrier_message_id').where('carrier_message_id', 'like', 'SM-burst-%').execute();
+    expect(rows).toHaveLength(40);
+    expect(new Set(rows.map((r) => r.carrier_message_id)).size).toBe(40);
+  });
 });
