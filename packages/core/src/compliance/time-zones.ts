@@ -99,8 +99,18 @@ const CALLING_CODE_COUNTRY: Readonly<Record<string, string>> = {
 /** Zone used when nothing is known; callers should pass the business's own zone. */
 export const DEFAULT_RECIPIENT_ZONE = 'America/New_York';
 
+const validZones = new Map<string, boolean>();
+
 export function isValidTimeZone(zone: string | undefined | null): zone is string {
-  return typeof zone === 'string' && zone !== '' && IANAZone.isValidZone(zone);
+  if (typeof zone !== 'string' || zone === '') return false;
+  // luxon builds an Intl.DateTimeFormat for every check: remember the answer (zones are few).
+  let valid = validZones.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (validZones.size > 1000) validZones.clear();
+    validZones.set(zone, valid);
+  }
+  return valid;
 }
 
 /** Row of nanp-area-codes.csv for a +1 number ("+1NPANXXXXXX", formatting ignored), if the NPA is known. */

@@ -130,7 +130,22 @@ export async function takeSender(ctx: AppContext, message: Message): Promise<{ t
     .where('id', '=', message.number_id)
     .executeTakeFirstOrThrow();
   const capFull = state.daily_cap != null && state.daily_count_day === day && state.daily_count >= state.daily_cap;
-  const until = capFull ? nextDayStart(now, number.time_zone) : Math.max(now + 1, Number(state.last_send_at ?? now) + interval);
+  let until: number;
+  if (capFull) {
+    until = nextDayStart(now, number.time_zone);
+  } else {
+    // Another send took the sender first (a job woke late, or workers raced): take a new place at
+    // the end of the line rather than all losers retrying at the same instant (a thundering herd
+    // that cost a dozen wake-ups per message under bursts).
+    const reserved = await sql<{ next_send_at: number }>`
+      UPDATE phone_numbers
+         SET next_send_at = CASE WHEN coalesce(next_send_at, 0) > ${Number(state.last_send_at ?? now) + interval}
+                                 THEN next_send_at ELSE ${Number(state.last_send_at ?? now) + interval} END + ${interval}
+       WHERE id = ${message.number_id}
+      RETURNING next_send_at`.execute(ctx.db.kysely);
+    until = Math.max(now + 1, Number(reserved.rows[0]!.next_send_at) - interval);
+    await ctx.db.kysely.updateTable('messages').set({ send_slot_at: until }).where('id', '=', message.id).execute();
+  }
   await transaction(ctx, async (tx) => {
     // Back from `sending`: nothing went to the carrier.
     const back = await tx.updateTable('messages').set({ status: 'queued', updated_at: now }).where('id', '=', message.id).where('status', '=', 'sending').executeTakeFirst();
