@@ -137,3 +137,19 @@ describe('matchesTrigger and compareByPriority', () => {
     expect([...list].sort(compareByPriority).map((a) => a.name)).toEqual(['c', 'a', 'b']);
   });
 });
+
+describe('scope by agent or extension', () => {
+  const base = { name: 'x', state: 'active' as const, priority: 1, trigger: { type: 'call.completed' as const }, steps: [{ type: 'stop' as const }] };
+  it('matches only events from the listed extensions; events without one do not match', () => {
+    const automation = { ...base, scope: { numbers: 'all' as const, extensions: ['101', 'ana'] } };
+    expect(matchesTrigger(automation, { type: 'call.completed', number: '+15551234567', extension: '101' }).matches).toBe(true);
+    expect(matchesTrigger(automation, { type: 'call.completed', number: '+15551234567', extension: '102' })).toEqual({ matches: false, reason: 'agent or extension 102 is not in scope' });
+    expect(matchesTrigger(automation, { type: 'call.completed', number: '+15551234567' }).matches).toBe(false);
+    expect(matchesTrigger({ ...base, scope: { numbers: 'all' as const } }, { type: 'call.completed', extension: '999' }).matches).toBe(true);
+  });
+  it('refuses a malformed extension list, naming the entry', () => {
+    expect(validateAutomation({ ...base, scope: { numbers: 'all', extensions: ['101', ''] } })).toEqual([
+      { path: 'scope.extensions[1]', message: 'an extension must be a non-empty string' },
+    ]);
+  });
+});

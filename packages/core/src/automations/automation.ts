@@ -52,6 +52,12 @@ export interface Trigger {
 export interface AutomationScope {
   /** Our numbers (E.164) whose events start runs, or `all`. */
   numbers: readonly string[] | 'all';
+  /**
+   * Only events handled by these agents or extensions (as the phone system names them, e.g. "101"
+   * or "ana@acme.com"). Events that say nothing about the agent or extension do not match a scope
+   * that lists some. Absent: any.
+   */
+  extensions?: readonly string[];
 }
 
 /** Fields every step may carry. */
@@ -286,6 +292,8 @@ export interface TriggerEvent {
   type: TriggerType;
   /** Our number the event happened on (E.164). */
   number?: string;
+  /** The agent or extension that handled the event, when the source says (PBX call events). */
+  extension?: string;
 }
 
 /**
@@ -301,6 +309,10 @@ export function matchesTrigger(automation: Automation, event: TriggerEvent): { m
   if (numbers !== 'all' && (event.number === undefined || !numbers.includes(event.number))) {
     return { matches: false, reason: `number ${event.number ?? '(none)'} is not in scope` };
   }
+  const { extensions } = automation.scope;
+  if (extensions && extensions.length > 0 && (event.extension === undefined || !extensions.includes(event.extension))) {
+    return { matches: false, reason: `agent or extension ${event.extension ?? '(none given)'} is not in scope` };
+  }
   return { matches: true, reason: `${event.type} on ${numbers === 'all' ? 'any number' : event.number}` };
 }
 
@@ -314,7 +326,13 @@ function validateScope(scope: unknown, add: (path: string, message: string) => v
     add('scope', 'scope is required: { numbers: [...] } or { numbers: "all" }');
     return;
   }
-  const { numbers } = scope;
+  const { numbers, extensions } = scope;
+  if (extensions !== undefined) {
+    if (!Array.isArray(extensions)) add('scope.extensions', 'scope.extensions must be a list of agent or extension names');
+    else extensions.forEach((e, i) => {
+      if (typeof e !== 'string' || e.trim() === '') add(`scope.extensions[${i}]`, 'an extension must be a non-empty string');
+    });
+  }
   if (numbers === 'all') return;
   if (!Array.isArray(numbers) || numbers.length === 0) {
     add('scope.numbers', 'scope.numbers must list at least one number, or be "all"');

@@ -5,6 +5,8 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-compliance.js';
 import * as m0003 from './migrations/0003-automations.js';
 import * as m0004 from './migrations/0004-teams.js';
+import * as m0005 from './migrations/0005-carriers.js';
+import * as m0006 from './migrations/0006-call-extensions.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -12,6 +14,8 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0002-compliance': m0002,
   '0003-automations': m0003,
   '0004-teams': m0004,
+  '0005-carriers': m0005,
+  '0006-call-extensions': m0006,
 };
 
 class CompiledMigrations implements MigrationProvider {

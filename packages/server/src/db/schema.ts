@@ -88,6 +88,26 @@ export interface PhoneNumbersTable {
   daily_count_day: string | null;
   /** JSON: this number's own help / opt-out / opt-in texts, over the organization's. */
   compliance_texts: string | null;
+  // Carriers (0005): the account it sends through (null = the server-wide adapter of `carrier`).
+  carrier_account_id: Generated<string | null>;
+  /** The carrier's own id of the number (Twilio PN…, Telnyx id), to update its webhook URLs. */
+  carrier_number_id: Generated<string | null>;
+}
+
+/** A carrier account of an organization (0005, docs/carriers/). */
+export interface CarrierAccountsTable {
+  id: string;
+  org_id: string;
+  kind: 'twilio' | 'telnyx' | 'bandwidth' | 'sandbox';
+  name: string;
+  /** AES-256-GCM of the JSON credentials (carriers/credentials.ts); never returned, never logged. */
+  credentials: string;
+  /** JSON of non-secret settings. */
+  settings: string;
+  public_base_url: string | null;
+  api_base_url: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export type SenderType = 'long_code' | 'toll_free' | 'short_code';
@@ -183,6 +203,8 @@ export interface CallsTable {
   started_at: number | null;
   ended_at: number | null;
   created_at: number;
+  /** The agent or extension that handled it, when the source says. */
+  extension: string | null;
 }
 
 export interface EventsTable {
@@ -538,6 +560,7 @@ export interface Database {
   queue_agents: QueueAgentsTable;
   queue_sessions: QueueSessionsTable;
   queue_invites: QueueInvitesTable;
+  carrier_accounts: CarrierAccountsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;
@@ -561,3 +584,4 @@ export type Agent = Selectable<AgentsTable>;
 export type Queue = Selectable<QueuesTable>;
 export type QueueAgent = Selectable<QueueAgentsTable>;
 export type QueueSession = Selectable<QueueSessionsTable>;
+export type CarrierAccount = Selectable<CarrierAccountsTable>;

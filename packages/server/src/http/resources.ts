@@ -93,6 +93,7 @@ export const callResource = (c: Call) => ({
   outcome_reason: c.outcome_reason,
   carrier: c.carrier,
   external_id: c.external_id,
+  extension: c.extension,
   contact_id: c.contact_id,
   number_id: c.number_id,
   started_at: iso(c.started_at),

@@ -109,6 +109,7 @@ export const CallSchema = Type.Object(
     outcome_reason: Nullable(Type.String()),
     carrier: Type.String(),
     external_id: Nullable(Type.String()),
+    extension: Nullable(Type.String()),
     contact_id: Type.String(),
     number_id: Type.String(),
     started_at: Instant,

@@ -26,6 +26,8 @@ export interface CallEventInput {
   startedAt?: number | undefined;
   endedAt?: number | undefined;
   externalId?: string | undefined;
+  /** The agent or extension that handled the call (PBX events), for automation scopes. */
+  extension?: string | undefined;
   carrier: string;
 }
 
@@ -95,6 +97,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
         started_at: input.startedAt ?? null,
         ended_at: input.endedAt ?? now,
         created_at: now,
+        extension: input.extension ?? null,
       };
       await tx.insertInto('calls').values(call).execute();
       // Compliance: a contact who calls first gives implied consent (recorded once, in the ledger).
@@ -112,6 +115,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
         contactId: contact.id,
         numberId: number.id,
         numberE164: number.e164,
+        ...(input.extension ? { extension: input.extension } : {}),
         call: {
           outcome: classification.outcome,
           direction: input.direction,

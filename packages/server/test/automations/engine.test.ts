@@ -314,4 +314,21 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     expect(texts).toHaveLength(1);
     expect(texts[0]!.body).toContain("We're closed now");
   });
+
+  run("an automation scoped to agents or extensions reacts only to their calls", async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('front desk', 1, [{ type: 'send_sms', template: 'Front desk here' }], { scope: { numbers: 'all', extensions: ['101'] } }));
+    const mine = handset();
+    const theirs = handset();
+    const nobody = handset();
+    const a = await api(app, org, 'POST', '/v1/calls', { from: mine, to: org.number, direction: 'inbound', status: 'no-answer', duration: 30, extension: '101', external_id: 'x-101' });
+    expect(a.json.extension).toBe('101');
+    await api(app, org, 'POST', '/v1/calls', { from: theirs, to: org.number, direction: 'inbound', status: 'no-answer', duration: 30, extension: '102', external_id: 'x-102' });
+    await api(app, org, 'POST', '/v1/calls', { from: nobody, to: org.number, direction: 'inbound', status: 'no-answer', duration: 30, external_id: 'x-none' });
+    await app.drain();
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, mine)).map((m) => firstLine(m.body))).toEqual(['Front desk here']);
+    expect(await inbox(org, theirs)).toHaveLength(0);
+    expect(await inbox(org, nobody)).toHaveLength(0);
+  });
 });

@@ -27,6 +27,7 @@ export const callRoutes =
               started_at: Type.Optional(Type.String({ format: 'date-time' })),
               ended_at: Type.Optional(Type.String({ format: 'date-time' })),
               external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+              extension: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'The agent or extension that handled the call (automation scopes can name some)' })),
             },
             { additionalProperties: false },
           ),
@@ -47,6 +48,7 @@ export const callRoutes =
           startedAt: b.started_at ? Date.parse(b.started_at) : undefined,
           endedAt: b.ended_at ? Date.parse(b.ended_at) : undefined,
           externalId: b.external_id,
+          ...(b.extension ? { extension: b.extension } : {}),
           carrier: 'api',
         });
         return reply.status(result.created ? 201 : 200).send(callResource(result.call));

@@ -56,6 +56,8 @@ export interface TriggeringEvent {
   contactId: string;
   numberId: string;
   numberE164: string;
+  /** The agent or extension that handled the event (PBX call events), for scopes that name some. */
+  extension?: string;
   call?: CallFacts;
   /** When the triggering inbound message arrived after our last automated text (loop prevention). */
   at: number;
@@ -80,7 +82,7 @@ export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: Triggeri
   const now = ctx.clock.now();
   const candidates = rows
     .map((row) => ({ row, automation: toAutomation(row) }))
-    .filter(({ automation }) => matchesTrigger(automation, { type: event.type, number: event.numberE164 }).matches)
+    .filter(({ automation }) => matchesTrigger(automation, { type: event.type, number: event.numberE164, ...(event.extension ? { extension: event.extension } : {}) }).matches)
     .sort((a, b) => compareByPriority(a.automation, b.automation));
   const started: string[] = [];
   for (const { row, automation } of candidates) {
