@@ -8,7 +8,7 @@ import { endTextBackRuns, startRunsForEvent } from './automations/engine.js';
 import { appendEvent } from './events.js';
 import { orgSettings } from './organizations.js';
 import { recordImpliedConsent } from './compliance/consent.js';
-import { decodeCursor, toPage, type Page } from './pagination.js';
+import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 
 export const CALL_STATUSES = ['completed', 'no-answer', 'busy', 'failed', 'canceled', 'voicemail'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -163,9 +163,7 @@ export async function listCalls(
   if (filter.contactId) q = q.where('contact_id', '=', filter.contactId);
   if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
   if (cursor) {
-    q = q.where((eb) =>
-      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
-    );
+    q = q.where(olderThan(cursor));
   }
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
   return toPage(rows, filter.limit, (r) => r);

@@ -5,7 +5,7 @@ import type { Contact } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { getOrganization, orgSettings } from './organizations.js';
-import { decodeCursor, toPage, type Page } from './pagination.js';
+import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 
 /** Validates and normalizes a phone number given through the API, or throws `invalid_number` naming the field. */
 export function parsePhoneField(field: string, input: string, defaultCountry?: CountryCode): string {
@@ -111,9 +111,7 @@ export async function listContacts(
     );
   }
   if (cursor) {
-    q = q.where((eb) =>
-      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
-    );
+    q = q.where(olderThan(cursor));
   }
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
   return toPage(rows, filter.limit, (r) => r);

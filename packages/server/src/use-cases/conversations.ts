@@ -2,7 +2,7 @@ import type { AppContext, Tx } from '../app-context.js';
 import type { Conversation } from '../db/schema.js';
 import { notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
-import { decodeCursor, toPage, type Page } from './pagination.js';
+import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 
 /**
  * The conversation of a contact with one business number: reused while it exists, reopened by new
@@ -76,9 +76,7 @@ export async function listConversations(
   if (filter.contactId) q = q.where('contact_id', '=', filter.contactId);
   if (filter.assignedUserId) q = q.where('assigned_user_id', '=', filter.assignedUserId);
   if (cursor) {
-    q = q.where((eb) =>
-      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
-    );
+    q = q.where(olderThan(cursor));
   }
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
   return toPage(rows, filter.limit, (r) => r);

@@ -1,6 +1,8 @@
 import { countSegments, isDeliveryStatus, mergePartStatus, parseE164Loose, type CountryCode } from '@textback/core';
 import { CarrierError } from '../carriers/carrier.js';
-import { carrierFor, transaction, type AppContext, type Tx } from '../app-context.js';
+import { carrierForMessage } from '../carriers/registry.js';
+import { transaction, type AppContext, type Tx } from '../app-context.js';
+import { RetryAtError } from '../jobs/worker.js';
 import type { Message, PhoneNumber } from '../db/schema.js';
 import { cancelByKey, enqueue } from '../jobs/job-queue.js';
 import { AppError, notFound } from '../support/errors.js';
@@ -15,7 +17,7 @@ import type { MessagePurpose } from './compliance/gate.js';
 import { gateBeforeSend, gateNewMessage, recordGateDecision } from './compliance/outbound.js';
 import { recordSenderTaken, reserveSendSlot, takeSender } from './compliance/pacing.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
-import { decodeCursor, toPage, type Page } from './pagination.js';
+import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 
 export const SEND_JOB = 'message.send';
 export const sendJobKey = (messageId: string) => `${SEND_JOB}:${messageId}`;
@@ -276,9 +278,7 @@ export async function listMessages(ctx: AppContext, orgId: string, filter: Messa
   if (filter.direction) q = q.where('direction', '=', filter.direction);
   if (filter.status) q = q.where('status', '=', filter.status);
   if (cursor) {
-    q = q.where((eb) =>
-      eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]),
-    );
+    q = q.where(olderThan(cursor));
   }
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
   return toPage(rows, filter.limit, (r) => r);
@@ -311,7 +311,8 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
   const stored = await ctx.db.kysely.selectFrom('messages').selectAll().where('id', '=', messageId).executeTakeFirst();
   if (!stored) return; // deleted with its organization
   const log = ctx.log.child({ messageId, orgId: stored.org_id });
-  const carrier = carrierFor(ctx, stored.carrier);
+  // The number's carrier account (docs/carriers/), or the server-wide adapter of its carrier kind.
+  const carrier = await carrierForMessage(ctx, stored);
 
   // The compliance gate's second look (opted out or quiet hours meanwhile?), then a place in the
   // sender's line (its rate and daily cap).
@@ -371,6 +372,8 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
       log.error('giving up on the message after its last attempt');
       return;
     }
+    // The carrier said when to come back (429 Retry-After), or an unknown outcome needs time to settle.
+    if (error instanceof CarrierError && error.retryAfterMs !== undefined) throw new RetryAtError(error.message, ctx.clock.now() + error.retryAfterMs);
     throw error;
   }
 }

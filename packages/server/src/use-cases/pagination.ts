@@ -1,3 +1,4 @@
+import { sql, type Expression, type SqlBool } from 'kysely';
 import { AppError } from '../support/errors.js';
 
 /** Keyset pagination, newest first: the cursor is the (created_at, id) of the last row returned. */
@@ -32,4 +33,9 @@ export function toPage<R extends { created_at: number; id: string }, T>(rows: R[
   const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return { data: page.map(map), next_cursor: more && last ? encodeCursor(last) : null };
+}
+
+/** Rows after the cursor in newest-first order: `(created_at, id) < (cursor)`. For single-table lists. */
+export function olderThan(cursor: Cursor): Expression<SqlBool> {
+  return sql<SqlBool>`(created_at < ${cursor.createdAt} or (created_at = ${cursor.createdAt} and id < ${cursor.id}))`;
 }

@@ -15,7 +15,7 @@ import { dryRun, recentCallEvents, sampleContact, type DryRunEvent } from '../..
 import { createMissedCallPreset } from '../../use-cases/automations/presets.js';
 import { getContact } from '../../use-cases/contacts.js';
 import { requireRole } from '../../use-cases/organizations.js';
-import { decodeCursor, toPage } from '../../use-cases/pagination.js';
+import { decodeCursor, toPage, olderThan } from '../../use-cases/pagination.js';
 import { contactTimeline } from '../../use-cases/timeline.js';
 import { principalOf } from '../auth.js';
 import { IdParams, PageQuery } from '../schemas.js';
@@ -131,7 +131,7 @@ export const automationRoutes =
         let q = ctx.db.kysely.selectFrom('automation_runs').selectAll().where('org_id', '=', orgId).where('automation_id', '=', request.params.id);
         if (request.query.contact) q = q.where('contact_id', '=', request.query.contact);
         if (request.query.status) q = q.where('status', '=', request.query.status as AutomationRun['status']);
-        if (cursor) q = q.where((eb) => eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]));
+        if (cursor) q = q.where(olderThan(cursor));
         const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
         const ids = rows.map((r) => r.id);
         const steps = ids.length

@@ -26,7 +26,7 @@ import { LOOP_WINDOW_MS } from '../automations/engine.js';
 import { appendEvent } from '../events.js';
 import { sendMessage } from '../messages.js';
 import { requireRole, type Principal } from '../organizations.js';
-import { decodeCursor, toPage, type Page } from '../pagination.js';
+import { decodeCursor, toPage, type Page, olderThan } from '../pagination.js';
 import { agentsByUser } from './agents.js';
 import { describeSend, teamTrace, textAgent, textAutomated } from './common.js';
 
@@ -414,7 +414,7 @@ export async function listSessions(
   if (filter.state) q = q.where('state', '=', filter.state);
   if (filter.queueId) q = q.where('queue_id', '=', filter.queueId);
   if (filter.agentId) q = q.where('agent_user_id', '=', filter.agentId);
-  if (cursor) q = q.where((eb) => eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]));
+  if (cursor) q = q.where(olderThan(cursor));
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
   const ids = rows.map((r) => r.id);
   const invites = ids.length ? await ctx.db.kysely.selectFrom('queue_invites').select(['session_id', 'user_id', 'state', 'expires_at']).where('session_id', 'in', ids).orderBy('created_at').execute() : [];
