@@ -4,18 +4,23 @@
  *   1. bare baseline: Fastify + one INSERT per request;
  *   2. inbound webhook ingest on `textback serve` (saturation, then half of it);
  *   3. send throughput through the scheduler and the Twilio adapter to a local fake Twilio;
- *   4. scheduler lateness with 100,000 pending jobs (+ no-op throughput), against a bare claim loop.
+ *   4. scheduler lateness with 100,000 pending jobs (+ no-op throughput), against a bare claim loop;
+ *   5. missed-call text-back through the automation engine: call → carrier latency, runs/s (bench/automations.js).
+ *
+ * `node bench/run.js [ingest|send|scheduler|automations ...]` runs only the scenarios named; such a
+ * subset run prints its table but leaves bench/results.md (the full suite's) alone.
  *
  * Progress goes to stderr; one markdown table goes to stdout at the end and to bench/results.md.
  * Everything runs on 127.0.0.1; child processes are killed and databases dropped even on failure.
  * Settings: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn), BENCH_SEND_N,
- * BENCH_ONLY (comma list of ingest,send,scheduler), BENCH_DATABASES (sqlite,postgres).
+ * BENCH_ONLY (comma list of ingest,send,scheduler,automations), BENCH_DATABASES (sqlite,postgres).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { benchAutomations } from './automations.js';
 import { benchIngest } from './ingest.js';
 import { BENCH_DIR, cleanupAll, log, PG_ADMIN_URL, ROOT, stopChild } from './lib.js';
 import { benchScheduler } from './scheduler.js';
@@ -24,7 +29,10 @@ import { benchSend, startFakeTwilio } from './send.js';
 const started = Date.now();
 const loadBefore = os.loadavg();
 const rows = [];
-const only = new Set((process.env.BENCH_ONLY ?? 'ingest,send,scheduler').split(','));
+const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations'];
+const named = process.argv.slice(2);
+for (const n of named) if (!SCENARIOS.includes(n)) throw new Error(`unknown scenario "${n}": choose among ${SCENARIOS.join(', ')}`);
+const only = new Set(named.length ? named : (process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(','));
 const kinds = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',');
 
 let cleaningUp = false;
@@ -103,6 +111,8 @@ try {
 
   if (only.has('scheduler')) for (const kind of active) await step('4. scheduler lateness', kind, () => benchScheduler(kind, rows));
 
+  if (only.has('automations')) for (const kind of active) await step('5. automations', kind, () => benchAutomations(kind, rows));
+
   const md = table(rows);
   const header = [
     '# Textback benchmark results',
@@ -115,8 +125,12 @@ try {
     `Servers log at ${process.env.BENCH_SERVE_LOG_LEVEL ?? 'warn'}; ${process.env.BENCH_CONNECTIONS ?? 32} connections; ${process.env.BENCH_SECONDS ?? 10} s per saturation run after a 2 s warm-up.`,
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), `${header}\n${md}\n`);
-  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; written to bench/results.md`);
+  if (named.length === 0) {
+    fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), `${header}\n${md}\n`);
+    log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; written to bench/results.md`);
+  } else {
+    log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (${named.join(', ')} only: bench/results.md left as it was)`);
+  }
   process.stdout.write(`\n${md}\n`);
 } catch (error) {
   log(`bench failed: ${error.stack ?? error}`);

@@ -7,6 +7,7 @@ import * as m0003 from './migrations/0003-automations.js';
 import * as m0004 from './migrations/0004-teams.js';
 import * as m0005 from './migrations/0005-carriers.js';
 import * as m0006 from './migrations/0006-call-extensions.js';
+import * as m0007 from './migrations/0007-hot-path-indexes.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0004-teams': m0004,
   '0005-carriers': m0005,
   '0006-call-extensions': m0006,
+  '0007-hot-path-indexes': m0007,
 };
 
 class CompiledMigrations implements MigrationProvider {
