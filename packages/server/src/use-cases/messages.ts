@@ -348,8 +348,9 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
   const sender = await takeSender(ctx, message);
   if ('snoozeUntil' in sender) return sender;
 
+  let result: { carrierMessageId: string };
   try {
-    const result = await carrier.send({
+    result = await carrier.send({
       messageId: message.id,
       orgId: message.org_id,
       from: message.from_e164,
@@ -357,9 +358,6 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
       body: message.body,
       ...(message.media ? { media: JSON.parse(message.media) as string[] } : {}),
     });
-    await recordSent(ctx, message, result.carrierMessageId);
-    await recordSenderTaken(ctx, message.id, sender.takenAt);
-    log.info({ carrierMessageId: result.carrierMessageId }, 'message sent');
   } catch (error) {
     if (error instanceof CarrierError && error.errorClass === 'permanent') {
       await recordFailure(ctx, message, 'failed', error.reason, error.code);
@@ -372,9 +370,30 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
       log.error('giving up on the message after its last attempt');
       return;
     }
+    // Nothing reached the carrier (429, 5xx, refused connection): back to queued, so that the retry
+    // sends without first asking the carrier (lookups are for unknown outcomes only).
+    if (error instanceof CarrierError && error.errorClass === 'retryable') {
+      await ctx.db.kysely.updateTable('messages').set({ status: 'queued', updated_at: ctx.clock.now() }).where('id', '=', message.id).where('status', '=', 'sending').execute();
+    }
     // The carrier said when to come back (429 Retry-After), or an unknown outcome needs time to settle.
     if (error instanceof CarrierError && error.retryAfterMs !== undefined) throw new RetryAtError(error.message, ctx.clock.now() + error.retryAfterMs);
     throw error;
+  }
+  // The carrier has the text. Recording that must not fail into a resend (a second text to the
+  // customer when the carrier's lookup cannot find the first): retry it here a few times first.
+  await persistently(() => recordSent(ctx, message, result.carrierMessageId));
+  await recordSenderTaken(ctx, message.id, sender.takenAt);
+  log.info({ carrierMessageId: result.carrierMessageId }, 'message sent');
+}
+
+async function persistently(write: () => Promise<void>, attempts = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * i));
+    }
   }
 }
 
