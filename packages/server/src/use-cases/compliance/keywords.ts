@@ -39,12 +39,23 @@ export function isComplianceKeyword(message: Pick<Message, 'flags'>): boolean {
   return Boolean((JSON.parse(message.flags) as { keyword?: string }).keyword);
 }
 
+/**
+ * Serialises transactions about one contact: a no-op UPDATE takes the row's lock on PostgreSQL until
+ * commit (SQLite has a single writer already), and later reads see what the first one committed.
+ */
+export async function lockContact(tx: Tx, contactId: string): Promise<void> {
+  await tx.updateTable('contacts').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', contactId).execute();
+}
+
 export async function handleInboundCompliance(
   ctx: AppContext,
   tx: Tx,
   input: { message: Message; number: PhoneNumber; contact: Contact },
 ): Promise<InboundCompliance> {
   const { message, number, contact } = input;
+  // One contact's inbound texts take their consent decisions one after another: two STOPs at the
+  // same moment (two webhooks, two workers on PostgreSQL) make one opt-out and one confirmation.
+  await lockContact(tx, contact.id);
   const org = await tx.selectFrom('organizations').selectAll().where('id', '=', message.org_id).executeTakeFirstOrThrow();
   const settings = orgSettings(org);
   const scope = settings.consent_scope;

@@ -4,6 +4,7 @@
  * gate says otherwise at send time. Every hold and block appends a `compliance.decision` event with
  * the rule and the reason, and the message keeps them (`rule`, `reason`, `held_until`).
  */
+import { lockContact } from './keywords.js';
 import { appendOptOutLanguage } from '@textback/core';
 import type { AppContext, Tx } from '../../app-context.js';
 import { transaction } from '../../app-context.js';
@@ -43,6 +44,9 @@ export async function gateNewMessage(
   },
 ): Promise<NewMessageGate> {
   const now = ctx.clock.now();
+  // Automated texts to one contact are decided one after another, so two at once cannot both fit
+  // under the 24 h cap (or both be "the first", without the opt-out language).
+  if (input.automated) await lockContact(tx, input.contact.id);
   const body = input.automated && !KEYWORD_RESPONSES.has(input.purpose) ? await withOptOutLanguage(tx, input.settings, input.contact.id, input.body) : input.body;
   const decision = await checkGate(tx, {
     org: input.org,
