@@ -39,11 +39,55 @@ export class CarrierError extends Error {
   }
 }
 
+/** What a lookup may use when the carrier cannot search by our reference (its list APIs filter on these). */
+export interface LookupHint {
+  from: string;
+  to: string;
+  body: string;
+  /** When our message was created: nothing the carrier accepted before it can be ours. */
+  createdAt: number;
+}
+
 export interface CarrierAdapter {
   readonly kind: string;
   send(message: OutboundMessage): Promise<SendResult>;
-  /** Finds a message we may have sent, by our own reference; null when the carrier never got it. */
-  lookup(orgId: string, messageId: string): Promise<SendResult | null>;
+  /**
+   * Finds a message we may have sent, by our own reference; null when the carrier never got it.
+   * Throws a retryable CarrierError when the carrier cannot be asked right now: never resend blind.
+   */
+  lookup(orgId: string, messageId: string, hint?: LookupHint): Promise<SendResult | null>;
+}
+
+/** A number of a carrier account, as its API lists it. */
+export interface CarrierNumber {
+  e164: string;
+  /** The carrier's id of the number (to update its webhook URLs). */
+  carrierNumberId?: string | undefined;
+  name?: string | undefined;
+  capabilities?: string[] | undefined;
+  /** Telnyx: the messaging profile the number belongs to (its webhook URL is set there). */
+  messagingProfileId?: string | undefined;
+}
+
+/** The URLs a carrier account's webhooks must point at (docs/carriers/). */
+export interface WebhookUrls {
+  messages: string;
+  calls: string;
+  /** Twilio: per-message status callbacks (set on every send, nothing to paste). */
+  status?: string | undefined;
+}
+
+export interface WebhookSetupResult {
+  /** What was set through the carrier's API (number or profile, with the URL). */
+  configured: Array<{ target: string; field: string; url: string }>;
+  /** What must be pasted by hand (the API cannot set it, or setting it failed). */
+  manual: Array<{ target: string; field: string; url: string; why: string }>;
+}
+
+/** Account-level operations of a real carrier: its numbers, and pointing its webhooks at us. */
+export interface CarrierAccountApi {
+  listNumbers(): Promise<CarrierNumber[]>;
+  configureWebhooks(numbers: CarrierNumber[], urls: WebhookUrls): Promise<WebhookSetupResult>;
 }
 
 /** Normalized delivery receipt, produced by every adapter's webhook parser and by the sandbox. */

@@ -19,6 +19,7 @@ import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
 import { sendMessage } from '../use-cases/messages.js';
 import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
 import { addNumber } from '../use-cases/numbers.js';
+import { createCarrierAccount, deleteCarrierAccount, importNumbers, listCarrierAccounts, webhookSetup } from '../use-cases/carrier-accounts.js';
 import { listAutomations } from '../use-cases/automations/automation-store.js';
 import { createMissedCallPreset } from '../use-cases/automations/presets.js';
 
@@ -190,6 +191,121 @@ numbers
       print({ id: n.id, phone: n.e164, carrier: n.carrier });
     });
   });
+
+const carriers = program.command('carriers').description('Carrier accounts: Twilio, Telnyx, Bandwidth (docs/carriers/)');
+carriers
+  .command('add <kind>')
+  .description('Add a carrier account (twilio | telnyx | bandwidth | sandbox); secrets may come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN, TELNYX_API_KEY, BANDWIDTH_API_USER / BANDWIDTH_API_PASSWORD')
+  .option('--name <name>')
+  .option('--public-url <url>', 'where the carrier reaches this server (default PUBLIC_BASE_URL)')
+  .option('--api-url <url>', "the carrier's API origin, when not production")
+  .option('--account-sid <sid>', 'Twilio Account SID')
+  .option('--auth-token <token>', 'Twilio Auth Token')
+  .option('--api-key <key>', 'Telnyx API key')
+  .option('--public-key <base64>', 'Telnyx webhook public key (Mission Control → Keys & Credentials)')
+  .option('--messaging-profile <id>', 'Telnyx messaging profile id')
+  .option('--bandwidth-account <id>', 'Bandwidth account id')
+  .option('--application <id>', 'Bandwidth messaging application id')
+  .option('--api-user <user>', 'Bandwidth API user')
+  .option('--api-password <password>', 'Bandwidth API password')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (kind: string, o: Record<string, string | undefined>) => {
+    const env = process.env;
+    const pick = (entries: Record<string, string | undefined>) =>
+      Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+    const credentials = pick(
+      kind === 'twilio'
+        ? { account_sid: o.accountSid ?? env.TWILIO_ACCOUNT_SID, auth_token: o.authToken ?? env.TWILIO_AUTH_TOKEN }
+        : kind === 'telnyx'
+          ? { api_key: o.apiKey ?? env.TELNYX_API_KEY }
+          : kind === 'bandwidth'
+            ? { api_user: o.apiUser ?? env.BANDWIDTH_API_USER, api_password: o.apiPassword ?? env.BANDWIDTH_API_PASSWORD }
+            : {},
+    );
+    const settings = pick(
+      kind === 'telnyx'
+        ? { public_key: o.publicKey ?? env.TELNYX_PUBLIC_KEY, messaging_profile_id: o.messagingProfile }
+        : kind === 'bandwidth'
+          ? { account_id: o.bandwidthAccount, application_id: o.application }
+          : {},
+    );
+    await withTextback(async (tb) => {
+      const created = await createCarrierAccount(tb.ctx, await resolveOrg(tb, o.org), {
+        kind,
+        name: o.name,
+        publicBaseUrl: o.publicUrl,
+        apiBaseUrl: o.apiUrl,
+        credentials,
+        settings,
+      });
+      print({
+        id: created.account.id,
+        kind: created.account.kind,
+        name: created.account.name,
+        webhooks: created.webhooks,
+        // Shown once: set them on the Bandwidth application (user id and password of its callbacks).
+        ...(created.callbackCredentials ? { callback_credentials: created.callbackCredentials } : {}),
+        next: `textback carriers import ${created.account.id} [--team <id>] [--configure-webhooks]`,
+      });
+    });
+  });
+carriers
+  .command('list')
+  .description('Carrier accounts of the organization (credentials are never shown)')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (o: { org?: string }) => {
+    await withTextback(async (tb) => {
+      const rows = await listCarrierAccounts(tb.ctx, await resolveOrg(tb, o.org));
+      for (const a of rows) console.log(`${a.account.id}  ${a.account.kind.padEnd(9)} numbers=${a.numbers}  ${a.account.name}  ${a.webhooks.messages}`);
+      if (rows.length === 0) console.log('no carrier accounts: textback carriers add twilio|telnyx|bandwidth ...');
+    });
+  });
+carriers
+  .command('remove <id>')
+  .description('Delete a carrier account')
+  .option('--release-numbers', 'move its numbers to the sandbox carrier (otherwise refused while it has numbers)')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, o: { releaseNumbers?: boolean; org?: string }) => {
+    await withTextback(async (tb) => {
+      const { released } = await deleteCarrierAccount(tb.ctx, await resolveOrg(tb, o.org), id, { releaseNumbers: o.releaseNumbers === true });
+      console.log(`deleted ${id}${released.length ? `; ${released.length} number(s) moved to the sandbox` : ''}`);
+    });
+  });
+carriers
+  .command('import <id>')
+  .description("Import the account's numbers from the carrier (or only --number ones) and attach them to a team")
+  .option('--number <e164...>', 'only these numbers')
+  .option('--team <id>', 'attach the numbers to this team')
+  .option('--configure-webhooks', "also point the numbers' webhooks at this server where the carrier's API allows")
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, o: { number?: string[]; team?: string; configureWebhooks?: boolean; org?: string }) => {
+    await withTextback(async (tb) => {
+      const result = await importNumbers(tb.ctx, await resolveOrg(tb, o.org), id, { numbers: o.number, teamId: o.team, configureWebhooks: o.configureWebhooks });
+      for (const i of result.imported) console.log(`imported ${i.number.e164} (${i.number.id})${i.created ? '' : ' [already registered: moved to this account]'}${i.number.team_id ? ` team=${i.number.team_id}` : ''}`);
+      for (const s of result.skipped) console.log(`skipped  ${s.phone}: ${s.reason}`);
+      printWebhookSetup(result.webhooks, result.setup);
+    });
+  });
+carriers
+  .command('webhooks <id>')
+  .description('Print the exact webhook URLs to paste into the carrier console (--apply sets them through its API where possible)')
+  .option('--apply', "set them through the carrier's API")
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, o: { apply?: boolean; org?: string }) => {
+    await withTextback(async (tb) => {
+      const w = await webhookSetup(tb.ctx, await resolveOrg(tb, o.org), id, o.apply === true);
+      if (!w.publicBaseUrl) console.log('warning: no public URL: set PUBLIC_BASE_URL or the account\'s public_base_url');
+      for (const step of w.steps) console.log(`- ${step}`);
+      printWebhookSetup(w.webhooks, w.setup);
+    });
+  });
+
+function printWebhookSetup(urls: { messages: string; calls: string; status?: string | undefined }, setup: { configured: Array<{ target: string; field: string; url: string }>; manual: Array<{ target: string; field: string; url: string; why: string }> } | null) {
+  console.log(`\n  Messages webhook: ${urls.messages}\n  Calls webhook:    ${urls.calls}${urls.status ? `\n  Status callbacks: ${urls.status} (set on every send)` : ''}`);
+  if (!setup) return;
+  for (const c of setup.configured) console.log(`  set      ${c.target}: ${c.field} = ${c.url}`);
+  for (const m of setup.manual) console.log(`  to paste ${m.target}: ${m.field} = ${m.url} (${m.why})`);
+}
 
 function parseWhen(value: string): number {
   const ms = Date.parse(value);

@@ -21,6 +21,13 @@ export interface Config {
   /** Delay before the sandbox carrier reports a delivery, in ms. */
   sandboxReceiptDelayMs: number;
   pgPoolSize: number;
+  /**
+   * Key (32 bytes, base64 or hex) that encrypts carrier credentials at rest (AES-256-GCM). Unset:
+   * a key file generated beside a SQLite database, or under ./data (docs/carriers/README.md).
+   */
+  secretKey: string | undefined;
+  /** Where carriers reach this server (https://sms.example.com): the default of each carrier account. */
+  publicBaseUrl: string | undefined;
 }
 
 interface VarSpec {
@@ -53,6 +60,21 @@ export const CONFIG_VARS: VarSpec[] = [
   { name: 'TEXTBACK_API_KEY', key: 'apiKey', type: 'string', default: undefined, description: 'On first start, becomes the admin API key', sensitive: true },
   { name: 'SANDBOX_RECEIPT_DELAY_MS', key: 'sandboxReceiptDelayMs', type: 'int', default: '1000', description: 'Delay before the sandbox carrier reports delivery' },
   { name: 'PG_POOL_SIZE', key: 'pgPoolSize', type: 'int', default: '10', description: 'PostgreSQL connections per process' },
+  {
+    name: 'TEXTBACK_SECRET_KEY',
+    key: 'secretKey',
+    type: 'string',
+    default: undefined,
+    description: 'Encrypts carrier credentials at rest: 32 bytes, base64 or hex (openssl rand -base64 32)',
+    sensitive: true,
+  },
+  {
+    name: 'PUBLIC_BASE_URL',
+    key: 'publicBaseUrl',
+    type: 'string',
+    default: undefined,
+    description: 'Where carriers reach this server, e.g. https://sms.example.com (webhook URLs and their signatures)',
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -96,6 +118,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.apiKey !== undefined && !/^[A-Za-z0-9_-]{24,128}$/.test(config.apiKey)) {
     problems.push('TEXTBACK_API_KEY must be 24 to 128 letters, digits, _ or - (it is a secret: make it long)');
   }
+  if (config.secretKey !== undefined && !isSecretKey(config.secretKey)) {
+    problems.push('TEXTBACK_SECRET_KEY must be 32 bytes in base64 (44 characters) or hex (64 characters), e.g. the output of `openssl rand -base64 32`');
+  }
+  if (config.publicBaseUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(config.publicBaseUrl)) {
+    problems.push(`PUBLIC_BASE_URL must be an http(s) URL without query, e.g. https://sms.example.com; got "${config.publicBaseUrl}"`);
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+/** 32 bytes, as 64 hex digits or base64 (standard or URL-safe). */
+export function isSecretKey(value: string): boolean {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return true;
+  return /^[A-Za-z0-9+/_-]{43}=?$/.test(value) && Buffer.from(value, 'base64').length === 32;
 }

@@ -20,6 +20,8 @@ import { eventRoutes } from './routes/events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
 import { messageRoutes } from './routes/messages.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
+import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
+import { webhookRoutes } from './routes/webhooks.routes.js';
 import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, Problem } from './schemas.js';
 
 export interface HttpOptions {
@@ -87,6 +89,9 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
     health: '/health',
   }));
 
+  // Carriers' webhooks: outside /v1, authenticated by each carrier's signature (docs/carriers/).
+  await app.register(webhookRoutes(ctx), { prefix: '/webhooks' });
+
   await app.register(
     async (v1) => {
       requireApiKey(v1, ctx);
@@ -103,6 +108,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(leadRoutes(ctx));
       await v1.register(teamRoutes(ctx));
       await v1.register(queueRoutes(ctx));
+      await v1.register(carrierAccountRoutes(ctx));
     },
     { prefix: '/v1' },
   );

@@ -10,6 +10,7 @@ import { INBOUND_JOB, runInboundJob } from '../use-cases/ingest.js';
 import { runTeamInboundJob, TEAM_INBOUND_JOB, type TeamInboundPayload } from '../use-cases/teams/inbound.js';
 import { INVITE_TIMEOUT_JOB, runInviteTimeout } from '../use-cases/teams/sessions.js';
 import { RING_TIMEOUT_JOB, runRingTimeout } from '../use-cases/teams/speed-to-lead.js';
+import { CARRIER_CALL_JOB, CARRIER_RECEIPT_JOB, runCarrierCallJob, runCarrierReceiptJob, type CallJobPayload, type ReceiptJobPayload } from '../use-cases/carrier-events.js';
 import type { JobHandlers } from './worker.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
@@ -23,6 +24,13 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     },
     [SANDBOX_RECEIPT_JOB]: async (payload: SandboxReceiptPayload) => {
       await runSandboxReceipt(ctx, payload);
+    },
+    // Carriers' webhooks (docs/carriers/): delivery receipts and finished calls.
+    [CARRIER_RECEIPT_JOB]: async (payload: ReceiptJobPayload) => {
+      await runCarrierReceiptJob(ctx, payload);
+    },
+    [CARRIER_CALL_JOB]: async (payload: CallJobPayload, { job }) => {
+      await runCarrierCallJob(ctx, payload, job.id);
     },
     [ADVANCE_JOB]: async (payload: { runId: string }) => {
       await runAdvanceJob(ctx, payload.runId);

@@ -61,6 +61,9 @@ export async function addNumber(
     daily_count: 0,
     daily_count_day: null,
     compliance_texts: null,
+    // Carriers (docs/carriers/): set when imported from a carrier account.
+    carrier_account_id: null,
+    carrier_number_id: null,
   };
   forgetNumber(ctx, e164);
   try {

@@ -1,0 +1,175 @@
+/**
+ * Carrier accounts (docs/carriers/): an organization's Twilio, Telnyx and Bandwidth accounts (and
+ * named sandbox accounts). Credentials go in and never come out; admins only.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../app-context.js';
+import type { WebhookSetupResult } from '../../carriers/carrier.js';
+import {
+  createCarrierAccount,
+  deleteCarrierAccount,
+  getCarrierAccount,
+  importNumbers,
+  listCarrierAccounts,
+  webhookSetup,
+  type CarrierAccountView,
+} from '../../use-cases/carrier-accounts.js';
+import { requireRole } from '../../use-cases/organizations.js';
+import { principalOf } from '../auth.js';
+import { numberResource } from '../resources.js';
+import { errorResponses, Id, IdParams, Phone } from '../schemas.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const carrierAccountResource = (v: CarrierAccountView) => ({
+  id: v.account.id,
+  object: 'carrier_account' as const,
+  kind: v.account.kind,
+  name: v.account.name,
+  public_base_url: v.account.public_base_url,
+  api_base_url: v.account.api_base_url,
+  settings: v.settings,
+  /** Which credentials are stored: never their values. */
+  credentials: Object.fromEntries(v.credentialFields.map((f) => [f, 'set'])),
+  webhooks: v.webhooks,
+  numbers: v.numbers,
+  created_at: iso(v.account.created_at),
+});
+
+const setupResource = (s: WebhookSetupResult | null) => (s ? { configured: s.configured, manual: s.manual } : null);
+
+const Strings = (description: string) => Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), { description });
+
+export const carrierAccountRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      '/carrier-accounts',
+      {
+        schema: {
+          tags: ['carriers'],
+          summary: 'Add a carrier account (credentials are encrypted at rest and never returned)',
+          body: Type.Object(
+            {
+              kind: Type.Union([Type.Literal('twilio'), Type.Literal('telnyx'), Type.Literal('bandwidth'), Type.Literal('sandbox')]),
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+              public_base_url: Type.Optional(Type.String({ maxLength: 500, description: 'Where the carrier reaches this server (default PUBLIC_BASE_URL)' })),
+              api_base_url: Type.Optional(Type.String({ maxLength: 500, description: "The carrier's API origin, when not production (tests)" })),
+              credentials: Type.Optional(
+                Strings('twilio: account_sid, auth_token; telnyx: api_key; bandwidth: api_user, api_password, callback_password (generated if absent)'),
+              ),
+              settings: Type.Optional(
+                Strings('telnyx: public_key, messaging_profile_id; bandwidth: account_id, application_id, callback_username, dashboard_url'),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const b = request.body;
+        const created = await createCarrierAccount(ctx, principal.orgId, {
+          kind: b.kind,
+          name: b.name,
+          publicBaseUrl: b.public_base_url,
+          apiBaseUrl: b.api_base_url,
+          credentials: b.credentials,
+          settings: b.settings,
+        });
+        return reply.status(201).send({
+          ...carrierAccountResource(created),
+          // Shown once: Bandwidth's callback credentials, to set on the Bandwidth application.
+          ...(created.callbackCredentials ? { callback_credentials: created.callbackCredentials } : {}),
+        });
+      },
+    );
+
+    app.get('/carrier-accounts', { schema: { tags: ['carriers'], summary: "The organization's carrier accounts" } }, async (request) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      return { data: (await listCarrierAccounts(ctx, principal.orgId)).map(carrierAccountResource) };
+    });
+
+    app.get('/carrier-accounts/:id', { schema: { tags: ['carriers'], params: IdParams, response: errorResponses } }, async (request) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      return carrierAccountResource(await getCarrierAccount(ctx, principal.orgId, request.params.id));
+    });
+
+    app.delete(
+      '/carrier-accounts/:id',
+      {
+        schema: {
+          tags: ['carriers'],
+          summary: 'Delete a carrier account (release_numbers=true moves its numbers to the sandbox)',
+          params: IdParams,
+          querystring: Type.Object({ release_numbers: Type.Optional(Type.Boolean()) }),
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        await deleteCarrierAccount(ctx, principal.orgId, request.params.id, { releaseNumbers: request.query.release_numbers === true });
+        return reply.status(204).send();
+      },
+    );
+
+    app.post(
+      '/carrier-accounts/:id/import-numbers',
+      {
+        schema: {
+          tags: ['carriers'],
+          summary: "Import the account's numbers from the carrier's API (or the listed ones), attach them to teams, optionally set their webhooks",
+          params: IdParams,
+          body: Type.Object(
+            {
+              numbers: Type.Optional(Type.Array(Phone('E.164'), { maxItems: 1000 })),
+              team_id: Type.Optional(Id),
+              teams: Type.Optional(Type.Record(Type.String({ maxLength: 40 }), Id, { description: '{ "+14155550100": "team_…" }' })),
+              configure_webhooks: Type.Optional(Type.Boolean()),
+            },
+            { additionalProperties: false },
+          ),
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const b = request.body;
+        const result = await importNumbers(ctx, principal.orgId, request.params.id, {
+          numbers: b.numbers,
+          teamId: b.team_id,
+          teams: b.teams,
+          configureWebhooks: b.configure_webhooks,
+        });
+        return {
+          imported: result.imported.map((i) => ({ ...numberResource(i.number), carrier_account_id: i.number.carrier_account_id, created: i.created })),
+          skipped: result.skipped,
+          webhooks: result.webhooks,
+          webhook_setup: setupResource(result.setup),
+        };
+      },
+    );
+
+    app.get('/carrier-accounts/:id/webhooks', { schema: { tags: ['carriers'], summary: 'The webhook URLs to paste, and where', params: IdParams } }, async (request) => {
+      const principal = principalOf(request);
+      requireRole(principal, 'admin');
+      const w = await webhookSetup(ctx, principal.orgId, request.params.id, false);
+      return { webhooks: w.webhooks, public_base_url: w.publicBaseUrl ?? null, steps: w.steps };
+    });
+
+    app.post(
+      '/carrier-accounts/:id/webhooks/configure',
+      { schema: { tags: ['carriers'], summary: "Point the account's numbers at this server through the carrier's API, where it allows", params: IdParams } },
+      async (request) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const w = await webhookSetup(ctx, principal.orgId, request.params.id, true);
+        return { webhooks: w.webhooks, public_base_url: w.publicBaseUrl ?? null, steps: w.steps, webhook_setup: setupResource(w.setup) };
+      },
+    );
+  };

@@ -1,0 +1,145 @@
+/**
+ * Webhook parsers on the carriers' own documented examples, read from the reference files as they
+ * are: Bandwidth's webhook page (every JSON example) and its OpenAPI callback examples, Telnyx's
+ * OpenAPI webhook examples and signed vectors, Twilio's documented parameters (the vectors).
+ */
+import { describe, expect, it } from 'vitest';
+import { bandwidthDisconnectStatus, parseBandwidthCallEvent, parseBandwidthMessageEvents } from '../../src/carriers/bandwidth/bandwidth-webhooks.js';
+import { parseTelnyxEvent, telnyxHangupStatus, telnyxMessageStatus } from '../../src/carriers/telnyx/telnyx-webhooks.js';
+import { parseTwilioCall, parseTwilioInbound, parseTwilioStatus, twilioMessageStatus } from '../../src/carriers/twilio/twilio-webhooks.js';
+import { bandwidthDocExamples, referenceJson } from './helpers.js';
+
+const none = new URLSearchParams();
+
+describe('Bandwidth: every example of bandwidth-messaging-webhooks.md', () => {
+  const examples = bandwidthDocExamples();
+
+  it('has the documented examples (received SMS and group MMS, sending, 4 delivered, failed)', () => {
+    expect(examples.map((e) => e.type)).toEqual(['message-received', 'message-received', 'message-sending', 'message-delivered', 'message-delivered', 'message-delivered', 'message-delivered', 'message-failed']);
+  });
+
+  it('parses each one', () => {
+    const parsed = examples.map((e) => parseBandwidthMessageEvents(e.events)[0]!);
+    expect(parsed[0]).toEqual({
+      type: 'inbound',
+      message: {
+        carrier: 'bandwidth',
+        carrierMessageId: '14762070468292kw2fuqty55yp2b2',
+        from: '+12345678901',
+        to: '+12345678902',
+        body: 'Hey, check this out!',
+        media: ['https://messaging.bandwidth.com/api/v2/users/{accountId}/media/14762070468292kw2fuqty55yp2b2/0/bw.png'],
+      },
+    });
+    // A group MMS: the copy for the number that owns it.
+    expect(parsed[1]).toMatchObject({ type: 'inbound', message: { to: '+12345678902' } });
+    expect(parsed[2]).toMatchObject({ type: 'receipt', messageId: 'v2 lab', receipt: { status: 'sent', carrierMessageId: '1593110555875xo7watq5px6rbe5d' } });
+    for (const p of parsed.slice(3, 7)) expect(p).toMatchObject({ type: 'receipt', receipt: { status: 'delivered' } });
+    expect(parsed[7]).toEqual({
+      type: 'receipt',
+      messageId: undefined,
+      receipt: { carrier: 'bandwidth', carrierMessageId: '14762070468292kw2fuqty55yp2b2', status: 'failed', errorCode: '4432', reason: 'unsupported_country' },
+    });
+  });
+
+  it('parses the callback examples of the OpenAPI document (message-sent included)', () => {
+    const spec = referenceJson('bandwidth-messaging-voice.openapi.json');
+    const ex = spec.components.examples as Record<string, { value: unknown }>;
+    const parse = (name: string) => parseBandwidthMessageEvents([ex[name]!.value])[0];
+    expect(parse('messageSendingCallbackExample')).toMatchObject({ receipt: { status: 'sent' } });
+    expect(parse('messageSentCallbackExample')).toMatchObject({ receipt: { status: 'sent' } });
+    expect(parse('smsMessageDeliveredCallbackExample')).toMatchObject({ receipt: { status: 'delivered' } });
+    expect(parse('messageFailedCallbackExample')).toMatchObject({ receipt: { status: 'failed', errorCode: '4432', reason: 'unsupported_country' } });
+  });
+
+  it('message-failed: refused by Bandwidth (4xxx) is failed, by the network (47xx, 5xxx, 9xxx) undelivered', () => {
+    const failed = (errorCode: number) => parseBandwidthMessageEvents([{ type: 'message-failed', errorCode, to: '+1', message: { id: 'x' } }])[0]!;
+    expect(failed(4432)).toMatchObject({ receipt: { status: 'failed' } });
+    expect(failed(4770)).toMatchObject({ receipt: { status: 'undelivered', reason: 'spam_filtered' } });
+    expect(failed(4775)).toMatchObject({ receipt: { status: 'undelivered', reason: 'opted_out' } });
+    expect(failed(5600)).toMatchObject({ receipt: { status: 'undelivered' } });
+    expect(failed(9902)).toMatchObject({ receipt: { status: 'undelivered' } });
+  });
+
+  it('disconnect: answered or not, and why', () => {
+    const base = { eventType: 'disconnect', from: '+15551112222', to: '+15553334444', direction: 'inbound', callId: 'c-1', startTime: '2022-06-17T22:19:40.375Z', endTime: '2022-06-17T22:20:10.375Z' };
+    expect(parseBandwidthCallEvent({ ...base, cause: 'hangup', answerTime: '2022-06-17T22:19:50.375Z' })).toMatchObject({ status: 'completed', durationSeconds: 20, externalId: 'c-1' });
+    expect(parseBandwidthCallEvent({ ...base, cause: 'timeout' })).toMatchObject({ status: 'no-answer', durationSeconds: 30 });
+    expect(parseBandwidthCallEvent({ ...base, cause: 'cancel' })).toMatchObject({ status: 'canceled' });
+    expect(parseBandwidthCallEvent({ ...base, cause: 'busy', direction: 'outbound' })).toMatchObject({ status: 'busy', direction: 'outbound' });
+    expect(parseBandwidthCallEvent({ ...base, eventType: 'answer' })).toBeUndefined();
+    expect(bandwidthDisconnectStatus('application-error', false)).toBe('failed');
+  });
+});
+
+describe('Telnyx: the OpenAPI webhook examples and the signed vectors', () => {
+  const spec = referenceJson('telnyx-messaging.openapi.json');
+  const schemas = spec.components.schemas as Record<string, { example?: Record<string, unknown> }>;
+  const envelope = (data: unknown) => ({ data, meta: { attempt: 1 } });
+
+  it('call.hangup (CallHangup example): call_rejected is busy', () => {
+    const event = parseTelnyxEvent(envelope(schemas.CallHangup!.example), none);
+    expect(event).toMatchObject({ type: 'call', call: { from: '+35319605860', to: '+35319605860', status: 'busy', externalId: '428c31b6-7af4-4bcb-b7f5-5013ef9657c1' } });
+  });
+
+  it('message.received (InboundMessagePayload example) and the signed vector', () => {
+    const payload = schemas.InboundMessagePayload!.example!;
+    const event = parseTelnyxEvent(envelope({ event_type: 'message.received', id: 'e-1', occurred_at: '2019-01-23T18:10:02.574Z', payload, record_type: 'event' }), none);
+    expect(event).toMatchObject({ type: 'inbound', message: { carrierMessageId: '7ee4241c-f127-47e5-9c34-3aac291f8058', from: '+18665550001', to: '+18445550001', body: 'Hello, World!' } });
+    const vector = referenceJson('telnyx-signature-vectors.json').vectors[0];
+    expect(parseTelnyxEvent(JSON.parse(vector.rawBody), none)).toMatchObject({ type: 'inbound', eventId: 'b301ed3f-1490-491f-995f-6e64e69674d4', message: { to: '+17735550002' } });
+  });
+
+  it('message.sent / message.finalized (OutboundMessagePayload example, finalized vector)', () => {
+    const payload = schemas.OutboundMessagePayload!.example!;
+    const sent = parseTelnyxEvent(envelope({ event_type: 'message.sent', id: 'e-2', payload: { ...payload, to: [{ phone_number: '+1', status: 'sent' }] } }), new URLSearchParams('m=msg_1'));
+    expect(sent).toMatchObject({ type: 'receipt', messageId: 'msg_1', receipt: { status: 'sent', carrierMessageId: payload.id } });
+    const vector = referenceJson('telnyx-signature-vectors.json').vectors.find((v: { id: string }) => v.id === 'telnyx-message-finalized');
+    expect(parseTelnyxEvent(JSON.parse(vector.rawBody), none)).toMatchObject({ type: 'receipt', receipt: { status: 'undelivered', errorCode: '40008', reason: 'landline_or_unreachable' } });
+  });
+
+  it('call.hangup vector (no_answer) and the status vocabularies', () => {
+    const vector = referenceJson('telnyx-signature-vectors.json').vectors.find((v: { id: string }) => v.id === 'telnyx-call-hangup');
+    expect(parseTelnyxEvent(JSON.parse(vector.rawBody), none)).toMatchObject({ type: 'call', call: { status: 'no-answer', direction: 'inbound', from: '+13125550001', to: '+17735550002' } });
+    expect(['queued', 'sending', 'sent', 'expired', 'sending_failed', 'delivery_unconfirmed', 'delivered', 'delivery_failed'].map(telnyxMessageStatus)).toEqual([
+      'sent', 'sent', 'sent', 'undelivered', 'failed', 'sent', 'delivered', 'undelivered',
+    ]);
+    expect(['call_rejected', 'normal_clearing', 'originator_cancel', 'timeout', 'time_limit', 'user_busy', 'not_found', 'no_answer', 'unspecified'].map(telnyxHangupStatus)).toEqual([
+      'busy', 'completed', 'canceled', 'no-answer', 'completed', 'busy', 'failed', 'no-answer', 'failed',
+    ]);
+    expect(parseTelnyxEvent(envelope({ event_type: 'call.initiated', id: 'e-3', payload: {} }), none)).toEqual({ type: 'ignored', eventId: 'e-3', eventType: 'call.initiated' });
+  });
+});
+
+describe('Twilio: the documented parameters (reference vectors)', () => {
+  const vectors = referenceJson('twilio-signature-vectors.json').vectors as Array<{ id: string; params: Record<string, string | string[]> }>;
+  const v = (id: string) => vectors.find((x) => x.id === id)!.params;
+
+  it('inbound SMS', () => {
+    expect(parseTwilioInbound(v('inbound-sms-unicode'))).toEqual({
+      carrier: 'twilio',
+      carrierMessageId: 'SM0123456789abcdef0123456789abcdef',
+      from: '+14155550123',
+      to: '+14155550100',
+      body: 'Hi, can you call me back? Café ☕ 12:30 & thanks!',
+    });
+  });
+
+  it('status callback: undelivered 30003 with our message id from the URL', () => {
+    expect(parseTwilioStatus(v('status-callback-port'), new URLSearchParams('tenant=acme&msg=42&m=msg_9'))).toEqual({
+      messageId: 'msg_9',
+      receipt: { carrier: 'twilio', carrierMessageId: 'SMfedcba9876543210fedcba9876543210', status: 'undelivered', errorCode: '30003', reason: 'landline_or_unreachable' },
+    });
+    expect(['accepted', 'queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'received', 'canceled'].map(twilioMessageStatus)).toEqual([
+      'sent', 'sent', 'sent', 'sent', 'delivered', 'delivered', 'undelivered', 'failed', undefined, undefined,
+    ]);
+  });
+
+  it('call status: a no-answer outbound call, the voice example, and AMD', () => {
+    expect(parseTwilioCall({ ...v('array-param'), From: '+14155550100', To: '+14155550123' })).toMatchObject({ status: 'no-answer', direction: 'outbound', externalId: 'CA11111111111111111111111111111111', durationSeconds: undefined });
+    // The docs' voice example has no CallStatus: not a status callback.
+    expect(() => parseTwilioCall(v('twilio-docs-voice-example'))).toThrow(/CallStatus/);
+    expect(parseTwilioCall({ CallSid: 'CA1', CallStatus: 'completed', CallDuration: '42', AnsweredBy: 'machine_start', Direction: 'inbound', From: '+1', To: '+2' })).toMatchObject({ status: 'completed', durationSeconds: 42, answeredBy: 'machine' });
+    expect(parseTwilioCall({ CallSid: 'CA2', CallStatus: 'completed', Direction: 'outbound-dial', ParentCallSid: 'CA1', From: '+1', To: '+2' })).toBeUndefined();
+  });
+});
