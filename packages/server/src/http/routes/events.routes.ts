@@ -69,9 +69,8 @@ export const eventRoutes =
         // On shutdown, end the connection with the stream: left open and idle, it holds close() up
         // until the client's keep-alive timeout.
         const socket = request.raw.socket;
-        res.end(() => {
-          if (closing) socket.end();
-        });
+        res.end();
+        if (closing) res.once('finish', () => socket.end());
       },
     );
   };
