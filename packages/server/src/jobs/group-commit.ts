@@ -4,9 +4,9 @@
  * that transaction has committed (so nothing is acknowledged before it is durable). Under load this
  * turns many small commits into a few larger ones; with a single request it costs one tick.
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { Job } from '../db/schema.js';
+import type { Database, Job } from '../db/schema.js';
 import type { Clock } from '../support/clock.js';
 import { newId } from '../support/ids.js';
 import { DEFAULT_MAX_ATTEMPTS } from './job-queue.js';
@@ -22,9 +22,15 @@ export interface KeyedJob {
 
 interface Waiting {
   job: KeyedJob;
-  resolve: (id: string) => void;
+  resolve: (id: Enqueued) => void;
   reject: (error: unknown) => void;
 }
+
+/** Keys of the batch whose work is already done (e.g. a message already stored): not enqueued again. */
+export type AlreadyDone = (tx: Kysely<Database>, jobs: KeyedJob[]) => Promise<Set<string>>;
+
+/** The id of the enqueued (or already pending) job, or null when the work was already done. */
+export type Enqueued = string | null;
 
 export class GroupCommitter {
   private queue: Waiting[] = [];
@@ -34,10 +40,11 @@ export class GroupCommitter {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly onCommitted: () => void,
+    private readonly alreadyDone?: AlreadyDone,
     private readonly maxBatch = 500,
   ) {}
 
-  enqueue(job: KeyedJob): Promise<string> {
+  enqueue(job: KeyedJob): Promise<Enqueued> {
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
       if (!this.scheduled) {
@@ -64,8 +71,17 @@ export class GroupCommitter {
     }
   }
 
-  private async write(jobs: KeyedJob[]): Promise<string[]> {
+  private async write(jobs: KeyedJob[]): Promise<Enqueued[]> {
     const now = this.clock.now();
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const done = this.alreadyDone ? await this.alreadyDone(tx, jobs) : new Set<string>();
+      const todo = jobs.filter((j) => !done.has(j.uniqueKey));
+      const ids = todo.length > 0 ? await this.insert(tx, todo, now) : new Map<string, string>();
+      return jobs.map((job) => (done.has(job.uniqueKey) ? null : (ids.get(job.uniqueKey) ?? '')));
+    });
+  }
+
+  private async insert(tx: Kysely<Database>, jobs: KeyedJob[], now: number): Promise<Map<string, string>> {
     // Two webhooks for one key in one batch: the first one counts.
     const firstOfKey = new Map<string, number>();
     const rows: Job[] = [];
@@ -90,7 +106,7 @@ export class GroupCommitter {
         finished_at: null,
       });
     }
-    return this.db.kysely.transaction().execute(async (tx) => {
+    {
       const inserted = await tx
         .insertInto('jobs')
         .values(rows)
@@ -108,7 +124,7 @@ export class GroupCommitter {
           .execute();
         for (const r of existing) idByKey.set(r.unique_key!, r.id);
       }
-      return jobs.map((job) => idByKey.get(job.uniqueKey) ?? '');
-    });
+      return idByKey;
+    }
   }
 }

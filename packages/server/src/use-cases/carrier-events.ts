@@ -28,15 +28,8 @@ export type Accepted = 'accepted' | 'duplicate' | 'ignored';
 
 /** An inbound text: the same fast path as the sandbox's webhook (acceptInbound), scoped to the account's organization. */
 export async function acceptCarrierInbound(ctx: AppContext, account: LoadedAccount, inbound: InboundMessage): Promise<Accepted> {
-  const stored = await ctx.db.kysely
-    .selectFrom('messages')
-    .select('id')
-    .where('carrier', '=', inbound.carrier)
-    .where('carrier_message_id', '=', inbound.carrierMessageId)
-    .executeTakeFirst();
-  if (stored) return 'duplicate';
-  await acceptInbound(ctx, inbound, account.row.org_id);
-  return 'accepted';
+  const { jobId } = await acceptInbound(ctx, inbound, account.row.org_id);
+  return jobId === null ? 'duplicate' : 'accepted';
 }
 
 export interface ReceiptJobPayload {

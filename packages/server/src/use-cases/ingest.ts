@@ -8,7 +8,7 @@
 import { parseE164Loose } from '@textback/core';
 import type { AppContext } from '../app-context.js';
 import type { InboundMessage } from '../carriers/carrier.js';
-import { GroupCommitter } from '../jobs/group-commit.js';
+import { GroupCommitter, type AlreadyDone } from '../jobs/group-commit.js';
 import { AppError } from '../support/errors.js';
 import { TtlCache } from '../support/ttl-cache.js';
 import { receiveInboundMessage } from './receive.js';
@@ -39,17 +39,35 @@ export function forgetNumber(ctx: AppContext, e164: string): void {
 
 const committers = new WeakMap<object, GroupCommitter>();
 
+/** A retried webhook whose message is already stored writes nothing: one query for the whole batch. */
+const alreadyStored: AlreadyDone = async (tx, jobs) => {
+  const done = new Set<string>();
+  const byCarrier = new Map<string, string[]>();
+  for (const job of jobs) {
+    const p = job.payload as InboundMessage;
+    byCarrier.set(p.carrier, [...(byCarrier.get(p.carrier) ?? []), p.carrierMessageId]);
+  }
+  for (const [carrier, ids] of byCarrier) {
+    const rows = await tx.selectFrom('messages').select('carrier_message_id').where('carrier', '=', carrier).where('carrier_message_id', 'in', ids).execute();
+    for (const r of rows) done.add(inboundKey(carrier, r.carrier_message_id!));
+  }
+  return done;
+};
+
+const inboundKey = (carrier: string, carrierMessageId: string) => `inbound:${carrier}:${carrierMessageId}`;
+
 /** Webhooks arriving together are committed together (see jobs/group-commit.ts). */
 function committerFor(ctx: AppContext): GroupCommitter {
   let committer = committers.get(ctx.db);
   if (!committer) {
-    committer = new GroupCommitter(ctx.db, ctx.clock, () => ctx.signals.jobsEnqueued());
+    committer = new GroupCommitter(ctx.db, ctx.clock, () => ctx.signals.jobsEnqueued(), alreadyStored);
     committers.set(ctx.db, committer);
   }
   return committer;
 }
 
-export async function acceptInbound(ctx: AppContext, inbound: InboundMessage, expectedOrgId?: string): Promise<{ jobId: string; orgId: string }> {
+/** `jobId` is null when the message is already stored (a retried webhook): nothing was written. */
+export async function acceptInbound(ctx: AppContext, inbound: InboundMessage, expectedOrgId?: string): Promise<{ jobId: string | null; orgId: string }> {
   const to = parseE164Loose(inbound.to);
   if (!to) throw new AppError('invalid_number', `to: "${inbound.to}" is not an E.164 number`, [{ field: 'to', message: 'not E.164' }]);
   const orgId = await orgOfNumber(ctx, to);
@@ -60,7 +78,7 @@ export async function acceptInbound(ctx: AppContext, inbound: InboundMessage, ex
     kind: INBOUND_JOB,
     orgId,
     payload: { ...inbound, to },
-    uniqueKey: `inbound:${inbound.carrier}:${inbound.carrierMessageId}`,
+    uniqueKey: inboundKey(inbound.carrier, inbound.carrierMessageId),
     maxAttempts: 20,
   });
   return { jobId, orgId };

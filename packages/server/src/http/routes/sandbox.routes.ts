@@ -58,12 +58,12 @@ export const sandboxRoutes =
       async (request, reply) => {
         const b = request.body;
         const id = b.id ?? newId('SB');
-        await acceptInbound(
+        const { jobId } = await acceptInbound(
           ctx,
           { carrier: 'sandbox', carrierMessageId: id, from: b.from, to: b.to, body: b.body, ...(b.media ? { media: b.media } : {}) },
           principalOf(request).orgId,
         );
-        return reply.status(202).send({ id, status: 'accepted' });
+        return reply.status(202).send({ id, status: jobId === null ? 'duplicate' : 'accepted' });
       },
     );
 
