@@ -1,7 +1,12 @@
 /** How rows are shown through the API: ISO instants, parsed JSON, no internal columns. */
 import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User } from '../db/schema.js';
 
-const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+/** An instant as the API shows it: ISO 8601 in UTC, or null. */
+export function iso(ms: number): string;
+export function iso(ms: number | null | undefined): string | null;
+export function iso(ms: number | null | undefined): string | null {
+  return ms == null ? null : new Date(ms).toISOString();
+}
 
 /** "held for quiet hours until …", "blocked: opted_out (CONSENT)": what a person reads beside the status. */
 function statusDetail(m: Message): string | null {

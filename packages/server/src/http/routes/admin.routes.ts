@@ -15,7 +15,7 @@ import {
   updateOrganization,
 } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
-import { numberResource, userResource } from '../resources.js';
+import { iso, numberResource, userResource } from '../resources.js';
 import { errorResponses, IdParams } from '../schemas.js';
 import { transaction } from '../../app-context.js';
 import type { Organization } from '../../db/schema.js';
@@ -133,7 +133,6 @@ export const adminRoutes =
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       const keys = await listApiKeys(ctx, principal.orgId);
-      const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
       return { data: keys.map((k) => ({ ...k, object: 'api_key', created_at: iso(k.created_at), last_used_at: iso(k.last_used_at), revoked_at: iso(k.revoked_at) })) };
     });
 

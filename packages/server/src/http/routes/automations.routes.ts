@@ -19,8 +19,8 @@ import { decodeCursor, toPage, olderThan } from '../../use-cases/pagination.js';
 import { contactTimeline } from '../../use-cases/timeline.js';
 import { principalOf } from '../auth.js';
 import { IdParams, PageQuery } from '../schemas.js';
+import { iso } from '../resources.js';
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
 const automationResource = (row: AutomationRow) => ({
   id: row.id,

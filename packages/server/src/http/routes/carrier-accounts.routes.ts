@@ -17,10 +17,9 @@ import {
 } from '../../use-cases/carrier-accounts.js';
 import { requireRole } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
-import { numberResource } from '../resources.js';
+import { numberResource, iso } from '../resources.js';
 import { errorResponses, Id, IdParams, Phone } from '../schemas.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export const carrierAccountResource = (v: CarrierAccountView) => ({
   id: v.account.id,

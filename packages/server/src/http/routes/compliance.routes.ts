@@ -25,11 +25,11 @@ import { getOrganization, orgSettings, requireRole, updateOrganization, type Org
 import { parsePhoneField } from '../../use-cases/contacts.js';
 import { principalOf } from '../auth.js';
 import { errorResponses, IdParams, Page, PageQuery, Phone } from '../schemas.js';
+import { iso } from '../resources.js';
 
 /** Large enough for a 1,000,000-line DNC file. */
 const IMPORT_BODY_LIMIT = 256 * 1024 * 1024;
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
 const suppressionResource = (s: Suppression) => ({
   object: 'suppression' as const,

@@ -11,10 +11,9 @@ import { AppError } from '../../support/errors.js';
 import { createQueue, deleteQueue, getQueue, listQueueAgents, listQueues, queueView, removeQueueAgent, setQueueAgent, updateQueue, type QueueView } from '../../use-cases/teams/queues.js';
 import { acceptSession, endSession, getSession, listSessions, queueStatisticsReport, sendSessionMessage } from '../../use-cases/teams/sessions.js';
 import { principalOf } from '../auth.js';
-import { messageResource } from '../resources.js';
+import { messageResource, iso } from '../resources.js';
 import { errorResponses, Id, IdParams, PageQuery, Phone } from '../schemas.js';
 
-const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
 const queueResource = ({ queue: q, numbers }: QueueView) => ({
   id: q.id,

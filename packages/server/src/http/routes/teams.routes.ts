@@ -23,8 +23,8 @@ import {
 } from '../../use-cases/teams/teams.js';
 import { principalOf } from '../auth.js';
 import { errorResponses, Id, IdParams, Phone } from '../schemas.js';
+import { iso } from '../resources.js';
 
-const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 const Status = Type.Union(AGENT_STATUSES.map((s) => Type.Literal(s)));
