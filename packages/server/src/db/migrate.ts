@@ -8,6 +8,7 @@ import * as m0004 from './migrations/0004-teams.js';
 import * as m0005 from './migrations/0005-carriers.js';
 import * as m0006 from './migrations/0006-call-extensions.js';
 import * as m0007 from './migrations/0007-hot-path-indexes.js';
+import * as m0008 from './migrations/0008-agent-call-sids.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0005-carriers': m0005,
   '0006-call-extensions': m0006,
   '0007-hot-path-indexes': m0007,
+  '0008-agent-call-sids': m0008,
 };
 
 class CompiledMigrations implements MigrationProvider {

@@ -448,6 +448,8 @@ export interface AgentCallsTable {
   state: 'ringing' | 'answered' | 'missed' | 'cancelled';
   created_at: number;
   ended_at: number | null;
+  /** The carrier's id of the outbound ring call (Twilio CallSid); null on the sandbox or before it is placed. */
+  carrier_call_sid: Generated<string | null>;
 }
 
 export interface LeadFallbackTextsTable {

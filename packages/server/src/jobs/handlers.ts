@@ -9,7 +9,7 @@ import type { InboundMessage } from '../carriers/carrier.js';
 import { INBOUND_JOB, runInboundJob } from '../use-cases/ingest.js';
 import { runTeamInboundJob, TEAM_INBOUND_JOB, type TeamInboundPayload } from '../use-cases/teams/inbound.js';
 import { INVITE_TIMEOUT_JOB, runInviteTimeout } from '../use-cases/teams/sessions.js';
-import { RING_TIMEOUT_JOB, runRingTimeout } from '../use-cases/teams/speed-to-lead.js';
+import { AGENT_CANCEL_JOB, AGENT_DIAL_JOB, RING_TIMEOUT_JOB, runAgentCallCancel, runAgentCallDial, runRingTimeout } from '../use-cases/teams/speed-to-lead.js';
 import { CARRIER_CALL_JOB, CARRIER_RECEIPT_JOB, runCarrierCallJob, runCarrierReceiptJob, type CallJobPayload, type ReceiptJobPayload } from '../use-cases/carrier-events.js';
 import type { JobHandlers } from './worker.js';
 
@@ -47,6 +47,12 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     },
     [RING_TIMEOUT_JOB]: async (payload: { ringId: string }) => {
       await runRingTimeout(ctx, payload);
+    },
+    [AGENT_DIAL_JOB]: async (payload: { callId: string }) => {
+      await runAgentCallDial(ctx, payload);
+    },
+    [AGENT_CANCEL_JOB]: async (payload: { callId: string }) => {
+      await runAgentCallCancel(ctx, payload);
     },
     [INVITE_TIMEOUT_JOB]: async (payload: { sessionId: string }) => {
       await runInviteTimeout(ctx, payload);

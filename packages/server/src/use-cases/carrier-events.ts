@@ -20,11 +20,33 @@ import { recordCall, type CallEventInput } from './calls.js';
 import { acceptInbound, orgOfNumber } from './ingest.js';
 import { nextStatus } from './messages.js';
 import { applyDeliveryReceipt } from './receive.js';
+import { answerAgentCall, markAgentCallMissed } from './teams/speed-to-lead.js';
 
 export const CARRIER_RECEIPT_JOB = 'carrier.receipt';
 export const CARRIER_CALL_JOB = 'carrier.call';
 
 export type Accepted = 'accepted' | 'duplicate' | 'ignored';
+
+/**
+ * A speed-to-lead ring call's status (Twilio's agent-calls callback): answered connects the agent
+ * (no text), unanswered marks that agent's call missed (the ring timeout still decides the text).
+ * A call of another organization, with another sid, or no longer ringing is ignored (a replay too).
+ */
+export async function acceptAgentCallStatus(ctx: AppContext, account: LoadedAccount, event: { agentCallId: string; callSid: string; outcome: 'answered' | 'missed' }): Promise<Accepted> {
+  const orgId = account.row.org_id;
+  const call = await ctx.db.kysely.selectFrom('agent_calls').select(['state', 'carrier_call_sid']).where('id', '=', event.agentCallId).where('org_id', '=', orgId).executeTakeFirst();
+  if (!call || (call.carrier_call_sid !== null && call.carrier_call_sid !== event.callSid)) return 'ignored';
+  if (call.state !== 'ringing') return 'duplicate';
+  if (event.outcome === 'missed') return (await markAgentCallMissed(ctx, orgId, event.agentCallId)) ? 'accepted' : 'duplicate';
+  try {
+    await answerAgentCall(ctx, orgId, event.agentCallId);
+    return 'accepted';
+  } catch (error) {
+    // Another agent answered first, or the timeout texted the lead meanwhile: nothing to do.
+    if (error instanceof AppError && error.code === 'invalid_state') return 'duplicate';
+    throw error;
+  }
+}
 
 /** An inbound text: the same fast path as the sandbox's webhook (acceptInbound), scoped to the account's organization. */
 export async function acceptCarrierInbound(ctx: AppContext, account: LoadedAccount, inbound: InboundMessage): Promise<Accepted> {

@@ -28,6 +28,9 @@
  *
  * Account operations (carrier-accounts use case): `listNumbers` reads IncomingPhoneNumbers, and
  * `configureWebhooks` sets each number's SmsUrl and (call) StatusCallback through the same API.
+ *
+ * Speed to lead: `placeAgentCall` rings an agent's mobile with `POST …/Calls.json`, and
+ * `cancelAgentCall` stops the other agents' phones once one answered.
  */
 import { mapCarrierError } from '@textback/core';
 import {
@@ -98,6 +101,7 @@ export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi {
   private readonly accountUrl: string;
   private readonly authorization: string;
   private readonly statusCallbackBase: string;
+  private readonly agentCallbackBase: string;
   private readonly timeoutMs: number;
   private readonly unknownRetryAfterMs: number;
   private readonly isClaimed: (sid: string) => Promise<boolean>;
@@ -111,6 +115,7 @@ export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi {
     this.authorization = basicAuth(options.accountSid, options.authToken);
     const hooks = `${trimSlash(options.publicBaseUrl)}/webhooks/twilio`;
     this.statusCallbackBase = options.accountId ? `${hooks}/${encodeURIComponent(options.accountId)}/status` : `${hooks}/status`;
+    this.agentCallbackBase = options.accountId ? `${hooks}/${encodeURIComponent(options.accountId)}/agent-calls` : `${hooks}/agent-calls`;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.unknownRetryAfterMs = options.unknownRetryAfterMs ?? 60_000;
     this.isClaimed = options.isClaimed ?? (async () => false);
@@ -135,6 +140,36 @@ export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi {
       return { carrierMessageId: sid };
     }
     throw this.failure(answer);
+  }
+
+  /**
+   * Rings an agent (speed to lead): `POST …/Calls.json` with inline TwiML, a ring timeout, and a
+   * StatusCallback on `{publicBaseUrl}/webhooks/twilio/{accountId}/agent-calls?c={agentCallId}`
+   * for the answered and completed events. Returns the CallSid.
+   */
+  async placeAgentCall(call: { agentCallId: string; from: string; to: string; twiml: string; timeoutSeconds: number }): Promise<string> {
+    const form = new URLSearchParams();
+    form.set('To', call.to);
+    form.set('From', call.from);
+    form.set('Twiml', call.twiml);
+    form.set('Timeout', String(call.timeoutSeconds));
+    form.set('StatusCallback', `${this.agentCallbackBase}?c=${encodeURIComponent(call.agentCallId)}`);
+    form.set('StatusCallbackMethod', 'POST');
+    form.append('StatusCallbackEvent', 'answered');
+    form.append('StatusCallbackEvent', 'completed');
+    const answer = await this.request('POST', `${this.accountUrl}/Calls.json`, form);
+    if (answer.status >= 200 && answer.status < 300) {
+      const sid = (answer.json as { sid?: unknown } | undefined)?.sid;
+      if (typeof sid !== 'string' || sid === '') throw new CarrierError('unknown', `http_${answer.status}`, 'carrier_unknown', `Twilio answered ${answer.status} without a call sid`);
+      return sid;
+    }
+    throw this.failure(answer);
+  }
+
+  /** Stops a ring call no longer needed (another agent answered): `POST …/Calls/{Sid}.json` with Status=canceled. */
+  async cancelAgentCall(callSid: string): Promise<void> {
+    const answer = await this.request('POST', `${this.accountUrl}/Calls/${encodeURIComponent(callSid)}.json`, new URLSearchParams({ Status: 'canceled' }));
+    if (answer.status < 200 || answer.status >= 300) throw this.failure(answer);
   }
 
   async lookup(_orgId: string, messageId: string, hint?: LookupHint): Promise<SendResult | null> {

@@ -196,5 +196,27 @@ export function parseTwilioCall(params: TwilioParams, carrier = 'twilio'): Omit<
   };
 }
 
+export interface TwilioAgentCallStatus {
+  /** Our agent call id, from the `?c=` of the StatusCallback URL we set. */
+  agentCallId: string;
+  callSid: string;
+  outcome: 'answered' | 'missed';
+}
+
+/**
+ * A status callback of a speed-to-lead ring call (CallSid, CallStatus): answered/in-progress →
+ * answered; no-answer, busy, failed, canceled → missed; undefined for the others (initiated,
+ * ringing, and `completed`, which follows an answer).
+ */
+export function parseTwilioAgentCall(params: TwilioParams, query: URLSearchParams): TwilioAgentCallStatus | undefined {
+  const agentCallId = query.get('c');
+  if (!agentCallId) throw new TwilioPayloadError('missing c (the agent call) in the callback URL');
+  const callSid = required(params, 'CallSid');
+  const status = required(params, 'CallStatus');
+  if (status === 'answered' || status === 'in-progress') return { agentCallId, callSid, outcome: 'answered' };
+  if (status === 'no-answer' || status === 'busy' || status === 'failed' || status === 'canceled') return { agentCallId, callSid, outcome: 'missed' };
+  return undefined;
+}
+
 /** The body Twilio expects from a messaging or voice webhook that has nothing to say. */
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';

@@ -2,7 +2,7 @@
  * Carriers' webhooks (docs/carriers/): outside /v1 and its API keys, each authenticated the
  * carrier's way, per carrier account:
  *
- *   POST /webhooks/twilio/:accountId/messages | status | calls     X-Twilio-Signature
+ *   POST /webhooks/twilio/:accountId/messages | status | calls | agent-calls   X-Twilio-Signature
  *   POST /webhooks/telnyx/:accountId/messages | calls              Ed25519 (telnyx-signature-ed25519, telnyx-timestamp)
  *   POST /webhooks/bandwidth/:accountId/messages | calls           HTTP Basic (the account's callback credentials)
  *
@@ -23,6 +23,7 @@ import { loadAccount, publicBaseUrl, type LoadedAccount } from '../../carriers/r
 import { parseTelnyxEvent, TelnyxPayloadError, telnyxPublicKey, verifyTelnyxSignature } from '../../carriers/telnyx/telnyx-webhooks.js';
 import {
   EMPTY_TWIML,
+  parseTwilioAgentCall,
   parseTwilioCall,
   parseTwilioForm,
   parseTwilioInbound,
@@ -33,13 +34,13 @@ import {
   type TwilioParams,
 } from '../../carriers/twilio/twilio-webhooks.js';
 import { AppError } from '../../support/errors.js';
-import { acceptCarrierCall, acceptCarrierInbound, acceptCarrierReceipt, type Accepted } from '../../use-cases/carrier-events.js';
+import { acceptAgentCallStatus, acceptCarrierCall, acceptCarrierInbound, acceptCarrierReceipt, type Accepted } from '../../use-cases/carrier-events.js';
 import { sendProblem } from '../problem.js';
 
 /** No carrier sends more than a few kilobytes; anything above this is refused with 413 unread. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 
-const HOOKS: Record<string, readonly string[]> = { twilio: ['messages', 'status', 'calls'], telnyx: ['messages', 'calls'], bandwidth: ['messages', 'calls'] };
+const HOOKS: Record<string, readonly string[]> = { twilio: ['messages', 'status', 'calls', 'agent-calls'], telnyx: ['messages', 'calls'], bandwidth: ['messages', 'calls'] };
 
 class PayloadError extends Error {}
 
@@ -179,6 +180,10 @@ async function twilioEvent(ctx: AppContext, account: LoadedAccount, hook: string
   if (hook === 'status') {
     const status = parseTwilioStatus(params, query);
     return status ? acceptCarrierReceipt(ctx, account, status.receipt, status.messageId) : 'ignored';
+  }
+  if (hook === 'agent-calls') {
+    const agentCall = parseTwilioAgentCall(params, query);
+    return agentCall ? acceptAgentCallStatus(ctx, account, agentCall) : 'ignored';
   }
   const call = parseTwilioCall(params);
   return call ? acceptCarrierCall(ctx, account, call) : 'ignored';

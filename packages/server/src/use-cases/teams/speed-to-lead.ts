@@ -9,8 +9,17 @@
  * At most one such text per contact, ever (the primary key of `lead_fallback_texts`). A lead that
  * came from an inbound call gets none: the missed-call rules cover it. Every decision is on the
  * contact's timeline.
+ *
+ * Ringing through a carrier: when the lead's number is on a Twilio account, each agent call is a
+ * real outbound call placed by a job enqueued in the ring's transaction (`AGENT_DIAL_JOB`); its
+ * status callback (`/webhooks/twilio/:accountId/agent-calls?c=`) answers it or marks it missed.
+ * Telnyx and Bandwidth numbers are not rung: their agents answer through the API endpoint, as on
+ * the sandbox, and the text goes out after the timeout.
  */
 import { transaction, type AppContext, type Tx } from '../../app-context.js';
+import { CarrierError } from '../../carriers/carrier.js';
+import { accountAdapter } from '../../carriers/registry.js';
+import { TwilioCarrier } from '../../carriers/twilio/twilio-carrier.js';
 import type { Contact, PhoneNumber, Team } from '../../db/schema.js';
 import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
 import { AppError, notFound } from '../../support/errors.js';
@@ -21,6 +30,10 @@ import { describeSend, teamTrace, textAutomated } from './common.js';
 import { teamSettings, type TeamSettings } from './teams.js';
 
 export const RING_TIMEOUT_JOB = 'teams.lead_ring_timeout';
+/** Places one agent's ring call through the number's carrier account (Twilio). */
+export const AGENT_DIAL_JOB = 'teams.agent_call_dial';
+/** Stops the other agents' ring calls at the carrier once one agent answered. */
+export const AGENT_CANCEL_JOB = 'teams.agent_call_cancel';
 const ringJobKey = (ringId: string) => `${RING_TIMEOUT_JOB}:${ringId}`;
 
 /** Sources that mean the lead called in: the missed-call rules cover those, not this text. */
@@ -66,6 +79,8 @@ export async function startSpeedToLead(ctx: AppContext, tx: Tx, input: { lead: L
     .insertInto('lead_rings')
     .values({ id: ringId, org_id: orgId, lead_id: lead.id, team_id: team.id, contact_id: contact.id, number_id: number.id, state: 'ringing', answered_by: null, expires_at: expiresAt, created_at: now, ended_at: null })
     .execute();
+  const account = number.carrier_account_id ? await tx.selectFrom('carrier_accounts').select('kind').where('id', '=', number.carrier_account_id).executeTakeFirst() : undefined;
+  const dialThroughCarrier = account?.kind === 'twilio';
   for (const agent of ringable) {
     const callId = newId('acall');
     await tx
@@ -73,6 +88,7 @@ export async function startSpeedToLead(ctx: AppContext, tx: Tx, input: { lead: L
       .values({ id: callId, org_id: orgId, ring_id: ringId, user_id: agent.user.id, from_e164: number.e164, to_e164: agent.mobile as string, carrier: number.carrier, state: 'ringing', created_at: now, ended_at: null })
       .execute();
     await appendEvent(tx, ctx, { orgId, type: 'agent_call.ringing', subjectType: 'agent_call', subjectId: callId, data: { user_id: agent.user.id, lead_id: lead.id, contact_id: contact.id, ring_id: ringId } });
+    if (dialThroughCarrier) await enqueue(tx, ctx.clock, { kind: AGENT_DIAL_JOB, orgId, payload: { callId }, runAt: now, uniqueKey: `${AGENT_DIAL_JOB}:${callId}` });
   }
   await enqueue(tx, ctx.clock, { kind: RING_TIMEOUT_JOB, orgId, payload: { ringId }, runAt: expiresAt, uniqueKey: ringJobKey(ringId) });
   await trace(`ringing ${ringable.map((a) => a.user.name).join(', ')} for ${settings.ring_timeout_seconds} s; the text goes out if no one answers`);
@@ -133,11 +149,80 @@ export async function runRingTimeout(ctx: AppContext, payload: { ringId: string 
   });
 }
 
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+}
+
+/** The words the agent hears: the lead's first name at most, no other personal data. */
+export function agentCallTwiml(teamName: string, firstName: string | undefined): string {
+  const who = firstName ? ` from ${firstName}` : '';
+  return `<Response><Say>New lead${escapeXml(who)} for ${escapeXml(teamName)}. Call them back from Textback.</Say></Response>`;
+}
+
+/** The dial job: places a still-ringing agent call through the number's Twilio account and stores its sid. */
+export async function runAgentCallDial(ctx: AppContext, payload: { callId: string }): Promise<void> {
+  const db = ctx.db.kysely;
+  const call = await db.selectFrom('agent_calls').selectAll().where('id', '=', payload.callId).executeTakeFirst();
+  if (!call || call.state !== 'ringing' || call.carrier_call_sid) return;
+  const ring = await db.selectFrom('lead_rings').selectAll().where('id', '=', call.ring_id).executeTakeFirstOrThrow();
+  const number = await db.selectFrom('phone_numbers').selectAll().where('id', '=', ring.number_id).executeTakeFirstOrThrow();
+  if (!number.carrier_account_id) return;
+  const adapter = await accountAdapter(ctx, number.carrier_account_id);
+  if (!(adapter instanceof TwilioCarrier)) return;
+  const team = await db.selectFrom('teams').select('name').where('id', '=', ring.team_id).executeTakeFirstOrThrow();
+  const contact = await db.selectFrom('contacts').select('name').where('id', '=', ring.contact_id).executeTakeFirstOrThrow();
+  const firstName = contact.name?.trim().split(/\s+/)[0] || undefined;
+  const timeoutSeconds = Math.max(1, Math.ceil((ring.expires_at - ctx.clock.now()) / 1000));
+  let sid: string;
+  try {
+    sid = await adapter.placeAgentCall({ agentCallId: call.id, from: call.from_e164, to: call.to_e164, twiml: agentCallTwiml(team.name, firstName), timeoutSeconds });
+  } catch (error) {
+    // Refused for good (an invalid mobile...): that agent's call is missed; the timeout still decides the text.
+    if (error instanceof CarrierError && error.errorClass === 'permanent') {
+      await markAgentCallMissed(ctx, call.org_id, call.id);
+      return;
+    }
+    throw error;
+  }
+  await db.updateTable('agent_calls').set({ carrier_call_sid: sid }).where('id', '=', call.id).execute();
+}
+
+/** The cancel job: hangs up a ring call that is no longer needed; one that already ended is left alone. */
+export async function runAgentCallCancel(ctx: AppContext, payload: { callId: string }): Promise<void> {
+  const db = ctx.db.kysely;
+  const call = await db.selectFrom('agent_calls').selectAll().where('id', '=', payload.callId).executeTakeFirst();
+  if (!call?.carrier_call_sid || call.state !== 'cancelled') return;
+  const ring = await db.selectFrom('lead_rings').select('number_id').where('id', '=', call.ring_id).executeTakeFirstOrThrow();
+  const number = await db.selectFrom('phone_numbers').select('carrier_account_id').where('id', '=', ring.number_id).executeTakeFirstOrThrow();
+  if (!number.carrier_account_id) return;
+  const adapter = await accountAdapter(ctx, number.carrier_account_id);
+  if (!(adapter instanceof TwilioCarrier)) return;
+  try {
+    await adapter.cancelAgentCall(call.carrier_call_sid);
+  } catch (error) {
+    // Refused for good: the call already ended (no answer, hung up); nothing to stop.
+    if (error instanceof CarrierError && error.errorClass === 'permanent') return;
+    throw error;
+  }
+}
+
+/** One agent's call ended unanswered (no answer, busy, failed, canceled); the ring timeout still decides the text. */
+export async function markAgentCallMissed(ctx: AppContext, orgId: string, callId: string): Promise<boolean> {
+  return transaction(ctx, async (tx) => {
+    const missed = await tx.updateTable('agent_calls').set({ state: 'missed', ended_at: ctx.clock.now() }).where('id', '=', callId).where('org_id', '=', orgId).where('state', '=', 'ringing').returning(['user_id', 'ring_id']).executeTakeFirst();
+    if (!missed) return false;
+    const ring = await tx.selectFrom('lead_rings').select('lead_id').where('id', '=', missed.ring_id).executeTakeFirstOrThrow();
+    await appendEvent(tx, ctx, { orgId, type: 'agent_call.missed', subjectType: 'agent_call', subjectId: callId, data: { user_id: missed.user_id, lead_id: ring.lead_id } });
+    return true;
+  });
+}
+
 /** An agent picks up (the sandbox's simulated phone, or a carrier's call webhook): connected, no text. */
 export async function answerAgentCall(ctx: AppContext, orgId: string, callId: string, options: { sandboxOnly?: boolean } = {}) {
   const call = await ctx.db.kysely.selectFrom('agent_calls').selectAll().where('id', '=', callId).where('org_id', '=', orgId).executeTakeFirst();
   if (!call) throw notFound('agent call', callId);
-  if (options.sandboxOnly && call.carrier !== 'sandbox') throw new AppError('invalid_state', `agent call ${callId} went through ${call.carrier}, not the sandbox`);
+  // Only calls placed through a carrier's voice API are answered on the phone; the others (the sandbox, Telnyx, Bandwidth) through the API.
+  if (options.sandboxOnly && call.carrier_call_sid) throw new AppError('invalid_state', `agent call ${callId} went through ${call.carrier}, not the sandbox`);
   await transaction(ctx, async (tx) => {
     const now = ctx.clock.now();
     const ring = await tx.updateTable('lead_rings').set({ state: 'answered', answered_by: call.user_id, ended_at: now }).where('id', '=', call.ring_id).where('state', '=', 'ringing').executeTakeFirst();
@@ -149,7 +234,10 @@ export async function answerAgentCall(ctx: AppContext, orgId: string, callId: st
         current.state === 'answered' ? `another agent (${current.answered_by}) already answered this lead` : `this call is no longer ringing: no one answered in time and the lead was texted`,
       );
     }
-    await tx.updateTable('agent_calls').set({ state: 'cancelled', ended_at: now }).where('ring_id', '=', call.ring_id).where('state', '=', 'ringing').execute();
+    const cancelled = await tx.updateTable('agent_calls').set({ state: 'cancelled', ended_at: now }).where('ring_id', '=', call.ring_id).where('state', '=', 'ringing').returning(['id', 'carrier_call_sid']).execute();
+    for (const other of cancelled) {
+      if (other.carrier_call_sid) await enqueue(tx, ctx.clock, { kind: AGENT_CANCEL_JOB, orgId, payload: { callId: other.id }, runAt: now, uniqueKey: `${AGENT_CANCEL_JOB}:${other.id}` });
+    }
     await cancelByKey(tx, ctx.clock, ringJobKey(call.ring_id));
     const r = await tx.selectFrom('lead_rings').selectAll().where('id', '=', call.ring_id).executeTakeFirstOrThrow();
     const team = await tx.selectFrom('teams').select('name').where('id', '=', r.team_id).executeTakeFirstOrThrow();
