@@ -6,12 +6,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
-import { loadConfig, type Config } from '../../src/config/config.js';
-import { FakeClock } from '../../src/support/clock.js';
-import { createLogger, type Logger } from '../../src/support/logger.js';
-import { createTextback } from '../../src/textback.js';
-import { createTestDatabase, type DialectName } from '../support/databases.js';
-import { api, type TestApp, type TestOrg } from '../support/test-app.js';
+import type { Config } from '../../src/config/config.js';
+import type { Logger } from '../../src/support/logger.js';
+import type { DialectName } from '../support/databases.js';
+import { api, createTestApp, type TestApp, type TestOrg } from '../support/test-app.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -168,24 +166,5 @@ export const TEST_SECRET_KEY = crypto.createHash('sha256').update('textback carr
 
 /** createTestApp with a logger of our own (to read what was logged) and a credentials key. */
 export async function createCarrierTestApp(dialect: DialectName, options: { logger?: Logger; config?: Partial<Config> } = {}): Promise<TestApp> {
-  const database = await createTestDatabase(dialect);
-  const clock = new FakeClock();
-  const config = { ...loadConfig({}), sandboxReceiptDelayMs: 1000, secretKey: TEST_SECRET_KEY, ...options.config };
-  const tb = await createTextback({ config, clock, db: database.db, logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
-  const http = await tb.http();
-  return {
-    tb,
-    clock,
-    http,
-    database,
-    drain: () => tb.worker.drain(),
-    advance: async (ms) => {
-      clock.advance(ms);
-      return tb.worker.drain();
-    },
-    close: async () => {
-      await tb.close();
-      await database.destroy();
-    },
-  };
+  return createTestApp(dialect, { config: { secretKey: TEST_SECRET_KEY, ...options.config }, ...(options.logger ? { logger: options.logger } : {}) });
 }

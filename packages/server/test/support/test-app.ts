@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import type { CarrierAdapter } from '../../src/carriers/carrier.js';
 import type { JobHandlers } from '../../src/jobs/worker.js';
 import { FakeClock } from '../../src/support/clock.js';
-import { createLogger } from '../../src/support/logger.js';
+import { createLogger, type Logger } from '../../src/support/logger.js';
 import { createTextback, type Textback } from '../../src/textback.js';
 import { addNumber } from '../../src/use-cases/numbers.js';
 import { createOrganization } from '../../src/use-cases/organizations.js';
@@ -32,7 +32,7 @@ export interface TestOrg {
 
 export async function createTestApp(
   dialect: DialectName,
-  options: { config?: Partial<Config>; carriers?: CarrierAdapter[]; handlers?: JobHandlers } = {},
+  options: { config?: Partial<Config>; carriers?: CarrierAdapter[]; handlers?: JobHandlers; logger?: Logger } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   const clock = new FakeClock();
@@ -41,7 +41,7 @@ export async function createTestApp(
     config,
     clock,
     db: database.db,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...(options.carriers ? { carriers: options.carriers } : {}),
     ...(options.handlers ? { handlers: options.handlers } : {}),
   });
