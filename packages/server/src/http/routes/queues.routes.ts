@@ -8,7 +8,7 @@ import { QUEUE_STRATEGIES } from '@textback/core';
 import type { AppContext } from '../../app-context.js';
 import type { QueueAgent, QueueSession } from '../../db/schema.js';
 import { AppError } from '../../support/errors.js';
-import { createQueue, deleteQueue, getQueue, listQueueAgents, listQueues, queueView, removeQueueAgent, setQueueAgent, updateQueue, type QueueView } from '../../use-cases/teams/queues.js';
+import { createQueue, deleteQueue, getQueue, listQueueAgents, listQueues, queueInput, queueView, removeQueueAgent, setQueueAgent, updateQueue, type QueueView } from '../../use-cases/teams/queues.js';
 import { acceptSession, endSession, getSession, listSessions, queueStatisticsReport, sendSessionMessage } from '../../use-cases/teams/sessions.js';
 import { principalOf } from '../auth.js';
 import { messageResource, iso } from '../resources.js';
@@ -18,17 +18,7 @@ import { errorResponses, Id, IdParams, PageQuery, Phone } from '../schemas.js';
 const queueResource = ({ queue: q, numbers }: QueueView) => ({
   id: q.id,
   object: 'queue' as const,
-  name: q.name,
-  initiation_keyword: q.initiation_keyword,
-  initiation_message: q.initiation_message,
-  initiation_needed_message: q.initiation_needed_message,
-  termination_keyword: q.termination_keyword,
-  termination_message: q.termination_message,
-  no_agents_message: q.no_agents_message,
-  strategy: q.strategy,
-  invite_timeout_seconds: q.invite_timeout_s,
-  invite_by_sms: q.invite_by_sms === 1,
-  numbers,
+  ...queueInput(q, numbers),
   created_at: iso(q.created_at),
   updated_at: iso(q.updated_at),
 });

@@ -125,16 +125,7 @@ export async function createQueue(ctx: AppContext, principal: Principal, input: 
       .values({
         id,
         org_id: principal.orgId,
-        name: q.name,
-        initiation_keyword: q.initiation_keyword,
-        initiation_message: q.initiation_message,
-        initiation_needed_message: q.initiation_needed_message,
-        termination_keyword: q.termination_keyword,
-        termination_message: q.termination_message,
-        no_agents_message: q.no_agents_message,
-        strategy: q.strategy,
-        invite_timeout_s: q.invite_timeout_seconds,
-        invite_by_sms: q.invite_by_sms ? 1 : 0,
+        ...queueColumns(q),
         created_at: now,
         updated_at: now,
       })
@@ -144,12 +135,25 @@ export async function createQueue(ctx: AppContext, principal: Principal, input: 
   return queueView(ctx, await getQueue(ctx, principal.orgId, id));
 }
 
-export async function updateQueue(ctx: AppContext, principal: Principal, id: string, patch: Partial<QueueInput>): Promise<QueueView> {
-  requireRole(principal, 'supervisor');
-  const current = await queueView(ctx, await getQueue(ctx, principal.orgId, id));
-  const c = current.queue;
-  const org = await getOrganization(ctx, principal.orgId);
-  const q = normalized({
+/** A queue's settings as stored (the columns of its row). */
+function queueColumns(q: ReturnType<typeof normalized>) {
+  return {
+    name: q.name,
+    initiation_keyword: q.initiation_keyword,
+    initiation_message: q.initiation_message,
+    initiation_needed_message: q.initiation_needed_message,
+    termination_keyword: q.termination_keyword,
+    termination_message: q.termination_message,
+    no_agents_message: q.no_agents_message,
+    strategy: q.strategy,
+    invite_timeout_s: q.invite_timeout_seconds,
+    invite_by_sms: q.invite_by_sms ? 1 : 0,
+  };
+}
+
+/** A stored queue back as its settings (what the API shows and PATCH merges into). */
+export function queueInput(c: QueueView['queue'], numbers: QueueView['numbers']): QueueInput {
+  return {
     name: c.name,
     initiation_keyword: c.initiation_keyword,
     initiation_message: c.initiation_message,
@@ -160,7 +164,17 @@ export async function updateQueue(ctx: AppContext, principal: Principal, id: str
     strategy: c.strategy,
     invite_timeout_seconds: c.invite_timeout_s,
     invite_by_sms: c.invite_by_sms === 1,
-    numbers: current.numbers,
+    numbers,
+  };
+}
+
+export async function updateQueue(ctx: AppContext, principal: Principal, id: string, patch: Partial<QueueInput>): Promise<QueueView> {
+  requireRole(principal, 'supervisor');
+  const current = await queueView(ctx, await getQueue(ctx, principal.orgId, id));
+  const c = current.queue;
+  const org = await getOrganization(ctx, principal.orgId);
+  const q = normalized({
+    ...queueInput(c, current.numbers),
     ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
   });
   validateQueue(q, orgSettings(org).max_body_length);
@@ -168,16 +182,7 @@ export async function updateQueue(ctx: AppContext, principal: Principal, id: str
     await tx
       .updateTable('queues')
       .set({
-        name: q.name,
-        initiation_keyword: q.initiation_keyword,
-        initiation_message: q.initiation_message,
-        initiation_needed_message: q.initiation_needed_message,
-        termination_keyword: q.termination_keyword,
-        termination_message: q.termination_message,
-        no_agents_message: q.no_agents_message,
-        strategy: q.strategy,
-        invite_timeout_s: q.invite_timeout_seconds,
-        invite_by_sms: q.invite_by_sms ? 1 : 0,
+        ...queueColumns(q),
         updated_at: ctx.clock.now(),
       })
       .where('id', '=', id)
