@@ -7,9 +7,6 @@
 import path from 'node:path';
 import {
   BENCH_DIR,
-  cpuPerUnit,
-  cpuSnapshot,
-  describeCpu,
   describeErrors,
   fmtInt,
   fmtMs,
@@ -25,6 +22,8 @@ import {
   waitForHttp,
   waitForMessage,
   warmUp,
+  measured,
+  summary,
 } from './lib.js';
 
 export const API_KEY = 'tbk_bench_0123456789abcdefghijklmnop';
@@ -51,16 +50,6 @@ function inboundRequests(pathName, headers) {
   ];
 }
 
-const summary = (r) => `${fmtInt(r.rps)} req/s (p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)})${describeErrors(r)}`;
-
-/** A load run with the CPU each side spent per successful request. */
-async function measured(opts, children) {
-  const pids = children.map((c) => c.proc.pid);
-  const before = cpuSnapshot(pids);
-  const result = await load(opts);
-  const cpu = cpuPerUnit(before, cpuSnapshot(pids), Math.max(1, result.ok));
-  return { ...result, cpu, cpuText: describeCpu(cpu, { includeSelf: true }).replace('bench process', 'load generator') };
-}
 
 /** Appends table rows for one database kind to `rows` (kept even if a later step fails). */
 export async function benchIngest(kind, rows) {

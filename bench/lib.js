@@ -345,3 +345,15 @@ export function log(message) {
 }
 
 export { sleep };
+
+/** One load result in words: rate, p50, p99 and any errors. */
+export const summary = (r) => `${fmtInt(r.rps)} req/s (p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)})${describeErrors(r)}`;
+
+/** A load run with the CPU each side spent per successful request. */
+export async function measured(opts, children) {
+  const pids = children.map((c) => c.proc.pid);
+  const before = cpuSnapshot(pids);
+  const result = await load(opts);
+  const cpu = cpuPerUnit(before, cpuSnapshot(pids), Math.max(1, result.ok));
+  return { ...result, cpu, cpuText: describeCpu(cpu, { includeSelf: true }).replace('bench process', 'load generator') };
+}

@@ -15,17 +15,11 @@ import path from 'node:path';
 import pg from 'pg';
 import {
   BENCH_DIR,
-  cpuPerUnit,
-  cpuSnapshot,
-  describeCpu,
-  describeErrors,
   fmtInt,
-  fmtMs,
   fmtPct,
   freePort,
   freshDatabase,
   HOST,
-  load,
   log,
   ROOT,
   sleep,
@@ -34,6 +28,8 @@ import {
   waitForHttp,
   waitForMessage,
   warmUp,
+  measured,
+  summary,
 } from './lib.js';
 
 const API_KEY = 'tbk_bench_webhooks_0123456789abcdefghij';
@@ -93,15 +89,6 @@ function webhookRequests(pathName, signBase) {
   ];
 }
 
-const summary = (r) => `${fmtInt(r.rps)} req/s (p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)})${describeErrors(r)}`;
-
-async function measured(opts, children) {
-  const pids = children.map((c) => c.proc.pid);
-  const before = cpuSnapshot(pids);
-  const result = await load(opts);
-  const cpu = cpuPerUnit(before, cpuSnapshot(pids), Math.max(1, result.ok));
-  return { ...result, cpu, cpuText: describeCpu(cpu, { includeSelf: true }).replace('bench process', 'load generator') };
-}
 
 /** Counts of stored inbound Twilio messages and of inbound jobs still to run. */
 async function openCounter(kind, url) {
