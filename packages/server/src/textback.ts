@@ -11,7 +11,7 @@ import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { EventHub } from './events/event-hub.js';
 import { buildHttpServer } from './http/server.js';
-import { jobHandlers } from './jobs/handlers.js';
+import { batchJobHandlers, jobHandlers } from './jobs/handlers.js';
 import { Worker, type JobHandlers } from './jobs/worker.js';
 import { systemClock, type Clock } from './support/clock.js';
 import { createLogger, type Logger } from './support/logger.js';
@@ -64,6 +64,8 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
     clock,
     logger: log,
     handlers: { ...jobHandlers(ctx), ...(options.handlers ?? {}) },
+    // A kind given its own handler (tests) is not batched.
+    batchHandlers: Object.fromEntries(Object.entries(batchJobHandlers(ctx)).filter(([kind]) => !options.handlers?.[kind])),
     concurrency: config.workerConcurrency,
     leaseMs: config.jobLeaseMs,
     pollIntervalMs: config.pollIntervalMs,

@@ -5,6 +5,8 @@
  * - a timeout, or a connection lost once the request may have left: unknown (ask before resending);
  * - 429: retryable after Retry-After; 5xx and 408: retryable; other 4xx: the adapter decides.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { CarrierError } from './carrier.js';
 
 /** Connection errors raised before any byte of the request could leave: safe to retry. */
@@ -12,7 +14,7 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETU
 
 export interface HttpAnswer {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   text: string;
   json: unknown;
 }
@@ -29,21 +31,79 @@ export interface CarrierRequest {
   unknownRetryAfterMs?: number;
 }
 
-export async function carrierRequest(request: CarrierRequest): Promise<HttpAnswer> {
-  let response: Response;
-  let text: string;
+/**
+ * Keep-alive connection pools, one per protocol, shared by every adapter: a busy sender reuses its
+ * connections to the carrier instead of a TLS handshake per text. `node:http` rather than `fetch`:
+ * fetch's streams and abort signals cost more CPU per request than the rest of a send together
+ * (bench/send.js).
+ */
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+};
+
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+export function carrierRequest(request: CarrierRequest): Promise<HttpAnswer> {
+  let url: URL;
   try {
-    response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      ...(request.body !== undefined ? { body: request.body } : {}),
-      signal: AbortSignal.timeout(request.timeoutMs),
-    });
-    text = await response.text();
+    url = new URL(request.url);
   } catch (error) {
-    throw networkError(request.carrier, error, request.timeoutMs, request.unknownRetryAfterMs);
+    return Promise.reject(networkError(request.carrier, error, request.timeoutMs, request.unknownRetryAfterMs));
   }
-  return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    let settled = false;
+    // Handlers below only run after the timer exists (they are events of a later tick).
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(networkError(request.carrier, error, request.timeoutMs, request.unknownRetryAfterMs));
+    };
+    const secure = url.protocol === 'https:';
+    const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
+    const req = (secure ? https : http).request(
+      url,
+      {
+        method: request.method,
+        headers: body ? { ...request.headers, 'content-length': String(body.length) } : request.headers,
+        agent: agents[secure ? 'https:' : 'http:'],
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', fail);
+        res.on('aborted', () => fail(new Error('the connection closed before the whole answer arrived')));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          const headers = res.headers;
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: {
+              get: (name) => {
+                const value = headers[name.toLowerCase()];
+                return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+              },
+            },
+            text,
+            json: parseJson(text),
+          });
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      const error = new TimeoutError(`no answer within ${request.timeoutMs} ms`);
+      fail(error);
+      req.destroy(error);
+    }, request.timeoutMs);
+    req.on('error', fail);
+    req.end(body);
+  });
 }
 
 export function parseJson(text: string): unknown {

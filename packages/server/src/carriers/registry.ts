@@ -131,8 +131,9 @@ export async function accountAdapter(ctx: AppContext, accountId: string): Promis
  * The adapter that sends this message: its number's account, or the server-wide one of its kind.
  * Lookups get the message's details, for carriers that can only be searched by them.
  */
-export async function carrierForMessage(ctx: AppContext, message: Message): Promise<CarrierAdapter> {
-  const number = await ctx.db.kysely.selectFrom('phone_numbers').select('carrier_account_id').where('id', '=', message.number_id).executeTakeFirst();
+export async function carrierForMessage(ctx: AppContext, message: Message, number?: { carrier_account_id: string | null }): Promise<CarrierAdapter> {
+  // The caller may already have read the number (the batch send reads all of a batch's at once).
+  number ??= await ctx.db.kysely.selectFrom('phone_numbers').select('carrier_account_id').where('id', '=', message.number_id).executeTakeFirst();
   const adapter = number?.carrier_account_id ? await accountAdapter(ctx, number.carrier_account_id) : carrierFor(ctx, message.carrier);
   const hint: LookupHint = { from: message.from_e164, to: message.to_e164, body: message.body, createdAt: message.created_at };
   return {

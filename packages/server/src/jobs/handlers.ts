@@ -9,9 +9,20 @@ import type { InboundMessage } from '../carriers/carrier.js';
 import { INBOUND_JOB, runInboundJob } from '../use-cases/ingest.js';
 import { runTeamInboundJob, TEAM_INBOUND_JOB, type TeamInboundPayload } from '../use-cases/teams/inbound.js';
 import { INVITE_TIMEOUT_JOB, runInviteTimeout } from '../use-cases/teams/sessions.js';
-import { AGENT_CANCEL_JOB, AGENT_DIAL_JOB, RING_TIMEOUT_JOB, runAgentCallCancel, runAgentCallDial, runRingTimeout } from '../use-cases/teams/speed-to-lead.js';
+import {
+  AGENT_CANCEL_JOB,
+  AGENT_DIAL_JOB,
+  AGENT_STEP_JOB,
+  RING_TIMEOUT_JOB,
+  runAgentCallCancel,
+  runAgentCallDial,
+  runAgentCallStep,
+  runRingTimeout,
+  type AgentCallStep,
+} from '../use-cases/teams/speed-to-lead.js';
 import { CARRIER_CALL_JOB, CARRIER_RECEIPT_JOB, runCarrierCallJob, runCarrierReceiptJob, type CallJobPayload, type ReceiptJobPayload } from '../use-cases/carrier-events.js';
-import type { JobHandlers } from './worker.js';
+import type { BatchJobHandlers, JobHandlers } from './worker.js';
+import { runSendBatch } from '../use-cases/send-batch.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -54,8 +65,23 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     [AGENT_CANCEL_JOB]: async (payload: { callId: string }) => {
       await runAgentCallCancel(ctx, payload);
     },
+    [AGENT_STEP_JOB]: async (payload: { callId: string; step: AgentCallStep }) => {
+      await runAgentCallStep(ctx, payload);
+    },
     [INVITE_TIMEOUT_JOB]: async (payload: { sessionId: string }) => {
       await runInviteTimeout(ctx, payload);
     },
+  };
+}
+
+/** Kinds run a claimed batch at a time (a job claimed alone goes to its handler above). */
+export function batchJobHandlers(ctx: AppContext): BatchJobHandlers {
+  return {
+    [SEND_JOB]: (jobs: Array<{ job: { attempts: number; max_attempts: number }; payload: { messageId: string } }>, { log }) =>
+      runSendBatch(
+        ctx,
+        jobs.map(({ job, payload }) => ({ messageId: payload.messageId, attempt: { number: job.attempts, max: job.max_attempts } })),
+        log,
+      ),
   };
 }

@@ -16,6 +16,7 @@
  */
 import { sql } from 'kysely';
 import os from 'node:os';
+import { caseById } from '../db/batch-sql.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../support/clock.js';
 import { newId } from '../support/ids.js';
@@ -42,6 +43,15 @@ export type JobResult = void | { snoozeUntil: number };
 export type JobHandler = (payload: any, ctx: JobContext) => Promise<JobResult>;
 export type JobHandlers = Record<string, JobHandler>;
 
+/**
+ * Runs many claimed jobs of one kind together (the send worker decides and records a batch of texts
+ * with a few statements instead of a dozen per text). Returns one outcome per job, in order: a
+ * result as a `JobHandler` returns, or the error that job failed with (retried as usual).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type BatchJobHandler = (jobs: Array<{ job: ClaimedJob; payload: any }>, ctx: { log: Logger }) => Promise<Array<JobResult | Error>>;
+export type BatchJobHandlers = Record<string, BatchJobHandler>;
+
 /** Thrown by a handler when retrying cannot help: the job goes dead at once. */
 export class PermanentJobError extends Error {}
 
@@ -59,6 +69,8 @@ export interface WorkerOptions {
   db: Db;
   clock: Clock;
   handlers: JobHandlers;
+  /** Kinds that are run a claimed batch at a time; a job claimed alone still goes to `handlers`. */
+  batchHandlers?: BatchJobHandlers;
   logger: Logger;
   workerId?: string;
   /** Jobs run at the same time by this worker. */
@@ -71,6 +83,9 @@ export interface WorkerOptions {
   random?: () => number;
 }
 
+/** Longest wait, once a slot is free, for more slots to free before claiming (see claimThreshold). */
+const CLAIM_WAIT_MS = 2;
+
 export const defaultBackoffMs = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 60 * 60 * 1000);
 
 export class Worker {
@@ -78,6 +93,7 @@ export class Worker {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly handlers: JobHandlers;
+  private readonly batchHandlers: BatchJobHandlers;
   private readonly log: Logger;
   private readonly concurrency: number;
   private readonly leaseMs: number;
@@ -86,12 +102,15 @@ export class Worker {
   private readonly random: () => number;
   private readonly inFlight = new Map<string, Promise<void>>();
   private completed: string[] = [];
+  private snoozed: Array<{ job: ClaimedJob; until: number }> = [];
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private lastRescueAt = 0;
   private lastExtendAt = 0;
+  private freeSince: number | undefined;
+  private backlog = false;
   /** When the loop last completed a cycle: the health check reads it. */
   lastTickAt = 0;
 
@@ -99,6 +118,7 @@ export class Worker {
     this.db = options.db;
     this.clock = options.clock;
     this.handlers = options.handlers;
+    this.batchHandlers = options.batchHandlers ?? {};
     this.id = options.workerId ?? `${os.hostname()}:${process.pid}:${newId('w').slice(-6)}`;
     this.log = options.logger.child({ workerId: this.id });
     this.concurrency = options.concurrency ?? 16;
@@ -135,7 +155,7 @@ export class Worker {
       await this.rescueExpired();
       const jobs = await this.claim(this.concurrency);
       if (jobs.length === 0) return total;
-      await Promise.all(jobs.map((job) => this.execute(job)));
+      await Promise.all(this.dispatch(jobs).map((run) => run.done));
       await this.flushCompleted();
       total += jobs.length;
     }
@@ -159,6 +179,28 @@ export class Worker {
     await this.flushCompleted();
   }
 
+  /**
+   * Starts the claimed jobs: kinds with a batch handler together (when more than one was claimed),
+   * the others one by one.
+   */
+  private dispatch(jobs: ClaimedJob[]): Array<{ jobs: ClaimedJob[]; done: Promise<void> }> {
+    const runs: Array<{ jobs: ClaimedJob[]; done: Promise<void> }> = [];
+    const batches = new Map<string, ClaimedJob[]>();
+    for (const job of jobs) {
+      if (this.batchHandlers[job.kind]) {
+        const batch = batches.get(job.kind);
+        if (batch) batch.push(job);
+        else batches.set(job.kind, [job]);
+      } else {
+        runs.push({ jobs: [job], done: this.execute(job) });
+      }
+    }
+    for (const [kind, batch] of batches) {
+      runs.push({ jobs: batch, done: batch.length === 1 && this.handlers[kind] ? this.execute(batch[0]!) : this.executeBatch(kind, batch) });
+    }
+    return runs;
+  }
+
   get isRunning(): boolean {
     return this.running;
   }
@@ -180,16 +222,21 @@ export class Worker {
         if (now - this.lastExtendAt >= this.leaseMs / 3) await this.extendLeases();
         if (now - this.lastRescueAt >= this.leaseMs / 4) await this.rescueExpired();
         const free = this.concurrency - this.inFlight.size;
+        // While jobs run, claim when a quarter of the slots are free, not one slot at a time: one
+        // claim (and, for batch kinds, one batch) for several jobs.
+        const worthClaiming = this.claimThreshold();
         let claimed = 0;
-        if (free > 0) {
+        if (free >= worthClaiming) {
+          this.freeSince = undefined;
           const jobs = await this.claim(free);
           claimed = jobs.length;
-          for (const job of jobs) {
-            const p = this.execute(job).finally(() => {
-              this.inFlight.delete(job.id);
+          this.backlog = claimed === free;
+          for (const run of this.dispatch(jobs)) {
+            const p = run.done.finally(() => {
+              for (const job of run.jobs) this.inFlight.delete(job.id);
               this.wake();
             });
-            this.inFlight.set(job.id, p);
+            for (const job of run.jobs) this.inFlight.set(job.id, p);
           }
         }
         this.lastTickAt = this.clock.now();
@@ -204,9 +251,29 @@ export class Worker {
     this.log.info('worker stopped');
   }
 
+  /**
+   * How many free slots make a claim worth it now. Under a backlog (the last claim was full), a
+   * claim waits for a quarter of the slots to be free (one claim, and for batch kinds one batch, for
+   * several jobs), but never longer than CLAIM_WAIT_MS after the first slot freed: a few long jobs
+   * cannot hold up the rest. Without a backlog, any free slot claims at once.
+   */
+  private claimThreshold(): number {
+    const free = this.concurrency - this.inFlight.size;
+    if (!this.backlog || this.inFlight.size === 0 || free <= 0) {
+      this.freeSince = undefined;
+      return 1;
+    }
+    const nowMs = performance.now();
+    this.freeSince ??= nowMs;
+    if (nowMs - this.freeSince >= CLAIM_WAIT_MS) return 1;
+    return Math.max(1, Math.floor(this.concurrency / 4));
+  }
+
   private async timeUntilNextJob(): Promise<number> {
     // Woken when a slot frees, but not later than the next lease extension is due.
-    if (this.inFlight.size >= this.concurrency) return Math.min(this.pollIntervalMs * 20, this.leaseMs / 3);
+    const free = this.concurrency - this.inFlight.size;
+    if (free > 0 && free < this.claimThreshold()) return CLAIM_WAIT_MS;
+    if (free <= 0) return Math.min(this.pollIntervalMs * 20, this.leaseMs / 3);
     const next = await this.db.kysely
       .selectFrom('jobs')
       .select((eb) => eb.fn.min('run_at').as('next'))
@@ -233,31 +300,78 @@ export class Worker {
   private async execute(job: ClaimedJob): Promise<void> {
     const log = this.log.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
     const handler = this.handlers[job.kind];
+    let outcome: JobResult | Error;
     try {
       if (!handler) throw new PermanentJobError(`no handler for job kind ${job.kind}`);
-      const result = await handler(JSON.parse(job.payload), { job, log });
-      if (result && typeof result === 'object' && 'snoozeUntil' in result) {
-        await this.finish(job, { state: 'pending', run_at: result.snoozeUntil, attempts: job.attempts - 1 });
-        log.debug({ until: result.snoozeUntil }, 'job snoozed');
+      outcome = await handler(JSON.parse(job.payload), { job, log });
+    } catch (error) {
+      outcome = error instanceof Error ? error : new Error(String(error));
+    }
+    await this.settle(job, outcome, log);
+  }
+
+  private async executeBatch(kind: string, jobs: ClaimedJob[]): Promise<void> {
+    const log = this.log.child({ kind, batch: jobs.length });
+    let outcomes: Array<JobResult | Error>;
+    try {
+      outcomes = await this.batchHandlers[kind]!(
+        jobs.map((job) => ({ job, payload: JSON.parse(job.payload) as unknown })),
+        { log },
+      );
+      if (outcomes.length !== jobs.length) throw new Error(`batch handler for ${kind} returned ${outcomes.length} outcomes for ${jobs.length} jobs`);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      outcomes = jobs.map(() => failure);
+    }
+    await Promise.all(jobs.map((job, i) => this.settle(job, outcomes[i], this.log.child({ jobId: job.id, kind, attempt: job.attempts }), true)));
+    await this.flushSnoozed();
+  }
+
+  /** Records a job's outcome: completed (batched), snoozed, retried later or dead. */
+  private async settle(job: ClaimedJob, outcome: JobResult | Error, log: Logger, batchSnoozes = false): Promise<void> {
+    if (!(outcome instanceof Error)) {
+      if (outcome && typeof outcome === 'object' && 'snoozeUntil' in outcome) {
+        log.debug({ until: outcome.snoozeUntil }, 'job snoozed');
+        if (batchSnoozes) this.snoozed.push({ job, until: outcome.snoozeUntil });
+        else await this.finish(job, { state: 'pending', run_at: outcome.snoozeUntil, attempts: job.attempts - 1 });
       } else {
         // Completions are recorded in batches, one UPDATE for many jobs (a crash before the batch is
         // written runs those jobs again: handlers are idempotent).
         this.completed.push(job.id);
       }
+      return;
+    }
+    const message = outcome.message;
+    const now = this.clock.now();
+    if (outcome instanceof PermanentJobError || job.attempts >= job.max_attempts) {
+      log.error({ err: { message } }, 'job is dead');
+      await this.finish(job, { state: 'dead', last_error: message, finished_at: now });
+    } else {
+      const retryAt = outcome instanceof RetryAtError ? outcome.retryAt : now + Math.round(this.backoffMs(job.attempts) * (0.5 + this.random() * 0.5));
+      log.warn({ err: { message }, retryAt }, 'job failed; will retry');
+      await this.finish(job, { state: 'pending', run_at: retryAt, last_error: message });
+    }
+  }
+
+  /** Puts the snoozed jobs of a batch back to pending, each at its own time, in one UPDATE. */
+  private async flushSnoozed(): Promise<void> {
+    if (this.snoozed.length === 0) return;
+    const snoozed = this.snoozed;
+    this.snoozed = [];
+    const now = this.clock.now();
+    const runAt = caseById(snoozed.map((s) => [s.job.id, s.until] as const));
+    try {
+      await this.db.kysely
+        .updateTable('jobs')
+        .set({ state: 'pending', run_at: runAt, attempts: sql<number>`attempts - 1`, locked_by: null, locked_until: null, updated_at: now })
+        .where('id', 'in', snoozed.map((s) => s.job.id))
+        .where('locked_by', '=', this.id)
+        .where('state', '=', 'running')
+        .execute();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const now = this.clock.now();
-      if (error instanceof PermanentJobError || job.attempts >= job.max_attempts) {
-        log.error({ err: { message } }, 'job is dead');
-        await this.finish(job, { state: 'dead', last_error: message, finished_at: now });
-      } else {
-        const retryAt =
-          error instanceof RetryAtError
-            ? error.retryAt
-            : now + Math.round(this.backoffMs(job.attempts) * (0.5 + this.random() * 0.5));
-        log.warn({ err: { message }, retryAt }, 'job failed; will retry');
-        await this.finish(job, { state: 'pending', run_at: retryAt, last_error: message });
-      }
+      if (!this.db.dialect.isUniqueViolation(error)) throw error;
+      // A newer pending job holds one of the keys: one by one, so that only that one is superseded.
+      for (const s of snoozed) await this.finish(s.job, { state: 'pending', run_at: s.until, attempts: s.job.attempts - 1 });
     }
   }
 

@@ -26,6 +26,27 @@ export async function appendEvent(tx: Tx, ctx: AppContext, event: NewEvent): Pro
   pendingEventOrgs.get(tx)?.add(event.orgId);
 }
 
+/** Appends many events with one INSERT, in the caller's transaction. */
+export async function appendEvents(tx: Tx, ctx: AppContext, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const now = ctx.clock.now();
+  await tx
+    .insertInto('events')
+    .values(
+      events.map((event) => ({
+        org_id: event.orgId,
+        type: event.type,
+        subject_type: event.subjectType,
+        subject_id: event.subjectId,
+        data: JSON.stringify(event.data ?? {}),
+        created_at: now,
+      })),
+    )
+    .execute();
+  const orgs = pendingEventOrgs.get(tx);
+  for (const event of events) orgs?.add(event.orgId);
+}
+
 export async function eventsSince(ctx: AppContext, orgId: string, afterSeq: number, limit = 500): Promise<Event[]> {
   return ctx.db.kysely
     .selectFrom('events')

@@ -386,7 +386,7 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
   log.info({ carrierMessageId: result.carrierMessageId }, 'message sent');
 }
 
-async function persistently(write: () => Promise<void>, attempts = 5): Promise<void> {
+export async function persistently(write: () => Promise<void>, attempts = 5): Promise<void> {
   for (let i = 1; ; i++) {
     try {
       return await write();
@@ -397,7 +397,7 @@ async function persistently(write: () => Promise<void>, attempts = 5): Promise<v
   }
 }
 
-async function recordSent(ctx: AppContext, message: Message, carrierMessageId: string): Promise<void> {
+export async function recordSent(ctx: AppContext, message: Message, carrierMessageId: string): Promise<void> {
   await transaction(ctx, async (tx) => {
     const now = ctx.clock.now();
     const current = await tx.selectFrom('messages').select('status').where('id', '=', message.id).executeTakeFirstOrThrow();
@@ -413,7 +413,7 @@ async function recordSent(ctx: AppContext, message: Message, carrierMessageId: s
   });
 }
 
-async function recordFailure(ctx: AppContext, message: Message, status: 'failed' | 'undelivered', reason: string, code: string | null): Promise<void> {
+export async function recordFailure(ctx: AppContext, message: Message, status: 'failed' | 'undelivered', reason: string, code: string | null): Promise<void> {
   await transaction(ctx, async (tx) => {
     const now = ctx.clock.now();
     await tx

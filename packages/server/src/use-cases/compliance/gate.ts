@@ -27,17 +27,17 @@ import {
   quietHoursDecision,
   recipientTimeZone,
   stateFrequencyCap,
+  UNKNOWN_CONSENT,
   usStateForNumber,
   type ConsentRecord,
   type DeliveryReason,
   type QuietHoursDecision,
 } from '@textback/core';
 import type { Tx } from '../../app-context.js';
-import type { Contact, Organization } from '../../db/schema.js';
+import type { ConsentEvent, Contact, Organization } from '../../db/schema.js';
 import type { OrganizationSettings } from '../organizations.js';
-import { currentConsent } from './consent.js';
+import { recordOf } from './consent.js';
 import { organizationZone } from './settings.js';
-import { findSuppression } from './suppressions.js';
 
 export const MESSAGE_PURPOSES = ['general', 'marketing', 'opt_out_confirmation', 'opt_in_confirmation', 'help_response'] as const;
 export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number];
@@ -231,67 +231,132 @@ export async function checkGate(db: Tx, input: GateInput): Promise<GateDecision>
 }
 
 export async function loadGateFacts(db: Tx, input: GateInput): Promise<GateFacts> {
-  const { settings, contact, org } = input;
-  const keywordAnswer = KEYWORD_RESPONSES.has(input.purpose);
-  const suppression = keywordAnswer ? undefined : await findSuppression(db, org.id, input.to);
-  const consent = keywordAnswer
-    ? { record: { state: 'unknown' as const } }
-    : await currentConsent(db, { orgId: org.id, contactId: contact.id, numberId: input.numberId, scope: settings.consent_scope });
+  return (await loadGateFactsMany(db, [input]))[0]!;
+}
 
-  let lastContactInitiatedAt: number | null = null;
-  // The live-conversation exemption only matters when quiet hours would hold the text now.
-  const wouldHold = () =>
-    !quietHours({ now: input.now, to: input.to, contactTimeZone: contact.time_zone, orgZone: organizationZone(org) }).allowed;
-  if (input.timeRules && !keywordAnswer && settings.quiet_hours && settings.quiet_hours_exempt_live_conversation && wouldHold()) {
-    const since = input.now - LIVE_CONVERSATION_MS;
-    const text = await db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.max('created_at').as('at'))
-      .where('contact_id', '=', contact.id)
-      .where('direction', '=', 'inbound')
-      .where('created_at', '>', since)
-      .executeTakeFirst();
-    const call = await db
-      .selectFrom('calls')
-      .select((eb) => eb.fn.max('created_at').as('at'))
-      .where('contact_id', '=', contact.id)
-      .where('direction', '=', 'inbound')
-      .where('created_at', '>', since)
-      .executeTakeFirst();
-    const times = [text?.at, call?.at].filter((t) => t != null).map(Number);
-    lastContactInitiatedAt = times.length ? Math.max(...times) : null;
+const groupBy = <T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> => {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+};
+
+/**
+ * The facts of many decisions at once (the send worker decides a whole batch of texts): one query
+ * per kind of fact for the batch, not per text. The answer for each input is the same as deciding
+ * it alone.
+ */
+export async function loadGateFactsMany(db: Tx, inputs: readonly GateInput[]): Promise<GateFacts[]> {
+  const checked = inputs.filter((i) => !KEYWORD_RESPONSES.has(i.purpose));
+
+  // Suppressions and consent, per organization (a batch is almost always one).
+  const suppressed = new Map<string, { reason: string; source: string }>();
+  const consentEvents = new Map<string, ConsentEvent[]>();
+  for (const [orgId, group] of groupBy(checked, (i) => i.org.id)) {
+    const numbers = [...new Set(group.map((i) => i.to))];
+    const rows = await db.selectFrom('suppressions').select(['e164', 'reason', 'source']).where('org_id', '=', orgId).where('e164', 'in', numbers).execute();
+    for (const r of rows) suppressed.set(`${orgId}|${r.e164}`, { reason: r.reason, source: r.source });
+    const contactIds = [...new Set(group.map((i) => i.contact.id))];
+    const events = await db
+      .selectFrom('consent_events')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('contact_id', 'in', contactIds)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    for (const [contactId, list] of groupBy(events, (e) => e.contact_id)) consentEvents.set(contactId, list);
   }
 
-  let automatedSendTimes: number[] = [];
-  if (input.timeRules && input.automated && !keywordAnswer) {
-    let q = db
+  // Earlier automated texts, for the caps.
+  const capped = checked.filter((i) => i.timeRules && i.automated);
+  const sendTimes = new Map<string, { id: string; at: number; purpose: string | null }[]>();
+  if (capped.length > 0) {
+    const since = Math.min(...capped.map((i) => i.now)) - 7 * DAY_MS;
+    const rows = await db
       .selectFrom('messages')
-      .select(['created_at', 'sent_at', 'purpose'])
-      .where('contact_id', '=', contact.id)
+      .select(['id', 'contact_id', 'created_at', 'sent_at', 'purpose'])
+      .where('contact_id', 'in', [...new Set(capped.map((i) => i.contact.id))])
       .where('direction', '=', 'outbound')
       .where('automated', '=', 1)
       .where('status', 'in', COUNTED)
-      .where('created_at', '>', input.now - 7 * DAY_MS);
-    if (input.messageId) q = q.where('id', '<>', input.messageId);
-    const rows = await q.execute();
-    automatedSendTimes = rows
-      .filter((r) => !r.purpose || !KEYWORD_RESPONSES.has(r.purpose))
-      .map((r) => Number(r.sent_at ?? r.created_at))
-      .filter((t) => t > input.now - DAY_MS);
+      .where('created_at', '>', since)
+      .execute();
+    for (const [contactId, list] of groupBy(rows, (r) => r.contact_id)) {
+      sendTimes.set(
+        contactId,
+        list.map((r) => ({ id: r.id, at: Number(r.sent_at ?? r.created_at), purpose: r.purpose })),
+      );
+    }
   }
 
-  return {
-    now: input.now,
-    to: input.to,
-    settings,
-    automated: input.automated,
-    purpose: input.purpose,
-    contactTimeZone: contact.time_zone,
-    orgZone: organizationZone(org),
-    suppression: suppression ? { reason: suppression.reason, source: suppression.source } : null,
-    consent: consent.record,
-    lastContactInitiatedAt,
-    automatedSendTimes,
-    timeRules: input.timeRules,
-  };
+  const facts: GateFacts[] = [];
+  for (const input of inputs) {
+    const { settings, contact, org } = input;
+    const keywordAnswer = KEYWORD_RESPONSES.has(input.purpose);
+    const orgZone = organizationZone(org);
+    let consent: ConsentRecord = UNKNOWN_CONSENT;
+    if (!keywordAnswer) {
+      const perNumber = settings.consent_scope === 'per_number' && input.numberId;
+      const event = consentEvents.get(contact.id)?.find((e) => !perNumber || e.number_id === null || e.number_id === input.numberId);
+      if (event) consent = recordOf(event);
+    }
+    // The live-conversation exemption only matters when quiet hours would hold the text now (rare:
+    // read one by one).
+    let lastContactInitiatedAt: number | null = null;
+    if (
+      input.timeRules &&
+      !keywordAnswer &&
+      settings.quiet_hours &&
+      settings.quiet_hours_exempt_live_conversation &&
+      !quietHours({ now: input.now, to: input.to, contactTimeZone: contact.time_zone, orgZone }).allowed
+    ) {
+      lastContactInitiatedAt = await lastContactInitiated(db, contact.id, input.now - LIVE_CONVERSATION_MS);
+    }
+    const automatedSendTimes =
+      input.timeRules && input.automated && !keywordAnswer
+        ? (sendTimes.get(contact.id) ?? [])
+            .filter((r) => r.id !== input.messageId && (!r.purpose || !KEYWORD_RESPONSES.has(r.purpose)) && r.at > input.now - DAY_MS)
+            .map((r) => r.at)
+        : [];
+    facts.push({
+      now: input.now,
+      to: input.to,
+      settings,
+      automated: input.automated,
+      purpose: input.purpose,
+      contactTimeZone: contact.time_zone,
+      orgZone,
+      suppression: keywordAnswer ? null : (suppressed.get(`${org.id}|${input.to}`) ?? null),
+      consent,
+      lastContactInitiatedAt,
+      automatedSendTimes,
+      timeRules: input.timeRules,
+    });
+  }
+  return facts;
+}
+
+/** When the contact last wrote or called since `since`, if they did. */
+async function lastContactInitiated(db: Tx, contactId: string, since: number): Promise<number | null> {
+  const text = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.max('created_at').as('at'))
+    .where('contact_id', '=', contactId)
+    .where('direction', '=', 'inbound')
+    .where('created_at', '>', since)
+    .executeTakeFirst();
+  const call = await db
+    .selectFrom('calls')
+    .select((eb) => eb.fn.max('created_at').as('at'))
+    .where('contact_id', '=', contactId)
+    .where('direction', '=', 'inbound')
+    .where('created_at', '>', since)
+    .executeTakeFirst();
+  const times = [text?.at, call?.at].filter((t) => t != null).map(Number);
+  return times.length ? Math.max(...times) : null;
 }

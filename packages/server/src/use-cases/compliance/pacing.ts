@@ -20,6 +20,7 @@ import { normalizePhone } from '@textback/core';
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import type { AppContext } from '../../app-context.js';
+import { caseById } from '../../db/batch-sql.js';
 import { transaction } from '../../app-context.js';
 import type { Message, SenderType } from '../../db/schema.js';
 import type { GateDecision } from './gate.js';
@@ -152,6 +153,134 @@ export async function takeSender(ctx: AppContext, message: Message): Promise<{ t
     if (capFull && Number(back.numUpdatedRows) === 1) await applyDecision(ctx, tx, { ...message, status: 'queued' }, dailyCapHold(state.daily_cap!, until), 'send');
   });
   return { snoozeUntil: until };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same two steps for a batch of texts (the send worker's batch handler): one statement per step
+// for the whole batch instead of one per text. Anything unusual (a full daily cap, a sender taken
+// by someone else) goes through the one-text functions above.
+
+export interface Sender extends SenderRow {
+  id: string;
+  carrier_account_id: string | null;
+}
+
+/** The senders (numbers) of a batch, with their pacing state. */
+export async function sendersOf(ctx: AppContext, numberIds: readonly string[]): Promise<Map<string, Sender>> {
+  if (numberIds.length === 0) return new Map();
+  const rows = await ctx.db.kysely
+    .selectFrom('phone_numbers')
+    .innerJoin('organizations', 'organizations.id', 'phone_numbers.org_id')
+    .select([
+      'phone_numbers.id',
+      'phone_numbers.carrier_account_id',
+      'phone_numbers.sender_type',
+      'phone_numbers.rate_per_second',
+      'phone_numbers.daily_cap',
+      'phone_numbers.daily_count',
+      'phone_numbers.daily_count_day',
+      'organizations.time_zone',
+    ])
+    .where('phone_numbers.id', 'in', [...new Set(numberIds)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+const byArrival = (a: Message, b: Message) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Step 1 for a batch: every message without a place in line reserves one; a number's k messages
+ * take k consecutive slots with one UPDATE for all the batch's numbers. Returns, per message, when
+ * to come back (its slot is later) or null (go now).
+ */
+export async function reserveSendSlots(ctx: AppContext, messages: readonly Message[], senders: ReadonlyMap<string, Sender>): Promise<Map<string, { snoozeUntil: number } | null>> {
+  const now = ctx.clock.now();
+  const result = new Map<string, { snoozeUntil: number } | null>();
+  const reserving = new Map<string, Message[]>();
+  for (const message of messages) {
+    const number = senders.get(message.number_id);
+    if (!number) {
+      result.set(message.id, null);
+    } else if (number.daily_cap != null && number.daily_count_day === localDay(now, number.time_zone) && number.daily_count >= number.daily_cap) {
+      result.set(message.id, await reserveSendSlot(ctx, message)); // held until tomorrow
+    } else if (message.send_slot_at != null) {
+      result.set(message.id, message.send_slot_at > now ? { snoozeUntil: message.send_slot_at } : null);
+    } else {
+      const list = reserving.get(message.number_id);
+      if (list) list.push(message);
+      else reserving.set(message.number_id, [message]);
+    }
+  }
+  if (reserving.size === 0) return result;
+
+  const interval = (numberId: string) => {
+    const n = senders.get(numberId)!;
+    return sendInterval(n.sender_type, n.rate_per_second);
+  };
+  const reserved = await sql<{ id: string; next_send_at: number }>`
+    UPDATE phone_numbers
+       SET next_send_at = CASE WHEN coalesce(next_send_at, 0) > ${now} THEN next_send_at ELSE ${now} END
+                          + ${caseById([...reserving].map(([id, list]) => [id, list.length * interval(id)] as const))}
+     WHERE id IN (${sql.join([...reserving.keys()])})
+    RETURNING id, next_send_at`.execute(ctx.db.kysely);
+  const later: Array<readonly [string, number]> = [];
+  for (const row of reserved.rows) {
+    const list = reserving.get(row.id)!.sort(byArrival);
+    const step = interval(row.id);
+    const start = Number(row.next_send_at) - list.length * step;
+    list.forEach((message, j) => {
+      const slot = start + j * step;
+      // Remembered only when the job has to wait for it (a slot of "now" is taken at once).
+      if (slot > now) later.push([message.id, slot]);
+      result.set(message.id, slot > now ? { snoozeUntil: slot } : null);
+    });
+  }
+  if (later.length > 0) {
+    await ctx.db.kysely
+      .updateTable('messages')
+      .set({ send_slot_at: caseById(later) })
+      .where('id', 'in', later.map(([id]) => id))
+      .execute();
+  }
+  return result;
+}
+
+/**
+ * Step 2 for a batch (the messages are `sending`): the first due message of each number takes its
+ * sender, all numbers in one UPDATE; any other (a second due message of a number, a sender whose
+ * last send was too recent, a full cap) goes through `takeSender`, which puts it back in line.
+ */
+export async function takeSenders(ctx: AppContext, messages: readonly Message[], senders: ReadonlyMap<string, Sender>): Promise<Map<string, { takenAt: number } | { snoozeUntil: number }>> {
+  const now = ctx.clock.now();
+  const result = new Map<string, { takenAt: number } | { snoozeUntil: number }>();
+  const first = new Map<string, Message>();
+  const rest: Message[] = [];
+  for (const message of [...messages].sort((a, b) => (a.send_slot_at ?? now) - (b.send_slot_at ?? now) || byArrival(a, b))) {
+    if (!senders.has(message.number_id)) result.set(message.id, { takenAt: now });
+    else if (first.has(message.number_id)) rest.push(message);
+    else first.set(message.number_id, message);
+  }
+  if (first.size > 0) {
+    const ids = [...first.keys()];
+    const day = caseById(ids.map((id) => [id, localDay(now, senders.get(id)!.time_zone)] as const));
+    const latest = caseById(ids.map((id) => [id, now - sendInterval(senders.get(id)!.sender_type, senders.get(id)!.rate_per_second)] as const));
+    const taken = await sql<{ id: string }>`
+      UPDATE phone_numbers
+         SET last_send_at = ${now},
+             daily_count = CASE WHEN daily_count_day = ${day} THEN daily_count + 1 ELSE 1 END,
+             daily_count_day = ${day}
+       WHERE id IN (${sql.join(ids)})
+         AND (last_send_at IS NULL OR last_send_at <= ${latest})
+         AND (daily_cap IS NULL OR daily_count_day IS NULL OR daily_count_day <> ${day} OR daily_count < daily_cap)
+      RETURNING id`.execute(ctx.db.kysely);
+    const won = new Set(taken.rows.map((r) => r.id));
+    for (const [numberId, message] of first) {
+      if (won.has(numberId)) result.set(message.id, { takenAt: now });
+      else rest.push(message);
+    }
+  }
+  for (const message of rest) result.set(message.id, await takeSender(ctx, message));
+  return result;
 }
 
 /** Records the instant the message took its sender (observability; the rate tests read it). */
