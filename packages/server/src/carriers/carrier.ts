@@ -108,3 +108,32 @@ export interface InboundMessage {
   body: string;
   media?: string[];
 }
+
+/** Speed to lead: one agent's ring call, placed through a carrier's voice API (docs/teams.md). */
+export interface AgentCallRequest {
+  /** Textback's agent call id: travels with the call (Telnyx `client_state`, Bandwidth `tag`) and comes back in its webhooks. */
+  agentCallId: string;
+  /** The business number. */
+  from: string;
+  /** The agent's mobile. */
+  to: string;
+  /** How long the agent's phone rings before the carrier gives up. */
+  timeoutSeconds: number;
+}
+
+/**
+ * Ringing agents through a voice API other than Twilio's (whose adapter has its own TwiML-based
+ * methods): Telnyx Call Control and Bandwidth Voice. Failures are CarrierErrors, classed as for sends.
+ */
+export interface AgentCallApi {
+  readonly kind: string;
+  /** Places the call; returns the carrier's id of it (Telnyx call_control_id, Bandwidth callId). */
+  placeAgentCall(call: AgentCallRequest): Promise<string>;
+  /** Hangs up (or cancels, while it rings) a call placed by `placeAgentCall`. */
+  hangUpAgentCall(carrierCallId: string, agentCallId: string): Promise<void>;
+  /**
+   * Says `words` on an answered call, when the carrier needs a command for it (Telnyx speak);
+   * absent when the words go back in the answer webhook's own response (Bandwidth BXML).
+   */
+  announce?(carrierCallId: string, agentCallId: string, words: string): Promise<void>;
+}

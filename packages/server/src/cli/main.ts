@@ -204,8 +204,10 @@ carriers
   .option('--api-key <key>', 'Telnyx API key')
   .option('--public-key <base64>', 'Telnyx webhook public key (Mission Control → Keys & Credentials)')
   .option('--messaging-profile <id>', 'Telnyx messaging profile id')
+  .option('--connection <id>', 'Telnyx Call Control connection id (speed to lead rings agents from it)')
   .option('--bandwidth-account <id>', 'Bandwidth account id')
   .option('--application <id>', 'Bandwidth messaging application id')
+  .option('--voice-application <id>', 'Bandwidth voice application id (speed to lead rings agents through it)')
   .option('--api-user <user>', 'Bandwidth API user')
   .option('--api-password <password>', 'Bandwidth API password')
   .option('--org <id>', 'organization id (default: the only one)')
@@ -224,9 +226,9 @@ carriers
     );
     const settings = pick(
       kind === 'telnyx'
-        ? { public_key: o.publicKey ?? env.TELNYX_PUBLIC_KEY, messaging_profile_id: o.messagingProfile }
+        ? { public_key: o.publicKey ?? env.TELNYX_PUBLIC_KEY, messaging_profile_id: o.messagingProfile, connection_id: o.connection }
         : kind === 'bandwidth'
-          ? { account_id: o.bandwidthAccount, application_id: o.application }
+          ? { account_id: o.bandwidthAccount, application_id: o.application, voice_application_id: o.voiceApplication }
           : {},
     );
     await withTextback(async (tb) => {

@@ -19,11 +19,13 @@ import { addNumber } from './numbers.js';
 /** Per kind: the secret fields (encrypted), the plain settings, and which of each are required. */
 const FIELDS: Record<CarrierKind, { secrets: string[]; required: string[]; settings: string[]; requiredSettings: string[] }> = {
   twilio: { secrets: ['account_sid', 'auth_token'], required: ['account_sid', 'auth_token'], settings: [], requiredSettings: [] },
-  telnyx: { secrets: ['api_key'], required: ['api_key'], settings: ['public_key', 'messaging_profile_id'], requiredSettings: ['public_key'] },
+  // connection_id: the Call Control application speed to lead rings agents from (docs/teams.md).
+  telnyx: { secrets: ['api_key'], required: ['api_key'], settings: ['public_key', 'messaging_profile_id', 'connection_id'], requiredSettings: ['public_key'] },
   bandwidth: {
     secrets: ['api_user', 'api_password', 'callback_password'],
     required: ['api_user', 'api_password'],
-    settings: ['account_id', 'application_id', 'callback_username', 'dashboard_url'],
+    // voice_application_id: the voice application speed to lead rings agents through (docs/teams.md).
+    settings: ['account_id', 'application_id', 'callback_username', 'dashboard_url', 'voice_application_id'],
     requiredSettings: ['account_id', 'application_id'],
   },
   sandbox: { secrets: [], required: [], settings: [], requiredSettings: [] },

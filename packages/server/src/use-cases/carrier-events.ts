@@ -20,30 +20,66 @@ import { recordCall, type CallEventInput } from './calls.js';
 import { acceptInbound, orgOfNumber } from './ingest.js';
 import { nextStatus } from './messages.js';
 import { applyDeliveryReceipt } from './receive.js';
-import { answerAgentCall, markAgentCallMissed } from './teams/speed-to-lead.js';
+import { answerAgentCall, enqueueAgentCallStep, markAgentCallMissed } from './teams/speed-to-lead.js';
 
 export const CARRIER_RECEIPT_JOB = 'carrier.receipt';
 export const CARRIER_CALL_JOB = 'carrier.call';
 
 export type Accepted = 'accepted' | 'duplicate' | 'ignored';
 
+/** A speed-to-lead ring call's status, as each carrier's parser reports it. */
+export interface AgentCallStatus {
+  /** Our agent call id (Twilio `?c=`, Telnyx `client_state`, Bandwidth `tag`). */
+  agentCallId: string;
+  /** The carrier's id of the call. */
+  callSid: string;
+  /** answered: the agent picked up; missed: the call ended unanswered; spoken: the announcement was said (Telnyx). */
+  outcome: 'answered' | 'missed' | 'spoken';
+  /**
+   * Telnyx: the call waits for commands once answered. Answering the ring then queues the
+   * announcement (speak); a call no longer needed (another agent was first, the timeout passed)
+   * is hung up instead.
+   */
+  speak?: boolean;
+}
+
 /**
- * A speed-to-lead ring call's status (Twilio's agent-calls callback): answered connects the agent
- * (no text), unanswered marks that agent's call missed (the ring timeout still decides the text).
- * A call of another organization, with another sid, or no longer ringing is ignored (a replay too).
+ * A speed-to-lead ring call's status (the agent-calls webhook of Twilio, Telnyx or Bandwidth):
+ * answered connects the agent (no text), unanswered marks that agent's call missed (the ring
+ * timeout still decides the text). A call of another organization, with another carrier id, or
+ * no longer ringing is ignored (a replay too).
  */
-export async function acceptAgentCallStatus(ctx: AppContext, account: LoadedAccount, event: { agentCallId: string; callSid: string; outcome: 'answered' | 'missed' }): Promise<Accepted> {
+export async function acceptAgentCallStatus(ctx: AppContext, account: LoadedAccount, event: AgentCallStatus): Promise<Accepted> {
   const orgId = account.row.org_id;
-  const call = await ctx.db.kysely.selectFrom('agent_calls').select(['state', 'carrier_call_sid']).where('id', '=', event.agentCallId).where('org_id', '=', orgId).executeTakeFirst();
+  const db = ctx.db.kysely;
+  const call = await db.selectFrom('agent_calls').select(['state', 'carrier_call_sid']).where('id', '=', event.agentCallId).where('org_id', '=', orgId).executeTakeFirst();
   if (!call || (call.carrier_call_sid !== null && call.carrier_call_sid !== event.callSid)) return 'ignored';
-  if (call.state !== 'ringing') return 'duplicate';
+  if (call.carrier_call_sid === null) {
+    // The webhook came before the dial job stored the carrier's answer: keep the id, so the call can be hung up.
+    await db.updateTable('agent_calls').set({ carrier_call_sid: event.callSid }).where('id', '=', event.agentCallId).where('carrier_call_sid', 'is', null).execute();
+  }
+  if (event.outcome === 'spoken') {
+    if (call.state !== 'answered') return 'duplicate';
+    await enqueueAgentCallStep(db, ctx.clock, orgId, event.agentCallId, 'hang_up');
+    ctx.signals.jobsEnqueued();
+    return 'accepted';
+  }
+  const lateAnswer = async (): Promise<Accepted> => {
+    // Picked up after another agent, or after the timeout: nothing to connect; end the call.
+    if (event.speak && event.outcome === 'answered') {
+      await enqueueAgentCallStep(db, ctx.clock, orgId, event.agentCallId, 'hang_up');
+      ctx.signals.jobsEnqueued();
+    }
+    return 'duplicate';
+  };
+  if (call.state !== 'ringing') return call.state === 'answered' ? 'duplicate' : lateAnswer();
   if (event.outcome === 'missed') return (await markAgentCallMissed(ctx, orgId, event.agentCallId)) ? 'accepted' : 'duplicate';
   try {
-    await answerAgentCall(ctx, orgId, event.agentCallId);
+    await answerAgentCall(ctx, orgId, event.agentCallId, { announce: event.speak === true });
     return 'accepted';
   } catch (error) {
     // Another agent answered first, or the timeout texted the lead meanwhile: nothing to do.
-    if (error instanceof AppError && error.code === 'invalid_state') return 'duplicate';
+    if (error instanceof AppError && error.code === 'invalid_state') return lateAnswer();
     throw error;
   }
 }

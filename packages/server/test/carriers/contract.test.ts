@@ -4,14 +4,17 @@
  * through a recording proxy; any request Prism finds non-conforming (path, method, parameters,
  * security scheme, body schema) fails the test, with Prism's own description of the violation.
  *
- * Covered: send (SMS and MMS) and lookup on all three (Twilio's Calls create, for speed to lead:
- * agent-calls.test.ts). The harness is contract-mock.ts. Not covered here, because the reference
- * documents do not describe them: number import (Twilio IncomingPhoneNumbers, Telnyx
- * /phone_numbers, Bandwidth's Dashboard API) and webhook-URL updates (Twilio IncomingPhoneNumbers
- * update, Telnyx /messaging_profiles); those are tested against fakes in accounts.test.ts.
+ * Covered: send (SMS and MMS) and lookup on all three; Bandwidth Voice's createCall and updateCall
+ * (speed to lead rings agents with them; Twilio's Calls create is checked in agent-calls.test.ts).
+ * The harness is contract-mock.ts. Not covered here, because the reference documents do not
+ * describe them: number import (Twilio IncomingPhoneNumbers, Telnyx /phone_numbers, Bandwidth's
+ * Dashboard API), webhook-URL updates (Twilio IncomingPhoneNumbers update, Telnyx
+ * /messaging_profiles), tested against fakes in accounts.test.ts; and Telnyx Call Control (Dial,
+ * Hangup, Speak), checked against Telnyx's documentation by the fake of agent-calls-voice.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BandwidthCarrier } from '../../src/carriers/bandwidth/bandwidth-carrier.js';
+import { BandwidthVoice } from '../../src/carriers/bandwidth/bandwidth-voice.js';
 import type { CarrierAdapter, OutboundMessage } from '../../src/carriers/carrier.js';
 import { TelnyxCarrier } from '../../src/carriers/telnyx/telnyx-carrier.js';
 import { TwilioCarrier } from '../../src/carriers/twilio/twilio-carrier.js';
@@ -87,6 +90,48 @@ describe('Bandwidth adapter against bandwidth-messaging-voice.openapi.json', () 
   it('lookup after a lost response (list by sourceTn/destinationTn/fromDateTime) conforms', async () => {
     const { requests } = await conforming(mocks.bandwidth, () => adapter().lookup('org_1', newId('msg'), { from: '+14155550100', to: '+14155550123', body: 'x', createdAt: Date.now() }));
     expect(requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 200']);
+  });
+});
+
+describe('Bandwidth Voice (speed to lead) against bandwidth-messaging-voice.openapi.json', () => {
+  const voice = () =>
+    new BandwidthVoice({
+      bandwidthAccountId: '9900000',
+      voiceApplicationId: '04e88489-df02-4e34-a0ee-27a91849555f',
+      apiUser: 'user',
+      apiPassword: 'password',
+      callbackUsername: 'textback-0a1b2c3d',
+      callbackPassword: 'callback-secret',
+      accountId: 'ca_01TEST',
+      publicBaseUrl: 'https://sms.example.com',
+      baseUrl: mocks.bandwidth.url,
+    });
+
+  it('createCall (answerUrl and disconnectUrl with callback credentials, callTimeout, tag) conforms', async () => {
+    const { result, requests } = await conforming(mocks.bandwidth, () => voice().placeAgentCall({ agentCallId: newId('acall'), from: '+14155550100', to: '+14155550123', timeoutSeconds: 30 }));
+    expect(requests.map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual(['POST /accounts/9900000/calls 201']);
+    // The document's example answer.
+    expect(result).toBe('c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85');
+  });
+
+  it('a ring timeout outside callTimeout\'s bounds is brought within them, and still conforms', async () => {
+    await conforming(mocks.bandwidth, () => voice().placeAgentCall({ agentCallId: newId('acall'), from: '+14155550100', to: '+14155550123', timeoutSeconds: 900 }));
+  });
+
+  it('updateCall with state completed (hang up the other agents\' calls) conforms', async () => {
+    const { requests } = await conforming(mocks.bandwidth, () => voice().hangUpAgentCall('c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85'));
+    expect(requests.map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual(['POST /accounts/9900000/calls/c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85 200']);
+  });
+
+  it('a createCall or updateCall that does not conform is reported', async () => {
+    const from = mocks.bandwidth.exchanges.length;
+    const headers = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('user:password').toString('base64')}` };
+    await fetch(`${mocks.bandwidth.url}/accounts/9900000/calls`, { method: 'POST', headers, body: JSON.stringify({ from: '+14155550100', to: '+14155550123', applicationId: 'a', callTimeout: 900 }) });
+    await fetch(`${mocks.bandwidth.url}/accounts/9900000/calls/c-1`, { method: 'POST', headers, body: JSON.stringify({ state: 'hung-up' }) });
+    const errors = mocks.bandwidth.errorsSince(from);
+    expect(errors.some((e) => e.includes("required property 'answerUrl'"))).toBe(true);
+    expect(errors.some((e) => e.includes('callTimeout'))).toBe(true);
+    expect(errors.some((e) => e.includes('state'))).toBe(true);
   });
 });
 

@@ -107,7 +107,14 @@ export interface Accounts {
 export const TELNYX_SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 
 /** One account of each carrier for `org`, pointed at `apiBase` (a fake, or nothing), with `numbers` imported. */
-export async function createAccounts(app: TestApp, org: TestOrg, apiBase: string, numbers: { twilio: string[]; telnyx: string[]; bandwidth: string[] }): Promise<Accounts> {
+export async function createAccounts(
+  app: TestApp,
+  org: TestOrg,
+  apiBase: string,
+  numbers: { twilio: string[]; telnyx: string[]; bandwidth: string[] },
+  /** Extra settings per kind (Telnyx `connection_id`, Bandwidth `voice_application_id`). */
+  settings: { telnyx?: Record<string, string>; bandwidth?: Record<string, string> } = {},
+): Promise<Accounts> {
   const tw = await api(app, org, 'POST', '/v1/carrier-accounts', {
     kind: 'twilio',
     public_base_url: PUBLIC_URL,
@@ -121,7 +128,7 @@ export async function createAccounts(app: TestApp, org: TestOrg, apiBase: string
     public_base_url: PUBLIC_URL,
     api_base_url: apiBase,
     credentials: { api_key: 'KEY0123456789' },
-    settings: { public_key: keys.publicKeyBase64 },
+    settings: { public_key: keys.publicKeyBase64, ...settings.telnyx },
   });
   if (tx.status !== 201) throw new Error(`telnyx account: ${tx.status} ${JSON.stringify(tx.json)}`);
   const bw = await api(app, org, 'POST', '/v1/carrier-accounts', {
@@ -129,7 +136,7 @@ export async function createAccounts(app: TestApp, org: TestOrg, apiBase: string
     public_base_url: PUBLIC_URL,
     api_base_url: apiBase,
     credentials: { api_user: 'bw-user', api_password: 'bw-password' },
-    settings: { account_id: '9900000', application_id: '93de2206-9669-4e07-948d-329f4b722ee2' },
+    settings: { account_id: '9900000', application_id: '93de2206-9669-4e07-948d-329f4b722ee2', ...settings.bandwidth },
   });
   if (bw.status !== 201) throw new Error(`bandwidth account: ${bw.status} ${JSON.stringify(bw.json)}`);
   for (const [id, list] of [

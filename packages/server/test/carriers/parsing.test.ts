@@ -2,10 +2,18 @@
  * Webhook parsers on the carriers' own documented examples, read from the reference files as they
  * are: Bandwidth's webhook page (every JSON example) and its OpenAPI callback examples, Telnyx's
  * OpenAPI webhook examples and signed vectors, Twilio's documented parameters (the vectors).
+ * Bandwidth's voice callbacks have no example in the document: they are assembled from the
+ * `example` of each field of their schema (answerCallback, disconnectCallback).
  */
 import { describe, expect, it } from 'vitest';
-import { bandwidthDisconnectStatus, parseBandwidthCallEvent, parseBandwidthMessageEvents } from '../../src/carriers/bandwidth/bandwidth-webhooks.js';
-import { parseTelnyxEvent, telnyxHangupStatus, telnyxMessageStatus } from '../../src/carriers/telnyx/telnyx-webhooks.js';
+import {
+  agentCallBxml,
+  bandwidthDisconnectStatus,
+  parseBandwidthAgentCallEvent,
+  parseBandwidthCallEvent,
+  parseBandwidthMessageEvents,
+} from '../../src/carriers/bandwidth/bandwidth-webhooks.js';
+import { parseTelnyxAgentCallEvent, parseTelnyxEvent, telnyxHangupStatus, telnyxMessageStatus } from '../../src/carriers/telnyx/telnyx-webhooks.js';
 import { parseTwilioCall, parseTwilioInbound, parseTwilioStatus, twilioMessageStatus } from '../../src/carriers/twilio/twilio-webhooks.js';
 import { bandwidthDocExamples, referenceJson } from './helpers.js';
 
@@ -72,6 +80,34 @@ describe('Bandwidth: every example of bandwidth-messaging-webhooks.md', () => {
   });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- reference documents are free-form JSON
+type Json = Record<string, any>;
+
+/** A Bandwidth callback made of its schema's field examples (the document has no example of the whole). */
+function bandwidthCallbackExample(schema: string, eventType: string): Json {
+  const schemas = referenceJson('bandwidth-messaging-voice.openapi.json').components.schemas as Record<string, Json>;
+  const exampleOf = (s: Json): unknown => {
+    const target = s.$ref ? schemas[String(s.$ref).split('/').pop()!]! : s;
+    if (target.example !== undefined) return target.example;
+    if (target.properties) return Object.fromEntries(Object.entries(target.properties as Record<string, Json>).map(([k, v]) => [k, exampleOf(v)]));
+    return undefined;
+  };
+  return { ...(exampleOf(schemas[schema]!) as Json), eventType };
+}
+
+describe('Bandwidth: voice callbacks of speed-to-lead ring calls', () => {
+  it('a ring call: answer, disconnect after an answer, disconnect before one; the tag names the agent call', () => {
+    const answer = { ...bandwidthCallbackExample('answerCallback', 'answer'), tag: 'acall_1' };
+    expect(parseBandwidthAgentCallEvent(answer)).toEqual({ agentCallId: 'acall_1', callSid: 'c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85', outcome: 'answered', isAnswer: true });
+    const disconnect = { ...bandwidthCallbackExample('disconnectCallback', 'disconnect'), tag: 'acall_1' };
+    expect(parseBandwidthAgentCallEvent(disconnect)).toMatchObject({ outcome: 'answered', isAnswer: false });
+    expect(parseBandwidthAgentCallEvent({ ...disconnect, answerTime: null, cause: 'timeout' })).toMatchObject({ outcome: 'missed', isAnswer: false });
+    expect(parseBandwidthAgentCallEvent({ ...answer, eventType: 'initiate' })).toBeUndefined();
+    expect(() => parseBandwidthAgentCallEvent({ ...answer, tag: undefined })).toThrow(/tag/);
+    expect(agentCallBxml('New lead from <Robin> & co')).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><SpeakSentence>New lead from &lt;Robin&gt; &amp; co</SpeakSentence><Hangup/></Response>');
+  });
+});
+
 describe('Telnyx: the OpenAPI webhook examples and the signed vectors', () => {
   const spec = referenceJson('telnyx-messaging.openapi.json');
   const schemas = spec.components.schemas as Record<string, { example?: Record<string, unknown> }>;
@@ -108,6 +144,25 @@ describe('Telnyx: the OpenAPI webhook examples and the signed vectors', () => {
       'busy', 'completed', 'canceled', 'no-answer', 'completed', 'busy', 'failed', 'no-answer', 'failed',
     ]);
     expect(parseTelnyxEvent(envelope({ event_type: 'call.initiated', id: 'e-3', payload: {} }), none)).toEqual({ type: 'ignored', eventId: 'e-3', eventType: 'call.initiated' });
+  });
+
+  it('a ring call (CallAnswered / CallHangup examples with our client_state)', () => {
+    const state = Buffer.from('acall_01TEST').toString('base64');
+    const answered = envelope({ ...schemas.CallAnswered!.example, payload: { ...(schemas.CallAnswered!.example!.payload as Json), client_state: state } });
+    expect(parseTelnyxAgentCallEvent(answered)).toEqual({
+      eventId: '0ccc7b54-4df3-4bca-a65a-3da1ecc777f0',
+      eventType: 'call.answered',
+      event: { agentCallId: 'acall_01TEST', callSid: 'v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg', outcome: 'answered', speak: true },
+    });
+    const hangup = (cause: string) =>
+      parseTelnyxAgentCallEvent(envelope({ ...schemas.CallHangup!.example, payload: { ...(schemas.CallHangup!.example!.payload as Json), client_state: state, call_control_id: 'v3:x', hangup_cause: cause } })).event;
+    expect(hangup('call_rejected')).toMatchObject({ outcome: 'missed', speak: false });
+    expect(hangup('timeout')).toMatchObject({ outcome: 'missed' });
+    expect(hangup('normal_clearing')).toMatchObject({ outcome: 'answered', speak: false });
+    expect(parseTelnyxAgentCallEvent(envelope({ event_type: 'call.speak.ended', id: 'e-4', payload: { call_control_id: 'v3:x', client_state: state, status: 'completed' } })).event).toMatchObject({ outcome: 'spoken' });
+    expect(parseTelnyxAgentCallEvent(envelope({ event_type: 'call.initiated', id: 'e-5', payload: {} }))).toEqual({ eventId: 'e-5', eventType: 'call.initiated' });
+    // The reference example's own client_state is not one of ours.
+    expect(() => parseTelnyxAgentCallEvent(envelope(schemas.CallAnswered!.example))).toThrow(/client_state/);
   });
 });
 

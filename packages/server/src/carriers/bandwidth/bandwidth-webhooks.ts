@@ -9,6 +9,9 @@
  * Messaging callbacks are a JSON array of events: `message-received` (inbound), `message-sending`,
  * `message-sent`, `message-delivered`, `message-failed` (with `errorCode`); `message-read` (RBM) is ignored; `message.tag` is our message id on
  * texts we sent. Voice: the `disconnect` event (cause, startTime, answerTime, endTime) ends a call.
+ *
+ * Speed-to-lead ring calls (bandwidth-voice.ts) call back on `…/agent-calls`: `answer` (answered
+ * by BXML: the announcement, then Hangup) and `disconnect`, with our agent call id as `tag`.
  */
 import crypto from 'node:crypto';
 import { mapCarrierError } from '@textback/core';
@@ -141,4 +144,36 @@ export function parseBandwidthCallEvent(json: unknown, carrier = 'bandwidth'): O
     externalId: need(str(event.callId), 'callId'),
     carrier,
   };
+}
+
+/** What a speed-to-lead ring call's callback says about the agent's phone. */
+export interface BandwidthAgentCallEvent {
+  /** Our agent call id, from `tag`. */
+  agentCallId: string;
+  callSid: string;
+  /** answered: `answer`, or a `disconnect` with an `answerTime` (the answer callback was lost); missed: a disconnect before any answer. */
+  outcome: 'answered' | 'missed';
+  /** The `answer` callback: Bandwidth waits for the BXML of the call in its response. */
+  isAnswer: boolean;
+}
+
+/** A ring call's callback; undefined for the events it has no use for. */
+export function parseBandwidthAgentCallEvent(json: unknown): BandwidthAgentCallEvent | undefined {
+  const event = obj(json);
+  if (!event) throw new BandwidthPayloadError('the body must be a JSON object');
+  const type = need(str(event.eventType), 'eventType');
+  if (type !== 'answer' && type !== 'disconnect') return undefined;
+  const agentCallId = need(str(event.tag), 'tag');
+  const callSid = need(str(event.callId), 'callId');
+  const answered = type === 'answer' || str(event.answerTime) !== undefined;
+  return { agentCallId, callSid, outcome: answered ? 'answered' : 'missed', isAnswer: type === 'answer' };
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+}
+
+/** The BXML answered to a ring call's `answer` callback: the words, then hang up. */
+export function agentCallBxml(words: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><SpeakSentence>${escapeXml(words)}</SpeakSentence><Hangup/></Response>`;
 }

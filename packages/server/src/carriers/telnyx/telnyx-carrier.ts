@@ -158,13 +158,7 @@ export class TelnyxCarrier implements CarrierAdapter, CarrierAccountApi {
   }
 
   private failure(answer: HttpAnswer): CarrierError {
-    const first = ((answer.json && typeof answer.json === 'object' ? answer.json : {}) as TelnyxErrorBody).errors?.[0];
-    const hasCode = first?.code !== undefined && first.code !== null && String(first.code) !== '';
-    const code = hasCode ? String(first!.code) : `http_${answer.status}`;
-    const detail = `Telnyx answered ${answer.status}${hasCode ? ` (error ${code})` : ''}: ${first?.title ?? answer.text.slice(0, 200)}${first?.detail ? ` — ${first.detail}` : ''}`;
-    const transient = transientHttpError('Telnyx', answer, code, detail);
-    if (transient) return transient;
-    return new CarrierError('permanent', code, hasCode ? mapCarrierError('telnyx', code).reason : 'carrier_unknown', detail);
+    return telnyxFailure(answer);
   }
 
   private remember(messageId: string, id: string): void {
@@ -174,4 +168,18 @@ export class TelnyxCarrier implements CarrierAdapter, CarrierAccountApi {
       if (oldest !== undefined) this.sent.delete(oldest);
     }
   }
+}
+
+/**
+ * A Telnyx error answer as a CarrierError: `{"errors": [{"code", "title", "detail"}]}`; 429 and
+ * 5xx/408 retryable, other 4xx permanent (messaging codes mapped by `mapCarrierError`).
+ */
+export function telnyxFailure(answer: HttpAnswer): CarrierError {
+  const first = ((answer.json && typeof answer.json === 'object' ? answer.json : {}) as TelnyxErrorBody).errors?.[0];
+  const hasCode = first?.code !== undefined && first.code !== null && String(first.code) !== '';
+  const code = hasCode ? String(first!.code) : `http_${answer.status}`;
+  const detail = `Telnyx answered ${answer.status}${hasCode ? ` (error ${code})` : ''}: ${first?.title ?? answer.text.slice(0, 200)}${first?.detail ? ` — ${first.detail}` : ''}`;
+  const transient = transientHttpError('Telnyx', answer, code, detail);
+  if (transient) return transient;
+  return new CarrierError('permanent', code, hasCode ? mapCarrierError('telnyx', code).reason : 'carrier_unknown', detail);
 }

@@ -9,6 +9,9 @@
  * course one that does not verify. The raw bytes are verified, never re-serialised JSON.
  *
  * Envelope: `{"data": {"event_type", "id", "occurred_at", "payload": {...}}, "meta": {...}}`.
+ *
+ * Speed-to-lead ring calls (telnyx-call-control.ts) report on their own URL (`…/agent-calls`):
+ * `call.answered`, `call.hangup` and `call.speak.ended`, with our agent call id in `client_state`.
  */
 import crypto from 'node:crypto';
 import { mapCarrierError } from '@textback/core';
@@ -166,4 +169,36 @@ export function parseTelnyxEvent(json: unknown, query: URLSearchParams, carrier 
     default:
       return { type: 'ignored', eventId, eventType };
   }
+}
+
+/** What a speed-to-lead ring call's webhook says about the agent's phone. */
+export interface TelnyxAgentCallEvent {
+  /** Our agent call id, from `client_state`. */
+  agentCallId: string;
+  /** Telnyx's call_control_id (what the hang-up and speak commands take). */
+  callSid: string;
+  /**
+   * answered: the agent picked up (`call.answered`, or a `call.hangup` after an answer whose
+   * `call.answered` was lost or comes late); missed: it ended unanswered (no_answer, timeout,
+   * busy, rejected, ...); spoken: the announcement was said (`call.speak.ended`).
+   */
+  outcome: 'answered' | 'missed' | 'spoken';
+  /** `call.answered`: the announcement is due (speak), or the call must end if no longer needed. */
+  speak: boolean;
+}
+
+/** A verified webhook of a ring call; `event` is undefined for the events it has no use for (call.initiated, ...). */
+export function parseTelnyxAgentCallEvent(json: unknown): { eventId: string; eventType: string; event?: TelnyxAgentCallEvent } {
+  const data = need(obj(obj(json)?.data), 'data');
+  const eventType = need(str(data.event_type), 'data.event_type');
+  const eventId = need(str(data.id), 'data.id');
+  const payload = need(obj(data.payload), 'data.payload');
+  if (eventType !== 'call.answered' && eventType !== 'call.hangup' && eventType !== 'call.speak.ended') return { eventId, eventType };
+  const state = need(str(payload.client_state), 'payload.client_state');
+  const agentCallId = Buffer.from(state, 'base64').toString('utf8');
+  if (!/^[\w-]{1,100}$/.test(agentCallId)) throw new TelnyxPayloadError('payload.client_state is not one of our agent calls');
+  const callSid = need(str(payload.call_control_id), 'payload.call_control_id');
+  const outcome =
+    eventType === 'call.answered' ? 'answered' : eventType === 'call.speak.ended' ? 'spoken' : telnyxHangupStatus(need(str(payload.hangup_cause), 'payload.hangup_cause')) === 'completed' ? 'answered' : 'missed';
+  return { eventId, eventType, event: { agentCallId, callSid, outcome, speak: eventType === 'call.answered' } };
 }

@@ -59,7 +59,7 @@ export const carrierAccountRoutes =
                 Strings('twilio: account_sid, auth_token; telnyx: api_key; bandwidth: api_user, api_password, callback_password (generated if absent)'),
               ),
               settings: Type.Optional(
-                Strings('telnyx: public_key, messaging_profile_id; bandwidth: account_id, application_id, callback_username, dashboard_url'),
+                Strings('telnyx: public_key, messaging_profile_id, connection_id (Call Control, for ringing agents); bandwidth: account_id, application_id, callback_username, dashboard_url, voice_application_id (for ringing agents)'),
               ),
             },
             { additionalProperties: false },

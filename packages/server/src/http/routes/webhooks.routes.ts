@@ -3,13 +3,14 @@
  * carrier's way, per carrier account:
  *
  *   POST /webhooks/twilio/:accountId/messages | status | calls | agent-calls   X-Twilio-Signature
- *   POST /webhooks/telnyx/:accountId/messages | calls              Ed25519 (telnyx-signature-ed25519, telnyx-timestamp)
- *   POST /webhooks/bandwidth/:accountId/messages | calls           HTTP Basic (the account's callback credentials)
+ *   POST /webhooks/telnyx/:accountId/messages | calls | agent-calls   Ed25519 (telnyx-signature-ed25519, telnyx-timestamp)
+ *   POST /webhooks/bandwidth/:accountId/messages | calls | agent-calls   HTTP Basic (the account's callback credentials)
  *
  * Order: the account (404), the signature over the raw bytes (403: forged, stale or unsigned;
  * nothing is read further and nothing written), the payload (400), the business number (404),
  * then the fast path (use-cases/carrier-events.ts) and the answer each carrier expects: empty
- * TwiML for Twilio, 200 for Telnyx, 204 for Bandwidth. Bodies are never logged.
+ * TwiML for Twilio, 200 for Telnyx, 204 for Bandwidth (a ring call's `answer` callback gets its
+ * BXML). Bodies are never logged.
  *
  * The URL Twilio signed is rebuilt from the account's public base URL (else PUBLIC_BASE_URL, else
  * the request's X-Forwarded-Proto/-Host or Host) plus the path and query as received: set
@@ -18,9 +19,16 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
 import type { AppContext } from '../../app-context.js';
-import { BandwidthPayloadError, parseBandwidthCallEvent, parseBandwidthMessageEvents, verifyBandwidthBasic } from '../../carriers/bandwidth/bandwidth-webhooks.js';
+import {
+  agentCallBxml,
+  BandwidthPayloadError,
+  parseBandwidthAgentCallEvent,
+  parseBandwidthCallEvent,
+  parseBandwidthMessageEvents,
+  verifyBandwidthBasic,
+} from '../../carriers/bandwidth/bandwidth-webhooks.js';
 import { loadAccount, publicBaseUrl, type LoadedAccount } from '../../carriers/registry.js';
-import { parseTelnyxEvent, TelnyxPayloadError, telnyxPublicKey, verifyTelnyxSignature } from '../../carriers/telnyx/telnyx-webhooks.js';
+import { parseTelnyxAgentCallEvent, parseTelnyxEvent, TelnyxPayloadError, telnyxPublicKey, verifyTelnyxSignature } from '../../carriers/telnyx/telnyx-webhooks.js';
 import {
   EMPTY_TWIML,
   parseTwilioAgentCall,
@@ -35,12 +43,17 @@ import {
 } from '../../carriers/twilio/twilio-webhooks.js';
 import { AppError } from '../../support/errors.js';
 import { acceptAgentCallStatus, acceptCarrierCall, acceptCarrierInbound, acceptCarrierReceipt, type Accepted } from '../../use-cases/carrier-events.js';
+import { agentCallAnnouncement } from '../../use-cases/teams/speed-to-lead.js';
 import { sendProblem } from '../problem.js';
 
 /** No carrier sends more than a few kilobytes; anything above this is refused with 413 unread. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 
-const HOOKS: Record<string, readonly string[]> = { twilio: ['messages', 'status', 'calls', 'agent-calls'], telnyx: ['messages', 'calls'], bandwidth: ['messages', 'calls'] };
+const HOOKS: Record<string, readonly string[]> = {
+  twilio: ['messages', 'status', 'calls', 'agent-calls'],
+  telnyx: ['messages', 'calls', 'agent-calls'],
+  bandwidth: ['messages', 'calls', 'agent-calls'],
+};
 
 class PayloadError extends Error {}
 
@@ -131,6 +144,13 @@ export const webhookRoutes =
                 ctx.clock.now(),
               );
               if (!verdict.ok) return await refuse(verdict.why);
+              if (hook === 'agent-calls') {
+                // A speed-to-lead ring call (telnyx-call-control.ts): our agent call id is in the signed client_state.
+                const ring = parseTelnyxAgentCallEvent(jsonOf(raw));
+                outcome = [ring.event ? await acceptAgentCallStatus(ctx, account, ring.event) : 'ignored'];
+                log.info({ ...ids, outcome, eventId: ring.eventId, eventType: ring.eventType }, 'webhook accepted');
+                return await reply.status(200).send();
+              }
               const event = parseTelnyxEvent(jsonOf(raw), queryOf(request));
               switch (event.type) {
                 case 'inbound':
@@ -153,6 +173,16 @@ export const webhookRoutes =
                 return await refuse(request.headers.authorization ? 'wrong credentials' : 'no credentials');
               }
               const body = jsonOf(raw);
+              if (hook === 'agent-calls') {
+                // A speed-to-lead ring call (bandwidth-voice.ts): our agent call id is its tag.
+                const ring = parseBandwidthAgentCallEvent(body);
+                outcome = [ring ? await acceptAgentCallStatus(ctx, account, ring) : 'ignored'];
+                log.info({ ...ids, outcome }, 'webhook accepted');
+                if (!ring?.isAnswer) return await reply.status(204).send();
+                // The answer callback waits for the call's BXML: who the lead is, or that the call is no longer needed.
+                const words = await agentCallAnnouncement(ctx, account.row.org_id, ring.agentCallId, ring.callSid);
+                return await reply.status(200).type('application/xml').send(agentCallBxml(words));
+              }
               if (hook === 'calls') {
                 const call = parseBandwidthCallEvent(body);
                 outcome = [call ? await acceptCarrierCall(ctx, account, call) : 'ignored'];
