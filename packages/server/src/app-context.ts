@@ -10,6 +10,7 @@ import type { Clock } from './support/clock.js';
 import type { Logger } from './support/logger.js';
 import type { Config } from './config/config.js';
 import { AppError } from './support/errors.js';
+import { GroupTransactions } from './db/group-transaction.js';
 
 export type Tx = Kysely<Database>;
 
@@ -35,13 +36,25 @@ export interface AppContext {
  */
 export async function transaction<T>(ctx: AppContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const orgs = new Set<string>();
-  const result = await ctx.db.kysely.transaction().execute((tx) => {
+  const unit = (tx: Tx) => {
     pendingEventOrgs.set(tx, orgs);
     return fn(tx);
-  });
+  };
+  // SQLite: transactions of one turn of the event loop commit together (db/group-transaction.ts).
+  const result = ctx.db.dialect.name === 'sqlite' ? await groupOf(ctx.db.kysely).run(unit) : await ctx.db.kysely.transaction().execute(unit);
   ctx.signals.jobsEnqueued();
   if (orgs.size > 0) ctx.signals.eventsAppended(orgs);
   return result;
+}
+
+const groups = new WeakMap<object, GroupTransactions>();
+function groupOf(db: Kysely<Database>): GroupTransactions {
+  let group = groups.get(db);
+  if (!group) {
+    group = new GroupTransactions(db);
+    groups.set(db, group);
+  }
+  return group;
 }
 
 /** Organizations that got events in a transaction, to signal after commit. */

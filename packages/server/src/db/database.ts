@@ -39,6 +39,11 @@ function openSqlite(url: string): Db {
   sqlite.pragma('foreign_keys = ON');
   // Another process (the CLI, a second server by mistake) may hold the write lock briefly.
   sqlite.pragma('busy_timeout = 5000');
+  // Fewer, larger checkpoints: with the default (1,000 pages) a busy server checkpointed, with an
+  // fsync, every few dozen commits, and commits were most of the SQL time of a missed-call
+  // text-back (bench/automations.js). A bigger page cache keeps the hot indexes in memory.
+  sqlite.pragma(`wal_autocheckpoint = ${Number(process.env.TB_WAL_AUTOCHECKPOINT ?? 10000)}`);
+  sqlite.pragma(`cache_size = -${Number(process.env.TB_CACHE_KB ?? 65536)}`);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     kysely,
@@ -51,23 +56,23 @@ function openSqlite(url: string): Db {
 /**
  * Kysely prepares every statement anew, and SQLite compiling SQL was a fifth of the CPU of a request:
  * reuse prepared statements by their SQL text (queries are parameterised, so the set is small).
+ * Kysely's driver only calls `prepare` and `close`.
  */
 function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
-  return new Proxy(sqlite, {
-    get(target, property, receiver) {
-      if (property !== 'prepare') return Reflect.get(target, property, receiver) as unknown;
-      return (source: string) => {
-        let statement = cache.get(source);
-        if (!statement) {
-          if (cache.size >= 2000) cache.clear();
-          statement = target.prepare(source);
-          cache.set(source, statement);
-        }
-        return statement;
-      };
+  const cached = {
+    prepare(source: string): SQLite.Statement {
+      let statement = cache.get(source);
+      if (!statement) {
+        if (cache.size >= 2000) cache.clear();
+        statement = sqlite.prepare(source);
+        cache.set(source, statement);
+      }
+      return statement;
     },
-  });
+    close: () => sqlite.close(),
+  };
+  return cached as unknown as SQLite.Database;
 }
 
 function openPostgres(url: string, options: OpenDatabaseOptions): Db {

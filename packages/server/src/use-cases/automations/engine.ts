@@ -31,7 +31,8 @@ import {
 } from '@textback/core';
 import { sql } from 'kysely';
 import { transaction, type AppContext, type Tx } from '../../app-context.js';
-import type { AutomationRun, Contact } from '../../db/schema.js';
+import type { Selectable } from 'kysely';
+import type { AutomationRun, AutomationsTable, Contact, Organization } from '../../db/schema.js';
 import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
 import { newId } from '../../support/ids.js';
 import { appendEvent } from '../events.js';
@@ -240,36 +241,55 @@ export async function runNotRepliedCheck(
 
 class RunChanged extends Error {}
 
-/** The `automation.advance` job: moves the run forward until it waits or ends. */
+/**
+ * The `automation.advance` job: moves the run forward until it waits or ends, every step that is
+ * due now in one transaction (a zero-delay text-back is one commit, not one per step). A failure
+ * rolls the whole job back and it is retried from the last committed step: each step is idempotent
+ * (a text has an idempotency key per run and step, a send claim is written once).
+ */
 export async function runAdvanceJob(ctx: AppContext, runId: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const more = await transaction(ctx, (tx) => advanceOnce(ctx, tx, runId));
-      if (!more) return;
-    } catch (error) {
-      if (error instanceof RunChanged) return; // cancelled or advanced elsewhere meanwhile
-      throw error;
-    }
+  try {
+    await transaction(ctx, async (tx) => {
+      const run = await tx.selectFrom('automation_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+      if (!run || (run.status !== 'waiting' && run.status !== 'running')) return;
+      const row = await tx.selectFrom('automations').selectAll().where('id', '=', run.automation_id).executeTakeFirst();
+      const contact = await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow();
+      let current: Loaded | null = { run, row, contact };
+      for (let i = 0; current; i++) {
+        if (i >= 100) throw new Error(`run ${runId} took more than 100 steps in one go`);
+        current = await advanceOnce(ctx, tx, current);
+      }
+    });
+  } catch (error) {
+    if (error instanceof RunChanged) return; // cancelled or advanced elsewhere meanwhile
+    throw error;
   }
-  throw new Error(`run ${runId} took more than 100 steps in one go`);
 }
 
-/** One step in one transaction. Returns true when the run can go on at once. */
-async function advanceOnce(ctx: AppContext, tx: Tx, runId: string): Promise<boolean> {
-  const run = await tx.selectFrom('automation_runs').selectAll().where('id', '=', runId).executeTakeFirst();
-  if (!run || (run.status !== 'waiting' && run.status !== 'running')) return false;
-  const row = await tx.selectFrom('automations').selectAll().where('id', '=', run.automation_id).executeTakeFirst();
-  const contact = await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow();
+/** A run and what its steps read, kept between the steps of one job. */
+interface Loaded {
+  run: AutomationRun;
+  row: Selectable<AutomationsTable> | undefined;
+  contact: Contact;
+  org?: OrgFacts;
+}
+
+/** One step. Returns the run as it is now when it can go on at once, else null. */
+async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loaded | null> {
+  const { run, row } = loaded;
+  let contact = loaded.contact;
+  const runId = run.id;
   const now = ctx.clock.now();
   const ids = { orgId: run.org_id, runId: run.id, automationId: run.automation_id, contactId: run.contact_id };
 
   let state = JSON.parse(run.run_state) as RunState;
   if (!row) {
     await finish(ctx, tx, run, cancelRun(state, 'automation deleted', now), 'cancelled', 'automation deleted');
-    return false;
+    return null;
   }
   const automation = toAutomation(row);
-  const context = await buildContext(tx, run, contact, automation);
+  loaded.org ??= await orgFacts(tx, run.org_id);
+  const context = await buildContext(tx, run, contact, loaded.org);
   const result = advanceRun(automation, state, context, now);
   state = result.state;
   const entries: TraceEntry[] = [...result.trace];
@@ -280,7 +300,7 @@ async function advanceOnce(ctx: AppContext, tx: Tx, runId: string): Promise<bool
       await save(tx, run, state, 'waiting', action.at, now);
       await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: run.org_id, payload: { runId }, runAt: action.at, uniqueKey: advanceJobKey(runId), replace: true });
       await trace(tx, ctx, ids, entries);
-      return false;
+      return null;
     }
     case 'done': {
       const status = action.reason === 'completed' ? 'completed' : action.reason === 'stopped' ? 'stopped' : action.reason === 'canceled' ? 'cancelled' : 'failed';
@@ -288,7 +308,7 @@ async function advanceOnce(ctx: AppContext, tx: Tx, runId: string): Promise<bool
       const outcome = sent ? `sent; ${action.detail}` : `no text: ${action.detail}`;
       await trace(tx, ctx, ids, entries);
       await finish(ctx, tx, run, state, status, outcome);
-      return false;
+      return null;
     }
     case 'send_sms': {
       const skip = await sendPolicy(tx, run, automation, now);
@@ -329,6 +349,7 @@ async function advanceOnce(ctx: AppContext, tx: Tx, runId: string): Promise<bool
       const attributes = JSON.parse(contact.attributes) as Record<string, unknown>;
       attributes[action.attribute] = action.value === 'now' ? new Date(now).toISOString() : action.value;
       await tx.updateTable('contacts').set({ attributes: JSON.stringify(attributes), updated_at: now }).where('id', '=', contact.id).execute();
+      contact = { ...contact, attributes: JSON.stringify(attributes), updated_at: now };
       entries.push({ at: now, step: action.step, type: 'update_contact', message: `set ${action.attribute} = ${String(attributes[action.attribute])}` });
       break;
     }
@@ -353,9 +374,9 @@ async function advanceOnce(ctx: AppContext, tx: Tx, runId: string): Promise<bool
     }
   }
   state = completeStep(state, action.step);
-  await save(tx, run, state, 'running', null, now);
+  const saved = await save(tx, run, state, 'running', null, now);
   await trace(tx, ctx, ids, entries);
-  return true;
+  return { ...loaded, run: saved, contact };
 }
 
 /** Why a text must not be sent for this run, or null. */
@@ -404,8 +425,12 @@ async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, no
 
 const eventKey = (run: AutomationRun) => `${run.trigger_type}:${run.event_id}`;
 
-async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, automation: Automation): Promise<RunContext> {
-  const org = await tx.selectFrom('organizations').select(['name', 'time_zone', 'business_hours']).where('id', '=', run.org_id).executeTakeFirstOrThrow();
+type OrgFacts = Pick<Organization, 'name' | 'time_zone' | 'business_hours'>;
+
+const orgFacts = (tx: Tx, orgId: string): Promise<OrgFacts> =>
+  tx.selectFrom('organizations').select(['name', 'time_zone', 'business_hours']).where('id', '=', orgId).executeTakeFirstOrThrow();
+
+async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, org: OrgFacts): Promise<RunContext> {
   const last = await tx
     .selectFrom('messages')
     .select(['direction', (eb) => eb.fn.max('created_at').as('at')])
@@ -423,6 +448,7 @@ async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, automa
         .selectFrom('conversations')
         .innerJoin('users', 'users.id', 'conversations.assigned_user_id')
         .select('users.name')
+        .where('conversations.org_id', '=', run.org_id)
         .where('conversations.contact_id', '=', contact.id)
         .where('conversations.number_id', '=', run.number_id)
         .executeTakeFirst()
@@ -433,7 +459,6 @@ async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, automa
   const lastTextAt = lastAt('outbound');
   const lastReplyAt = lastAt('inbound');
   const firstName = contact.name?.trim().split(/\s+/)[0];
-  void automation;
   return {
     automationId: run.automation_id,
     event: { type: event.type, ...(event.call ? { call: event.call } : {}) },
@@ -450,16 +475,18 @@ async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, automa
   };
 }
 
-async function save(tx: Tx, run: AutomationRun, state: RunState, status: 'waiting' | 'running', nextAt: number | null, now: number): Promise<void> {
+async function save(tx: Tx, run: AutomationRun, state: RunState, status: 'waiting' | 'running', nextAt: number | null, now: number): Promise<AutomationRun> {
   // Optimistic: nobody else (a reply cancelling the run) changed it since we read it.
+  const runState = JSON.stringify(state);
   const result = await tx
     .updateTable('automation_runs')
-    .set({ run_state: JSON.stringify(state), status, next_at: nextAt, updated_at: now })
+    .set({ run_state: runState, status, next_at: nextAt, updated_at: now })
     .where('id', '=', run.id)
     .where('run_state', '=', run.run_state)
     .where('status', 'in', ['waiting', 'running'])
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new RunChanged();
+  return { ...run, run_state: runState, status, next_at: nextAt, updated_at: now };
 }
 
 async function finish(ctx: AppContext, tx: Tx, run: AutomationRun, state: RunState, status: AutomationRun['status'], outcome: string): Promise<void> {

@@ -266,9 +266,10 @@ export async function loadGateFactsMany(db: Tx, inputs: readonly GateInput[]): P
       .selectAll()
       .where('org_id', '=', orgId)
       .where('contact_id', 'in', contactIds)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
       .execute();
+    // Newest first, sorted here: with ORDER BY, SQLite chose the organization-wide index to avoid a
+    // sort and read every consent event of the organization (a millisecond per batch).
+    events.sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     for (const [contactId, list] of groupBy(events, (e) => e.contact_id)) consentEvents.set(contactId, list);
   }
 
