@@ -42,8 +42,8 @@ function openSqlite(url: string): Db {
   // Fewer, larger checkpoints: with the default (1,000 pages) a busy server checkpointed, with an
   // fsync, every few dozen commits, and commits were most of the SQL time of a missed-call
   // text-back (bench/automations.js). A bigger page cache keeps the hot indexes in memory.
-  sqlite.pragma(`wal_autocheckpoint = ${Number(process.env.TB_WAL_AUTOCHECKPOINT ?? 10000)}`);
-  sqlite.pragma(`cache_size = -${Number(process.env.TB_CACHE_KB ?? 65536)}`);
+  sqlite.pragma('wal_autocheckpoint = 10000');
+  sqlite.pragma('cache_size = -65536');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     kysely,
