@@ -9,6 +9,7 @@ import * as m0005 from './migrations/0005-carriers.js';
 import * as m0006 from './migrations/0006-call-extensions.js';
 import * as m0007 from './migrations/0007-hot-path-indexes.js';
 import * as m0008 from './migrations/0008-agent-call-sids.js';
+import * as m0009 from './migrations/0009-call-detections.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0006-call-extensions': m0006,
   '0007-hot-path-indexes': m0007,
   '0008-agent-call-sids': m0008,
+  '0009-call-detections': m0009,
 };
 
 class CompiledMigrations implements MigrationProvider {

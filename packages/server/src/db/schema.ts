@@ -207,6 +207,15 @@ export interface CallsTable {
   extension: string | null;
 }
 
+/** A carrier's answering-machine detection of a call leg, merged into the call when it is recorded (0009). */
+export interface CallDetectionsTable {
+  org_id: string;
+  external_id: string;
+  carrier: string;
+  answered_by: 'human' | 'machine' | 'unknown';
+  created_at: number;
+}
+
 export interface EventsTable {
   /** Autoincrementing: the order of the log and the cursor of the event stream. */
   seq: Generated<number>;
@@ -563,6 +572,7 @@ export interface Database {
   queue_sessions: QueueSessionsTable;
   queue_invites: QueueInvitesTable;
   carrier_accounts: CarrierAccountsTable;
+  call_detections: CallDetectionsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;

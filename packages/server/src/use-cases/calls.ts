@@ -1,4 +1,4 @@
-import { classifyCall, parseE164Loose } from '@textback/core';
+import { classifyCall, parseE164Loose, type AnsweredBy, type CallClassification } from '@textback/core';
 import { transaction, type AppContext } from '../app-context.js';
 import type { Call } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
@@ -29,6 +29,21 @@ export interface CallEventInput {
   /** The agent or extension that handled the call (PBX events), for automation scopes. */
   extension?: string | undefined;
   carrier: string;
+}
+
+/**
+ * A carrier's answering-machine detection of one call leg (Telnyx `call.machine.detection.ended`,
+ * Bandwidth `machineDetectionComplete`). It arrives on its own webhook, usually before the call
+ * ends: it is kept in `call_detections` and merged into the call's `answered_by` when the call is
+ * recorded, so that a call a machine answered is classified as voicemail.
+ */
+export interface CallDetectionInput {
+  carrier: string;
+  /** The carrier's id of the call leg: the same as the finished call's `externalId`. */
+  externalId: string;
+  answeredBy: AnsweredBy;
+  from: string;
+  to: string;
 }
 
 export interface RecordCallResult {
@@ -64,16 +79,25 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
     if (existing) return { call: existing, created: false };
   }
 
-  const classification = classifyCall(
-    {
-      direction: input.direction,
-      status: input.status,
-      ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
-      ...(input.answeredBy !== undefined ? { answeredBy: input.answeredBy } : {}),
-      ...(input.otherLegAnswered !== undefined ? { otherLegAnswered: input.otherLegAnswered } : {}),
-    },
-    { tooShortSeconds: orgSettings(await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', number.org_id).executeTakeFirstOrThrow()).too_short_seconds },
-  );
+  // The carrier's answering-machine detection, when it came on its own webhook (only a completed call's classification uses it).
+  let answeredBy = input.answeredBy;
+  if (answeredBy === undefined && input.externalId && input.status === 'completed') {
+    const detected = await ctx.db.kysely
+      .selectFrom('call_detections')
+      .select('answered_by')
+      .where('org_id', '=', number.org_id)
+      .where('external_id', '=', input.externalId)
+      .executeTakeFirst();
+    answeredBy = detected?.answered_by;
+  }
+
+  const classification = await classify(ctx, number.org_id, {
+    direction: input.direction,
+    status: input.status,
+    durationSeconds: input.durationSeconds,
+    answeredBy,
+    otherLegAnswered: input.otherLegAnswered,
+  });
 
   try {
     return await transaction(ctx, async (tx) => {
@@ -89,7 +113,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
         to_e164: to,
         status: input.status,
         duration_s: input.durationSeconds ?? null,
-        answered_by: input.answeredBy ?? null,
+        answered_by: answeredBy ?? null,
         outcome: classification.outcome,
         outcome_reason: classification.reason,
         carrier: input.carrier,
@@ -145,6 +169,61 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
     }
     throw error;
   }
+}
+
+async function classify(
+  ctx: AppContext,
+  orgId: string,
+  call: { direction: 'inbound' | 'outbound'; status: CallStatus; durationSeconds?: number | undefined; answeredBy?: AnsweredBy | undefined; otherLegAnswered?: boolean | undefined },
+): Promise<CallClassification> {
+  return classifyCall(
+    {
+      direction: call.direction,
+      status: call.status,
+      ...(call.durationSeconds !== undefined ? { durationSeconds: call.durationSeconds } : {}),
+      ...(call.answeredBy !== undefined ? { answeredBy: call.answeredBy } : {}),
+      ...(call.otherLegAnswered !== undefined ? { otherLegAnswered: call.otherLegAnswered } : {}),
+    },
+    { tooShortSeconds: orgSettings(await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', orgId).executeTakeFirstOrThrow()).too_short_seconds },
+  );
+}
+
+/**
+ * Keeps a carrier's answering-machine detection for the call it names (once: the first result
+ * wins). When the call was already recorded (the webhooks came out of order), its `answered_by`,
+ * outcome and reason are corrected now; automations that call's earlier outcome started are not
+ * run again.
+ */
+export async function recordCallDetection(ctx: AppContext, orgId: string, detection: CallDetectionInput): Promise<'accepted' | 'duplicate'> {
+  const stored = await ctx.db.kysely
+    .insertInto('call_detections')
+    .values({ org_id: orgId, external_id: detection.externalId, carrier: detection.carrier, answered_by: detection.answeredBy, created_at: ctx.clock.now() })
+    .onConflict((oc) => oc.columns(['org_id', 'external_id']).doNothing())
+    .returning('external_id')
+    .executeTakeFirst();
+  if (!stored) return 'duplicate';
+  const call = await ctx.db.kysely.selectFrom('calls').selectAll().where('org_id', '=', orgId).where('external_id', '=', detection.externalId).executeTakeFirst();
+  if (call && call.answered_by === null) {
+    // Only a completed call's classification depends on who answered.
+    const classification =
+      call.status === 'completed'
+        ? await classify(ctx, orgId, {
+            direction: call.direction,
+            status: 'completed',
+            durationSeconds: call.duration_s ?? undefined,
+            answeredBy: detection.answeredBy,
+            otherLegAnswered: call.outcome === 'answered_elsewhere',
+          })
+        : undefined;
+    await ctx.db.kysely
+      .updateTable('calls')
+      .set({ answered_by: detection.answeredBy, ...(classification ? { outcome: classification.outcome, outcome_reason: classification.reason } : {}) })
+      .where('id', '=', call.id)
+      .where('answered_by', 'is', null)
+      .execute();
+    ctx.log.info({ orgId, callId: call.id, outcome: classification?.outcome ?? call.outcome, previous: call.outcome }, 'answering-machine detection merged into a call recorded before it');
+  }
+  return 'accepted';
 }
 
 export async function getCall(ctx: AppContext, orgId: string, id: string): Promise<Call> {

@@ -8,7 +8,8 @@
  * - an inbound message: a stored message with that carrier id, or the pending job's unique key;
  * - a delivery receipt: a message already at (or past) that status with that carrier id, or the
  *   pending job's key `receipt:<carrier>:<id>:<status>`; applying one is idempotent anyway;
- * - a call: a stored call with that external id (the carrier's call id), or the pending job's key.
+ * - a call: a stored call with that external id (the carrier's call id), or the pending job's key;
+ * - an answering-machine detection: one per call leg (the `call_detections` primary key).
  */
 import { parseE164Loose } from '@textback/core';
 import type { AppContext } from '../app-context.js';
@@ -16,7 +17,7 @@ import type { DeliveryReceipt, InboundMessage } from '../carriers/carrier.js';
 import type { LoadedAccount } from '../carriers/registry.js';
 import { enqueue } from '../jobs/job-queue.js';
 import { AppError } from '../support/errors.js';
-import { recordCall, type CallEventInput } from './calls.js';
+import { recordCall, recordCallDetection, type CallDetectionInput, type CallEventInput } from './calls.js';
 import { acceptInbound, orgOfNumber } from './ingest.js';
 import { nextStatus } from './messages.js';
 import { applyDeliveryReceipt } from './receive.js';
@@ -82,6 +83,20 @@ export async function acceptAgentCallStatus(ctx: AppContext, account: LoadedAcco
     if (error instanceof AppError && error.code === 'invalid_state') return lateAnswer();
     throw error;
   }
+}
+
+/**
+ * An answering-machine detection (Telnyx, Bandwidth): kept for the call it names and merged into
+ * it when it is recorded. Either side may be the business number (404 when neither is one of the
+ * account organization's).
+ */
+export async function acceptCallDetection(ctx: AppContext, account: LoadedAccount, detection: CallDetectionInput): Promise<Accepted> {
+  const orgId = account.row.org_id;
+  const sides = [parseE164Loose(detection.to), parseE164Loose(detection.from)].filter((n): n is string => n !== null);
+  let ours = false;
+  for (const side of sides) if ((await orgOfNumber(ctx, side)) === orgId) ours = true;
+  if (!ours) throw new AppError('unknown_number', 'neither side of the call is a business number registered with Textback for this account');
+  return recordCallDetection(ctx, orgId, detection);
 }
 
 /** An inbound text: the same fast path as the sandbox's webhook (acceptInbound), scoped to the account's organization. */

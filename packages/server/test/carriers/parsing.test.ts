@@ -3,17 +3,20 @@
  * are: Bandwidth's webhook page (every JSON example) and its OpenAPI callback examples, Telnyx's
  * OpenAPI webhook examples and signed vectors, Twilio's documented parameters (the vectors).
  * Bandwidth's voice callbacks have no example in the document: they are assembled from the
- * `example` of each field of their schema (answerCallback, disconnectCallback).
+ * `example` of each field of their schema (answerCallback, disconnectCallback,
+ * machineDetectionCompleteCallback).
  */
 import { describe, expect, it } from 'vitest';
 import {
   agentCallBxml,
+  bandwidthAnsweredBy,
   bandwidthDisconnectStatus,
   parseBandwidthAgentCallEvent,
   parseBandwidthCallEvent,
+  parseBandwidthDetection,
   parseBandwidthMessageEvents,
 } from '../../src/carriers/bandwidth/bandwidth-webhooks.js';
-import { parseTelnyxAgentCallEvent, parseTelnyxEvent, telnyxHangupStatus, telnyxMessageStatus } from '../../src/carriers/telnyx/telnyx-webhooks.js';
+import { parseTelnyxAgentCallEvent, parseTelnyxEvent, telnyxAnsweredBy, telnyxHangupStatus, telnyxMessageStatus } from '../../src/carriers/telnyx/telnyx-webhooks.js';
 import { parseTwilioCall, parseTwilioInbound, parseTwilioStatus, twilioMessageStatus } from '../../src/carriers/twilio/twilio-webhooks.js';
 import { bandwidthDocExamples, referenceJson } from './helpers.js';
 
@@ -95,7 +98,24 @@ function bandwidthCallbackExample(schema: string, eventType: string): Json {
   return { ...(exampleOf(schemas[schema]!) as Json), eventType };
 }
 
-describe('Bandwidth: voice callbacks of speed-to-lead ring calls', () => {
+describe('Bandwidth: voice callbacks (answering-machine detection, speed-to-lead ring calls)', () => {
+  it('machineDetectionComplete (schema example: answering-machine) is a machine on that callId', () => {
+    const event = bandwidthCallbackExample('machineDetectionCompleteCallback', 'machineDetectionComplete');
+    expect(event.machineDetectionResult).toEqual({ value: 'answering-machine', duration: 'PT4.9891287S' });
+    expect(parseBandwidthDetection(event)).toEqual({ carrier: 'bandwidth', externalId: 'c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85', answeredBy: 'machine', from: '+15555555555', to: '+15555555555' });
+    // Not a call of its own: the disconnect parser ignores it.
+    expect(parseBandwidthCallEvent(event)).toBeUndefined();
+  });
+
+  it('each documented result, and the sync-mode result carried by an answer callback', () => {
+    expect(['human', 'answering-machine', 'tone-detected', 'silence', 'timeout', 'error'].map(bandwidthAnsweredBy)).toEqual(['human', 'machine', 'machine', 'unknown', 'unknown', 'unknown']);
+    const answer = bandwidthCallbackExample('answerCallback', 'answer');
+    expect(parseBandwidthDetection({ ...answer, machineDetectionResult: { value: 'human', duration: 'PT1S' } })).toMatchObject({ answeredBy: 'human' });
+    expect(parseBandwidthDetection({ ...answer, machineDetectionResult: undefined })).toBeUndefined();
+    expect(parseBandwidthDetection(bandwidthCallbackExample('disconnectCallback', 'disconnect'))).toBeUndefined();
+    expect(() => parseBandwidthDetection({ eventType: 'machineDetectionComplete', callId: 'c-1', from: '+1', to: '+2' })).toThrow(/machineDetectionResult/);
+  });
+
   it('a ring call: answer, disconnect after an answer, disconnect before one; the tag names the agent call', () => {
     const answer = { ...bandwidthCallbackExample('answerCallback', 'answer'), tag: 'acall_1' };
     expect(parseBandwidthAgentCallEvent(answer)).toEqual({ agentCallId: 'acall_1', callSid: 'c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85', outcome: 'answered', isAnswer: true });
@@ -144,6 +164,24 @@ describe('Telnyx: the OpenAPI webhook examples and the signed vectors', () => {
       'busy', 'completed', 'canceled', 'no-answer', 'completed', 'busy', 'failed', 'no-answer', 'failed',
     ]);
     expect(parseTelnyxEvent(envelope({ event_type: 'call.initiated', id: 'e-3', payload: {} }), none)).toEqual({ type: 'ignored', eventId: 'e-3', eventType: 'call.initiated' });
+  });
+
+  it('call.machine.detection.ended (CallMachineDetectionEnded example, and its documented results)', () => {
+    const example = schemas.CallMachineDetectionEnded!.example!;
+    expect(parseTelnyxEvent(envelope(example), none)).toEqual({
+      type: 'detection',
+      eventId: '0ccc7b54-4df3-4bca-a65a-3da1ecc777f0',
+      detection: { carrier: 'telnyx', externalId: '428c31b6-7af4-4bcb-b7f5-5013ef9657c1', answeredBy: 'human', from: '+35319605860', to: '+35319605860' },
+    });
+    const payload = example.payload as Json;
+    // The same leg as the CallHangup example: the detection merges into that call.
+    expect(payload.call_leg_id).toBe((schemas.CallHangup!.example!.payload as Json).call_leg_id);
+    expect(parseTelnyxEvent(envelope({ ...example, payload: { ...payload, result: 'machine' } }), none)).toMatchObject({ detection: { answeredBy: 'machine' } });
+    expect(['human', 'machine', 'not_sure'].map(telnyxAnsweredBy)).toEqual(['human', 'machine', 'unknown']);
+    // Premium detection's results (developers.telnyx.com, Dial answering_machine_detection).
+    expect(parseTelnyxEvent(envelope({ ...example, event_type: 'call.machine.premium.detection.ended', payload: { ...payload, result: 'human_business' } }), none)).toMatchObject({ type: 'detection', detection: { answeredBy: 'human' } });
+    expect(['human_residence', 'human_business', 'machine', 'silence', 'fax_detected'].map(telnyxAnsweredBy)).toEqual(['human', 'human', 'machine', 'unknown', 'machine']);
+    expect(() => parseTelnyxEvent(envelope({ ...example, payload: { ...payload, result: undefined } }), none)).toThrow(/result/);
   });
 
   it('a ring call (CallAnswered / CallHangup examples with our client_state)', () => {

@@ -10,13 +10,20 @@
  * `message-sent`, `message-delivered`, `message-failed` (with `errorCode`); `message-read` (RBM) is ignored; `message.tag` is our message id on
  * texts we sent. Voice: the `disconnect` event (cause, startTime, answerTime, endTime) ends a call.
  *
+ * Answering-machine detection: `machineDetectionComplete` (async mode, sent to the detection's
+ * `callbackUrl`) and an `answer` event carrying `machineDetectionResult` (sync mode) give
+ * `machineDetectionResult.value` (human, answering-machine, tone-detected, silence, timeout,
+ * error; schemas machineDetectionCompleteCallback / machineDetectionResult of the reference
+ * document, dev.bandwidth.com/docs/voice/webhooks/machineDetectionComplete), merged into the call
+ * with that `callId` (use-cases/calls.ts).
+ *
  * Speed-to-lead ring calls (bandwidth-voice.ts) call back on `…/agent-calls`: `answer` (answered
  * by BXML: the announcement, then Hangup) and `disconnect`, with our agent call id as `tag`.
  */
 import crypto from 'node:crypto';
 import { mapCarrierError } from '@textback/core';
 import type { DeliveryReceipt, InboundMessage } from '../carrier.js';
-import type { CallEventInput, CallStatus } from '../../use-cases/calls.js';
+import type { CallDetectionInput, CallEventInput, CallStatus } from '../../use-cases/calls.js';
 
 export function verifyBandwidthBasic(header: string | undefined, username: string, password: string): boolean {
   // No configured password means no way in (never `user:` with an empty password).
@@ -143,6 +150,32 @@ export function parseBandwidthCallEvent(json: unknown, carrier = 'bandwidth'): O
     ...(Number.isNaN(endedAt) ? {} : { endedAt }),
     externalId: need(str(event.callId), 'callId'),
     carrier,
+  };
+}
+
+/** machineDetectionResult.value → who answered: answering-machine and tone-detected are a machine; silence, timeout, error undetermined. */
+export function bandwidthAnsweredBy(value: string): CallDetectionInput['answeredBy'] {
+  if (value === 'human') return 'human';
+  if (value === 'answering-machine' || value === 'tone-detected') return 'machine';
+  return 'unknown';
+}
+
+/**
+ * A voice callback with an answering-machine result (`machineDetectionComplete`, or `answer`
+ * with `machineDetectionResult`); undefined for any other callback.
+ */
+export function parseBandwidthDetection(json: unknown, carrier = 'bandwidth'): CallDetectionInput | undefined {
+  const event = obj(json);
+  if (!event) throw new BandwidthPayloadError('the body must be a JSON object');
+  const type = need(str(event.eventType), 'eventType');
+  const result = obj(event.machineDetectionResult);
+  if (type !== 'machineDetectionComplete' && !(type === 'answer' && result)) return undefined;
+  return {
+    carrier,
+    externalId: need(str(event.callId), 'callId'),
+    answeredBy: bandwidthAnsweredBy(need(str(result?.value), 'machineDetectionResult.value')),
+    from: need(str(event.from), 'from'),
+    to: need(str(event.to), 'to'),
   };
 }
 

@@ -10,13 +10,19 @@
  *
  * Envelope: `{"data": {"event_type", "id", "occurred_at", "payload": {...}}, "meta": {...}}`.
  *
+ * Answering-machine detection: `call.machine.detection.ended` (`result`: human, machine, not_sure;
+ * the CallMachineDetectionEnded webhook of the reference document) and, with premium detection,
+ * `call.machine.premium.detection.ended` (human_residence, human_business, machine, silence,
+ * fax_detected; developers.telnyx.com, Dial `answering_machine_detection`) become a detection of
+ * the call leg, merged into the call's `answered_by` (use-cases/calls.ts).
+ *
  * Speed-to-lead ring calls (telnyx-call-control.ts) report on their own URL (`…/agent-calls`):
  * `call.answered`, `call.hangup` and `call.speak.ended`, with our agent call id in `client_state`.
  */
 import crypto from 'node:crypto';
 import { mapCarrierError } from '@textback/core';
 import type { DeliveryReceipt, InboundMessage } from '../carrier.js';
-import type { CallEventInput, CallStatus } from '../../use-cases/calls.js';
+import type { CallDetectionInput, CallEventInput, CallStatus } from '../../use-cases/calls.js';
 
 export const TELNYX_TOLERANCE_SECONDS = 300;
 
@@ -54,6 +60,7 @@ export type TelnyxEvent =
   | { type: 'inbound'; eventId: string; message: InboundMessage }
   | { type: 'receipt'; eventId: string; receipt: DeliveryReceipt; messageId: string | undefined }
   | { type: 'call'; eventId: string; call: Omit<CallEventInput, 'orgId'> }
+  | { type: 'detection'; eventId: string; detection: CallDetectionInput }
   | { type: 'ignored'; eventId: string; eventType: string };
 
 type Json = Record<string, unknown>;
@@ -166,9 +173,32 @@ export function parseTelnyxEvent(json: unknown, query: URLSearchParams, carrier 
         },
       };
     }
+    case 'call.machine.detection.ended':
+    case 'call.machine.premium.detection.ended': {
+      const result = need(str(payload.result), 'payload.result');
+      return {
+        type: 'detection',
+        eventId,
+        detection: {
+          carrier,
+          // The same id as call.hangup's externalId (the documented example has call_leg_id only).
+          externalId: need(str(payload.call_leg_id) ?? str(payload.call_control_id), 'payload.call_leg_id'),
+          answeredBy: telnyxAnsweredBy(result),
+          from: need(str(payload.from), 'payload.from'),
+          to: need(str(payload.to), 'payload.to'),
+        },
+      };
+    }
     default:
       return { type: 'ignored', eventId, eventType };
   }
+}
+
+/** An AMD result → who answered: human_* → human; machine, fax_detected → machine; not_sure, silence, anything new → unknown. */
+export function telnyxAnsweredBy(result: string): CallDetectionInput['answeredBy'] {
+  if (result === 'human' || result.startsWith('human_')) return 'human';
+  if (result === 'machine' || result === 'fax_detected') return 'machine';
+  return 'unknown';
 }
 
 /** What a speed-to-lead ring call's webhook says about the agent's phone. */

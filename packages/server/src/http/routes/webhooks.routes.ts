@@ -24,6 +24,7 @@ import {
   BandwidthPayloadError,
   parseBandwidthAgentCallEvent,
   parseBandwidthCallEvent,
+  parseBandwidthDetection,
   parseBandwidthMessageEvents,
   verifyBandwidthBasic,
 } from '../../carriers/bandwidth/bandwidth-webhooks.js';
@@ -42,7 +43,7 @@ import {
   type TwilioParams,
 } from '../../carriers/twilio/twilio-webhooks.js';
 import { AppError } from '../../support/errors.js';
-import { acceptAgentCallStatus, acceptCarrierCall, acceptCarrierInbound, acceptCarrierReceipt, type Accepted } from '../../use-cases/carrier-events.js';
+import { acceptAgentCallStatus, acceptCallDetection, acceptCarrierCall, acceptCarrierInbound, acceptCarrierReceipt, type Accepted } from '../../use-cases/carrier-events.js';
 import { agentCallAnnouncement } from '../../use-cases/teams/speed-to-lead.js';
 import { sendProblem } from '../problem.js';
 
@@ -162,6 +163,9 @@ export const webhookRoutes =
                 case 'call':
                   outcome = [await acceptCarrierCall(ctx, account, event.call)];
                   break;
+                case 'detection':
+                  outcome = [await acceptCallDetection(ctx, account, event.detection)];
+                  break;
                 default:
                   outcome = ['ignored'];
               }
@@ -184,8 +188,9 @@ export const webhookRoutes =
                 return await reply.status(200).type('application/xml').send(agentCallBxml(words));
               }
               if (hook === 'calls') {
-                const call = parseBandwidthCallEvent(body);
-                outcome = [call ? await acceptCarrierCall(ctx, account, call) : 'ignored'];
+                const detection = parseBandwidthDetection(body);
+                const call = detection ? undefined : parseBandwidthCallEvent(body);
+                outcome = [detection ? await acceptCallDetection(ctx, account, detection) : call ? await acceptCarrierCall(ctx, account, call) : 'ignored'];
               } else {
                 outcome = [];
                 for (const event of parseBandwidthMessageEvents(body)) {
