@@ -10,6 +10,7 @@ import * as m0006 from './migrations/0006-call-extensions.js';
 import * as m0007 from './migrations/0007-hot-path-indexes.js';
 import * as m0008 from './migrations/0008-agent-call-sids.js';
 import * as m0009 from './migrations/0009-call-detections.js';
+import * as m0010 from './migrations/0010-run-message-index.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0007-hot-path-indexes': m0007,
   '0008-agent-call-sids': m0008,
   '0009-call-detections': m0009,
+  '0010-run-message-index': m0010,
 };
 
 class CompiledMigrations implements MigrationProvider {

@@ -25,7 +25,7 @@ class ScriptedCarrier implements CarrierAdapter {
     return { carrierMessageId: `SM${++this.seq}` };
   }
 
-  async lookup(): Promise<SendResult | null> {
+  async lookup(_orgId: string, _messageId: string): Promise<SendResult | null> {
     return null;
   }
 
