@@ -82,6 +82,38 @@ export async function enqueue(db: Executor, clock: Clock, options: EnqueueOption
   return existing.id;
 }
 
+/**
+ * Enqueues new jobs with one INSERT (a batch of accepted texts). Their keys must be new (e.g. they
+ * name a row created in the same transaction); a key that is already pending keeps that job.
+ */
+export async function enqueueMany(db: Executor, clock: Clock, jobs: readonly EnqueueOptions[]): Promise<void> {
+  if (jobs.length === 0) return;
+  const now = clock.now();
+  await db
+    .insertInto('jobs')
+    .values(
+      jobs.map((options) => ({
+        id: newId('job'),
+        org_id: options.orgId ?? null,
+        kind: options.kind,
+        payload: JSON.stringify(options.payload ?? {}),
+        state: 'pending' as const,
+        run_at: options.runAt ?? now,
+        attempts: 0,
+        max_attempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        unique_key: options.uniqueKey ?? null,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+        finished_at: null,
+      })),
+    )
+    .onConflict((oc) => oc.column('unique_key').where('state', '=', sql.lit('pending')).doNothing())
+    .execute();
+}
+
 /** Cancels the pending job with this key, if any. Returns how many were cancelled (0 or 1). */
 export async function cancelByKey(db: Executor, clock: Clock, uniqueKey: string): Promise<number> {
   const now = clock.now();

@@ -4,17 +4,18 @@ import { carrierForMessage } from '../carriers/registry.js';
 import { transaction, type AppContext, type Tx } from '../app-context.js';
 import { RetryAtError } from '../jobs/worker.js';
 import type { Message, PhoneNumber } from '../db/schema.js';
-import { cancelByKey, enqueue } from '../jobs/job-queue.js';
+import { cancelByKey, enqueue, type EnqueueOptions } from '../jobs/job-queue.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { findOrCreateContact, parsePhoneField } from './contacts.js';
 import { touchConversation } from './conversations.js';
 import { scheduleNotRepliedChecks } from './automations/engine.js';
-import { appendEvent } from './events.js';
+import { appendEvent, type NewEvent } from './events.js';
 import { getNumberByE164 } from './numbers.js';
 import { orgSettings } from './organizations.js';
 import type { MessagePurpose } from './compliance/gate.js';
-import { gateBeforeSend, gateNewMessage, recordGateDecision } from './compliance/outbound.js';
+import { gateBeforeSend, gateNewMessage, recordGateDecision, type NewMessageGate } from './compliance/outbound.js';
+import { acceptInBatch, acceptsInBatch } from './accept-batch.js';
 import { recordSenderTaken, reserveSendSlot, takeSender } from './compliance/pacing.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
@@ -90,8 +91,19 @@ export function validateBody(body: string, maxLength: number, field = 'body'): s
 /**
  * Accepts an outbound text: validates it, stores it as queued (or scheduled) with its send job, in
  * one transaction. A worker sends it through the number's carrier.
+ *
+ * Texts people and integrations send (not automated, not inside a caller's transaction, no
+ * idempotency key) are accepted in batches: those submitted in the same turn of the event loop are
+ * stored together with a few statements (use-cases/accept-batch.ts), each with the same outcome as
+ * alone.
  */
 export async function sendMessage(ctx: AppContext, input: SendMessageInput, within?: Tx): Promise<SendMessageResult> {
+  if (!within && acceptsInBatch(input)) return acceptInBatch(ctx, input);
+  return sendOne(ctx, input, within);
+}
+
+/** One text, in its own transaction or the caller's. */
+export async function sendOne(ctx: AppContext, input: SendMessageInput, within?: Tx): Promise<SendMessageResult> {
   // With `within`, everything happens in the caller's transaction (the automation engine records the
   // run's step and its text together); on SQLite nothing may then use ctx.db directly.
   const db = within ?? ctx.db.kysely;
@@ -132,72 +144,16 @@ export async function sendMessage(ctx: AppContext, input: SendMessageInput, with
         purpose: input.purpose ?? 'general',
         sendAt,
       });
-      const count = countSegments(gate.body);
-      const message: Message = {
-        id: newId('msg'),
-        org_id: input.orgId,
-        conversation_id: conversation.id,
-        contact_id: contact.id,
-        number_id: from.id,
-        direction: 'outbound',
-        from_e164: from.e164,
-        to_e164: to,
-        body: gate.body,
-        media: null,
-        status: gate.status,
-        reason: gate.reason,
-        error_code: null,
-        encoding: count.encoding,
-        segments: count.segments,
-        carrier: from.carrier,
-        carrier_message_id: null,
-        idempotency_key: input.idempotencyKey ?? null,
-        created_by_type: input.createdBy.type,
-        created_by_id: input.createdBy.id,
-        scheduled_at: sendAt ?? null,
-        sent_at: null,
-        delivered_at: null,
-        failed_at: gate.status === 'blocked' ? now : null,
-        created_at: now,
-        updated_at: now,
-        automation_run_id: input.automationRunId ?? null,
-        variant_id: input.variantId ?? null,
-        rule: gate.rule,
-        held_until: gate.held_until,
-        flags: gate.flags,
-        automated: gate.automated,
-        purpose: gate.purpose,
-        send_slot_at: null,
-      };
+      const message = outboundRow(input, { to, from, contactId: contact.id, conversationId: conversation.id, gate, sendAt, now });
       await tx.insertInto('messages').values(message).execute();
-      if (gate.runAt !== null) {
-        await enqueue(tx, ctx.clock, {
-          kind: SEND_JOB,
-          orgId: input.orgId,
-          payload: { messageId: message.id },
-          runAt: gate.runAt,
-          uniqueKey: sendJobKey(message.id),
-          maxAttempts: 8,
-        });
-      }
+      const job = sendJobOf(message, gate);
+      if (job) await enqueue(tx, ctx.clock, job);
       await recordGateDecision(ctx, tx, message, gate.decision, 'create');
       // Not for system notices (texts to agents' phones: docs/teams.md), only for texts people wrote.
       if (!input.automated && input.createdBy.type !== 'system') {
         await scheduleNotRepliedChecks(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, numberE164: from.e164, messageId: message.id });
       }
-      await appendEvent(tx, ctx, {
-        orgId: input.orgId,
-        type: 'message.created',
-        subjectType: 'message',
-        subjectId: message.id,
-        data: {
-          status: message.status,
-          direction: 'outbound',
-          contact_id: contact.id,
-          conversation_id: conversation.id,
-          ...(gate.rule ? { reason: gate.reason, rule: gate.rule, held_until: gate.held_until } : {}),
-        },
-      });
+      await appendEvent(tx, ctx, messageCreatedEvent(message, gate));
       return { message, replayed: false };
     });
   } catch (error) {
@@ -210,12 +166,79 @@ export async function sendMessage(ctx: AppContext, input: SendMessageInput, with
   }
 }
 
-function replay(existing: Message, input: SendMessageInput, country: CountryCode): SendMessageResult {
+export function replay(existing: Message, input: SendMessageInput, country: CountryCode): SendMessageResult {
   const sameTo = parseE164Loose(input.to) === existing.to_e164 || safeNormalize(input.to, country) === existing.to_e164;
   if (!sameTo || existing.body !== input.body || (input.from !== undefined && safeNormalize(input.from, country) !== existing.from_e164)) {
     throw new AppError('idempotency_mismatch', 'this Idempotency-Key was used for a different message; use a new key for a new message');
   }
   return { message: existing, replayed: true };
+}
+
+/** The row of a new outbound text, as the gate decided it. */
+export function outboundRow(
+  input: SendMessageInput,
+  facts: { to: string; from: PhoneNumber; contactId: string; conversationId: string; gate: NewMessageGate; sendAt: number | undefined; now: number },
+): Message {
+  const { gate, now } = facts;
+  const count = countSegments(gate.body);
+  return {
+    id: newId('msg'),
+    org_id: input.orgId,
+    conversation_id: facts.conversationId,
+    contact_id: facts.contactId,
+    number_id: facts.from.id,
+    direction: 'outbound',
+    from_e164: facts.from.e164,
+    to_e164: facts.to,
+    body: gate.body,
+    media: null,
+    status: gate.status,
+    reason: gate.reason,
+    error_code: null,
+    encoding: count.encoding,
+    segments: count.segments,
+    carrier: facts.from.carrier,
+    carrier_message_id: null,
+    idempotency_key: input.idempotencyKey ?? null,
+    created_by_type: input.createdBy.type,
+    created_by_id: input.createdBy.id,
+    scheduled_at: facts.sendAt ?? null,
+    sent_at: null,
+    delivered_at: null,
+    failed_at: gate.status === 'blocked' ? now : null,
+    created_at: now,
+    updated_at: now,
+    automation_run_id: input.automationRunId ?? null,
+    variant_id: input.variantId ?? null,
+    rule: gate.rule,
+    held_until: gate.held_until,
+    flags: gate.flags,
+    automated: gate.automated,
+    purpose: gate.purpose,
+    send_slot_at: null,
+  };
+}
+
+/** The send job of a new text, or null for a blocked one. */
+export function sendJobOf(message: Message, gate: NewMessageGate): EnqueueOptions | null {
+  if (gate.runAt === null) return null;
+  return { kind: SEND_JOB, orgId: message.org_id, payload: { messageId: message.id }, runAt: gate.runAt, uniqueKey: sendJobKey(message.id), maxAttempts: 8 };
+}
+
+export function messageCreatedEvent(message: Message, gate: NewMessageGate): NewEvent {
+  return {
+    orgId: message.org_id,
+    type: 'message.created',
+    subjectType: 'message',
+    subjectId: message.id,
+    data: {
+      status: message.status,
+      direction: 'outbound',
+      contact_id: message.contact_id,
+      conversation_id: message.conversation_id,
+      ...(gate.rule ? { reason: gate.reason, rule: gate.rule, held_until: gate.held_until } : {}),
+    },
+  };
 }
 
 function safeNormalize(phone: string, country: CountryCode): string | null {
@@ -230,7 +253,7 @@ async function findByIdempotencyKey(db: Tx, orgId: string, key: string): Promise
   return db.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
 }
 
-async function resolveFromNumber(
+export async function resolveFromNumber(
   ctx: AppContext,
   tx: Tx,
   orgId: string,

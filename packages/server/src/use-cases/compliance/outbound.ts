@@ -9,7 +9,7 @@ import { appendOptOutLanguage } from '@textback/core';
 import type { AppContext, Tx } from '../../app-context.js';
 import { transaction } from '../../app-context.js';
 import type { Contact, Message, Organization, PhoneNumber } from '../../db/schema.js';
-import { appendEvent } from '../events.js';
+import { appendEvent, type NewEvent } from '../events.js';
 import { orgSettings, type OrganizationSettings } from '../organizations.js';
 import { checkGate, KEYWORD_RESPONSES, type GateDecision, type MessagePurpose } from './gate.js';
 
@@ -60,7 +60,15 @@ export async function gateNewMessage(
     // A text scheduled for later meets quiet hours and caps when it is due.
     timeRules: input.sendAt === undefined,
   });
-  const base = { body, automated: input.automated ? 1 : 0, purpose: input.purpose, decision };
+  return newMessageOutcome(decision, { body, automated: input.automated, purpose: input.purpose, sendAt: input.sendAt, now });
+}
+
+/** What a new text becomes for a gate decision (pure: shared by one text and a batch of them). */
+export function newMessageOutcome(
+  decision: GateDecision,
+  input: { body: string; automated: boolean; purpose: MessagePurpose; sendAt: number | undefined; now: number },
+): NewMessageGate {
+  const base = { body: input.body, automated: input.automated ? 1 : 0, purpose: input.purpose, decision };
   switch (decision.action) {
     case 'block':
       return { ...base, status: 'blocked', reason: decision.reason, rule: decision.rule, held_until: null, flags: null, runAt: null };
@@ -68,7 +76,7 @@ export async function gateNewMessage(
       return { ...base, status: 'held', reason: decision.reason, rule: decision.rule, held_until: decision.until, flags: null, runAt: decision.until };
     case 'allow': {
       const flags = Object.keys(decision.flags).length ? JSON.stringify(decision.flags) : null;
-      return { ...base, status: input.sendAt ? 'scheduled' : 'queued', reason: null, rule: null, held_until: null, flags, runAt: input.sendAt ?? now };
+      return { ...base, status: input.sendAt ? 'scheduled' : 'queued', reason: null, rule: null, held_until: null, flags, runAt: input.sendAt ?? input.now };
     }
   }
 }
@@ -95,8 +103,14 @@ async function withOptOutLanguage(tx: Tx, settings: OrganizationSettings, contac
 
 /** Appends the `compliance.decision` event of a hold or a block (nothing for an allow). */
 export async function recordGateDecision(ctx: AppContext, tx: Tx, message: Pick<Message, 'id' | 'org_id' | 'contact_id'>, decision: GateDecision, stage: 'create' | 'send'): Promise<void> {
-  if (decision.action === 'allow') return;
-  await appendEvent(tx, ctx, {
+  const event = gateDecisionEvent(message, decision, stage);
+  if (event) await appendEvent(tx, ctx, event);
+}
+
+/** The `compliance.decision` event of a hold or a block, or null for an allow. */
+export function gateDecisionEvent(message: Pick<Message, 'id' | 'org_id' | 'contact_id'>, decision: GateDecision, stage: 'create' | 'send'): NewEvent | null {
+  if (decision.action === 'allow') return null;
+  return {
     orgId: message.org_id,
     type: 'compliance.decision',
     subjectType: 'message',
@@ -110,7 +124,7 @@ export async function recordGateDecision(ctx: AppContext, tx: Tx, message: Pick<
       contact_id: message.contact_id,
       ...(decision.action === 'hold' ? { held_until: decision.until } : {}),
     },
-  });
+  };
 }
 
 export type SendVerdict = { proceed: true; message: Message } | { proceed: false; snoozeUntil?: number };

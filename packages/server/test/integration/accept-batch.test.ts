@@ -1,0 +1,104 @@
+/**
+ * Texts submitted at the same moment are accepted in one batch (use-cases/accept-batch.ts). Each
+ * must get exactly what it would get alone: its own validation error, its own gate decision, one
+ * contact and conversation per recipient and number, one job per text that will go, one
+ * `message.created` event each, and idempotency keys honoured even within the batch.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppError } from '../../src/support/errors.js';
+import { sendMessage, type SendMessageInput } from '../../src/use-cases/messages.js';
+import { DIALECTS, dialectAvailable } from '../support/databases.js';
+import { settle } from '../compliance/helpers.js';
+import { api, createTestApp, createTestOrg, type TestApp } from '../support/test-app.js';
+
+describe.each(DIALECTS)('accepting texts in a batch (%s)', (dialect) => {
+  const run = it.runIf(dialectAvailable(dialect));
+  let app: TestApp;
+
+  beforeAll(async () => {
+    if (dialectAvailable(dialect)) app = await createTestApp(dialect);
+  });
+  afterAll(async () => app?.close());
+
+  run('texts submitted together each get their own outcome, as alone', async () => {
+    const org = await createTestOrg(app, '+14155557100');
+    const other = await createTestOrg(app, '+14155557101');
+    expect((await api(app, org, 'POST', '/v1/suppressions', { phone: '+14155557199', reason: 'dnc' })).status).toBe(201);
+    const base = { orgId: org.orgId, from: org.number, createdBy: { type: 'user' as const, id: org.userId } };
+    const inputs: SendMessageInput[] = [
+      { ...base, to: '+14155557110', body: 'one' },
+      { ...base, to: 'not a number', body: 'bad number' },
+      { ...base, to: '+14155557111', body: '' },
+      { ...base, to: '+14155557112', from: other.number, body: "another org's number" },
+      { ...base, to: '+14155557199', body: 'to a suppressed number' },
+      { ...base, to: '+14155557113', body: 'first of two to one person' },
+      { ...base, to: '(415) 555-7113', body: 'second of two to one person' },
+      { ...base, to: '+14155557114', body: 'keyed', idempotencyKey: 'k-1' },
+      { ...base, to: '+14155557114', body: 'keyed', idempotencyKey: 'k-1' },
+      { ...base, to: '+14155557115', body: 'later', sendAt: app.clock.now() + 3_600_000 },
+    ];
+    // All in the same turn of the event loop: one batch.
+    const settled = await Promise.allSettled(inputs.map((input) => sendMessage(app.tb.ctx, input)));
+    const error = (i: number) => {
+      const s = settled[i]!;
+      expect(s.status, `text ${i}`).toBe('rejected');
+      return (s as PromiseRejectedResult).reason as AppError;
+    };
+    const ok = (i: number) => {
+      const s = settled[i]!;
+      expect(s.status, `text ${i}: ${s.status === 'rejected' ? String(s.reason) : ''}`).toBe('fulfilled');
+      return (s as PromiseFulfilledResult<Awaited<ReturnType<typeof sendMessage>>>).value;
+    };
+
+    expect(ok(0).message).toMatchObject({ status: 'queued', to_e164: '+14155557110', body: 'one', segments: 1, encoding: 'GSM-7' });
+    expect(error(1)).toMatchObject({ code: 'invalid_number' });
+    expect(error(2)).toMatchObject({ code: 'empty_body' });
+    expect(error(3)).toMatchObject({ code: 'unknown_number' });
+    expect(ok(4).message).toMatchObject({ status: 'blocked', reason: 'suppressed', rule: 'SUPPRESSION' });
+    const [a, b] = [ok(5).message, ok(6).message];
+    expect(b.to_e164).toBe('+14155557113');
+    expect(b.contact_id).toBe(a.contact_id);
+    expect(b.conversation_id).toBe(a.conversation_id);
+    // One idempotency key twice in the batch: one message, the second request replays it.
+    const [k1, k2] = [ok(7), ok(8)];
+    expect(k2.message.id).toBe(k1.message.id);
+    expect([k1.replayed, k2.replayed].sort()).toEqual([false, true]);
+    expect(ok(9).message).toMatchObject({ status: 'scheduled' });
+
+    const db = app.tb.ctx.db.kysely;
+    const messages = await db.selectFrom('messages').select(['id', 'status']).where('org_id', '=', org.orgId).execute();
+    expect(messages).toHaveLength(6);
+    const contacts = await db.selectFrom('contacts').select('e164').where('org_id', '=', org.orgId).execute();
+    expect(contacts.map((c) => c.e164).sort()).toEqual(['+14155557110', '+14155557113', '+14155557114', '+14155557115', '+14155557199']);
+    const conversations = await db.selectFrom('conversations').select('id').where('org_id', '=', org.orgId).execute();
+    expect(conversations).toHaveLength(5);
+    // A job for every text that will go (not the blocked one), one created event for each text.
+    const jobs = await db.selectFrom('jobs').select(['unique_key', 'run_at']).where('org_id', '=', org.orgId).where('kind', '=', 'message.send').execute();
+    expect(jobs).toHaveLength(5);
+    const created = await db.selectFrom('events').select('subject_id').where('org_id', '=', org.orgId).where('type', '=', 'message.created').execute();
+    expect(created.map((e) => e.subject_id).sort()).toEqual(messages.map((m) => m.id).sort());
+    const decisions = await db.selectFrom('events').select('subject_id').where('org_id', '=', org.orgId).where('type', '=', 'compliance.decision').execute();
+    expect(decisions.map((e) => e.subject_id)).toEqual([ok(4).message.id]);
+    // Nothing in the other organization.
+    expect(await db.selectFrom('messages').select('id').where('org_id', '=', other.orgId).execute()).toHaveLength(0);
+  });
+
+  run('a text to an existing conversation reopens it and they all go out through the worker', async () => {
+    const org = await createTestOrg(app, '+14155557102');
+    const base = { orgId: org.orgId, from: org.number, createdBy: { type: 'user' as const, id: org.userId } };
+    const first = await sendMessage(app.tb.ctx, { ...base, to: '+14155557120', body: 'hello' });
+    const db = app.tb.ctx.db.kysely;
+    await db.updateTable('conversations').set({ status: 'closed' }).where('id', '=', first.message.conversation_id).execute();
+    app.clock.advance(1000);
+    const results = await Promise.all(['+14155557120', '+14155557121', '+14155557122'].map((to) => sendMessage(app.tb.ctx, { ...base, to, body: 'again' })));
+    expect(results[0]!.message.conversation_id).toBe(first.message.conversation_id);
+    const conversation = await db.selectFrom('conversations').selectAll().where('id', '=', first.message.conversation_id).executeTakeFirstOrThrow();
+    expect(conversation).toMatchObject({ status: 'open', last_message_at: app.clock.now() });
+    // One long code sends one text a second (pacing): let the fake clock run.
+    await settle(app);
+    for (const r of [first, ...results]) {
+      const m = await db.selectFrom('messages').select('status').where('id', '=', r.message.id).executeTakeFirstOrThrow();
+      expect(['sent', 'delivered']).toContain(m.status);
+    }
+  });
+});
