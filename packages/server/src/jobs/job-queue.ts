@@ -28,11 +28,10 @@ export const DEFAULT_MAX_ATTEMPTS = 10;
 
 export type Executor = Kysely<Database>;
 
-export async function enqueue(db: Executor, clock: Clock, options: EnqueueOptions): Promise<string> {
-  const now = clock.now();
-  const id = newId('job');
-  const row = {
-    id,
+/** The row of a new pending job. */
+function jobRow(options: EnqueueOptions, now: number): Job {
+  return {
+    id: newId('job'),
     org_id: options.orgId ?? null,
     kind: options.kind,
     payload: JSON.stringify(options.payload ?? {}),
@@ -48,6 +47,12 @@ export async function enqueue(db: Executor, clock: Clock, options: EnqueueOption
     updated_at: now,
     finished_at: null,
   };
+}
+
+export async function enqueue(db: Executor, clock: Clock, options: EnqueueOptions): Promise<string> {
+  const now = clock.now();
+  const row = jobRow(options, now);
+  const id = row.id;
   if (!options.uniqueKey) {
     await db.insertInto('jobs').values(row).execute();
     return id;
@@ -91,25 +96,7 @@ export async function enqueueMany(db: Executor, clock: Clock, jobs: readonly Enq
   const now = clock.now();
   await db
     .insertInto('jobs')
-    .values(
-      jobs.map((options) => ({
-        id: newId('job'),
-        org_id: options.orgId ?? null,
-        kind: options.kind,
-        payload: JSON.stringify(options.payload ?? {}),
-        state: 'pending' as const,
-        run_at: options.runAt ?? now,
-        attempts: 0,
-        max_attempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        unique_key: options.uniqueKey ?? null,
-        locked_by: null,
-        locked_until: null,
-        last_error: null,
-        created_at: now,
-        updated_at: now,
-        finished_at: null,
-      })),
-    )
+    .values(jobs.map((options) => jobRow(options, now)))
     .onConflict((oc) => oc.column('unique_key').where('state', '=', sql.lit('pending')).doNothing())
     .execute();
 }

@@ -36,6 +36,7 @@ import {
 } from './messages.js';
 import { getNumberByE164 } from './numbers.js';
 import { orgSettings, type OrganizationSettings } from './organizations.js';
+import { groupBy } from '../support/collections.js';
 
 /** Texts people and integrations send, outside any caller's transaction. */
 export function acceptsInBatch(input: SendMessageInput): boolean {
@@ -114,16 +115,6 @@ interface Item {
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
-const groupBy = <T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> => {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-};
 
 /** Accepts many texts; returns, in order, each one's result or the error that refused it. */
 export async function acceptMany(ctx: AppContext, inputs: readonly SendMessageInput[]): Promise<Array<SendMessageResult | Error>> {

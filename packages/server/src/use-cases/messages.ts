@@ -1,5 +1,6 @@
 import { countSegments, isDeliveryStatus, mergePartStatus, parseE164Loose, type CountryCode } from '@textback/core';
-import { CarrierError } from '../carriers/carrier.js';
+import { CarrierError, type CarrierAdapter, type SendResult } from '../carriers/carrier.js';
+import type { Logger } from '../support/logger.js';
 import { carrierForMessage } from '../carriers/registry.js';
 import { transaction, type AppContext, type Tx } from '../app-context.js';
 import { RetryAtError } from '../jobs/worker.js';
@@ -373,40 +374,55 @@ export async function runSendJob(ctx: AppContext, messageId: string, attempt: { 
 
   let result: { carrierMessageId: string };
   try {
-    result = await carrier.send({
-      messageId: message.id,
-      orgId: message.org_id,
-      from: message.from_e164,
-      to: message.to_e164,
-      body: message.body,
-      ...(message.media ? { media: JSON.parse(message.media) as string[] } : {}),
-    });
+    result = await sendThrough(carrier, message);
   } catch (error) {
-    if (error instanceof CarrierError && error.errorClass === 'permanent') {
-      await recordFailure(ctx, message, 'failed', error.reason, error.code);
-      log.warn({ code: error.code, reason: error.reason }, 'carrier refused the message');
-      return;
-    }
-    if (attempt.number >= attempt.max) {
-      const reason = error instanceof CarrierError ? error.reason : 'carrier_unknown';
-      await recordFailure(ctx, message, 'failed', reason, error instanceof CarrierError ? error.code : null);
-      log.error('giving up on the message after its last attempt');
-      return;
-    }
-    // Nothing reached the carrier (429, 5xx, refused connection): back to queued, so that the retry
-    // sends without first asking the carrier (lookups are for unknown outcomes only).
-    if (error instanceof CarrierError && error.errorClass === 'retryable') {
-      await ctx.db.kysely.updateTable('messages').set({ status: 'queued', updated_at: ctx.clock.now() }).where('id', '=', message.id).where('status', '=', 'sending').execute();
-    }
-    // The carrier said when to come back (429 Retry-After), or an unknown outcome needs time to settle.
-    if (error instanceof CarrierError && error.retryAfterMs !== undefined) throw new RetryAtError(error.message, ctx.clock.now() + error.retryAfterMs);
-    throw error;
+    const outcome = await afterCarrierError(ctx, message, error, attempt, log);
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
   }
   // The carrier has the text. Recording that must not fail into a resend (a second text to the
   // customer when the carrier's lookup cannot find the first): retry it here a few times first.
   await persistently(() => recordSent(ctx, message, result.carrierMessageId));
   await recordSenderTaken(ctx, message.id, sender.takenAt);
   log.info({ carrierMessageId: result.carrierMessageId }, 'message sent');
+}
+
+/** Hands a text to its carrier. */
+export function sendThrough(carrier: CarrierAdapter, message: Message): Promise<SendResult> {
+  return carrier.send({
+    messageId: message.id,
+    orgId: message.org_id,
+    from: message.from_e164,
+    to: message.to_e164,
+    body: message.body,
+    ...(message.media ? { media: JSON.parse(message.media) as string[] } : {}),
+  });
+}
+
+/**
+ * What a carrier error means for a text that was marked `sending`: failed for good (recorded; the
+ * job is done), or an error for the job to retry with (after Retry-After when the carrier said).
+ */
+export async function afterCarrierError(ctx: AppContext, message: Message, error: unknown, attempt: { number: number; max: number }, log: Logger): Promise<void | Error> {
+  if (error instanceof CarrierError && error.errorClass === 'permanent') {
+    await recordFailure(ctx, message, 'failed', error.reason, error.code);
+    log.warn({ code: error.code, reason: error.reason }, 'carrier refused the message');
+    return;
+  }
+  if (attempt.number >= attempt.max) {
+    const reason = error instanceof CarrierError ? error.reason : 'carrier_unknown';
+    await recordFailure(ctx, message, 'failed', reason, error instanceof CarrierError ? error.code : null);
+    log.error('giving up on the message after its last attempt');
+    return;
+  }
+  // Nothing reached the carrier (429, 5xx, refused connection): back to queued, so that the retry
+  // sends without first asking the carrier (lookups are for unknown outcomes only).
+  if (error instanceof CarrierError && error.errorClass === 'retryable') {
+    await ctx.db.kysely.updateTable('messages').set({ status: 'queued', updated_at: ctx.clock.now() }).where('id', '=', message.id).where('status', '=', 'sending').execute();
+  }
+  // The carrier said when to come back (429 Retry-After), or an unknown outcome needs time to settle.
+  if (error instanceof CarrierError && error.retryAfterMs !== undefined) return new RetryAtError(error.message, ctx.clock.now() + error.retryAfterMs);
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 export async function persistently(write: () => Promise<void>, attempts = 5): Promise<void> {

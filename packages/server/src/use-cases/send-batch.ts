@@ -12,17 +12,16 @@
  */
 import type { AppContext } from '../app-context.js';
 import { transaction } from '../app-context.js';
-import { CarrierError } from '../carriers/carrier.js';
 import { carrierForMessage } from '../carriers/registry.js';
 import { caseById } from '../db/batch-sql.js';
 import type { Message } from '../db/schema.js';
-import { RetryAtError, type JobResult } from '../jobs/worker.js';
+import type { JobResult } from '../jobs/worker.js';
 import type { Logger } from '../support/logger.js';
 import { decide, loadGateFactsMany, type MessagePurpose } from './compliance/gate.js';
 import { applyDecision } from './compliance/outbound.js';
 import { recordSenderTaken, reserveSendSlots, sendersOf, takeSenders } from './compliance/pacing.js';
 import { appendEvents } from './events.js';
-import { recordFailure, persistently, recordSent, runSendJob } from './messages.js';
+import { afterCarrierError, persistently, recordSent, runSendJob, sendThrough } from './messages.js';
 import { orgSettings } from './organizations.js';
 
 export interface SendBatchItem {
@@ -164,17 +163,10 @@ async function sendReady(ctx: AppContext, ready: Message[], items: readonly Send
     going.map(async (message) => {
       try {
         const carrier = await carrierForMessage(ctx, message, senders.get(message.number_id) ?? { carrier_account_id: null });
-        const result = await carrier.send({
-          messageId: message.id,
-          orgId: message.org_id,
-          from: message.from_e164,
-          to: message.to_e164,
-          body: message.body,
-          ...(message.media ? { media: JSON.parse(message.media) as string[] } : {}),
-        });
+        const result = await sendThrough(carrier, message);
         sent.push({ message, carrierMessageId: result.carrierMessageId, takenAt: (taken.get(message.id) as { takenAt: number }).takenAt });
       } catch (error) {
-        outcomes.set(message.id, await carrierFailed(ctx, message, error, attempts.get(message.id)!, log));
+        outcomes.set(message.id, await afterCarrierError(ctx, message, error, attempts.get(message.id)!, log.child({ messageId: message.id, orgId: message.org_id })));
       }
     }),
   );
@@ -187,27 +179,6 @@ async function sendReady(ctx: AppContext, ready: Message[], items: readonly Send
       log.info({ messageId: s.message.id, orgId: s.message.org_id, carrierMessageId: s.carrierMessageId }, 'message sent');
     }
   }
-}
-
-/** As `runSendJob` treats a carrier error: failed for good, or back in line to retry. */
-async function carrierFailed(ctx: AppContext, message: Message, error: unknown, attempt: { number: number; max: number }, log: Logger): Promise<Outcome> {
-  const mlog = log.child({ messageId: message.id, orgId: message.org_id });
-  if (error instanceof CarrierError && error.errorClass === 'permanent') {
-    await recordFailure(ctx, message, 'failed', error.reason, error.code);
-    mlog.warn({ code: error.code, reason: error.reason }, 'carrier refused the message');
-    return undefined;
-  }
-  if (attempt.number >= attempt.max) {
-    await recordFailure(ctx, message, 'failed', error instanceof CarrierError ? error.reason : 'carrier_unknown', error instanceof CarrierError ? error.code : null);
-    mlog.error('giving up on the message after its last attempt');
-    return undefined;
-  }
-  // Nothing reached the carrier: back to queued, so the retry sends without asking first.
-  if (error instanceof CarrierError && error.errorClass === 'retryable') {
-    await ctx.db.kysely.updateTable('messages').set({ status: 'queued', updated_at: ctx.clock.now() }).where('id', '=', message.id).where('status', '=', 'sending').execute();
-  }
-  if (error instanceof CarrierError && error.retryAfterMs !== undefined) return new RetryAtError(error.message, ctx.clock.now() + error.retryAfterMs);
-  return asError(error);
 }
 
 /**

@@ -38,6 +38,7 @@ import type { ConsentEvent, Contact, Organization } from '../../db/schema.js';
 import type { OrganizationSettings } from '../organizations.js';
 import { recordOf } from './consent.js';
 import { organizationZone } from './settings.js';
+import { groupBy } from '../../support/collections.js';
 
 export const MESSAGE_PURPOSES = ['general', 'marketing', 'opt_out_confirmation', 'opt_in_confirmation', 'help_response'] as const;
 export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number];
@@ -234,16 +235,6 @@ export async function loadGateFacts(db: Tx, input: GateInput): Promise<GateFacts
   return (await loadGateFactsMany(db, [input]))[0]!;
 }
 
-const groupBy = <T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> => {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-};
 
 /**
  * The facts of many decisions at once (the send worker decides a whole batch of texts): one query
