@@ -113,6 +113,10 @@ function build(ctx: AppContext, account: LoadedAccount): CarrierAdapter & Partia
         isClaimed: claimedBy(ctx, 'bandwidth'),
         ...(base ? { baseUrl: base } : {}),
         ...(s.dashboard_url ? { dashboardUrl: s.dashboard_url } : {}),
+        // configureWebhooks sets these on the Bandwidth applications.
+        callbackUsername: s.callback_username,
+        callbackPassword: c.callback_password,
+        voiceApplicationId: s.voice_application_id,
       });
     case 'sandbox':
       return carrierFor(ctx, 'sandbox');

@@ -19,7 +19,7 @@ import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
 import { sendMessage } from '../use-cases/messages.js';
 import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
 import { addNumber } from '../use-cases/numbers.js';
-import { createCarrierAccount, deleteCarrierAccount, importNumbers, listCarrierAccounts, webhookSetup } from '../use-cases/carrier-accounts.js';
+import { createCarrierAccount, deleteCarrierAccount, getCarrierAccount, importNumbers, listCarrierAccounts, updateCarrierAccount, webhookSetup } from '../use-cases/carrier-accounts.js';
 import { listAutomations } from '../use-cases/automations/automation-store.js';
 import { createMissedCallPreset } from '../use-cases/automations/presets.js';
 
@@ -249,6 +249,107 @@ carriers
         ...(created.callbackCredentials ? { callback_credentials: created.callbackCredentials } : {}),
         next: `textback carriers import ${created.account.id} [--team <id>] [--configure-webhooks]`,
       });
+    });
+  });
+/** `--setting name=value` (repeatable) into an object; the value may contain '='. */
+function collectPairs(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('expected name=value');
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+const collectList = (value: string, previous: string[] = []) => [...previous, value];
+
+carriers
+  .command('update <id>')
+  .description(
+    'Change a carrier account: name, public URL, settings, or credentials (rotation: the given secrets replace the stored ones; never printed). ' +
+      'With --secrets-from-env, the secrets of the account\'s kind come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN, TELNYX_API_KEY, BANDWIDTH_API_USER / BANDWIDTH_API_PASSWORD',
+  )
+  .option('--name <name>')
+  .option('--public-url <url>', 'where the carrier reaches this server')
+  .option('--clear-public-url', 'use PUBLIC_BASE_URL instead of an account URL')
+  .option('--api-url <url>', "the carrier's API origin, when not production")
+  .option('--clear-api-url', "back to the carrier's production API")
+  .option('--account-sid <sid>', 'Twilio Account SID')
+  .option('--auth-token <token>', 'Twilio Auth Token')
+  .option('--api-key <key>', 'Telnyx API key')
+  .option('--public-key <base64>', 'Telnyx webhook public key')
+  .option('--messaging-profile <id>', 'Telnyx messaging profile id')
+  .option('--connection <id>', 'Telnyx Call Control connection id')
+  .option('--bandwidth-account <id>', 'Bandwidth account id')
+  .option('--application <id>', 'Bandwidth messaging application id')
+  .option('--voice-application <id>', 'Bandwidth voice application id')
+  .option('--api-user <user>', 'Bandwidth API user')
+  .option('--api-password <password>', 'Bandwidth API password')
+  .option('--callback-user <user>', 'Bandwidth callback user id')
+  .option('--callback-password <password>', 'Bandwidth callback password')
+  .option('--setting <name=value>', 'any setting by name (repeatable)', collectPairs)
+  .option('--unset <name>', 'remove an optional setting (repeatable)', collectList)
+  .option('--secrets-from-env', "read the account kind's secrets from the environment variables above")
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, o: Record<string, string | boolean | Record<string, string> | string[] | undefined>) => {
+    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const pick = (entries: Record<string, unknown>) => Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => text(e[1]) !== undefined));
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, typeof o.org === 'string' ? o.org : undefined);
+      const env = process.env;
+      let fromEnv: Record<string, unknown> = {};
+      if (o.secretsFromEnv) {
+        const kind = (await getCarrierAccount(tb.ctx, orgId, id)).account.kind;
+        fromEnv =
+          kind === 'twilio'
+            ? { account_sid: env.TWILIO_ACCOUNT_SID, auth_token: env.TWILIO_AUTH_TOKEN }
+            : kind === 'telnyx'
+              ? { api_key: env.TELNYX_API_KEY }
+              : kind === 'bandwidth'
+                ? { api_user: env.BANDWIDTH_API_USER, api_password: env.BANDWIDTH_API_PASSWORD }
+                : {};
+      }
+      const credentials = pick({
+        ...fromEnv,
+        ...pick({
+          account_sid: o.accountSid,
+          auth_token: o.authToken,
+          api_key: o.apiKey,
+          api_user: o.apiUser,
+          api_password: o.apiPassword,
+          callback_password: o.callbackPassword,
+        }),
+      });
+      const settings: Record<string, string | null> = {
+        ...(o.setting as Record<string, string> | undefined),
+        ...pick({
+          public_key: o.publicKey,
+          messaging_profile_id: o.messagingProfile,
+          connection_id: o.connection,
+          account_id: o.bandwidthAccount,
+          application_id: o.application,
+          voice_application_id: o.voiceApplication,
+          callback_username: o.callbackUser,
+        }),
+      };
+      for (const name of (o.unset as string[] | undefined) ?? []) settings[name] = null;
+      const updated = await updateCarrierAccount(tb.ctx, orgId, id, {
+        name: text(o.name),
+        publicBaseUrl: o.clearPublicUrl ? null : text(o.publicUrl),
+        apiBaseUrl: o.clearApiUrl ? null : text(o.apiUrl),
+        credentials: Object.keys(credentials).length ? credentials : undefined,
+        settings: Object.keys(settings).length ? settings : undefined,
+      });
+      print({
+        id: updated.account.id,
+        kind: updated.account.kind,
+        name: updated.account.name,
+        public_base_url: updated.account.public_base_url,
+        settings: updated.settings,
+        // Which credentials are stored, never their values.
+        credentials: Object.fromEntries(updated.credentialFields.map((f) => [f, 'set'])),
+        webhooks: updated.webhooks,
+        ...(updated.callbackCredentials ? { callback_credentials: updated.callbackCredentials } : {}),
+      });
+      if (o.publicUrl || o.clearPublicUrl || o.callbackUser || o.callbackPassword || updated.callbackCredentials) {
+        console.error(`the carrier must now call the new URLs or send the new callback credentials: textback carriers webhooks ${id} --apply (or paste them)`);
+      }
     });
   });
 carriers

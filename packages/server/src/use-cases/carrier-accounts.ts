@@ -1,16 +1,16 @@
 /**
  * Carrier accounts of an organization (docs/carriers/): create one with its credentials
- * (encrypted at rest, never returned), import its numbers and attach them to teams, and print or
- * set the webhook URLs the carrier must call.
+ * (encrypted at rest, never returned), change it (name, URLs, settings, credential rotation),
+ * import its numbers and attach them to teams, and print or set the webhook URLs the carrier must call.
  */
 import crypto from 'node:crypto';
-import type { AppContext } from '../app-context.js';
+import { transaction, type AppContext } from '../app-context.js';
 import type { CarrierNumber, WebhookSetupResult, WebhookUrls } from '../carriers/carrier.js';
-import { encryptCredentials, secretKey } from '../carriers/credentials.js';
+import { decryptCredentials, encryptCredentials, secretKey } from '../carriers/credentials.js';
 import { accountAdapter, CARRIER_KINDS, forgetAccount, publicBaseUrl, webhookUrls, type CarrierKind } from '../carriers/registry.js';
 import { telnyxPublicKey } from '../carriers/telnyx/telnyx-webhooks.js';
 import type { CarrierAccount, PhoneNumber } from '../db/schema.js';
-import { AppError, notFound } from '../support/errors.js';
+import { AppError, notFound, type FieldError } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { parsePhoneField } from './contacts.js';
 import { forgetNumber } from './ingest.js';
@@ -54,34 +54,52 @@ export interface CreatedCarrierAccount extends CarrierAccountView {
   callbackCredentials?: { username: string; password: string };
 }
 
-function validUrl(field: string, value: string | undefined): string | null {
-  if (value === undefined || value === '') return null;
+/** An http(s) URL without query or fragment, trailing slashes removed; pushes an error naming `field` otherwise. */
+function checkUrl(field: string, value: string, errors: FieldError[]): string {
   if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(value)) {
-    throw new AppError('validation_failed', `${field} must be an http(s) URL without query, e.g. https://sms.example.com`, [{ field, message: 'not an http(s) URL' }]);
+    errors.push({ field, message: 'must be an http(s) URL without query, e.g. https://sms.example.com' });
   }
   return value.replace(/\/+$/, '');
 }
 
-export async function createCarrierAccount(ctx: AppContext, orgId: string, input: CreateCarrierAccountInput): Promise<CreatedCarrierAccount> {
-  if (!(CARRIER_KINDS as readonly string[]).includes(input.kind)) {
-    throw new AppError('validation_failed', `kind must be one of ${CARRIER_KINDS.join(', ')}`, [{ field: 'kind', message: 'unknown carrier' }]);
+const groupNoun = { credentials: 'credential', settings: 'setting' } as const;
+
+/**
+ * The fields of one group (credentials or settings) of a request, checked against the kind's lists:
+ * values to set, and names given as null or "" (to remove, where the caller allows it).
+ */
+function pickFields(
+  kind: CarrierKind,
+  group: 'credentials' | 'settings',
+  given: Record<string, string | null> | undefined,
+  errors: FieldError[],
+): { values: Record<string, string>; emptied: string[] } {
+  const known = group === 'credentials' ? FIELDS[kind].secrets : FIELDS[kind].settings;
+  const values: Record<string, string> = {};
+  const emptied: string[] = [];
+  for (const [name, value] of Object.entries(given ?? {})) {
+    if (!known.includes(name)) errors.push({ field: `${group}.${name}`, message: `is not a ${kind} ${groupNoun[group]} (${known.join(', ') || 'none'})` });
+    else if (typeof value === 'string' && value !== '') values[name] = value;
+    else emptied.push(name);
   }
-  const kind = input.kind as CarrierKind;
+  return { values, emptied };
+}
+
+/**
+ * What an account of `kind` needs whatever the request: required fields, and the formats that can be
+ * checked here. `credentials` undefined: the stored ones are kept (and were checked when set).
+ */
+function checkAccountFields(
+  kind: CarrierKind,
+  credentials: Record<string, string> | undefined,
+  settings: Record<string, string>,
+  errors: FieldError[],
+  missingWhy = 'is required',
+): void {
   const spec = FIELDS[kind];
-  const credentials: Record<string, string> = {};
-  const settings: Record<string, string> = {};
-  const errors: Array<{ field: string; message: string }> = [];
-  for (const [name, value] of Object.entries(input.credentials ?? {})) {
-    if (!spec.secrets.includes(name)) errors.push({ field: `credentials.${name}`, message: `is not a ${kind} credential (${spec.secrets.join(', ') || 'none'})` });
-    else if (typeof value === 'string' && value !== '') credentials[name] = value;
-  }
-  for (const [name, value] of Object.entries(input.settings ?? {})) {
-    if (!spec.settings.includes(name)) errors.push({ field: `settings.${name}`, message: `is not a ${kind} setting (${spec.settings.join(', ') || 'none'})` });
-    else if (typeof value === 'string' && value !== '') settings[name] = value;
-  }
-  for (const name of spec.required) if (!credentials[name]) errors.push({ field: `credentials.${name}`, message: 'is required' });
+  if (credentials) for (const name of spec.required) if (!credentials[name]) errors.push({ field: `credentials.${name}`, message: missingWhy });
   for (const name of spec.requiredSettings) if (!settings[name]) errors.push({ field: `settings.${name}`, message: 'is required' });
-  if (kind === 'twilio' && credentials.account_sid && !/^AC[0-9a-fA-F]{32}$/.test(credentials.account_sid)) {
+  if (kind === 'twilio' && credentials?.account_sid && !/^AC[0-9a-fA-F]{32}$/.test(credentials.account_sid)) {
     errors.push({ field: 'credentials.account_sid', message: 'is AC followed by 32 hex digits (Twilio Console → Account info)' });
   }
   if (kind === 'telnyx' && settings.public_key) {
@@ -91,24 +109,37 @@ export async function createCarrierAccount(ctx: AppContext, orgId: string, input
       errors.push({ field: 'settings.public_key', message: 'is the 32-byte base64 public key of Mission Control → Keys & Credentials → Public Key' });
     }
   }
-  if (errors.length > 0) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+  // Where the API user's credentials are sent to list numbers and set callbacks.
+  if (kind === 'bandwidth' && settings.dashboard_url) checkUrl('settings.dashboard_url', settings.dashboard_url, errors);
+}
 
-  const publicUrl = validUrl('public_base_url', input.publicBaseUrl);
-  const apiUrl = validUrl('api_base_url', input.apiBaseUrl);
-  if (kind !== 'sandbox' && !publicUrl && !ctx.config.publicBaseUrl) {
-    throw new AppError('validation_failed', 'public_base_url is required (or set PUBLIC_BASE_URL): where the carrier reaches this server, e.g. https://sms.example.com', [
-      { field: 'public_base_url', message: 'is required' },
-    ]);
-  }
+function fail(errors: FieldError[]): never {
+  throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+}
 
-  let generated: { username: string; password: string } | undefined;
-  if (kind === 'bandwidth') {
-    settings.callback_username ??= `textback-${crypto.randomBytes(4).toString('hex')}`;
-    if (!credentials.callback_password) {
-      credentials.callback_password = crypto.randomBytes(24).toString('base64url');
-      generated = { username: settings.callback_username, password: credentials.callback_password };
-    }
+const PUBLIC_URL_REQUIRED: FieldError = {
+  field: 'public_base_url',
+  message: 'is required (or set PUBLIC_BASE_URL): where the carrier reaches this server, e.g. https://sms.example.com',
+};
+
+export async function createCarrierAccount(ctx: AppContext, orgId: string, input: CreateCarrierAccountInput): Promise<CreatedCarrierAccount> {
+  if (!(CARRIER_KINDS as readonly string[]).includes(input.kind)) {
+    throw new AppError('validation_failed', `kind must be one of ${CARRIER_KINDS.join(', ')}`, [{ field: 'kind', message: 'unknown carrier' }]);
   }
+  const kind = input.kind as CarrierKind;
+  const errors: FieldError[] = [];
+  // Empty values are as good as absent at creation.
+  const credentials = pickFields(kind, 'credentials', input.credentials, errors).values;
+  const settings = pickFields(kind, 'settings', input.settings, errors).values;
+  checkAccountFields(kind, credentials, settings, errors);
+  if (errors.length > 0) fail(errors);
+
+  const publicUrl = input.publicBaseUrl ? checkUrl('public_base_url', input.publicBaseUrl, errors) : null;
+  const apiUrl = input.apiBaseUrl ? checkUrl('api_base_url', input.apiBaseUrl, errors) : null;
+  if (kind !== 'sandbox' && !publicUrl && !ctx.config.publicBaseUrl) errors.push(PUBLIC_URL_REQUIRED);
+  if (errors.length > 0) fail(errors);
+
+  const generated = kind === 'bandwidth' ? ensureCallbackCredentials(settings, credentials) : undefined;
 
   const id = newId('ca');
   const now = ctx.clock.now();
@@ -127,6 +158,122 @@ export async function createCarrierAccount(ctx: AppContext, orgId: string, input
   await ctx.db.kysely.insertInto('carrier_accounts').values(row).execute();
   ctx.log.info({ orgId, carrierAccountId: id, kind }, 'carrier account created');
   return { ...view(ctx, row, Object.keys(credentials), 0), ...(generated ? { callbackCredentials: generated } : {}) };
+}
+
+/**
+ * Bandwidth: the user and password Bandwidth sends with every callback, generated when absent (the
+ * generated ones are returned to be shown once).
+ */
+function ensureCallbackCredentials(settings: Record<string, string>, credentials: Record<string, string>): { username: string; password: string } | undefined {
+  settings.callback_username ??= `textback-${crypto.randomBytes(4).toString('hex')}`;
+  if (credentials.callback_password) return undefined;
+  credentials.callback_password = crypto.randomBytes(24).toString('base64url');
+  return { username: settings.callback_username, password: credentials.callback_password };
+}
+
+export interface UpdateCarrierAccountInput {
+  name?: string | undefined;
+  /** null: back to PUBLIC_BASE_URL. */
+  publicBaseUrl?: string | null | undefined;
+  /** null: the carrier's production API. */
+  apiBaseUrl?: string | null | undefined;
+  /** Secrets to replace (rotation), by name; the others are kept. */
+  credentials?: Record<string, string | null> | undefined;
+  /** Settings to set, by name; null or "" removes an optional one; the others are kept. */
+  settings?: Record<string, string | null> | undefined;
+}
+
+/**
+ * Changes an account: its name, public and API URLs, settings (merged by name) and credentials
+ * (the given secrets replace the stored ones, re-encrypted with a fresh IV; the others are kept).
+ * Validated as at creation, against the merged result. The account's adapter is forgotten at once
+ * in this process (sends, webhooks and ring calls use the new values from the next request on);
+ * other processes see the change within the registry's cache time.
+ *
+ * Changing `public_base_url` or Bandwidth's callback credentials changes what the carrier must call
+ * or send: set the webhooks again (`webhookSetup(…, apply)`, or paste them).
+ */
+export async function updateCarrierAccount(ctx: AppContext, orgId: string, id: string, input: UpdateCarrierAccountInput): Promise<CreatedCarrierAccount> {
+  const given = (['name', 'publicBaseUrl', 'apiBaseUrl', 'credentials', 'settings'] as const).filter((k) => input[k] !== undefined);
+  if (given.length === 0) {
+    throw new AppError('validation_failed', 'nothing to change: give name, public_base_url, api_base_url, credentials or settings', [
+      { field: 'body', message: 'has no field to change' },
+    ]);
+  }
+  const key = secretKey(ctx.config);
+  const { row, credentialFields, generated, changed } = await transaction(ctx, async (tx) => {
+    // Two changes of one account at once apply one after the other (a no-op UPDATE takes the row's
+    // lock on PostgreSQL; SQLite has a single writer): neither loses the other's fields.
+    await tx.updateTable('carrier_accounts').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', id).where('org_id', '=', orgId).execute();
+    const current = await tx.selectFrom('carrier_accounts').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+    if (!current) throw notFound('carrier account', id);
+    const kind = current.kind;
+    const errors: FieldError[] = [];
+    const changed: string[] = [];
+
+    let name = current.name;
+    if (input.name !== undefined) {
+      name = input.name.trim();
+      if (name === '') errors.push({ field: 'name', message: 'must not be empty' });
+      changed.push('name');
+    }
+    let publicUrl = current.public_base_url;
+    if (input.publicBaseUrl !== undefined) {
+      publicUrl = input.publicBaseUrl ? checkUrl('public_base_url', input.publicBaseUrl, errors) : null;
+      changed.push('public_base_url');
+    }
+    let apiUrl = current.api_base_url;
+    if (input.apiBaseUrl !== undefined) {
+      apiUrl = input.apiBaseUrl ? checkUrl('api_base_url', input.apiBaseUrl, errors) : null;
+      changed.push('api_base_url');
+    }
+
+    const newSettings = pickFields(kind, 'settings', input.settings, errors);
+    const settings = { ...(JSON.parse(current.settings) as Record<string, string>), ...newSettings.values };
+    for (const field of newSettings.emptied) {
+      delete settings[field];
+      if (kind === 'bandwidth' && field === 'callback_username') errors.push({ field: 'settings.callback_username', message: 'cannot be removed: Bandwidth callbacks are checked against it; give a new one' });
+    }
+    changed.push(...[...Object.keys(newSettings.values), ...newSettings.emptied].map((n) => `settings.${n}`));
+
+    const newSecrets = pickFields(kind, 'credentials', input.credentials, errors);
+    for (const name of newSecrets.emptied) errors.push({ field: `credentials.${name}`, message: 'cannot be removed: give a new value to replace it' });
+    let credentials: Record<string, string> | undefined;
+    let missingWhy: string | undefined;
+    if (Object.keys(newSecrets.values).length > 0 && kind !== 'sandbox') {
+      let stored: Record<string, string> = {};
+      try {
+        stored = decryptCredentials(key, current.id, current.credentials);
+      } catch {
+        // Lost or replaced key: the stored secrets are gone; a complete new set replaces them.
+        missingWhy = 'is required: the stored credentials cannot be decrypted with the current key (TEXTBACK_SECRET_KEY), so give all of them';
+      }
+      credentials = { ...stored, ...newSecrets.values };
+      changed.push(...Object.keys(newSecrets.values).map((n) => `credentials.${n}`));
+    }
+    // The merged account must be what creation accepts (formats of the kept values were checked then).
+    checkAccountFields(kind, credentials, settings, errors, missingWhy);
+    if (kind !== 'sandbox' && !publicUrl && !ctx.config.publicBaseUrl) errors.push(PUBLIC_URL_REQUIRED);
+    if (errors.length > 0) fail(errors);
+
+    const generated = kind === 'bandwidth' && credentials ? ensureCallbackCredentials(settings, credentials) : undefined;
+    const values = {
+      name,
+      public_base_url: publicUrl,
+      api_base_url: apiUrl,
+      settings: JSON.stringify(settings),
+      ...(credentials ? { credentials: encryptCredentials(key, current.id, credentials) } : {}),
+      updated_at: ctx.clock.now(),
+    };
+    await tx.updateTable('carrier_accounts').set(values).where('id', '=', id).where('org_id', '=', orgId).execute();
+    const row: CarrierAccount = { ...current, ...values };
+    const credentialFields = credentials ? FIELDS[kind].secrets.filter((f) => credentials![f]) : credentialFieldsOf(row);
+    return { row, credentialFields, generated, changed };
+  });
+  forgetAccount(ctx, id);
+  // Names of what changed, never values.
+  ctx.log.info({ orgId, carrierAccountId: id, kind: row.kind, changed }, 'carrier account updated');
+  return { ...view(ctx, row, credentialFields, await numberCount(ctx, id)), ...(generated ? { callbackCredentials: generated } : {}) };
 }
 
 function view(ctx: AppContext, row: CarrierAccount, credentialFields: string[], numbers: number): CarrierAccountView {
@@ -319,9 +466,10 @@ export async function webhookSetup(ctx: AppContext, orgId: string, accountId: st
       'Delivery receipts need nothing: every text Textback sends names its own webhook_url.',
     ],
     bandwidth: [
-      `Bandwidth Dashboard → Applications → messaging application ${settings.application_id ?? ''} → Callback URL = ${urls.messages}`,
-      `Same application → Callback user ID = ${settings.callback_username ?? '(the callback username)'}, password = the callback password shown when the account was created`,
-      `Voice application → Call status (disconnect) callback URL = ${urls.calls}, with the same callback user and password`,
+      `Bandwidth Dashboard → Applications → messaging application ${settings.application_id ?? ''} → Inbound and status (outbound) callback URL = ${urls.messages}`,
+      `Same application → Callback user ID = ${settings.callback_username ?? '(the callback username)'}, password = the callback password shown when the account was created (or last set)`,
+      `Voice application${settings.voice_application_id ? ` ${settings.voice_application_id}` : ''} → Call status (disconnect) callback URL = ${urls.calls}, with the same callback user and password`,
+      'POST /v1/carrier-accounts/:id/webhooks/configure (textback carriers webhooks <id> --apply) sets all of these through the Dashboard API.',
     ],
     sandbox: ['The sandbox needs no webhook: use POST /v1/sandbox/messages and /v1/sandbox/calls.'],
   };
@@ -333,6 +481,7 @@ export async function webhookSetup(ctx: AppContext, orgId: string, accountId: st
     // Telnyx sets the webhook on each number's messaging profile, which only its API knows.
     if (row.kind === 'telnyx' && adapter.listNumbers) targets = (await adapter.listNumbers()).filter((l) => numbers.some((n) => n.e164 === l.e164));
     if (adapter.configureWebhooks) setup = await adapter.configureWebhooks(targets, urls);
+    if (setup) ctx.log.info({ orgId, carrierAccountId: accountId, configured: setup.configured.length, manual: setup.manual.length }, 'carrier webhooks configured');
   }
   return { webhooks: urls, publicBaseUrl: publicBaseUrl(ctx, row), steps: steps[row.kind], setup };
 }

@@ -18,10 +18,14 @@
  * our messages. The list has no text, so two texts to the same person within the window are told
  * apart only by that. After an unknown outcome the send job waits `unknownRetryAfterMs` first.
  *
- * Account operations: numbers come from the Dashboard API (`GET {dashboard}/accounts/{accountId}/inserviceNumbers`,
- * XML); callback URLs and their Basic credentials are set on the Bandwidth application by hand
- * (printed by `textback carriers webhooks`), as the Dashboard's application API is not part of the
- * reference documents.
+ * Account operations, on the Dashboard (Iris) API, HTTP Basic with the same API user, XML:
+ * - numbers: `GET {dashboard}/accounts/{accountId}/inserviceNumbers`;
+ * - `configureWebhooks`: the callbacks are set on the Bandwidth *applications* (see
+ *   `configureWebhooks` below). This API is not in the reference OpenAPI document: element names,
+ *   methods and paths follow Bandwidth's documentation, https://dev.bandwidth.com/docs/account/applications
+ *   ("Create an Application" parameter table, "Fetch Specific Application Information",
+ *   "Partially Update an Application"), and are checked by a loopback fake
+ *   (test/carriers/bandwidth-applications.test.ts), not against a spec.
  */
 import {
   CarrierError,
@@ -50,6 +54,35 @@ export interface BandwidthCarrierOptions {
   timeoutMs?: number;
   unknownRetryAfterMs?: number;
   isClaimed?: (id: string) => Promise<boolean>;
+  /** The credentials Bandwidth must send with every callback (the Textback account's callback user and password). */
+  callbackUsername?: string | undefined;
+  callbackPassword?: string | undefined;
+  /** The voice application of the numbers (its call status callback is set by `configureWebhooks` too). */
+  voiceApplicationId?: string | undefined;
+}
+
+/**
+ * The callback types Textback handles on the OutboundCallbackUrl (`RequestedCallbackTypes.CallbackType`
+ * of https://dev.bandwidth.com/docs/account/applications: message-delivered, message-sending, message-failed).
+ */
+const CALLBACK_TYPES = ['message-delivered', 'message-failed', 'message-sending'] as const;
+
+/** Escapes text for an XML element's content. */
+export function xmlText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** The text of the first `<name>` element of an XML document (unescaped), or undefined. */
+export function xmlElement(xml: string, name: string): string | undefined {
+  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml);
+  if (!m) return undefined;
+  return m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&').trim();
+}
+
+/** A Bandwidth application as the Dashboard API returns it (the fields Textback reads). */
+interface BandwidthApplication {
+  serviceType: string | undefined;
+  callbackUserId: string | undefined;
 }
 
 interface BandwidthErrorBody {
@@ -71,6 +104,8 @@ export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi {
   private readonly timeoutMs: number;
   private readonly unknownRetryAfterMs: number;
   private readonly isClaimed: (id: string) => Promise<boolean>;
+  private readonly callbackCredentials: { username: string; password: string } | undefined;
+  private readonly voiceApplicationId: string | undefined;
   private readonly sent = new Map<string, string>();
 
   constructor(options: BandwidthCarrierOptions) {
@@ -83,6 +118,9 @@ export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.unknownRetryAfterMs = options.unknownRetryAfterMs ?? 120_000;
     this.isClaimed = options.isClaimed ?? (async () => false);
+    this.callbackCredentials =
+      options.callbackUsername && options.callbackPassword ? { username: options.callbackUsername, password: options.callbackPassword } : undefined;
+    this.voiceApplicationId = options.voiceApplicationId || undefined;
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
@@ -144,18 +182,128 @@ export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi {
     return numbers;
   }
 
+  /**
+   * Points the account's Bandwidth applications at this server (https://dev.bandwidth.com/docs/account/applications):
+   *
+   * - the messaging application (`settings.application_id`, ServiceType `Messaging-V2`):
+   *   `InboundCallbackUrl` (inbound texts) and `OutboundCallbackUrl` (delivery callbacks) = the
+   *   `…/messages` URL, `InboundCallbackCreds` and `OutboundCallbackCreds` (`UserId`, `Password`) =
+   *   the account's callback credentials, `RequestedCallbackTypes` = message-delivered,
+   *   message-failed, message-sending;
+   * - the voice application, when the account names one (`settings.voice_application_id`,
+   *   ServiceType `Voice-V2`): `CallStatusCallbackUrl` (disconnect events) = the `…/calls` URL,
+   *   `CallStatusMethod` POST, `CallbackCreds` (`UserId`, `Password`) = the callback credentials.
+   *   Its `CallInitiatedCallbackUrl` (what answers inbound calls) is left as it is. `CallbackCreds`
+   *   apply to every callback of the application, that URL's too: when the application already
+   *   has credentials with another UserId, they are left alone and the step is listed as manual.
+   *
+   * Each application is read first (`GET {dashboard}/accounts/{accountId}/applications/{applicationId}`:
+   * it must exist and be of the right ServiceType), then changed with `PATCH` on the same path and
+   * an XML `<Application>` holding only those elements ("Partially Update an Application"). Not
+   * `PUT`: a complete update "will replace ALL existing fields", which would erase what Textback
+   * does not own (the voice application's CallInitiatedCallbackUrl and fallback credentials, whose
+   * passwords the API never returns). Anything that cannot be set is returned in `manual`, with why.
+   */
   async configureWebhooks(_numbers: CarrierNumber[], urls: WebhookUrls): Promise<WebhookSetupResult> {
-    const why = 'set on the Bandwidth application in the Dashboard, with the callback user and password of this account';
-    return {
-      configured: [],
-      manual: [
-        { target: `messaging application ${this.applicationId}`, field: 'Callback URL (inbound and status)', url: urls.messages, why },
-        { target: 'voice application', field: 'Call status (disconnect) callback URL', url: urls.calls, why },
-      ],
-    };
+    const result: WebhookSetupResult = { configured: [], manual: [] };
+    const creds = this.callbackCredentials;
+    const messaging = `messaging application ${this.applicationId}`;
+    const messagingManual = (why: string) =>
+      result.manual.push({ target: messaging, field: 'Callback URL (inbound and status), with the callback user and password', url: urls.messages, why });
+    if (!creds) {
+      messagingManual('the account has no callback credentials (settings.callback_username, credentials.callback_password): set them, then configure again');
+    } else {
+      try {
+        await this.readApplication(this.applicationId, 'Messaging-V2');
+        const credsXml = `<UserId>${xmlText(creds.username)}</UserId><Password>${xmlText(creds.password)}</Password>`;
+        await this.patchApplication(
+          this.applicationId,
+          `<InboundCallbackUrl>${xmlText(urls.messages)}</InboundCallbackUrl>` +
+            `<OutboundCallbackUrl>${xmlText(urls.messages)}</OutboundCallbackUrl>` +
+            `<InboundCallbackCreds>${credsXml}</InboundCallbackCreds>` +
+            `<OutboundCallbackCreds>${credsXml}</OutboundCallbackCreds>` +
+            `<RequestedCallbackTypes>${CALLBACK_TYPES.map((t) => `<CallbackType>${t}</CallbackType>`).join('')}</RequestedCallbackTypes>`,
+        );
+        result.configured.push(
+          { target: messaging, field: 'InboundCallbackUrl (with InboundCallbackCreds)', url: urls.messages },
+          { target: messaging, field: 'OutboundCallbackUrl (with OutboundCallbackCreds)', url: urls.messages },
+        );
+      } catch (error) {
+        messagingManual(error instanceof Error ? error.message : String(error));
+      }
+    }
+
+    const voiceField = 'Call status (disconnect) callback URL, with the callback user and password';
+    if (!this.voiceApplicationId) {
+      result.manual.push({
+        target: 'voice application',
+        field: voiceField,
+        url: urls.calls,
+        why: 'the account has no voice application id (settings.voice_application_id): set it to have this configured too, or paste it',
+      });
+      return result;
+    }
+    const voice = `voice application ${this.voiceApplicationId}`;
+    if (!creds) {
+      result.manual.push({ target: voice, field: voiceField, url: urls.calls, why: 'the account has no callback credentials' });
+      return result;
+    }
+    try {
+      const app = await this.readApplication(this.voiceApplicationId, 'Voice-V2');
+      if (app.callbackUserId && app.callbackUserId !== creds.username) {
+        result.manual.push({
+          target: voice,
+          field: voiceField,
+          url: urls.calls,
+          why:
+            `the voice application already has callback credentials (user ${app.callbackUserId}), which its call-initiated URL may rely on, so Textback left them: ` +
+            "either give it this account's callback user and password, or make this account's callback credentials those (settings.callback_username, credentials.callback_password), then configure again",
+        });
+        return result;
+      }
+      await this.patchApplication(
+        this.voiceApplicationId,
+        `<CallStatusCallbackUrl>${xmlText(urls.calls)}</CallStatusCallbackUrl><CallStatusMethod>POST</CallStatusMethod>` +
+          `<CallbackCreds><UserId>${xmlText(creds.username)}</UserId><Password>${xmlText(creds.password)}</Password></CallbackCreds>`,
+      );
+      result.configured.push({ target: voice, field: 'CallStatusCallbackUrl (with CallbackCreds)', url: urls.calls });
+    } catch (error) {
+      result.manual.push({ target: voice, field: voiceField, url: urls.calls, why: error instanceof Error ? error.message : String(error) });
+    }
+    return result;
   }
 
-  private request(method: 'GET' | 'POST', url: string, contentType?: string, body?: string, accept = 'application/json'): Promise<HttpAnswer> {
+  private applicationUrl(applicationId: string): string {
+    return `${this.dashboardUrl}/accounts/${encodeURIComponent(this.bandwidthAccountId)}/applications/${encodeURIComponent(applicationId)}`;
+  }
+
+  /** `GET …/applications/{id}`: the application must exist and serve `serviceType`. */
+  private async readApplication(applicationId: string, serviceType: 'Messaging-V2' | 'Voice-V2'): Promise<BandwidthApplication> {
+    const answer = await this.request('GET', this.applicationUrl(applicationId), undefined, undefined, 'application/xml');
+    if (answer.status < 200 || answer.status >= 300) throw dashboardFailure(answer);
+    const app: BandwidthApplication = {
+      serviceType: xmlElement(answer.text, 'ServiceType'),
+      callbackUserId: xmlElement(xmlElement(answer.text, 'CallbackCreds') ?? '', 'UserId'),
+    };
+    if (app.serviceType !== serviceType) {
+      throw new CarrierError(
+        'permanent',
+        'wrong_service_type',
+        'carrier_unknown',
+        `Bandwidth application ${applicationId} is ${app.serviceType ? `a ${app.serviceType} application` : 'of no known service type'}, not ${serviceType}: check the account's ${serviceType === 'Voice-V2' ? 'settings.voice_application_id' : 'settings.application_id'}`,
+      );
+    }
+    return app;
+  }
+
+  /** `PATCH …/applications/{id}` with `<Application>` holding only the given elements. */
+  private async patchApplication(applicationId: string, elements: string): Promise<void> {
+    const body = `<?xml version="1.0" encoding="UTF-8"?><Application>${elements}</Application>`;
+    const answer = await this.request('PATCH', this.applicationUrl(applicationId), 'application/xml; charset=utf-8', body, 'application/xml');
+    if (answer.status < 200 || answer.status >= 300) throw dashboardFailure(answer);
+  }
+
+  private request(method: 'GET' | 'POST' | 'PATCH', url: string, contentType?: string, body?: string, accept = 'application/json'): Promise<HttpAnswer> {
     return carrierRequest({
       carrier: 'Bandwidth',
       method,
@@ -185,4 +333,15 @@ export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi {
       if (oldest !== undefined) this.sent.delete(oldest);
     }
   }
+}
+
+/**
+ * A Dashboard API error answer: XML with `<ErrorCode>` and `<Description>` (in a `ResponseStatus`
+ * or an `Error` element); 429 and 5xx retryable, other 4xx permanent.
+ */
+function dashboardFailure(answer: HttpAnswer): CarrierError {
+  const code = xmlElement(answer.text, 'ErrorCode') ?? xmlElement(answer.text, 'Code');
+  const description = xmlElement(answer.text, 'Description');
+  const detail = `the Bandwidth Dashboard API answered ${answer.status}${code ? ` (error ${code})` : ''}${description ? `: ${description}` : ''}`;
+  return transientHttpError('Bandwidth', answer, code ?? `http_${answer.status}`, detail) ?? new CarrierError('permanent', code ?? `http_${answer.status}`, 'carrier_unknown', detail);
 }

@@ -12,6 +12,7 @@ import {
   getCarrierAccount,
   importNumbers,
   listCarrierAccounts,
+  updateCarrierAccount,
   webhookSetup,
   type CarrierAccountView,
 } from '../../use-cases/carrier-accounts.js';
@@ -39,6 +40,12 @@ export const carrierAccountResource = (v: CarrierAccountView) => ({
 const setupResource = (s: WebhookSetupResult | null) => (s ? { configured: s.configured, manual: s.manual } : null);
 
 const Strings = (description: string) => Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), { description });
+const NullableStrings = (description: string) =>
+  Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 512 }), Type.Null()]), { description });
+
+const CREDENTIALS_DOC = 'twilio: account_sid, auth_token; telnyx: api_key; bandwidth: api_user, api_password, callback_password';
+const SETTINGS_DOC =
+  'telnyx: public_key, messaging_profile_id, connection_id (Call Control, for ringing agents); bandwidth: account_id, application_id, callback_username, dashboard_url, voice_application_id (for ringing agents)';
 
 export const carrierAccountRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
@@ -55,12 +62,8 @@ export const carrierAccountRoutes =
               name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
               public_base_url: Type.Optional(Type.String({ maxLength: 500, description: 'Where the carrier reaches this server (default PUBLIC_BASE_URL)' })),
               api_base_url: Type.Optional(Type.String({ maxLength: 500, description: "The carrier's API origin, when not production (tests)" })),
-              credentials: Type.Optional(
-                Strings('twilio: account_sid, auth_token; telnyx: api_key; bandwidth: api_user, api_password, callback_password (generated if absent)'),
-              ),
-              settings: Type.Optional(
-                Strings('telnyx: public_key, messaging_profile_id, connection_id (Call Control, for ringing agents); bandwidth: account_id, application_id, callback_username, dashboard_url, voice_application_id (for ringing agents)'),
-              ),
+              credentials: Type.Optional(Strings(`${CREDENTIALS_DOC} (generated if absent)`)),
+              settings: Type.Optional(Strings(SETTINGS_DOC)),
             },
             { additionalProperties: false },
           ),
@@ -97,6 +100,45 @@ export const carrierAccountRoutes =
       requireRole(principal, 'admin');
       return carrierAccountResource(await getCarrierAccount(ctx, principal.orgId, request.params.id));
     });
+
+    app.patch(
+      '/carrier-accounts/:id',
+      {
+        schema: {
+          tags: ['carriers'],
+          summary: 'Change a carrier account: name, URLs, settings (merged), credentials (rotation; never returned)',
+          params: IdParams,
+          body: Type.Object(
+            {
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+              public_base_url: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: 'null: back to PUBLIC_BASE_URL' })),
+              api_base_url: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: "null: the carrier's production API" })),
+              credentials: Type.Optional(Strings(`Secrets to replace, by name (the others are kept): ${CREDENTIALS_DOC}`)),
+              settings: Type.Optional(NullableStrings(`Settings to set, by name (the others are kept; null removes an optional one): ${SETTINGS_DOC}`)),
+            },
+            { additionalProperties: false },
+          ),
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const b = request.body;
+        const updated = await updateCarrierAccount(ctx, principal.orgId, request.params.id, {
+          name: b.name,
+          publicBaseUrl: b.public_base_url,
+          apiBaseUrl: b.api_base_url,
+          credentials: b.credentials,
+          settings: b.settings,
+        });
+        return {
+          ...carrierAccountResource(updated),
+          // Shown once, only when generated (Bandwidth credentials re-entered without a callback password).
+          ...(updated.callbackCredentials ? { callback_credentials: updated.callbackCredentials } : {}),
+        };
+      },
+    );
 
     app.delete(
       '/carrier-accounts/:id',
