@@ -254,7 +254,7 @@ export async function runAdvanceJob(ctx: AppContext, runId: string): Promise<voi
       if (!run || (run.status !== 'waiting' && run.status !== 'running')) return;
       const row = await tx.selectFrom('automations').selectAll().where('id', '=', run.automation_id).executeTakeFirst();
       const contact = await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow();
-      let current: Loaded | null = { run, row, contact };
+      let current: Loaded | null = { run, row, contact, state: JSON.parse(run.run_state) as RunState, trace: [] };
       for (let i = 0; current; i++) {
         if (i >= 100) throw new Error(`run ${runId} took more than 100 steps in one go`);
         current = await advanceOnce(ctx, tx, current);
@@ -266,12 +266,19 @@ export async function runAdvanceJob(ctx: AppContext, runId: string): Promise<voi
   }
 }
 
-/** A run and what its steps read, kept between the steps of one job. */
+/**
+ * A run and what its steps read, kept between the steps of one job. `run` is the row as read at the
+ * start (its `run_state` guards the one write at the end: nobody else changed the run meanwhile);
+ * `state` and `trace` are the steps' progress, written when the run waits or ends.
+ */
 interface Loaded {
   run: AutomationRun;
   row: Selectable<AutomationsTable> | undefined;
   contact: Contact;
+  state: RunState;
+  trace: TraceEntry[];
   org?: OrgFacts;
+  facts?: ContactFacts;
 }
 
 /** One step. Returns the run as it is now when it can go on at once, else null. */
@@ -282,17 +289,19 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
   const now = ctx.clock.now();
   const ids = { orgId: run.org_id, runId: run.id, automationId: run.automation_id, contactId: run.contact_id };
 
-  let state = JSON.parse(run.run_state) as RunState;
+  let state = loaded.state;
   if (!row) {
+    await trace(tx, ctx, ids, loaded.trace);
     await finish(ctx, tx, run, cancelRun(state, 'automation deleted', now), 'cancelled', 'automation deleted');
     return null;
   }
   const automation = toAutomation(row);
   loaded.org ??= await orgFacts(tx, run.org_id);
-  const context = await buildContext(tx, run, contact, loaded.org);
+  loaded.facts ??= await contactFacts(tx, run, contact);
+  const context = buildContext(run, contact, loaded.org, loaded.facts);
   const result = advanceRun(automation, state, context, now);
   state = result.state;
-  const entries: TraceEntry[] = [...result.trace];
+  const entries: TraceEntry[] = [...loaded.trace, ...result.trace];
   const action: RunAction = result.action;
 
   switch (action.kind) {
@@ -342,6 +351,8 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
           type: 'send_sms',
           message: `text ${message.id} ${message.status}${message.reason ? ` (${message.reason})` : ''}${action.variantId ? `, variant ${action.variantId}` : ''}`,
         });
+        // What the next step's conditions see: the contact was texted now.
+        loaded.facts = { ...loaded.facts, lastTextAt: now };
       }
       break;
     }
@@ -373,10 +384,8 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
       break;
     }
   }
-  state = completeStep(state, action.step);
-  const saved = await save(tx, run, state, 'running', null, now);
-  await trace(tx, ctx, ids, entries);
-  return { ...loaded, run: saved, contact };
+  // The next step goes on in this transaction; the run is written when it waits or ends.
+  return { ...loaded, state: completeStep(state, action.step), trace: entries, contact };
 }
 
 /** Why a text must not be sent for this run, or null. */
@@ -430,7 +439,14 @@ type OrgFacts = Pick<Organization, 'name' | 'time_zone' | 'business_hours'>;
 const orgFacts = (tx: Tx, orgId: string): Promise<OrgFacts> =>
   tx.selectFrom('organizations').select(['name', 'time_zone', 'business_hours']).where('id', '=', orgId).executeTakeFirstOrThrow();
 
-async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, org: OrgFacts): Promise<RunContext> {
+/** What a run's conditions read about the contact besides its row: last texts and agent. */
+interface ContactFacts {
+  lastTextAt?: number;
+  lastReplyAt?: number;
+  agent?: string;
+}
+
+async function contactFacts(tx: Tx, run: AutomationRun, contact: Contact): Promise<ContactFacts> {
   const last = await tx
     .selectFrom('messages')
     .select(['direction', (eb) => eb.fn.max('created_at').as('at')])
@@ -441,8 +457,6 @@ async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, org: O
     const row = last.find((r) => r.direction === direction);
     return row?.at == null ? undefined : Number(row.at);
   };
-  const event = JSON.parse(run.event) as { type: TriggerType; number?: string; call?: CallFacts };
-  const hours = JSON.parse(org.business_hours) as Omit<BusinessHours, 'timeZone'>;
   const agent = run.number_id
     ? await tx
         .selectFrom('conversations')
@@ -453,11 +467,22 @@ async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, org: O
         .where('conversations.number_id', '=', run.number_id)
         .executeTakeFirst()
     : undefined;
+  const lastTextAt = lastAt('outbound');
+  const lastReplyAt = lastAt('inbound');
+  return {
+    ...(lastTextAt !== undefined ? { lastTextAt } : {}),
+    ...(lastReplyAt !== undefined ? { lastReplyAt } : {}),
+    ...(agent ? { agent: agent.name } : {}),
+  };
+}
+
+function buildContext(run: AutomationRun, contact: Contact, org: OrgFacts, facts: ContactFacts): RunContext {
+  const event = JSON.parse(run.event) as { type: TriggerType; number?: string; call?: CallFacts };
+  const hours = JSON.parse(org.business_hours) as Omit<BusinessHours, 'timeZone'>;
   const attributes = Object.fromEntries(
     Object.entries(JSON.parse(contact.attributes) as Record<string, unknown>).map(([k, v]) => [k, v == null ? undefined : String(v)]),
   );
-  const lastTextAt = lastAt('outbound');
-  const lastReplyAt = lastAt('inbound');
+  const { lastTextAt, lastReplyAt, agent } = facts;
   const firstName = contact.name?.trim().split(/\s+/)[0];
   return {
     automationId: run.automation_id,
@@ -471,11 +496,11 @@ async function buildContext(tx: Tx, run: AutomationRun, contact: Contact, org: O
       ...(lastReplyAt !== undefined ? { lastReplyAt } : {}),
     },
     businessHours: { ...hours, timeZone: org.time_zone } as BusinessHours,
-    variables: { Business: org.name, ...(event.number ? { Number: event.number } : {}), ...(agent ? { Agent: agent.name } : {}) },
+    variables: { Business: org.name, ...(event.number ? { Number: event.number } : {}), ...(agent ? { Agent: agent } : {}) },
   };
 }
 
-async function save(tx: Tx, run: AutomationRun, state: RunState, status: 'waiting' | 'running', nextAt: number | null, now: number): Promise<AutomationRun> {
+async function save(tx: Tx, run: AutomationRun, state: RunState, status: 'waiting' | 'running', nextAt: number | null, now: number): Promise<void> {
   // Optimistic: nobody else (a reply cancelling the run) changed it since we read it.
   const runState = JSON.stringify(state);
   const result = await tx
@@ -486,7 +511,6 @@ async function save(tx: Tx, run: AutomationRun, state: RunState, status: 'waitin
     .where('status', 'in', ['waiting', 'running'])
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new RunChanged();
-  return { ...run, run_state: runState, status, next_at: nextAt, updated_at: now };
 }
 
 async function finish(ctx: AppContext, tx: Tx, run: AutomationRun, state: RunState, status: AutomationRun['status'], outcome: string): Promise<void> {
