@@ -39,19 +39,14 @@ export function forgetNumber(ctx: AppContext, e164: string): void {
 
 const committers = new WeakMap<object, GroupCommitter>();
 
-/** A retried webhook whose message is already stored writes nothing: one query for the whole batch. */
-const alreadyStored: AlreadyDone = async (tx, jobs) => {
-  const done = new Set<string>();
-  const byCarrier = new Map<string, string[]>();
-  for (const job of jobs) {
+/** A retried webhook whose message is already stored writes nothing (checked in the batch's INSERT). */
+const alreadyStored: AlreadyDone = {
+  table: 'messages',
+  columns: ['carrier', 'carrier_message_id'],
+  values: (job) => {
     const p = job.payload as InboundMessage;
-    byCarrier.set(p.carrier, [...(byCarrier.get(p.carrier) ?? []), p.carrierMessageId]);
-  }
-  for (const [carrier, ids] of byCarrier) {
-    const rows = await tx.selectFrom('messages').select('carrier_message_id').where('carrier', '=', carrier).where('carrier_message_id', 'in', ids).execute();
-    for (const r of rows) done.add(inboundKey(carrier, r.carrier_message_id!));
-  }
-  return done;
+    return [p.carrier, p.carrierMessageId];
+  },
 };
 
 const inboundKey = (carrier: string, carrierMessageId: string) => `inbound:${carrier}:${carrierMessageId}`;

@@ -35,7 +35,7 @@ export function expectedTwilioSignature(authToken: string, url: string, params: 
     if (Array.isArray(value)) for (const v of [...new Set(value)].sort()) data += name + v;
     else data += name + value;
   }
-  return crypto.createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
+  return crypto.createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -58,10 +58,14 @@ function urlVariants(url: string): string[] {
   return [...new Set([url, scheme + userInfo + host + rest, scheme + userInfo + host + defaultPort + rest])];
 }
 
-/** A form (or GET) request: the signature over the URL and every parameter received. */
+/**
+ * A form (or GET) request: the signature over the URL and every parameter received. The URL as
+ * given first; the port variants only when it does not match (one HMAC for a genuine request).
+ */
 export function verifyTwilioSignature(authToken: string, signature: string | undefined, url: string, params: TwilioParams): boolean {
   if (!signature) return false;
-  return urlVariants(url).some((candidate) => safeEqual(signature, expectedTwilioSignature(authToken, candidate, params)));
+  if (safeEqual(signature, expectedTwilioSignature(authToken, url, params))) return true;
+  return urlVariants(url).some((candidate) => candidate !== url && safeEqual(signature, expectedTwilioSignature(authToken, candidate, params)));
 }
 
 /** A JSON request: the signature over the URL (with bodySHA256) alone, and the body's hash. */

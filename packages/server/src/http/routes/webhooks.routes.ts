@@ -89,9 +89,14 @@ function queryOf(request: FastifyRequest): URLSearchParams {
 export const webhookRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
   async (app) => {
-    // Signatures are over the raw bytes: every body is kept as a Buffer, whatever its type.
+    // Signatures are over the raw bytes: every body is kept as a Buffer, whatever its type. The
+    // carriers' two types are named: Fastify caches the parser it finds for a named type, while
+    // the catch-all is looked for again (its Content-Type parsed anew) on every request.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    const keepRaw = (_request: FastifyRequest, body: Buffer, done: (error: null, body: Buffer) => void) => done(null, body);
+    for (const type of ['application/x-www-form-urlencoded', 'application/json', '*']) {
+      app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, keepRaw);
+    }
 
     app.post<{ Params: { kind: string; accountId: string; hook: string } }>(
       '/:kind/:accountId/:hook',
@@ -128,7 +133,7 @@ export const webhookRoutes =
                 params = parseTwilioForm(raw.toString('utf8'));
                 if (!verifyTwilioSignature(account.credentials.auth_token!, signature, url, params)) return await refuse(signature ? 'forged' : 'unsigned');
               }
-              outcome = [await twilioEvent(ctx, account, hook, params, queryOf(request))];
+              outcome = [await twilioEvent(ctx, account, hook, params, request)];
               log.info({ ...ids, outcome }, 'webhook accepted');
               return await reply.status(200).type('text/xml').send(EMPTY_TWIML);
             }
@@ -210,14 +215,14 @@ export const webhookRoutes =
     );
   };
 
-async function twilioEvent(ctx: AppContext, account: LoadedAccount, hook: string, params: TwilioParams, query: URLSearchParams): Promise<Accepted> {
+async function twilioEvent(ctx: AppContext, account: LoadedAccount, hook: string, params: TwilioParams, request: FastifyRequest): Promise<Accepted> {
   if (hook === 'messages') return acceptCarrierInbound(ctx, account, parseTwilioInbound(params));
   if (hook === 'status') {
-    const status = parseTwilioStatus(params, query);
+    const status = parseTwilioStatus(params, queryOf(request));
     return status ? acceptCarrierReceipt(ctx, account, status.receipt, status.messageId) : 'ignored';
   }
   if (hook === 'agent-calls') {
-    const agentCall = parseTwilioAgentCall(params, query);
+    const agentCall = parseTwilioAgentCall(params, queryOf(request));
     return agentCall ? acceptAgentCallStatus(ctx, account, agentCall) : 'ignored';
   }
   const call = parseTwilioCall(params);
