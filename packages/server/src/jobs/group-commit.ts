@@ -60,6 +60,8 @@ export class GroupCommitter {
   private linger: NodeJS.Timeout | undefined;
   private readonly sqliteInserts = new Map<number, string>();
   private readonly sqliteLookups = new Map<number, string>();
+  /** SQLite's statements are written (and prepared) per batch size: at most 100 rows keeps them to 200. */
+  private readonly batchLimit: number;
 
   /**
    * `maxInFlight`: batches on their way to the database at once (PostgreSQL; SQLite writes a batch
@@ -76,10 +78,12 @@ export class GroupCommitter {
     private readonly clock: Clock,
     private readonly onCommitted: () => void,
     private readonly alreadyDone?: AlreadyDone,
-    private readonly maxBatch = 500,
+    maxBatch = 500,
     private readonly maxInFlight = 1,
     private readonly lingerMs = 1,
-  ) {}
+  ) {
+    this.batchLimit = db.dialect.name === 'sqlite' ? Math.min(maxBatch, 100) : maxBatch;
+  }
 
   enqueue(job: KeyedJob): Promise<Enqueued> {
     return new Promise((resolve, reject) => {
@@ -108,7 +112,7 @@ export class GroupCommitter {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const batch = this.queue.splice(0, this.maxBatch);
+    const batch = this.queue.splice(0, this.batchLimit);
     if (batch.length === 0) return;
     this.inFlight++;
     this.schedule();
@@ -126,7 +130,8 @@ export class GroupCommitter {
       for (const w of batch) w.reject(error);
     } finally {
       this.inFlight--;
-      this.expected = Math.min(this.maxBatch, batch.length + this.queue.length);
+      // A batch cut at the limit leaves a backlog: no waiting for more then.
+      this.expected = batch.length === this.batchLimit ? 0 : Math.min(this.batchLimit, batch.length + this.queue.length);
       this.schedule();
     }
   }

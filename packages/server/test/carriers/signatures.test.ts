@@ -9,7 +9,7 @@ import twilio from 'twilio';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { verifyBandwidthBasic } from '../../src/carriers/bandwidth/bandwidth-webhooks.js';
 import { telnyxPublicKey, verifyTelnyxSignature } from '../../src/carriers/telnyx/telnyx-webhooks.js';
-import { expectedTwilioSignature, verifyTwilioJsonSignature, verifyTwilioSignature, type TwilioParams } from '../../src/carriers/twilio/twilio-webhooks.js';
+import { expectedTwilioSignature, twilioSigningKey, verifyTwilioJsonSignature, verifyTwilioSignature, type TwilioParams } from '../../src/carriers/twilio/twilio-webhooks.js';
 import { referenceJson, telnyxKeyPair, telnyxSign } from './helpers.js';
 
 interface TwilioVector {
@@ -86,6 +86,20 @@ describe('Twilio X-Twilio-Signature', () => {
       expect(verifyTwilioSignature(token, signature, url, changed)).toBe(twilio.validateRequest(token, signature, url, changed));
       expect(verifyTwilioSignature(token, signature, url, changed)).toBe(false);
       expect(verifyTwilioSignature(token, signature, url.replace('hooks.', 'evil.'), params)).toBe(false);
+    }
+  });
+
+  it('the account key made once (twilioSigningKey) signs exactly as the token string, forged or not', () => {
+    const rand = prng(7);
+    for (const [i, token] of ['0123456789abcdef0123456789abcdef', 'tökên ☕ with spaces', ''].entries()) {
+      const key = twilioSigningKey(token);
+      const url = `https://hooks.example.com/webhooks/twilio/ca_${i}/messages`;
+      const params = randomParams(rand);
+      const signature = twilio.getExpectedTwilioSignature(token, url, params);
+      expect(expectedTwilioSignature(key, url, params)).toBe(signature);
+      expect(verifyTwilioSignature(key, signature, url, params)).toBe(true);
+      expect(verifyTwilioSignature(key, signature, url, { ...params, Extra: 'x' })).toBe(false);
+      expect(verifyTwilioSignature(twilioSigningKey(`${token}x`), signature, url, params)).toBe(false);
     }
   });
 

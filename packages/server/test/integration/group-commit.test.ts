@@ -75,6 +75,14 @@ describe.each(DIALECTS)('group commit (%s)', (dialect) => {
     expect(await pendingOf('t:sandbox:SM-gc-done')).toHaveLength(0);
   });
 
+  run('a burst larger than one batch is written in several, each caller answered with its own job', async () => {
+    const keys = Array.from({ length: 230 }, (_, i) => `gc-e-${i}`);
+    const ids = await Promise.all(keys.map((k) => committer.enqueue(job(k))));
+    expect(new Set(ids).size).toBe(230);
+    const rows = await app.tb.ctx.db.kysely.selectFrom('jobs').select(['id', 'unique_key']).where('unique_key', 'like', 't:test:gc-e-%').where('state', '=', 'pending').execute();
+    expect(new Map(rows.map((r) => [r.unique_key, r.id]))).toEqual(new Map(keys.map((k, i) => [`t:test:${k}`, ids[i]])));
+  });
+
   run('a batch smaller than the last one lingers, then commits all the same', async () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => committer.enqueue(job(`gc-c-${i}`))));
     // Ten callers were answered; only one comes back: it is written after the linger, not never.

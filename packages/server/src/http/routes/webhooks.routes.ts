@@ -38,6 +38,7 @@ import {
   parseTwilioInbound,
   parseTwilioStatus,
   TwilioPayloadError,
+  twilioSigningKey,
   verifyTwilioJsonSignature,
   verifyTwilioSignature,
   type TwilioParams,
@@ -59,6 +60,7 @@ const HOOKS: Record<string, readonly string[]> = {
 class PayloadError extends Error {}
 
 const telnyxKeys = new WeakMap<LoadedAccount, KeyObject>();
+const twilioKeys = new WeakMap<LoadedAccount, KeyObject>();
 
 function jsonOf(raw: Buffer): unknown {
   try {
@@ -121,17 +123,22 @@ export const webhookRoutes =
           switch (kind) {
             case 'twilio': {
               const signature = firstHeader(request.headers['x-twilio-signature']);
+              let key = twilioKeys.get(account);
+              if (!key) {
+                key = twilioSigningKey(account.credentials.auth_token ?? '');
+                twilioKeys.set(account, key);
+              }
               const url = publicUrl(ctx, account, request);
               const isJson = (request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
               let params: TwilioParams;
               if (isJson) {
-                if (!verifyTwilioJsonSignature(account.credentials.auth_token!, signature, url, raw)) return await refuse(signature ? 'forged' : 'unsigned');
+                if (!verifyTwilioJsonSignature(key, signature, url, raw)) return await refuse(signature ? 'forged' : 'unsigned');
                 const body = jsonOf(raw);
                 if (!body || typeof body !== 'object' || Array.isArray(body)) throw new PayloadError('the body must be a JSON object');
                 params = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
               } else {
                 params = parseTwilioForm(raw.toString('utf8'));
-                if (!verifyTwilioSignature(account.credentials.auth_token!, signature, url, params)) return await refuse(signature ? 'forged' : 'unsigned');
+                if (!verifyTwilioSignature(key, signature, url, params)) return await refuse(signature ? 'forged' : 'unsigned');
               }
               outcome = [await twilioEvent(ctx, account, hook, params, request)];
               log.info({ ...ids, outcome }, 'webhook accepted');
