@@ -39,10 +39,8 @@ function openSqlite(url: string): Db {
   sqlite.pragma('foreign_keys = ON');
   // Another process (the CLI, a second server by mistake) may hold the write lock briefly.
   sqlite.pragma('busy_timeout = 5000');
-  // Fewer, larger checkpoints: with the default (1,000 pages) a busy server checkpointed, with an
-  // fsync, every few dozen commits, and commits were most of the SQL time of a missed-call
-  // text-back (bench/automations.js). A bigger page cache keeps the hot indexes in memory.
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  // A bigger page cache keeps the hot indexes in memory. (wal_autocheckpoint stays at SQLite's
+  // 1,000 pages: 10,000 made each checkpoint a stall that showed in the ingest p99.)
   sqlite.pragma('cache_size = -65536');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
