@@ -101,4 +101,41 @@ describe.each(DIALECTS)('accepting texts in a batch (%s)', (dialect) => {
       expect(['sent', 'delivered']).toContain(m.status);
     }
   });
+
+  run('POST /v1/messages/batch: each text accepted or refused on its own, idempotent with a key, at most 100', async () => {
+    const org = await createTestOrg(app, '+14155557103');
+    const other = await createTestOrg(app, '+14155557104');
+    const messages = [
+      { to: '+14155557130', body: 'first' },
+      { to: '12', body: 'not a number' },
+      { to: '+14155557131', from: other.number, body: "another org's number" },
+      { to: '+14155557132', body: 'last' },
+    ];
+    const res = await api(app, org, 'POST', '/v1/messages/batch', { messages }, { 'idempotency-key': 'batch-1' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ accepted: 2, refused: 2 });
+    type Result = { index: number; ok: boolean; replayed?: boolean; message: { id: string }; error?: unknown };
+    const data = res.json.data as Result[];
+    expect(data.map((d) => [d.index, d.ok])).toEqual([
+      [0, true],
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    expect(data[0]).toMatchObject({ replayed: false, message: { to: '+14155557130', body: 'first', status: 'queued' } });
+    expect(data[1]!.error).toMatchObject({ code: 'invalid_number', status: 400, errors: [{ field: 'messages[1].to' }] });
+    expect(data[2]!.error).toMatchObject({ code: 'unknown_number', errors: [{ field: 'messages[2].from' }] });
+
+    // The same request again: the same messages, nothing new stored or sent.
+    const again = await api(app, org, 'POST', '/v1/messages/batch', { messages }, { 'idempotency-key': 'batch-1' });
+    expect(again.json.data[0]).toMatchObject({ replayed: true, message: { id: data[0]!.message.id } });
+    expect(again.json.data[3]).toMatchObject({ replayed: true, message: { id: data[3]!.message.id } });
+    const stored = await app.tb.ctx.db.kysely.selectFrom('messages').select('id').where('org_id', '=', org.orgId).execute();
+    expect(stored).toHaveLength(2);
+
+    const tooMany = await api(app, org, 'POST', '/v1/messages/batch', { messages: Array.from({ length: 101 }, (_, i) => ({ to: `+1415555${8000 + i}`, body: 'x' })) });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json).toMatchObject({ code: 'validation_failed' });
+    expect((await api(app, null, 'POST', '/v1/messages/batch', { messages })).status).toBe(401);
+  });
 });

@@ -49,6 +49,66 @@ export const messageRoutes =
     );
 
     app.post(
+      '/messages/batch',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'Send up to 100 texts in one request; each is accepted or refused on its own, as POST /v1/messages would',
+          description:
+            'Answers 200 with one result per text, in order: `{ index, ok: true, replayed, message }` or `{ index, ok: false, error }` (the problem+json the single endpoint would answer). ' +
+            'With an Idempotency-Key header, text i uses the key `<key>#<i>`: repeating the request returns the same messages and sends nothing twice.',
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 240 })) }),
+          body: Type.Object({ messages: Type.Array(SendBody, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+          response: {
+            200: Type.Object({
+              accepted: Type.Integer({ description: 'Texts stored (new or replayed)' }),
+              refused: Type.Integer(),
+              data: Type.Array(Type.Unknown()),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const key = request.headers['idempotency-key'];
+        // Submitted together, so they are stored together (use-cases/accept-batch.ts).
+        const settled = await Promise.allSettled(
+          request.body.messages.map((m, i) => {
+            const sendAt = m.send_at ? Date.parse(m.send_at) : undefined;
+            return sendMessage(ctx, {
+              orgId: principal.orgId,
+              to: m.to,
+              body: m.body,
+              ...(m.from !== undefined ? { from: m.from } : {}),
+              ...(sendAt !== undefined ? { sendAt } : {}),
+              ...(key ? { idempotencyKey: `${key}#${i}` } : {}),
+              createdBy: { type: 'api_key', id: principal.apiKeyId },
+            });
+          }),
+        );
+        const data = settled.map((s, index) => {
+          if (s.status === 'fulfilled') return { index, ok: true, replayed: s.value.replayed, message: messageResource(s.value.message) };
+          const error = s.reason instanceof AppError ? s.reason : undefined;
+          if (!error) request.log.error({ err: s.reason, index }, 'a text of a batch failed');
+          const code = error?.code ?? 'internal';
+          return {
+            index,
+            ok: false,
+            error: {
+              code,
+              status: error?.status ?? 500,
+              detail: error?.detail ?? 'something went wrong on our side; the request id in the logs says where',
+              ...(error?.errors.length ? { errors: error.errors.map((e) => ({ ...e, field: `messages[${index}].${e.field.replace(/^body\./, '')}` })) } : {}),
+            },
+          };
+        });
+        const accepted = data.filter((d) => d.ok).length;
+        return { accepted, refused: data.length - accepted, data };
+      },
+    );
+
+    app.post(
       '/messages/preview',
       {
         schema: {
