@@ -12,18 +12,7 @@ export interface NewEvent {
 
 /** Appends to the organization's event log (append-only), in the caller's transaction. */
 export async function appendEvent(tx: Tx, ctx: AppContext, event: NewEvent): Promise<void> {
-  await tx
-    .insertInto('events')
-    .values({
-      org_id: event.orgId,
-      type: event.type,
-      subject_type: event.subjectType,
-      subject_id: event.subjectId,
-      data: JSON.stringify(event.data ?? {}),
-      created_at: ctx.clock.now(),
-    })
-    .execute();
-  pendingEventOrgs.get(tx)?.add(event.orgId);
+  await appendEvents(tx, ctx, [event]);
 }
 
 /** Appends many events with one INSERT, in the caller's transaction. */

@@ -7,15 +7,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transaction } from '../../src/app-context.js';
 import { decryptCredentials, encryptCredentials, secretKey } from '../../src/carriers/credentials.js';
-import { createLogger } from '../../src/support/logger.js';
 import { createApiKey, createUser } from '../../src/use-cases/organizations.js';
 import { cliJson, expectProblem, requireBuiltCli, runCli } from '../api/helpers.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
-import { api, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
+import { api, capturingLogger, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import { createCarrierTestApp, FakeCarrierApi, json, post, PUBLIC_URL, telnyxKeyPair, TELNYX_SEED, twilioForm, TWILIO_SID, TWILIO_TOKEN } from './helpers.js';
 
 const NEW_TOKEN = 'rotated_auth_token_fedcba9876543210';
@@ -30,19 +28,13 @@ describe.each(DIALECTS)('changing a carrier account (%s)', (dialect) => {
   let other: TestOrg;
   let agentKey: string;
   const fake = new FakeCarrierApi();
-  const logLines: string[] = [];
+  const { logger: capturing, lines: logLines } = capturingLogger('trace');
 
   beforeAll(async () => {
     if (!dialectAvailable(dialect)) return;
     await fake.start();
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
     // Everything logged, at every level (credentials must never be there).
-    app = await createCarrierTestApp(dialect, { logger: createLogger('trace', sink) });
+    app = await createCarrierTestApp(dialect, { logger: capturing });
     org = await createTestOrg(app, '+14155559981');
     other = await createTestOrg(app, '+14155559982');
     agentKey = (

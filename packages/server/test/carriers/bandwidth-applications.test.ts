@@ -9,13 +9,11 @@
  * (UserId, Password), RequestedCallbackTypes (CallbackType) on the messaging application;
  * CallStatusCallbackUrl, CallStatusMethod and CallbackCreds on the voice application.
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BandwidthCarrier } from '../../src/carriers/bandwidth/bandwidth-carrier.js';
 import type { WebhookUrls } from '../../src/carriers/carrier.js';
-import { createLogger } from '../../src/support/logger.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
-import { api, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
+import { api, capturingLogger, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import { createCarrierTestApp, FakeCarrierApi, post, PUBLIC_URL, type Seen } from './helpers.js';
 
 const ACCOUNT = '9900000';
@@ -212,18 +210,12 @@ describe.each(DIALECTS)('Bandwidth webhooks configured through the API (%s)', (d
   let org: TestOrg;
   const fake = new FakeCarrierApi();
   const apps = new Map<string, string>();
-  const logLines: string[] = [];
+  const { logger: capturing, lines: logLines } = capturingLogger('trace');
 
   beforeAll(async () => {
     if (!dialectAvailable(dialect)) return;
     await fake.start();
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
-    app = await createCarrierTestApp(dialect, { logger: createLogger('trace', sink) });
+    app = await createCarrierTestApp(dialect, { logger: capturing });
     org = await createTestOrg(app, '+14155559983');
   });
   afterAll(async () => {

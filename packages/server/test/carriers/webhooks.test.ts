@@ -4,11 +4,9 @@
  * ones get 403 and write nothing; retries are processed once; bad input gets the status the
  * carrier expects. Signatures come from the official SDK (Twilio) or the reference's keys (Telnyx).
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/support/logger.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
-import { api, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
+import { api, capturingLogger, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import {
   bandwidthDocExamples,
   countRows,
@@ -38,19 +36,13 @@ describe.each(DIALECTS)('carrier webhooks (%s)', (dialect) => {
   let org: TestOrg;
   let accounts: Accounts;
   const fake = new FakeCarrierApi();
-  const logLines: string[] = [];
+  const { logger: capturing, lines: logLines } = capturingLogger('info');
 
   beforeAll(async () => {
     if (!dialectAvailable(dialect)) return;
     await fake.start();
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
     // What the webhook routes log is captured (bodies must never be there).
-    app = await createCarrierTestApp(dialect, { logger: createLogger('info', sink) });
+    app = await createCarrierTestApp(dialect, { logger: capturing });
     org = await createTestOrg(app, '+14155559999');
     accounts = await createAccounts(app, org, fake.url, { twilio: [TWILIO_NUMBER], telnyx: [TELNYX_NUMBER], bandwidth: [BW_NUMBER, BW_SENDER] });
   });

@@ -1,28 +1,21 @@
 /** Message bodies are personal data and API keys are secrets: neither ever reaches the logs. */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { FakeClock } from '../../src/support/clock.js';
-import { createLogger } from '../../src/support/logger.js';
 import { createTextback, type Textback } from '../../src/textback.js';
 import { addNumber } from '../../src/use-cases/numbers.js';
 import { createOrganization } from '../../src/use-cases/organizations.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { capturingLogger } from '../support/test-app.js';
 
 describe('logs', () => {
-  const lines: string[] = [];
+  const { logger, lines } = capturingLogger('trace');
   let tb: Textback;
   let database: TestDatabase;
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    tb = await createTextback({ config: loadConfig({}), clock: new FakeClock(), db: database.db, logger: createLogger('trace', sink) });
+    tb = await createTextback({ config: loadConfig({}), clock: new FakeClock(), db: database.db, logger });
   });
   afterAll(async () => {
     await tb.close();

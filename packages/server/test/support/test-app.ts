@@ -1,4 +1,5 @@
 /** A Textback instance on a test database with a fake clock, and organizations to act as. */
+import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { CarrierAdapter } from '../../src/carriers/carrier.js';
@@ -101,4 +102,16 @@ export async function api(
     json = undefined;
   }
   return { status: res.statusCode, json, headers: res.headers, raw: res };
+}
+
+/** A logger that keeps every line it writes, at `level` and above (tests assert what is, and is not, logged). */
+export function capturingLogger(level: string): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger(level, sink), lines };
 }

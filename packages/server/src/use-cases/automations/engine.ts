@@ -306,7 +306,7 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
 
   switch (action.kind) {
     case 'wait_until': {
-      await save(tx, run, state, 'waiting', action.at, now);
+      await save(tx, run, state, action.at, now);
       await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: run.org_id, payload: { runId }, runAt: action.at, uniqueKey: advanceJobKey(runId), replace: true });
       await trace(tx, ctx, ids, entries);
       return null;
@@ -500,12 +500,11 @@ function buildContext(run: AutomationRun, contact: Contact, org: OrgFacts, facts
   };
 }
 
-async function save(tx: Tx, run: AutomationRun, state: RunState, status: 'waiting' | 'running', nextAt: number | null, now: number): Promise<void> {
-  // Optimistic: nobody else (a reply cancelling the run) changed it since we read it.
-  const runState = JSON.stringify(state);
+/** The run waits until `nextAt` (optimistic: nobody else, e.g. a reply cancelling it, changed it since we read it). */
+async function save(tx: Tx, run: AutomationRun, state: RunState, nextAt: number, now: number): Promise<void> {
   const result = await tx
     .updateTable('automation_runs')
-    .set({ run_state: runState, status, next_at: nextAt, updated_at: now })
+    .set({ run_state: JSON.stringify(state), status: 'waiting', next_at: nextAt, updated_at: now })
     .where('id', '=', run.id)
     .where('run_state', '=', run.run_state)
     .where('status', 'in', ['waiting', 'running'])

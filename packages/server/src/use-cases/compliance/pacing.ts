@@ -53,12 +53,7 @@ interface SenderRow {
 }
 
 async function sender(ctx: AppContext, numberId: string): Promise<SenderRow | undefined> {
-  return ctx.db.kysely
-    .selectFrom('phone_numbers')
-    .innerJoin('organizations', 'organizations.id', 'phone_numbers.org_id')
-    .select(['phone_numbers.sender_type', 'phone_numbers.rate_per_second', 'phone_numbers.daily_cap', 'phone_numbers.daily_count', 'phone_numbers.daily_count_day', 'organizations.time_zone'])
-    .where('phone_numbers.id', '=', numberId)
-    .executeTakeFirst();
+  return (await sendersOf(ctx, [numberId])).get(numberId);
 }
 
 const localDay = (now: number, zone: string) => DateTime.fromMillis(now, { zone }).toISODate() ?? '';
