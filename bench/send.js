@@ -39,10 +39,10 @@ import {
 
 const ACCOUNT_SID = 'AC00000000000000000000000000bench';
 const AUTH_TOKEN = 'bench-auth-token';
-const WORKER_CONCURRENCY = 32;
+const WORKER_CONCURRENCY = Number(process.env.BENCH_SEND_WORKER_CONCURRENCY ?? 32);
 /** Longest wait for a phase's texts to be sent; a slower run reports what was sent by then. */
 const WAIT_MS = Number(process.env.BENCH_SEND_WAIT_MS ?? 40_000);
-const ENQUEUE_CONCURRENCY = 32;
+const ENQUEUE_CONCURRENCY = Number(process.env.BENCH_SEND_ENQUEUE_CONCURRENCY ?? 32);
 /** Sending numbers, spread round robin: a real 3,000 msg/s sender uses many numbers (or short codes). */
 const SENDER_COUNT = 50;
 const senderNumber = (k) => `+141555501${String(k).padStart(2, '0')}`;
