@@ -186,6 +186,7 @@ export async function benchSend(kind, fakeUrl, rows) {
     const t = Date.now();
     await runPool(n, ENQUEUE_CONCURRENCY, (i) => accept(tb, org.id, i));
     log(`  enqueued in ${Date.now() - t} ms; starting ${where}`);
+    await db.analyze(); // the tables now hold the backlog: statistics as autovacuum would have them
     const workerPids = children.map((c) => c.proc.pid);
     const cpuText = (before, units) =>
       describeCpu(cpuPerUnit(before, cpuSnapshot(workerPids), Math.max(1, units)), {

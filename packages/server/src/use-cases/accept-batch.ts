@@ -138,12 +138,22 @@ export async function acceptMany(ctx: AppContext, inputs: readonly SendMessageIn
       .execute();
     for (const m of rows) earlier.set(`${orgId}|${m.idempotency_key}`, m);
   }
-  const looseByOrg = groupBy(
-    inputs.map((input) => ({ orgId: input.orgId, loose: parseE164Loose(input.to) })).filter((x): x is { orgId: string; loose: string } => x.loose !== null),
-    (x) => x.orgId,
-  );
+  // A number that texted us is accepted even if the numbering plan doesn't know it (sendOne): the
+  // contacts are looked up only for the recipients that the numbering plan refuses.
+  const parsed = new Map<number, string>();
+  const refused: Array<{ orgId: string; loose: string }> = [];
+  for (const [index, input] of inputs.entries()) {
+    const org = orgs.get(input.orgId);
+    if (!org) continue;
+    try {
+      parsed.set(index, parsePhoneField('to', input.to, orgSettings(org).default_country));
+    } catch {
+      const loose = parseE164Loose(input.to);
+      if (loose) refused.push({ orgId: input.orgId, loose });
+    }
+  }
   const known = new Set<string>();
-  for (const [orgId, group] of looseByOrg) {
+  for (const [orgId, group] of groupBy(refused, (x) => x.orgId)) {
     const rows = await db.selectFrom('contacts').select('e164').where('org_id', '=', orgId).where('e164', 'in', [...new Set(group.map((x) => x.loose))]).execute();
     for (const r of rows) known.add(`${orgId}|${r.e164}`);
   }
@@ -166,9 +176,8 @@ export async function acceptMany(ctx: AppContext, inputs: readonly SendMessageIn
         }
         keysSeen.add(key);
       }
-      // A number that texted us is accepted even if the numbering plan doesn't know it (sendOne).
-      const loose = parseE164Loose(input.to);
-      const to = loose && known.has(`${input.orgId}|${loose}`) ? loose : parsePhoneField('to', input.to, settings.default_country);
+      const loose = parsed.has(index) ? null : parseE164Loose(input.to);
+      const to = parsed.get(index) ?? (loose && known.has(`${input.orgId}|${loose}`) ? loose : parsePhoneField('to', input.to, settings.default_country));
       const fromE164 = input.from === undefined ? undefined : parsePhoneField('from', input.from, settings.default_country);
       const sendAt = input.sendAt !== undefined && input.sendAt > now ? input.sendAt : undefined;
       items.push({ index, input, org, settings, to, fromE164, sendAt, purpose: input.purpose ?? 'general' });

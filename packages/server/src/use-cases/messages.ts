@@ -119,11 +119,18 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
 
   // A number that texted us is accepted as a recipient even if the numbering plan doesn't know it
   // (a brand-new area code); anything else must be a valid number.
-  const loose = parseE164Loose(input.to);
-  const knownContact = loose
-    ? await db.selectFrom('contacts').select('e164').where('org_id', '=', input.orgId).where('e164', '=', loose).executeTakeFirst()
-    : undefined;
-  const to = knownContact ? knownContact.e164 : parsePhoneField('to', input.to, settings.default_country);
+  // The contacts are looked up only when the numbering plan refuses the number.
+  let to: string;
+  try {
+    to = parsePhoneField('to', input.to, settings.default_country);
+  } catch (error) {
+    const loose = parseE164Loose(input.to);
+    const knownContact = loose
+      ? await db.selectFrom('contacts').select('e164').where('org_id', '=', input.orgId).where('e164', '=', loose).executeTakeFirst()
+      : undefined;
+    if (!knownContact) throw error;
+    to = knownContact.e164;
+  }
   const now = ctx.clock.now();
   const sendAt = input.sendAt !== undefined && input.sendAt > now ? input.sendAt : undefined;
 

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppError } from '../../src/support/errors.js';
 import { sendMessage, type SendMessageInput } from '../../src/use-cases/messages.js';
+import { receiveInboundMessage } from '../../src/use-cases/receive.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
 import { settle } from '../compliance/helpers.js';
 import { api, createTestApp, createTestOrg, type TestApp } from '../support/test-app.js';
@@ -137,5 +138,32 @@ describe.each(DIALECTS)('accepting texts in a batch (%s)', (dialect) => {
     expect(tooMany.status).toBe(400);
     expect(tooMany.json).toMatchObject({ code: 'validation_failed' });
     expect((await api(app, null, 'POST', '/v1/messages/batch', { messages })).status).toBe(401);
+  });
+
+  run('a number the numbering plan refuses is accepted once it has texted us, alone and in a batch', async () => {
+    const org = await createTestOrg(app, '+14155557140');
+    // Area code 999 is not assigned: libphonenumber calls the number invalid, but a carrier delivered a text from it.
+    const texter = '+19995557141';
+    const stranger = '+19995557142';
+    await receiveInboundMessage(app.tb.ctx, { carrier: 'sandbox', carrierMessageId: 'plan-refused-1', from: texter, to: org.number, body: 'hi there' });
+    const base = { orgId: org.orgId, from: org.number, createdBy: { type: 'user' as const, id: org.userId } };
+
+    const alone = await api(app, org, 'POST', '/v1/messages', { to: texter, from: org.number, body: 'alone' });
+    expect(alone.status).toBe(201);
+    expect(alone.json).toMatchObject({ to: texter, status: 'queued' });
+    const refused = await api(app, org, 'POST', '/v1/messages', { to: stranger, from: org.number, body: 'alone' });
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ code: 'invalid_number' });
+
+    const settled = await Promise.allSettled([
+      sendMessage(app.tb.ctx, { ...base, to: texter, body: 'batched' }),
+      sendMessage(app.tb.ctx, { ...base, to: stranger, body: 'batched' }),
+      sendMessage(app.tb.ctx, { ...base, to: '+14155557143', body: 'batched' }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof sendMessage>>>).value.message).toMatchObject({ to_e164: texter, status: 'queued' });
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'invalid_number' });
+    const contacts = await app.tb.ctx.db.kysely.selectFrom('contacts').select('e164').where('org_id', '=', org.orgId).where('e164', 'in', [texter, stranger]).execute();
+    expect(contacts.map((c) => c.e164)).toEqual([texter]);
   });
 });
