@@ -1,7 +1,7 @@
 /**
  * A Textback worker process whose 'twilio' carrier is the real Twilio adapter pointed at the local
  * fake (`textback worker` cannot be given a carrier from the command line). It opens Textback,
- * says "ready" over IPC, and starts its workers on "go". DATABASE_URL, FAKE_TWILIO_URL,
+ * says "ready" over IPC, starts its workers on "go" and stops them on "stop" (answering "stopped"). DATABASE_URL, FAKE_TWILIO_URL,
  * TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, WORKER_CONCURRENCY, PG_POOL_SIZE from the environment.
  */
 import { TwilioCarrier } from '../packages/server/dist/carriers/twilio/twilio-carrier.js';
@@ -32,6 +32,7 @@ const tb = await createTextback({
 });
 process.on('message', (m) => {
   if (m?.type === 'go') tb.startWorkers();
+  if (m?.type === 'stop') void tb.worker.stop().then(() => process.send?.({ type: 'stopped' }));
 });
 process.send?.({ type: 'ready' });
 

@@ -4,6 +4,8 @@
  * we time until the last one is marked sent. Workers: in this process on SQLite (one process, as
  * `textback serve` runs there); 2 worker processes (bench/send-worker.js) on PostgreSQL.
  * Baseline: the fake carrier's own requests/s, hit directly with the workers' total concurrency.
+ * A warm-up of BENCH_SEND_WARM_N (1,000) texts goes the whole way first, so that neither phase
+ * measures the processes' first JIT compilations and lazy imports.
  */
 import { Buffer } from 'node:buffer';
 import path from 'node:path';
@@ -43,6 +45,8 @@ const WORKER_CONCURRENCY = Number(process.env.BENCH_SEND_WORKER_CONCURRENCY ?? 3
 /** Longest wait for a phase's texts to be sent; a slower run reports what was sent by then. */
 const WAIT_MS = Number(process.env.BENCH_SEND_WAIT_MS ?? 40_000);
 const ENQUEUE_CONCURRENCY = Number(process.env.BENCH_SEND_ENQUEUE_CONCURRENCY ?? 32);
+/** Texts sent before the measured phases, so that they measure warm processes. */
+const WARM_N = Number(process.env.BENCH_SEND_WARM_N ?? 1_000);
 /** Sending numbers, spread round robin: a real 3,000 msg/s sender uses many numbers (or short codes). */
 const SENDER_COUNT = 50;
 const senderNumber = (k) => `+141555501${String(k).padStart(2, '0')}`;
@@ -92,8 +96,11 @@ async function runPool(n, concurrency, fn) {
   );
 }
 
-/** Waits until `expected` outbound messages are sent (or failed); returns the last sent_at. */
-async function waitForSent(db, expected, timeoutMs) {
+/**
+ * Waits until `expected` outbound messages are sent (or failed); returns the last sent_at and the
+ * counts less `already` (the warm-up's texts).
+ */
+async function waitForSent(db, expected, timeoutMs, already = 0) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await db.kysely
@@ -107,8 +114,8 @@ async function waitForSent(db, expected, timeoutMs) {
       .executeTakeFirstOrThrow();
     const sent = Number(row.sent ?? 0);
     const failed = Number(row.failed ?? 0);
-    if (sent + failed >= expected) return { sent, failed, last: Number(row.last), complete: true };
-    if (Date.now() > deadline) return { sent, failed, last: Date.now(), complete: false };
+    if (sent + failed >= expected) return { sent: sent - already, failed, last: Number(row.last), complete: true };
+    if (Date.now() > deadline) return { sent: sent - already, failed, last: Date.now(), complete: false };
     await sleep(50);
   }
 }
@@ -171,6 +178,16 @@ export async function benchSend(kind, fakeUrl, rows) {
       await waitForMessage(child, 'ready');
     }
     const startWorkers = () => (workerProcesses === 0 ? tb.startWorkers() : children.forEach((c) => c.proc.send({ type: 'go' })));
+    const stopWorkers = () =>
+      workerProcesses === 0
+        ? tb.worker.stop()
+        : Promise.all(
+            children.map((c) => {
+              const stopped = waitForMessage(c, 'stopped');
+              c.proc.send({ type: 'stop' });
+              return stopped;
+            }),
+          );
     const where = `${workerProcesses === 0 ? '1 process, in-process workers' : `${workerProcesses} worker processes`}, ${WORKER_CONCURRENCY} jobs each, ${SENDER_COUNT} numbers`;
 
     log(`${database}: fake Twilio baseline at ${totalConcurrency} connections`);
@@ -179,6 +196,14 @@ export async function benchSend(kind, fakeUrl, rows) {
     const baseline = `${fmtInt(fake.rps)} req/s (fake Twilio, ${totalConcurrency} conn)`;
     const target = (rate, diagnostic) =>
       kind === 'postgres' ? `≥ 3,000 msg/s${diagnostic ? ' (diagnostic)' : ''}: ${rate >= 3000 ? 'PASS' : 'FAIL'}` : '— (target is for PostgreSQL)';
+
+    // --- warm-up: the same path once, so that both phases measure warm processes (JIT, pools, lazy imports)
+    log(`${database}: send warm-up: ${WARM_N} texts with the workers running`);
+    startWorkers();
+    await runPool(WARM_N, ENQUEUE_CONCURRENCY, (i) => accept(tb, org.id, 3 * n + i));
+    const warmed = await waitForSent(tb.ctx.db, WARM_N, WAIT_MS);
+    if (!warmed.complete) throw new Error(`warm-up: only ${warmed.sent} of ${WARM_N} texts sent in ${WAIT_MS / 1000} s`);
+    await stopWorkers();
     const fakeBefore = await fakeCount(fakeUrl);
 
     // --- a backlog drained: enqueue with the workers stopped, then start them
@@ -197,7 +222,7 @@ export async function benchSend(kind, fakeUrl, rows) {
     let cpuBefore = cpuSnapshot(workerPids);
     const drainStart = Date.now();
     startWorkers();
-    const drained = await waitForSent(tb.ctx.db, n, WAIT_MS);
+    const drained = await waitForSent(tb.ctx.db, WARM_N + n, WAIT_MS, WARM_N);
     const drainCpu = cpuText(cpuBefore, drained.sent);
     const drainRate = (drained.sent / (drained.last - drainStart)) * 1000;
     log(`  drained ${drained.sent} sent / ${drained.failed} failed in ${drained.last - drainStart} ms → ${fmtInt(drainRate)} msg/s; ${drainCpu}`);
@@ -216,7 +241,7 @@ export async function benchSend(kind, fakeUrl, rows) {
     const e2eStart = Date.now();
     await runPool(n, ENQUEUE_CONCURRENCY, (i) => accept(tb, org.id, n + i));
     const enqueueMs = Date.now() - e2eStart;
-    const done = await waitForSent(tb.ctx.db, 2 * n, WAIT_MS);
+    const done = await waitForSent(tb.ctx.db, WARM_N + 2 * n, WAIT_MS, WARM_N);
     const sentNow = done.sent - drained.sent;
     const e2eCpu = cpuText(cpuBefore, sentNow);
     const e2eRate = (sentNow / (done.last - e2eStart)) * 1000;
