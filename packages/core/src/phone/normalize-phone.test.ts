@@ -277,3 +277,15 @@ describe('phoneAreaCode', () => {
     expect(phoneAreaCode(input)).toBeUndefined();
   });
 });
+
+describe('normalizePhone, asked again', () => {
+  it('gives the same answer each time, as its own object, and still depends on the default country', () => {
+    const first = normalizePhone('020 7946 0958', 'GB');
+    first.e164 = 'changed by a caller';
+    expect(normalizePhone('020 7946 0958', 'GB')).toEqual({ e164: '+442079460958', country: 'GB', type: 'FIXED_LINE' });
+    // The same text read with another default country is another number (or none).
+    expect(() => normalizePhone('020 7946 0958', 'US')).toThrow();
+    expect(normalizePhone('(415) 555-2671', 'US').e164).toBe('+14155552671');
+    expect(normalizePhone('(415) 555-2671', 'US').e164).toBe('+14155552671');
+  });
+});

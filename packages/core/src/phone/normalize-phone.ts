@@ -65,14 +65,27 @@ export class InvalidPhoneNumberError extends Error {
  * 07700 900xxx drama range is invalid. Vanity numbers such as '1-800-FLOWERS' are converted with
  * the keypad letters, as google-libphonenumber does (libphonenumber-js alone rejects them).
  */
+/** Valid numbers normalized lately (input and default country → result); cleared when full. */
+const recent = new Map<string, NormalizedPhone>();
+const RECENT_MAX = 10_000;
+
 export function normalizePhone(input: string, defaultCountry?: CountryCode): NormalizedPhone {
   const text = String(input ?? '');
   if (text.trim() === '') throw new InvalidPhoneNumberError('empty', text, 'Phone number is empty');
 
+  // The same number is often normalized several times in a row (accepting a text, then the
+  // compliance gate deciding on it): the numbering plan's answer for a valid number is remembered.
+  const key = `${defaultCountry ?? ''}|${text}`;
+  const known = recent.get(key);
+  if (known) return { ...known };
+
   const vanity = vanityToDigits(text);
   const parsed = parsePhoneNumberFromString(vanity ?? text, defaultCountry);
   if (parsed?.isValid()) {
-    return { e164: parsed.number, country: parsed.country, type: parsed.getType() ?? 'UNKNOWN' };
+    const result: NormalizedPhone = { e164: parsed.number, country: parsed.country, type: parsed.getType() ?? 'UNKNOWN' };
+    if (recent.size >= RECENT_MAX) recent.clear();
+    recent.set(key, result);
+    return { ...result };
   }
 
   const reason = failureReason(text, defaultCountry, parsed);
