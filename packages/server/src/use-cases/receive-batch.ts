@@ -30,7 +30,7 @@ import { consentChangedEvent, consentEventRow, recordOf } from './compliance/con
 import { newContactRow } from './contacts.js';
 import { newConversationRow } from './conversations.js';
 import { appendEvents, type NewEvent } from './events.js';
-import { runInboundJob } from './ingest.js';
+import { isEmptied, runInboundJob } from './ingest.js';
 import { orgSettings } from './organizations.js';
 import { cleanInboundBody, inboundAddresses, inboundMessageRow } from './receive.js';
 
@@ -73,6 +73,7 @@ export async function runInboundBatch(ctx: AppContext, items: readonly InboundBa
   const candidates: Array<{ index: number; to: string; fromAddress: string }> = [];
   const seen = new Set<string>();
   for (const [index, item] of items.entries()) {
+    if (isEmptied(item.inbound)) continue; // stored already, its body removed: done
     let addresses;
     try {
       addresses = inboundAddresses(item.inbound);

@@ -203,5 +203,10 @@ describe.each(DIALECTS)('inbound texts in batches (%s)', (dialect) => {
     expect(await runInboundBatch(ctx, batch, silentLog)).toEqual(batch.map(() => undefined));
     expect(await snapshot(org)).toEqual(await snapshot(reference));
     expect(await inbound()).toHaveLength(6);
+    // A job run again after its body was removed (stored, then the worker died): done, nothing written.
+    const emptied = batch.map((b) => ({ ...b, inbound: {} as InboundMessage }));
+    expect(await runInboundBatch(ctx, emptied, silentLog)).toEqual(batch.map(() => undefined));
+    await expect(runInboundJob(ctx, {} as InboundMessage, 'job_test_emptied')).resolves.toBeUndefined();
+    expect(await snapshot(org)).toEqual(await snapshot(reference));
   });
 });
