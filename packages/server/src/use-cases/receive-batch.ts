@@ -93,32 +93,60 @@ export async function runInboundBatch(ctx: AppContext, items: readonly InboundBa
   const planned: Planned[] = [];
   if (candidates.length > 0) {
     const carriers = [...new Set(candidates.map((c) => items[c.index]!.inbound.carrier))];
-    const storedRows = await db
-      .selectFrom('messages')
-      .select(['carrier', 'carrier_message_id'])
-      .where('carrier', 'in', carriers)
-      .where(
-        'carrier_message_id',
-        'in',
-        candidates.map((c) => items[c.index]!.inbound.carrierMessageId),
-      )
-      .execute();
+    const [storedRows, numberRows] = await Promise.all([
+      db
+        .selectFrom('messages')
+        .select(['carrier', 'carrier_message_id'])
+        .where('carrier', 'in', carriers)
+        .where(
+          'carrier_message_id',
+          'in',
+          candidates.map((c) => items[c.index]!.inbound.carrierMessageId),
+        )
+        .execute(),
+      // The numbers, and whether a queue or forwarding routes their texts (teams/inbound.ts).
+      db
+        .selectFrom('phone_numbers')
+        .selectAll('phone_numbers')
+        .select((eb) =>
+          eb
+            .or([
+              eb.exists(eb.selectFrom('queue_numbers').select('queue_numbers.number_id').whereRef('queue_numbers.number_id', '=', 'phone_numbers.id')),
+              eb.exists(eb.selectFrom('number_forwarding').select('number_forwarding.number_id').whereRef('number_forwarding.number_id', '=', 'phone_numbers.id')),
+            ])
+            .as('routed'),
+        )
+        .where('e164', 'in', [...new Set(candidates.map((c) => c.to))])
+        .execute(),
+    ]);
     const storedKeys = new Set(storedRows.map((r) => `${r.carrier}\u0000${r.carrier_message_id}`));
-    const numbers = new Map(
-      (await db.selectFrom('phone_numbers').selectAll().where('e164', 'in', [...new Set(candidates.map((c) => c.to))]).execute()).map((n) => [n.e164, n]),
-    );
+    const numbers = new Map<string, PhoneNumber>();
+    const routedNumbers = new Set<string>();
+    for (const { routed, ...number } of numberRows) {
+      numbers.set(number.e164, number);
+      if (routed) routedNumbers.add(number.id);
+    }
     const orgIds = [...new Set([...numbers.values()].map((n) => n.org_id))];
-    const numberIds = [...numbers.values()].map((n) => n.id);
-    const [orgs, automations, agents, queued, forwarded] =
+    const [orgRows, agents] =
       orgIds.length === 0
-        ? [[], [], [], [], []]
+        ? [[], []]
         : await Promise.all([
-            db.selectFrom('organizations').selectAll().where('id', 'in', orgIds).execute(),
+            // The organizations, and whether automations act on their texts (message.received, follow-ups to cancel).
             db
-              .selectFrom('automations')
-              .select('org_id')
-              .where('org_id', 'in', orgIds)
-              .where((eb) => eb.or([eb('trigger_type', '=', 'message.not_replied'), eb.and([eb('trigger_type', '=', 'message.received'), eb('state', '=', 'active')])]))
+              .selectFrom('organizations')
+              .selectAll('organizations')
+              .select((eb) =>
+                eb
+                  .exists(
+                    eb
+                      .selectFrom('automations')
+                      .select('automations.id')
+                      .whereRef('automations.org_id', '=', 'organizations.id')
+                      .where((a) => a.or([a('trigger_type', '=', 'message.not_replied'), a.and([a('trigger_type', '=', 'message.received'), a('state', '=', 'active')])])),
+                  )
+                  .as('automated'),
+              )
+              .where('id', 'in', orgIds)
               .execute(),
             db
               .selectFrom('agents')
@@ -126,13 +154,14 @@ export async function runInboundBatch(ctx: AppContext, items: readonly InboundBa
               .where('org_id', 'in', orgIds)
               .where('mobile_e164', 'in', [...new Set(candidates.map((c) => c.fromAddress))])
               .execute(),
-            db.selectFrom('queue_numbers').select('number_id').where('number_id', 'in', numberIds).execute(),
-            db.selectFrom('number_forwarding').select('number_id').where('number_id', 'in', numberIds).execute(),
           ]);
-    const orgById = new Map(orgs.map((o) => [o.id, o]));
-    const offPathOrgs = new Set(automations.map((a) => a.org_id));
+    const orgById = new Map<string, Organization>();
+    const offPathOrgs = new Set<string>();
+    for (const { automated, ...org } of orgRows) {
+      orgById.set(org.id, org);
+      if (automated) offPathOrgs.add(org.id);
+    }
     const agentKeys = new Set(agents.map((a) => contactKey(a.org_id, a.mobile_e164 ?? '')));
-    const routedNumbers = new Set([...queued.map((q) => q.number_id), ...forwarded.map((f) => f.number_id)]);
 
     const offPathSenders = new Set<string>();
     const onPath: Planned[] = [];

@@ -159,6 +159,31 @@ describe.each(DIALECTS)('inbound texts in batches (%s)', (dialect) => {
     expect(batched.messages.find((m) => m.key === 'in:b3')?.flags).toContain('opt_out');
   });
 
+  run("texts to a forwarding number, and an agent's, go one by one, with the same outcome", async () => {
+    const batchOrg = await createTestOrg(app);
+    const singleOrg = await createTestOrg(app);
+    for (const org of [batchOrg, singleOrg]) {
+      await ctx.db.kysely.insertInto('number_forwarding').values({ number_id: org.numberId, org_id: org.orgId, mode: 'all', updated_at: app.clock.now() }).execute();
+      await ctx.db.kysely
+        .insertInto('agents')
+        .values({ user_id: org.userId, org_id: org.orgId, status: 'online', status_changed_at: null, mobile_e164: '+14155550409', schedule: null, created_at: app.clock.now(), updated_at: app.clock.now() })
+        .execute();
+    }
+    const texts = (org: TestOrg) => [
+      text(org, 'f1', '+14155550402', 'Hi, do you fix water heaters?'),
+      text(org, 'f2', '+14155550409', 'On my way'),
+      text(org, 'f3', '+14155550402', 'Tomorrow works'),
+    ];
+    const counting = new FailInserts('contacts', 0);
+    const counted: AppContext = { ...ctx, db: { ...ctx.db, kysely: ctx.db.kysely.withPlugin(counting) } };
+    expect(await runInboundBatch(counted, items(texts(batchOrg)), silentLog)).toEqual([undefined, undefined, undefined]);
+    expect(counting.seen).toBe(2); // each new contact on its own, as one by one
+    for (const inbound of texts(singleOrg)) await runInboundJob(ctx, inbound, `job_test_${++jobSeq}`);
+    expect(await snapshot(batchOrg)).toEqual(await snapshot(singleOrg));
+    const routed = await ctx.db.kysely.selectFrom('team_inbound').select('route').where('org_id', '=', batchOrg.orgId).execute();
+    expect(routed.map((r) => r.route).sort()).toEqual(['agent', 'forward', 'forward']);
+  });
+
   run('texts arriving through the scheduler are stored in batches, their bodies cleared from the jobs', async () => {
     const org = await createTestOrg(app);
     const posts = Array.from({ length: 30 }, (_, i) =>
