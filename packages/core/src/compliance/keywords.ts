@@ -111,18 +111,39 @@ export function normalizeKeywordText(text: string): string {
     .replace(/\s+/g, ' ');
 }
 
+/** Each list's keywords in canonical form (the first keyword of the list for each form), made once per list. */
+const canonicalLists = new WeakMap<readonly string[], Map<string, string>>();
+
 function findExact(normalized: string, list: readonly string[]): string | undefined {
-  return list.find((k) => normalizeKeywordText(k) === normalized);
+  let canonical = canonicalLists.get(list);
+  if (!canonical) {
+    canonical = new Map();
+    for (const k of list) {
+      const form = normalizeKeywordText(k);
+      if (!canonical.has(form)) canonical.set(form, k);
+    }
+    canonicalLists.set(list, canonical);
+  }
+  return canonical.get(normalized);
 }
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Whole-word patterns by term, compiled once (bounded: lists are short, custom ones included). */
+const wordPatterns = new Map<string, RegExp>();
+
 /** True when `term` occurs in `normalized` as whole word(s) (not inside "stopped", "unstoppable"). */
 function containsWord(normalized: string, term: string): boolean {
-  const body = normalizeKeywordText(term).split(' ').map(escapeRegExp).join('\\s+');
-  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, 'u').test(normalized);
+  let pattern = wordPatterns.get(term);
+  if (!pattern) {
+    const body = normalizeKeywordText(term).split(' ').map(escapeRegExp).join('\\s+');
+    pattern = new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, 'u');
+    if (wordPatterns.size >= 1000) wordPatterns.clear();
+    wordPatterns.set(term, pattern);
+  }
+  return pattern.test(normalized);
 }
 
 /**

@@ -23,6 +23,7 @@ import {
 import { CARRIER_CALL_JOB, CARRIER_RECEIPT_JOB, runCarrierCallJob, runCarrierReceiptJob, type CallJobPayload, type ReceiptJobPayload } from '../use-cases/carrier-events.js';
 import type { BatchJobHandlers, JobHandlers } from './worker.js';
 import { runSendBatch } from '../use-cases/send-batch.js';
+import { runInboundBatch } from '../use-cases/receive-batch.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -81,6 +82,13 @@ export function batchJobHandlers(ctx: AppContext): BatchJobHandlers {
       runSendBatch(
         ctx,
         jobs.map(({ job, payload }) => ({ messageId: payload.messageId, attempt: { number: job.attempts, max: job.max_attempts } })),
+        log,
+      ),
+    // Inbound texts: the common path of a claimed batch together (use-cases/receive-batch.ts).
+    [INBOUND_JOB]: (jobs: Array<{ job: { id: string }; payload: InboundMessage }>, { log }) =>
+      runInboundBatch(
+        ctx,
+        jobs.map(({ job, payload }) => ({ jobId: job.id, inbound: payload })),
         log,
       ),
   };

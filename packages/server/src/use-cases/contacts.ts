@@ -37,8 +37,21 @@ export async function findOrCreateContact(
 ): Promise<{ contact: Contact; created: boolean }> {
   const existing = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirst();
   if (existing) return { contact: existing, created: false };
-  const now = ctx.clock.now();
-  const contact: Contact = {
+  const contact = newContactRow(orgId, e164, defaults, ctx.clock.now());
+  const inserted = await tx
+    .insertInto('contacts')
+    .values(contact)
+    .onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return { contact, created: true };
+  const raced = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirstOrThrow();
+  return { contact: raced, created: false };
+}
+
+/** A new contact's row (inserted one at a time above, or in batches by receive-batch.ts). */
+export function newContactRow(orgId: string, e164: string, defaults: ContactInput, now: number): Contact {
+  return {
     id: newId('ct'),
     org_id: orgId,
     e164,
@@ -49,15 +62,6 @@ export async function findOrCreateContact(
     created_at: now,
     updated_at: now,
   };
-  const inserted = await tx
-    .insertInto('contacts')
-    .values(contact)
-    .onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) return { contact, created: true };
-  const raced = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirstOrThrow();
-  return { contact: raced, created: false };
 }
 
 export async function createContact(ctx: AppContext, orgId: string, input: ContactInput & { phone: string }): Promise<Contact> {

@@ -36,19 +36,7 @@ export async function touchConversation(
       .execute();
     return { ...existing, status: 'open', last_message_at: now, updated_at: now, unread_count: existing.unread_count + (input.inbound ? 1 : 0) };
   }
-  const conversation: Conversation = {
-    id: newId('cnv'),
-    org_id: input.orgId,
-    contact_id: input.contactId,
-    number_id: input.numberId,
-    status: 'open',
-    assigned_user_id: null,
-    assigned_team_id: input.teamId ?? null,
-    unread_count: input.inbound ? 1 : 0,
-    last_message_at: now,
-    created_at: now,
-    updated_at: now,
-  };
+  const conversation = newConversationRow(input, input.inbound ? 1 : 0, now);
   const inserted = await tx
     .insertInto('conversations')
     .values(conversation)
@@ -57,6 +45,23 @@ export async function touchConversation(
     .executeTakeFirst();
   if (inserted) return conversation;
   return touchConversation(ctx, tx, input); // created by a concurrent transaction: update it instead
+}
+
+/** A new conversation's row, opened by `unread` inbound texts (one here; several in receive-batch.ts). */
+export function newConversationRow(input: { orgId: string; contactId: string; numberId: string; teamId?: string | null }, unread: number, now: number): Conversation {
+  return {
+    id: newId('cnv'),
+    org_id: input.orgId,
+    contact_id: input.contactId,
+    number_id: input.numberId,
+    status: 'open',
+    assigned_user_id: null,
+    assigned_team_id: input.teamId ?? null,
+    unread_count: unread,
+    last_message_at: now,
+    created_at: now,
+    updated_at: now,
+  };
 }
 
 export async function getConversation(ctx: AppContext, orgId: string, id: string): Promise<Conversation> {

@@ -81,6 +81,9 @@ export async function acceptInbound(ctx: AppContext, inbound: InboundMessage, ex
 
 /** The job: the full inbound path, then the message body is removed from the job's payload. */
 export async function runInboundJob(ctx: AppContext, payload: InboundMessage, jobId: string): Promise<void> {
+  // An emptied payload: the message was stored before its body left the job (a worker that died
+  // before recording the job's completion). Nothing left to do.
+  if (isEmptied(payload)) return;
   try {
     await receiveInboundMessage(ctx, payload);
   } catch (error) {
@@ -92,4 +95,9 @@ export async function runInboundJob(ctx: AppContext, payload: InboundMessage, jo
     }
   }
   await ctx.db.kysely.updateTable('jobs').set({ payload: '{}' }).where('id', '=', jobId).execute();
+}
+
+/** True for a job payload already emptied (`{}`) after its message was stored. */
+export function isEmptied(payload: Partial<InboundMessage> | null | undefined): boolean {
+  return !payload || typeof payload.carrierMessageId !== 'string';
 }

@@ -29,12 +29,7 @@ export interface ReceiveResult {
  * carrier's message id.
  */
 export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMessage): Promise<ReceiveResult> {
-  const to = parseE164Loose(inbound.to);
-  const from = parseE164Loose(inbound.from);
-  if (!to) throw new AppError('invalid_number', `to: "${inbound.to}" is not an E.164 number`, [{ field: 'to', message: 'not E.164' }]);
-  // A carrier may deliver from a short code or an alphanumeric sender; keep what it said.
-  const fromAddress = from ?? inbound.from.trim();
-  if (fromAddress === '') throw new AppError('validation_failed', 'from is empty', [{ field: 'from', message: 'required' }]);
+  const { to, fromAddress } = inboundAddresses(inbound);
 
   const duplicate = await findByCarrierId(ctx, inbound.carrier, inbound.carrierMessageId);
   if (duplicate) return { message: duplicate, created: false };
@@ -53,46 +48,7 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
         inbound: true,
         teamId: number.team_id,
       });
-      // Carrier traffic is never refused: a NUL (which PostgreSQL cannot store) or an unpaired
-      // surrogate becomes U+FFFD, the replacement character.
-      const body = inbound.body.replaceAll('\u0000', '\uFFFD').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-      const count = countSegments(body);
-      const message: Message = {
-        id: newId('msg'),
-        org_id: number.org_id,
-        conversation_id: conversation.id,
-        contact_id: contact.id,
-        number_id: number.id,
-        direction: 'inbound',
-        from_e164: fromAddress,
-        to_e164: to,
-        body,
-        media: inbound.media && inbound.media.length > 0 ? JSON.stringify(inbound.media) : null,
-        status: 'received',
-        reason: null,
-        error_code: null,
-        encoding: count.encoding,
-        segments: count.segments,
-        carrier: inbound.carrier,
-        carrier_message_id: inbound.carrierMessageId,
-        idempotency_key: null,
-        created_by_type: 'contact',
-        created_by_id: contact.id,
-        scheduled_at: null,
-        sent_at: null,
-        delivered_at: now,
-        failed_at: null,
-        created_at: now,
-        updated_at: now,
-        automation_run_id: null,
-        variant_id: null,
-        rule: null,
-        held_until: null,
-        flags: null,
-        automated: 0,
-        purpose: null,
-        send_slot_at: null,
-      };
+      const message = inboundMessageRow({ orgId: number.org_id, conversationId: conversation.id, contactId: contact.id, numberId: number.id, to, fromAddress, inbound, now });
       await tx.insertInto('messages').values(message).execute();
       // Compliance first: STOP / START / HELP (ledger, one confirmation), likely opt-outs, implied consent.
       const compliance = await handleInboundCompliance(ctx, tx, { message, number, contact });
@@ -135,6 +91,79 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
     }
     throw error;
   }
+}
+
+/** The business number (E.164) and the sender as stored, or the refusal of an unusable inbound text. */
+export function inboundAddresses(inbound: InboundMessage): { to: string; fromAddress: string } {
+  const to = parseE164Loose(inbound.to);
+  const from = parseE164Loose(inbound.from);
+  if (!to) throw new AppError('invalid_number', `to: "${inbound.to}" is not an E.164 number`, [{ field: 'to', message: 'not E.164' }]);
+  // A carrier may deliver from a short code or an alphanumeric sender; keep what it said.
+  const fromAddress = from ?? inbound.from.trim();
+  if (fromAddress === '') throw new AppError('validation_failed', 'from is empty', [{ field: 'from', message: 'required' }]);
+  return { to, fromAddress };
+}
+
+/**
+ * Carrier traffic is never refused: a NUL (which PostgreSQL cannot store) or an unpaired surrogate
+ * becomes U+FFFD, the replacement character.
+ */
+export function cleanInboundBody(body: string): string {
+  return body.replaceAll('\u0000', '\uFFFD').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** The stored row of an inbound text (one by one here, in batches in receive-batch.ts). */
+export function inboundMessageRow(input: {
+  orgId: string;
+  conversationId: string;
+  contactId: string;
+  numberId: string;
+  to: string;
+  fromAddress: string;
+  inbound: InboundMessage;
+  now: number;
+  /** Already cleaned (cleanInboundBody); cleaned here otherwise. */
+  body?: string;
+}): Message {
+  const { inbound, now } = input;
+  const body = input.body ?? cleanInboundBody(inbound.body);
+  const count = countSegments(body);
+  return {
+    id: newId('msg'),
+    org_id: input.orgId,
+    conversation_id: input.conversationId,
+    contact_id: input.contactId,
+    number_id: input.numberId,
+    direction: 'inbound',
+    from_e164: input.fromAddress,
+    to_e164: input.to,
+    body,
+    media: inbound.media && inbound.media.length > 0 ? JSON.stringify(inbound.media) : null,
+    status: 'received',
+    reason: null,
+    error_code: null,
+    encoding: count.encoding,
+    segments: count.segments,
+    carrier: inbound.carrier,
+    carrier_message_id: inbound.carrierMessageId,
+    idempotency_key: null,
+    created_by_type: 'contact',
+    created_by_id: input.contactId,
+    scheduled_at: null,
+    sent_at: null,
+    delivered_at: now,
+    failed_at: null,
+    created_at: now,
+    updated_at: now,
+    automation_run_id: null,
+    variant_id: null,
+    rule: null,
+    held_until: null,
+    flags: null,
+    automated: 0,
+    purpose: null,
+    send_slot_at: null,
+  };
 }
 
 async function findByCarrierId(ctx: AppContext, carrier: string, carrierMessageId: string): Promise<Message | undefined> {

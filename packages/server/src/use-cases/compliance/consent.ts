@@ -20,7 +20,7 @@ import type { AppContext, Tx } from '../../app-context.js';
 import type { ConsentEvent, Contact } from '../../db/schema.js';
 import { AppError, notFound } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
-import { appendEvent } from '../events.js';
+import { appendEvent, type NewEvent } from '../events.js';
 import { getOrganization, orgSettings } from '../organizations.js';
 import { transaction } from '../../app-context.js';
 import { csvField } from './csv.js';
@@ -95,11 +95,19 @@ export async function changeConsent(ctx: AppContext, tx: Tx, input: ConsentChang
   const now = ctx.clock.now();
   const result = applyConsentChange(current.record, { type: input.type, by: input.by, via: input.via, at: now });
   if (!result.ok || !result.changed) return result;
-  const event: ConsentEvent = {
+  const event = consentEventRow(input, now);
+  await tx.insertInto('consent_events').values(event).execute();
+  await appendEvent(tx, ctx, consentChangedEvent(event));
+  return { ...result, event };
+}
+
+/** The ledger row of a change that `applyConsentChange` accepted (also written in batches by receive-batch.ts). */
+export function consentEventRow(input: Omit<ConsentChangeInput, 'orgId'> & { orgId: string }, now: number): ConsentEvent {
+  return {
     id: newId('cns'),
     org_id: input.orgId,
     contact_id: input.contact.id,
-    number_id: numberId,
+    number_id: input.scope === 'per_number' ? input.numberId : null,
     e164: input.contact.e164,
     state: STATE_OF[input.type],
     source: input.via,
@@ -108,15 +116,17 @@ export async function changeConsent(ctx: AppContext, tx: Tx, input: ConsentChang
     evidence: JSON.stringify(input.evidence ?? {}),
     created_at: now,
   };
-  await tx.insertInto('consent_events').values(event).execute();
-  await appendEvent(tx, ctx, {
-    orgId: input.orgId,
+}
+
+/** The `contact.consent_changed` event of a ledger row. */
+export function consentChangedEvent(event: ConsentEvent): NewEvent {
+  return {
+    orgId: event.org_id,
     type: 'contact.consent_changed',
     subjectType: 'contact',
-    subjectId: input.contact.id,
-    data: { state: event.state, source: event.source, actor_type: event.actor_type, number_id: numberId, consent_event_id: event.id },
-  });
-  return { ...result, event };
+    subjectId: event.contact_id,
+    data: { state: event.state, source: event.source, actor_type: event.actor_type, number_id: event.number_id, consent_event_id: event.id },
+  };
 }
 
 /** The contact's ledger, newest first, and its current state for all numbers. */
