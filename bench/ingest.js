@@ -76,6 +76,7 @@ export async function benchIngest(kind, rows) {
     const bareRequests = inboundRequests('/messages', {});
     log(`${database}: bare baseline, ${processes} process(es), ${CONNECTIONS} connections, ${SATURATION_SECONDS} s`);
     await warmUp({ url: bareUrls, connections: CONNECTIONS, requests: bareRequests });
+    await bareDb.analyze(); // statistics as autovacuum keeps them in a running deployment (bench/lib.js)
     const bareChildren = [...started];
     const bare = await measured({ url: bareUrls, connections: CONNECTIONS, duration: SATURATION_SECONDS, requests: bareRequests }, bareChildren);
     log(`  bare: ${summary(bare)}; ${bare.cpuText}`);
@@ -110,6 +111,7 @@ export async function benchIngest(kind, rows) {
     const appRequests = inboundRequests('/v1/sandbox/webhooks/messages', { authorization: `Bearer ${API_KEY}` });
     log(`${database}: ingest POST /v1/sandbox/webhooks/messages (accept + enqueue; workers off), ${processes} serve process(es), LOG_LEVEL=${SERVE_LOG_LEVEL}`);
     await warmUp({ url: appUrls, connections: CONNECTIONS, requests: appRequests });
+    await appDb.analyze();
     const appChildren = started.filter((c) => !bareChildren.includes(c));
     const ingest = await measured({ url: appUrls, connections: CONNECTIONS, duration: SATURATION_SECONDS, requests: appRequests }, appChildren);
     log(`  ingest: ${summary(ingest)}; ${ingest.cpuText}`);

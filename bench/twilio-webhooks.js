@@ -32,10 +32,8 @@ import {
   cpuSnapshot,
   cpuPerUnit,
   describeCpu,
-  PG_ADMIN_URL,
   summary,
 } from './lib.js';
-import fs from 'node:fs';
 
 const API_KEY = 'tbk_bench_webhooks_0123456789abcdefghij';
 const DEMO_NUMBER = '+14159434591';
@@ -51,40 +49,6 @@ const DRAIN_WAIT_MS = Number(process.env.BENCH_WEBHOOK_DRAIN_MS ?? 180_000);
 const REPLAY_SHARE = 0.05;
 /** BENCH_WEBHOOKS_E2E=0 skips 6c (for experiments on the accept path). */
 const RUN_E2E = process.env.BENCH_WEBHOOKS_E2E !== '0';
-
-/**
- * CPU time so far of the PostgreSQL backends connected to one database: the machine-wide
- * "postgres" figure counts every backend on the server, including other users' work.
- */
-async function pgBackendsCpu(url) {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query('select pid from pg_stat_activity where datname = $1', [new URL(url).pathname.slice(1)]);
-    let ms = 0;
-    for (const { pid } of rows) {
-      try {
-        const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-        ms += (Number(fields[11]) + Number(fields[12])) * 10;
-      } catch {
-        /* gone */
-      }
-    }
-    return ms;
-  } finally {
-    await client.end();
-  }
-}
-
-/** `measured`, plus on PostgreSQL the CPU of this database's own backends per request. */
-async function measuredWithDb(kind, dbUrl, opts, children) {
-  const before = kind === 'postgres' ? await pgBackendsCpu(dbUrl) : 0;
-  const result = await measured(opts, children);
-  if (kind !== 'postgres') return result;
-  const own = ((await pgBackendsCpu(dbUrl)) - before) / Math.max(1, result.ok);
-  return { ...result, cpuText: `${result.cpuText}; this database's backends ${own.toFixed(2)}` };
-}
 
 let seq = 0;
 /** New (not replayed) webhooks answered 2xx: each must end stored, exactly once. */
@@ -255,7 +219,8 @@ export async function benchTwilioWebhooks(kind, rows) {
     const accept = await startApp(acceptDb, false);
     log(`${database}: signed Twilio webhooks on textback serve, workers off, ${processes} process(es), LOG_LEVEL=${SERVE_LOG_LEVEL}`);
     await warmUp({ url: accept.urls, connections: CONNECTIONS, requests: accept.requests });
-    const accepted = await measuredWithDb(kind, acceptDb.url, { url: accept.urls, connections: CONNECTIONS, duration: SECONDS, requests: accept.requests }, accept.children);
+    await acceptDb.analyze(); // statistics as autovacuum keeps them in a running deployment (bench/lib.js)
+    const accepted = await measured({ url: accept.urls, connections: CONNECTIONS, duration: SECONDS, requests: accept.requests }, accept.children);
     log(`  accept only: ${summary(accepted)}; ${accepted.cpuText}`);
     await Promise.allSettled(accept.children.map((c) => stopChild(c)));
     const acceptRatio = accepted.rps / bare.rps;
@@ -275,6 +240,7 @@ export async function benchTwilioWebhooks(kind, rows) {
     counter = await openCounter(kind, appDb.url);
     log(`${database}: signed Twilio webhooks on textback serve, workers on (end to end), ${processes} process(es)`);
     await warmUp({ url: app.urls, connections: CONNECTIONS, requests: app.requests });
+    await appDb.analyze();
     // Requests of the warm-up still in the servers when it stopped are enqueued a moment later.
     await sleep(1000);
     await drained(counter, Date.now() + DRAIN_WAIT_MS);
@@ -284,8 +250,7 @@ export async function benchTwilioWebhooks(kind, rows) {
     const t0 = Date.now();
     const pids = app.children.map((c) => c.proc.pid);
     const cpu0 = cpuSnapshot(pids);
-    const pg0 = kind === 'postgres' ? await pgBackendsCpu(appDb.url) : 0;
-    const hooks = await measuredWithDb(kind, appDb.url, { url: app.urls, connections: CONNECTIONS, duration: SECONDS, requests: app.requests }, app.children);
+    const hooks = await measured({ url: app.urls, connections: CONNECTIONS, duration: SECONDS, requests: app.requests }, app.children);
     const acceptedEnd = Date.now();
     const done = await drained(counter, Date.now() + DRAIN_WAIT_MS);
     const stored = done.stored - before.stored;
@@ -295,8 +260,7 @@ export async function benchTwilioWebhooks(kind, rows) {
     log(`  stored ${stored} new messages (${answered} new webhooks answered, ${fresh} sent; the last ones cut off when the load stopped) in ${((done.at - t0) / 1000).toFixed(1)} s (accepting took ${((acceptedEnd - t0) / 1000).toFixed(1)} s)${done.complete ? '' : ' [drain deadline passed]'}`);
     // CPU per stored message over the whole run (accepting and storing), the workers included.
     const perMessage = cpuPerUnit(cpu0, cpuSnapshot(pids), Math.max(1, stored));
-    const pgPerMessage = kind === 'postgres' ? ((await pgBackendsCpu(appDb.url)) - pg0) / Math.max(1, stored) : 0;
-    const perMessageText = `${describeCpu(perMessage, { unit: 'msg' })}${kind === 'postgres' ? `; this database's backends ${pgPerMessage.toFixed(2)}` : ''}`;
+    const perMessageText = describeCpu(perMessage, { unit: 'msg' });
     log(`  per stored message (first request → last stored): ${perMessageText}`);
     const e2e = stored / ((done.at - t0) / 1000);
     // Every answered new webhook stored, and nothing more than what was sent (replays stored once).
