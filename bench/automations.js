@@ -70,7 +70,7 @@ const SECONDS = Number(process.env.BENCH_AUTOMATIONS_SECONDS ?? 10);
 const N_RUNS = Number(process.env.BENCH_AUTOMATIONS_N ?? 2_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SERVE_LOG_LEVEL = process.env.BENCH_SERVE_LOG_LEVEL ?? 'warn';
-const WORKER_CONCURRENCY = 32;
+const WORKER_CONCURRENCY = Number(process.env.BENCH_AUTOMATIONS_WORKER_CONCURRENCY ?? 32);
 const NOOP_JOBS = 5_000;
 /** Longest wait for the texts (or runs) of a phase after its load ended. */
 const WAIT_MS = 40_000;
