@@ -155,7 +155,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
             },
             at: now,
           },
-          { runDueSteps: true, org, contact, contactIsNew, number },
+          { runDueSteps: true, org, contact, contactIsNew, number, eventIsNew: true },
         );
         await appendEvent(tx, ctx, {
           orgId: number.org_id,

@@ -83,6 +83,8 @@ export interface StartRunsOptions {
   /** `contact` was created in the caller's transaction: it has no texts and no conversation yet. */
   contactIsNew?: boolean;
   number?: PhoneNumber;
+  /** The event was created in the caller's transaction (a new call): no run or text claim names it yet. */
+  eventIsNew?: boolean;
 }
 
 /**
@@ -157,10 +159,11 @@ export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: Triggeri
       .returning('id')
       .executeTakeFirst();
     if (!inserted) continue; // the same event delivered twice
+    const onlyRunOfEvent = options.eventIsNew === true && started.length === 0;
     const startEntry: TraceEntry = { at: now, step: 'run', type: 'run', message: `started by ${describeEvent(event)} (automation "${automation.name}", priority ${automation.priority})` };
     started.push(runId);
     if (options.runDueSteps) {
-      const advanced = await runDueStepsNow(ctx, tx, runRow, row, startEntry, known);
+      const advanced = await runDueStepsNow(ctx, tx, runRow, row, startEntry, known, onlyRunOfEvent);
       known = { ...(options.org ? { org: options.org } : {}), ...(options.number ? { number: options.number } : {}) };
       if (advanced) continue;
     }
@@ -306,7 +309,7 @@ async function advanceWhileDue(ctx: AppContext, tx: Tx, loaded: Loaded): Promise
  * the run is left as it was inserted and the caller enqueues its job, which retries as usual.
  * Returns true when the run was advanced (it then waits with its own job, or has ended).
  */
-async function runDueStepsNow(ctx: AppContext, tx: Tx, run: AutomationRun, row: Selectable<AutomationsTable>, startEntry: TraceEntry, known: StartRunsOptions): Promise<boolean> {
+async function runDueStepsNow(ctx: AppContext, tx: Tx, run: AutomationRun, row: Selectable<AutomationsTable>, startEntry: TraceEntry, known: StartRunsOptions, onlyRunOfEvent: boolean): Promise<boolean> {
   const contact = known.contact?.id === run.contact_id ? known.contact : undefined;
   await sql`SAVEPOINT run_due_steps`.execute(tx);
   try {
@@ -320,6 +323,7 @@ async function runDueStepsNow(ctx: AppContext, tx: Tx, run: AutomationRun, row: 
       ...(known.org?.id === run.org_id ? { org: known.org } : {}),
       ...(known.number && known.number.id === run.number_id ? { number: known.number } : {}),
       ...(contact && known.contactIsNew ? { contactIsNew: true } : {}),
+      ...(onlyRunOfEvent ? { onlyRunOfEvent: true } : {}),
     };
     // Its events join the caller's (if it collects them), or are dropped with the savepoint.
     await collectEvents(tx, ctx, () => advanceWhileDue(ctx, tx, loaded));
@@ -352,6 +356,11 @@ interface Loaded {
   sentHere: boolean;
   /** The contact was created in this transaction: no texts, no conversation yet (nothing to read). */
   contactIsNew?: boolean;
+  /**
+   * The run's event is new in this transaction and no other run of it started before this one: no
+   * other run can have claimed its text or take precedence (later ones have a lower priority).
+   */
+  onlyRunOfEvent?: boolean;
 }
 
 /** One step. Returns the run as it is now when it can go on at once, else null. */
@@ -393,7 +402,7 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
       return null;
     }
     case 'send_sms': {
-      const skip = await sendPolicy(tx, run, automation, now);
+      const skip = await sendPolicy(tx, run, automation, now, loaded.onlyRunOfEvent === true);
       if (skip) {
         entries.push({ at: now, step: action.step, type: 'send_sms', message: `skipped: ${skip}` });
       } else {
@@ -466,28 +475,32 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
 }
 
 /** Why a text must not be sent for this run, or null. */
-async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number): Promise<string | null> {
+async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number, onlyRunOfEvent: boolean): Promise<string | null> {
   // One text per contact per triggering event, whichever automation gets there first...
-  const claim = await tx
-    .selectFrom('automation_send_claims')
-    .innerJoin('automations', 'automations.id', 'automation_send_claims.automation_id')
-    .select(['automations.name', 'automation_send_claims.run_id'])
-    .where('automation_send_claims.org_id', '=', run.org_id)
-    .where('automation_send_claims.contact_id', '=', run.contact_id)
-    .where('automation_send_claims.event_key', '=', eventKey(run))
-    .executeTakeFirst();
+  const claim = onlyRunOfEvent
+    ? undefined
+    : await tx
+        .selectFrom('automation_send_claims')
+        .innerJoin('automations', 'automations.id', 'automation_send_claims.automation_id')
+        .select(['automations.name', 'automation_send_claims.run_id'])
+        .where('automation_send_claims.org_id', '=', run.org_id)
+        .where('automation_send_claims.contact_id', '=', run.contact_id)
+        .where('automation_send_claims.event_key', '=', eventKey(run))
+        .executeTakeFirst();
   if (claim && claim.run_id !== run.id) return `automation "${claim.name}" already texted this contact for this event`;
   // ...and a higher-priority automation still working on the same event wins.
-  const higher = await tx
-    .selectFrom('automation_runs')
-    .innerJoin('automations', 'automations.id', 'automation_runs.automation_id')
-    .select(['automations.name', 'automation_runs.priority'])
-    .where('automation_runs.contact_id', '=', run.contact_id)
-    .where('automation_runs.event_id', '=', run.event_id)
-    .where('automation_runs.id', '!=', run.id)
-    .where('automation_runs.status', 'in', ['waiting', 'running'])
-    .where('automation_runs.priority', '>', automation.priority)
-    .executeTakeFirst();
+  const higher = onlyRunOfEvent
+    ? undefined
+    : await tx
+        .selectFrom('automation_runs')
+        .innerJoin('automations', 'automations.id', 'automation_runs.automation_id')
+        .select(['automations.name', 'automation_runs.priority'])
+        .where('automation_runs.contact_id', '=', run.contact_id)
+        .where('automation_runs.event_id', '=', run.event_id)
+        .where('automation_runs.id', '!=', run.id)
+        .where('automation_runs.status', 'in', ['waiting', 'running'])
+        .where('automation_runs.priority', '>', automation.priority)
+        .executeTakeFirst();
   if (higher) return `automation "${higher.name}" (priority ${higher.priority}) has precedence for this event`;
   // No automated text answers an automated text.
   if (run.trigger_type === 'message.received') {
