@@ -131,6 +131,13 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
         if (input.direction === 'inbound') {
           await recordImpliedConsent(ctx, tx, { orgId: number.org_id, contact, numberId: number.id, via: 'call', evidence: { call_id: call.id } }, org.settings);
         }
+        await appendEvent(tx, ctx, {
+          orgId: number.org_id,
+          type: 'call.completed',
+          subjectType: 'call',
+          subjectId: call.id,
+          data: { contact_id: contact.id, number_id: number.id, direction: call.direction, status: call.status, outcome: call.outcome },
+        });
         // A callback that connected makes a pending text-back pointless.
         if (call.outcome === 'answered') {
           await endTextBackRuns(ctx, tx, number.org_id, contact.id, 'the contact called back and the call connected');
@@ -157,13 +164,6 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
           },
           { runDueSteps: true, org, contact, contactIsNew, number, eventIsNew: true },
         );
-        await appendEvent(tx, ctx, {
-          orgId: number.org_id,
-          type: 'call.completed',
-          subjectType: 'call',
-          subjectId: call.id,
-          data: { contact_id: contact.id, number_id: number.id, direction: call.direction, status: call.status, outcome: call.outcome },
-        });
         return { call, created: true };
       }),
     );

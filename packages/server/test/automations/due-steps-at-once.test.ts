@@ -76,7 +76,7 @@ describe.each(DIALECTS)("a new run's due steps, at once (%s)", (dialect) => {
     expect(trace.some((m) => m.startsWith(`text ${texts[0]!.id} queued`))).toBe(true);
     // The events of the call, its consent, the text and the run, in the order they happened.
     const events = await db().selectFrom('events').select(['type', 'subject_id']).where('org_id', '=', org.orgId).orderBy('seq').execute();
-    expect(events.map((e) => e.type)).toEqual(['contact.consent_changed', 'message.created', 'automation.run_finished', 'call.completed']);
+    expect(events.map((e) => e.type)).toEqual(['contact.consent_changed', 'call.completed', 'message.created', 'automation.run_finished']);
 
     await app.drain();
     expect((await inbox(org, phone)).map((m) => m.body.split('\n')[0])).toEqual(['Sorry we missed you']);
