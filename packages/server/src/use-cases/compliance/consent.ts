@@ -182,16 +182,18 @@ export async function recordImpliedConsent(
   ctx: AppContext,
   tx: Tx,
   input: { orgId: string; contact: Pick<Contact, 'id' | 'e164'>; numberId: string; via: 'message' | 'call'; evidence: ConsentEvidence },
-  /** The organization's settings (JSON), when the caller read its row in `tx`. */
-  orgSettingsJson?: string,
+  /** What the caller knows from `tx`: the organization's settings (JSON); the contact was created in it (no ledger yet). */
+  known: { orgSettingsJson?: string; contactIsNew?: boolean } = {},
 ): Promise<void> {
-  const settings = orgSettingsJson ?? (await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow()).settings;
+  const settings = known.orgSettingsJson ?? (await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow()).settings;
   const scope = (JSON.parse(settings) as { consent_scope?: ConsentScopeSetting }).consent_scope ?? 'universal';
   // Only the first contact-initiated interaction records anything: unknown → implied.
-  const current = await currentConsent(tx, { orgId: input.orgId, contactId: input.contact.id, numberId: input.numberId, scope });
+  const current: CurrentConsent = known.contactIsNew
+    ? { record: UNKNOWN_CONSENT, event: undefined }
+    : await currentConsent(tx, { orgId: input.orgId, contactId: input.contact.id, numberId: input.numberId, scope });
   if (current.record.state !== 'unknown') return;
-  // In universal scope the change is read for all numbers, as just read; per number, changeConsent reads its own scope.
-  await changeConsent(ctx, tx, { ...input, scope, type: 'implied', by: 'contact' }, scope === 'universal' ? current : undefined);
+  // Universal scope reads every change, as just read (a new contact has none in any scope); per number, changeConsent reads its own scope.
+  await changeConsent(ctx, tx, { ...input, scope, type: 'implied', by: 'contact' }, scope === 'universal' || known.contactIsNew ? current : undefined);
 }
 
 /** The organization's whole ledger as CSV lines (header first), oldest first, read in pages. */
