@@ -328,10 +328,17 @@ export function formatStepPath(position: StepPosition): string {
  * keys sorted), so a database round trip that reorders keys does not change it.
  */
 export function fingerprintSteps(steps: readonly Step[]): string {
+  // Remembered per step list only when it is frozen, deeply, as the server freezes the automations it parses.
+  const known = Object.isFrozen(steps) ? fingerprints.get(steps) : undefined;
+  if (known !== undefined) return known;
   const json = canonicalJson(steps);
   const reversed = [...json].reverse().join('');
-  return `${hex(hash32(json))}${hex(hash32(reversed))}`;
+  const fingerprint = `${hex(hash32(json))}${hex(hash32(reversed))}`;
+  if (Object.isFrozen(steps)) fingerprints.set(steps, fingerprint);
+  return fingerprint;
 }
+
+const fingerprints = new WeakMap<readonly Step[], string>();
 
 function startEffect(s: RunState, step: string, kind: SideEffectKind, now: number, after: StepPosition): RunState {
   return { ...s, position: after, pending: { step, kind, startedAt: now } };

@@ -5,7 +5,7 @@ import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { findOrCreateContact } from './contacts.js';
 import { endTextBackRuns, startRunsForEvent } from './automations/engine.js';
-import { appendEvent } from './events.js';
+import { appendEvent, collectEvents } from './events.js';
 import { orgSettings } from './organizations.js';
 import { recordImpliedConsent } from './compliance/consent.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
@@ -91,72 +91,82 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
     answeredBy = detected?.answered_by;
   }
 
-  const classification = await classify(ctx, number.org_id, {
-    direction: input.direction,
-    status: input.status,
-    durationSeconds: input.durationSeconds,
-    answeredBy,
-    otherLegAnswered: input.otherLegAnswered,
-  });
-
   try {
-    return await transaction(ctx, async (tx) => {
-      const now = ctx.clock.now();
-      const { contact } = await findOrCreateContact(ctx, tx, number.org_id, otherSide, { source: input.direction === 'inbound' ? 'inbound_call' : 'outbound_call' });
-      const call: Call = {
-        id: newId('call'),
-        org_id: number.org_id,
-        contact_id: contact.id,
-        number_id: number.id,
-        direction: input.direction,
-        from_e164: from,
-        to_e164: to,
-        status: input.status,
-        duration_s: input.durationSeconds ?? null,
-        answered_by: answeredBy ?? null,
-        outcome: classification.outcome,
-        outcome_reason: classification.reason,
-        carrier: input.carrier,
-        external_id: input.externalId ?? null,
-        started_at: input.startedAt ?? null,
-        ended_at: input.endedAt ?? now,
-        created_at: now,
-        extension: input.extension ?? null,
-      };
-      await tx.insertInto('calls').values(call).execute();
-      // Compliance: a contact who calls first gives implied consent (recorded once, in the ledger).
-      if (input.direction === 'inbound') {
-        await recordImpliedConsent(ctx, tx, { orgId: number.org_id, contact, numberId: number.id, via: 'call', evidence: { call_id: call.id } });
-      }
-      // A callback that connected makes a pending text-back pointless.
-      if (call.outcome === 'answered') {
-        await endTextBackRuns(ctx, tx, number.org_id, contact.id, 'the contact called back and the call connected');
-      }
-      await startRunsForEvent(ctx, tx, {
-        orgId: number.org_id,
-        type: 'call.completed',
-        id: call.id,
-        contactId: contact.id,
-        numberId: number.id,
-        numberE164: number.e164,
-        ...(input.extension ? { extension: input.extension } : {}),
-        call: {
-          outcome: classification.outcome,
+    // The events of the call, its consent and its runs' steps are written together at the end.
+    return await transaction(ctx, (tx) =>
+      collectEvents(tx, ctx, async () => {
+        const now = ctx.clock.now();
+        // Read in the transaction: the automations started below use the same row.
+        const org = await tx.selectFrom('organizations').selectAll().where('id', '=', number.org_id).executeTakeFirstOrThrow();
+        const classification = classifyWith(orgSettings(org).too_short_seconds, {
           direction: input.direction,
-          ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
-          number: number.e164,
-        },
-        at: now,
-      });
-      await appendEvent(tx, ctx, {
-        orgId: number.org_id,
-        type: 'call.completed',
-        subjectType: 'call',
-        subjectId: call.id,
-        data: { contact_id: contact.id, number_id: number.id, direction: call.direction, status: call.status, outcome: call.outcome },
-      });
-      return { call, created: true };
-    });
+          status: input.status,
+          durationSeconds: input.durationSeconds,
+          answeredBy,
+          otherLegAnswered: input.otherLegAnswered,
+        });
+        const { contact, created: contactIsNew } = await findOrCreateContact(ctx, tx, number.org_id, otherSide, { source: input.direction === 'inbound' ? 'inbound_call' : 'outbound_call' });
+        const call: Call = {
+          id: newId('call'),
+          org_id: number.org_id,
+          contact_id: contact.id,
+          number_id: number.id,
+          direction: input.direction,
+          from_e164: from,
+          to_e164: to,
+          status: input.status,
+          duration_s: input.durationSeconds ?? null,
+          answered_by: answeredBy ?? null,
+          outcome: classification.outcome,
+          outcome_reason: classification.reason,
+          carrier: input.carrier,
+          external_id: input.externalId ?? null,
+          started_at: input.startedAt ?? null,
+          ended_at: input.endedAt ?? now,
+          created_at: now,
+          extension: input.extension ?? null,
+        };
+        await tx.insertInto('calls').values(call).execute();
+        // Compliance: a contact who calls first gives implied consent (recorded once, in the ledger).
+        if (input.direction === 'inbound') {
+          await recordImpliedConsent(ctx, tx, { orgId: number.org_id, contact, numberId: number.id, via: 'call', evidence: { call_id: call.id } }, { orgSettingsJson: org.settings, contactIsNew });
+        }
+        await appendEvent(tx, ctx, {
+          orgId: number.org_id,
+          type: 'call.completed',
+          subjectType: 'call',
+          subjectId: call.id,
+          data: { contact_id: contact.id, number_id: number.id, direction: call.direction, status: call.status, outcome: call.outcome },
+        });
+        // A callback that connected makes a pending text-back pointless.
+        if (call.outcome === 'answered') {
+          await endTextBackRuns(ctx, tx, number.org_id, contact.id, 'the contact called back and the call connected');
+        }
+        // A zero-delay text-back is stored with the call (its steps due now run in this transaction).
+        await startRunsForEvent(
+          ctx,
+          tx,
+          {
+            orgId: number.org_id,
+            type: 'call.completed',
+            id: call.id,
+            contactId: contact.id,
+            numberId: number.id,
+            numberE164: number.e164,
+            ...(input.extension ? { extension: input.extension } : {}),
+            call: {
+              outcome: classification.outcome,
+              direction: input.direction,
+              ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
+              number: number.e164,
+            },
+            at: now,
+          },
+          { runDueSteps: true, org, contact, contactIsNew, number, eventIsNew: true },
+        );
+        return { call, created: true };
+      }),
+    );
   } catch (error) {
     if (input.externalId && ctx.db.dialect.isUniqueViolation(error)) {
       const raced = await ctx.db.kysely
@@ -171,11 +181,14 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
   }
 }
 
-async function classify(
-  ctx: AppContext,
-  orgId: string,
-  call: { direction: 'inbound' | 'outbound'; status: CallStatus; durationSeconds?: number | undefined; answeredBy?: AnsweredBy | undefined; otherLegAnswered?: boolean | undefined },
-): Promise<CallClassification> {
+type CallToClassify = { direction: 'inbound' | 'outbound'; status: CallStatus; durationSeconds?: number | undefined; answeredBy?: AnsweredBy | undefined; otherLegAnswered?: boolean | undefined };
+
+async function classify(ctx: AppContext, orgId: string, call: CallToClassify): Promise<CallClassification> {
+  const org = await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', orgId).executeTakeFirstOrThrow();
+  return classifyWith(orgSettings(org).too_short_seconds, call);
+}
+
+function classifyWith(tooShortSeconds: number, call: CallToClassify): CallClassification {
   return classifyCall(
     {
       direction: call.direction,
@@ -184,7 +197,7 @@ async function classify(
       ...(call.answeredBy !== undefined ? { answeredBy: call.answeredBy } : {}),
       ...(call.otherLegAnswered !== undefined ? { otherLegAnswered: call.otherLegAnswered } : {}),
     },
-    { tooShortSeconds: orgSettings(await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', orgId).executeTakeFirstOrThrow()).too_short_seconds },
+    { tooShortSeconds },
   );
 }
 

@@ -19,21 +19,58 @@ export async function appendEvent(tx: Tx, ctx: AppContext, event: NewEvent): Pro
 export async function appendEvents(tx: Tx, ctx: AppContext, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   const now = ctx.clock.now();
+  const buffer = buffers.get(tx);
+  if (buffer) {
+    for (const event of events) buffer.push({ event, at: now });
+    return;
+  }
+  await insertEvents(tx, ctx, events.map((event) => ({ event, at: now })));
+}
+
+async function insertEvents(tx: Tx, ctx: AppContext, events: ReadonlyArray<{ event: NewEvent; at: number }>): Promise<void> {
+  if (events.length === 0) return;
   await tx
     .insertInto('events')
     .values(
-      events.map((event) => ({
+      events.map(({ event, at }) => ({
         org_id: event.orgId,
         type: event.type,
         subject_type: event.subjectType,
         subject_id: event.subjectId,
         data: JSON.stringify(event.data ?? {}),
-        created_at: now,
+        created_at: at,
       })),
     )
     .execute();
   const orgs = pendingEventOrgs.get(tx);
-  for (const event of events) orgs?.add(event.orgId);
+  for (const { event } of events) orgs?.add(event.orgId);
+}
+
+/** Events appended in a transaction while `collectEvents` runs, not yet written. */
+const buffers = new WeakMap<object, Array<{ event: NewEvent; at: number }>>();
+
+/**
+ * Runs `fn`, and writes the events it appends to `tx` together, with one INSERT when it returns
+ * (in the order they were appended, each with the time it was appended): a use case that appends
+ * several events (a call, its consent, a text, a finished run) writes one statement instead of one
+ * each. If `fn` throws, its events are dropped (their transaction or savepoint is rolled back). Inside
+ * another `collectEvents` on the same transaction, the events go to the outer one when `fn` returns.
+ * `fn` must finish its work on `tx` before returning (no unit of work runs beside it on `tx`).
+ */
+export async function collectEvents<T>(tx: Tx, ctx: AppContext, fn: () => Promise<T>): Promise<T> {
+  const outer = buffers.get(tx);
+  const buffer: Array<{ event: NewEvent; at: number }> = [];
+  buffers.set(tx, buffer);
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    if (outer) buffers.set(tx, outer);
+    else buffers.delete(tx);
+  }
+  if (outer) outer.push(...buffer);
+  else await insertEvents(tx, ctx, buffer);
+  return result;
 }
 
 export async function eventsSince(ctx: AppContext, orgId: string, afterSeq: number, limit = 500): Promise<Event[]> {

@@ -4,7 +4,7 @@ import type { Logger } from '../support/logger.js';
 import { carrierForMessage } from '../carriers/registry.js';
 import { transaction, type AppContext, type Tx } from '../app-context.js';
 import { RetryAtError } from '../jobs/worker.js';
-import type { Message, PhoneNumber } from '../db/schema.js';
+import type { Contact, Message, Organization, PhoneNumber } from '../db/schema.js';
 import { cancelByKey, enqueue, type EnqueueOptions } from '../jobs/job-queue.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
@@ -103,12 +103,23 @@ export async function sendMessage(ctx: AppContext, input: SendMessageInput, with
   return sendOne(ctx, input, within);
 }
 
+/**
+ * Rows the caller read in its transaction (`within`), so that they are not read again: the
+ * organization, the recipient's contact, the number to send from (used only when they match the input).
+ */
+export interface KnownRows {
+  org?: Organization;
+  contact?: Contact;
+  from?: PhoneNumber;
+}
+
 /** One text, in its own transaction or the caller's. */
-export async function sendOne(ctx: AppContext, input: SendMessageInput, within?: Tx): Promise<SendMessageResult> {
+export async function sendOne(ctx: AppContext, input: SendMessageInput, within?: Tx, known: KnownRows = {}): Promise<SendMessageResult> {
   // With `within`, everything happens in the caller's transaction (the automation engine records the
   // run's step and its text together); on SQLite nothing may then use ctx.db directly.
   const db = within ?? ctx.db.kysely;
-  const org = await db.selectFrom('organizations').selectAll().where('id', '=', input.orgId).executeTakeFirstOrThrow();
+  if (!within) known = {};
+  const org = known.org?.id === input.orgId ? known.org : await db.selectFrom('organizations').selectAll().where('id', '=', input.orgId).executeTakeFirstOrThrow();
   const settings = orgSettings(org);
   validateBody(input.body, settings.max_body_length);
 
@@ -119,17 +130,23 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
 
   // A number that texted us is accepted as a recipient even if the numbering plan doesn't know it
   // (a brand-new area code); anything else must be a valid number.
-  // The contacts are looked up only when the numbering plan refuses the number.
+  // The contacts are looked up only when the numbering plan refuses the number (the engine may
+  // hand over the recipient's contact: then no lookup at all).
+  const loose = parseE164Loose(input.to);
+  const contactOfTo = known.contact && known.contact.org_id === input.orgId && known.contact.e164 === loose ? known.contact : undefined;
   let to: string;
-  try {
-    to = parsePhoneField('to', input.to, settings.default_country);
-  } catch (error) {
-    const loose = parseE164Loose(input.to);
-    const knownContact = loose
-      ? await db.selectFrom('contacts').select('e164').where('org_id', '=', input.orgId).where('e164', '=', loose).executeTakeFirst()
-      : undefined;
-    if (!knownContact) throw error;
-    to = knownContact.e164;
+  if (contactOfTo) {
+    to = contactOfTo.e164;
+  } else {
+    try {
+      to = parsePhoneField('to', input.to, settings.default_country);
+    } catch (error) {
+      const knownContact = loose
+        ? await db.selectFrom('contacts').select('e164').where('org_id', '=', input.orgId).where('e164', '=', loose).executeTakeFirst()
+        : undefined;
+      if (!knownContact) throw error;
+      to = knownContact.e164;
+    }
   }
   const now = ctx.clock.now();
   const sendAt = input.sendAt !== undefined && input.sendAt > now ? input.sendAt : undefined;
@@ -137,8 +154,11 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
   try {
     const inTransaction = <T>(fn: (tx: Tx) => Promise<T>) => (within ? fn(within) : transaction(ctx, fn));
     return await inTransaction(async (tx) => {
-      const from = await resolveFromNumber(ctx, tx, input.orgId, to, input.from, settings.default_country);
-      const { contact } = await findOrCreateContact(ctx, tx, input.orgId, to, { source: 'outbound' });
+      const from =
+        known.from && known.from.org_id === input.orgId && input.from !== undefined && known.from.e164 === input.from
+          ? known.from
+          : await resolveFromNumber(ctx, tx, input.orgId, to, input.from, settings.default_country);
+      const { contact } = contactOfTo ? { contact: contactOfTo } : await findOrCreateContact(ctx, tx, input.orgId, to, { source: 'outbound' });
       const conversation = await touchConversation(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, inbound: false, teamId: from.team_id });
       // The compliance gate: queued / scheduled, held until an allowed minute, or blocked (no job).
       const gate = await gateNewMessage(ctx, tx, {

@@ -6,9 +6,30 @@ import type { AutomationRow } from '../../db/schema.js';
 import { AppError, notFound } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
 
+/**
+ * The automation a row holds. Parsed once per version of the row (every call event reads the
+ * organization's active automations): the result is shared, so it is frozen.
+ */
 export function toAutomation(row: AutomationRow): Automation {
+  const hit = parsed.get(row.id);
+  if (hit && hit.document === row.document && hit.automation.name === row.name && hit.automation.state === row.state && hit.automation.priority === row.priority) {
+    return hit.automation;
+  }
   const doc = JSON.parse(row.document) as Omit<Automation, 'name' | 'state' | 'priority'>;
-  return { ...doc, name: row.name, state: row.state, priority: row.priority };
+  const automation = deepFreeze({ ...doc, name: row.name, state: row.state, priority: row.priority });
+  if (parsed.size >= 1000) parsed.clear();
+  parsed.set(row.id, { document: row.document, automation });
+  return automation;
+}
+
+const parsed = new Map<string, { document: string; automation: Automation }>();
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Validates a document and throws `validation_failed` listing each problem by path (`steps[2].template`). */

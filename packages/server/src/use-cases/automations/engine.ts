@@ -32,11 +32,11 @@ import {
 import { sql } from 'kysely';
 import { transaction, type AppContext, type Tx } from '../../app-context.js';
 import type { Selectable } from 'kysely';
-import type { AutomationRun, AutomationsTable, Contact, Organization } from '../../db/schema.js';
+import type { AutomationRun, AutomationsTable, Contact, Organization, PhoneNumber } from '../../db/schema.js';
 import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
 import { newId } from '../../support/ids.js';
-import { appendEvent } from '../events.js';
-import { sendMessage } from '../messages.js';
+import { appendEvent, collectEvents } from '../events.js';
+import { sendOne } from '../messages.js';
 import { advanceJobKey, toAutomation } from './automation-store.js';
 
 export const ADVANCE_JOB = 'automation.advance';
@@ -68,11 +68,31 @@ export interface TriggeringEvent {
 // Starting runs
 
 /**
+ * What the caller of `startRunsForEvent` already read in its transaction (spares reads), and
+ * whether the new runs' steps that are due now run at once.
+ */
+export interface StartRunsOptions {
+  /**
+   * Run each new run's due steps in the caller's transaction, as its `automation.advance` job would
+   * (a zero-delay text-back is stored with its triggering event: no hop through the scheduler). A
+   * failure there is rolled back to a savepoint and the run is left to its job, as without this.
+   */
+  runDueSteps?: boolean;
+  org?: Organization;
+  contact?: Contact;
+  /** `contact` was created in the caller's transaction: it has no texts and no conversation yet. */
+  contactIsNew?: boolean;
+  number?: PhoneNumber;
+  /** The event was created in the caller's transaction (a new call): no run or text claim names it yet. */
+  eventIsNew?: boolean;
+}
+
+/**
  * Starts a run of every active automation whose trigger and scope match the event, in the caller's
  * transaction. Repeat missed calls within ten minutes join the contact's run in progress instead of
  * starting another (one episode, at most one text).
  */
-export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: TriggeringEvent): Promise<string[]> {
+export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: TriggeringEvent, options: StartRunsOptions = {}): Promise<string[]> {
   const rows = await tx
     .selectFrom('automations')
     .selectAll()
@@ -86,22 +106,26 @@ export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: Triggeri
     .filter(({ automation }) => matchesTrigger(automation, { type: event.type, number: event.numberE164, ...(event.extension ? { extension: event.extension } : {}) }).matches)
     .sort((a, b) => compareByPriority(a.automation, b.automation));
   const started: string[] = [];
+  // The caller's contact row is current only until a run's steps change it (or text the contact).
+  let known = options;
   for (const { row, automation } of candidates) {
     if (event.type === 'call.completed') {
       // An episode is a run of unanswered calls (missed or voicemail); a too-short or answered call starts none.
       const unanswered = (outcome: string | undefined) => outcome === 'missed' || outcome === 'voicemail';
-      const ongoing = unanswered(event.call?.outcome)
-        ? (
-            await tx
-              .selectFrom('automation_runs')
-              .select(['id', 'event'])
-              .where('automation_id', '=', row.id)
-              .where('contact_id', '=', event.contactId)
-              .where('status', 'in', ['waiting', 'running'])
-              .where('created_at', '>=', now - DEFAULT_EPISODE_WINDOW_MS)
-              .execute()
-          ).find((r) => unanswered((JSON.parse(r.event) as { call?: CallFacts }).call?.outcome))
-        : undefined;
+      // (A contact created in this transaction has no runs yet.)
+      const ongoing =
+        unanswered(event.call?.outcome) && !options.contactIsNew
+          ? (
+              await tx
+                .selectFrom('automation_runs')
+                .select(['id', 'event'])
+                .where('automation_id', '=', row.id)
+                .where('contact_id', '=', event.contactId)
+                .where('status', 'in', ['waiting', 'running'])
+                .where('created_at', '>=', now - DEFAULT_EPISODE_WINDOW_MS)
+                .execute()
+            ).find((r) => unanswered((JSON.parse(r.event) as { call?: CallFacts }).call?.outcome))
+          : undefined;
       if (ongoing) {
         await trace(tx, ctx, { orgId: event.orgId, runId: ongoing.id, automationId: row.id, contactId: event.contactId }, [
           { at: now, step: 'run', type: 'run', message: `another call (${event.call?.outcome ?? 'unknown'}) from this contact joined this run: same episode, at most one text` },
@@ -110,35 +134,41 @@ export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: Triggeri
       }
     }
     const runId = newId('run');
+    const runRow: AutomationRun = {
+      id: runId,
+      org_id: event.orgId,
+      automation_id: row.id,
+      contact_id: event.contactId,
+      number_id: event.numberId,
+      trigger_type: event.type,
+      event_id: event.id,
+      event: JSON.stringify({ type: event.type, id: event.id, number: event.numberE164, at: event.at, ...(event.call ? { call: event.call } : {}) }),
+      priority: automation.priority,
+      status: 'waiting',
+      run_state: JSON.stringify(startRun(automation, now)),
+      outcome: null,
+      next_at: now,
+      created_at: now,
+      updated_at: now,
+      finished_at: null,
+    };
     const inserted = await tx
       .insertInto('automation_runs')
-      .values({
-        id: runId,
-        org_id: event.orgId,
-        automation_id: row.id,
-        contact_id: event.contactId,
-        number_id: event.numberId,
-        trigger_type: event.type,
-        event_id: event.id,
-        event: JSON.stringify({ type: event.type, id: event.id, number: event.numberE164, at: event.at, ...(event.call ? { call: event.call } : {}) }),
-        priority: automation.priority,
-        status: 'waiting',
-        run_state: JSON.stringify(startRun(automation, now)),
-        outcome: null,
-        next_at: now,
-        created_at: now,
-        updated_at: now,
-        finished_at: null,
-      })
+      .values(runRow)
       .onConflict((oc) => oc.columns(['automation_id', 'event_id']).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!inserted) continue; // the same event delivered twice
-    await trace(tx, ctx, { orgId: event.orgId, runId, automationId: row.id, contactId: event.contactId }, [
-      { at: now, step: 'run', type: 'run', message: `started by ${describeEvent(event)} (automation "${automation.name}", priority ${automation.priority})` },
-    ]);
-    await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: event.orgId, payload: { runId }, runAt: now, uniqueKey: advanceJobKey(runId), replace: true });
+    const onlyRunOfEvent = options.eventIsNew === true && started.length === 0;
+    const startEntry: TraceEntry = { at: now, step: 'run', type: 'run', message: `started by ${describeEvent(event)} (automation "${automation.name}", priority ${automation.priority})` };
     started.push(runId);
+    if (options.runDueSteps) {
+      const advanced = await runDueStepsNow(ctx, tx, runRow, row, startEntry, known, onlyRunOfEvent);
+      known = { ...(options.org ? { org: options.org } : {}), ...(options.number ? { number: options.number } : {}) };
+      if (advanced) continue;
+    }
+    await trace(tx, ctx, { orgId: event.orgId, runId, automationId: row.id, contactId: event.contactId }, [startEntry]);
+    await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: event.orgId, payload: { runId }, runAt: now, uniqueKey: advanceJobKey(runId), replace: true });
   }
   return started;
 }
@@ -254,15 +284,56 @@ export async function runAdvanceJob(ctx: AppContext, runId: string): Promise<voi
       if (!run || (run.status !== 'waiting' && run.status !== 'running')) return;
       const row = await tx.selectFrom('automations').selectAll().where('id', '=', run.automation_id).executeTakeFirst();
       const contact = await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow();
-      let current: Loaded | null = { run, row, contact, state: JSON.parse(run.run_state) as RunState, trace: [] };
-      for (let i = 0; current; i++) {
-        if (i >= 100) throw new Error(`run ${runId} took more than 100 steps in one go`);
-        current = await advanceOnce(ctx, tx, current);
-      }
+      // The text's and the run's events are written together.
+      await collectEvents(tx, ctx, () => advanceWhileDue(ctx, tx, { run, row, contact, state: JSON.parse(run.run_state) as RunState, trace: [], sentHere: false }));
     });
   } catch (error) {
     if (error instanceof RunChanged) return; // cancelled or advanced elsewhere meanwhile
     throw error;
+  }
+}
+
+/** Steps the run until it waits or ends (every step due now, in this transaction). */
+async function advanceWhileDue(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<void> {
+  let current: Loaded | null = loaded;
+  for (let i = 0; current; i++) {
+    if (i >= 100) throw new Error(`run ${loaded.run.id} took more than 100 steps in one go`);
+    current = await advanceOnce(ctx, tx, current);
+  }
+}
+
+/**
+ * A new run's steps that are due now, run at once in its triggering event's transaction: exactly
+ * what its first `automation.advance` job would do (same steps, same trace, same text with the same
+ * idempotency key), without the hop through the scheduler. Inside a savepoint: if anything fails,
+ * the run is left as it was inserted and the caller enqueues its job, which retries as usual.
+ * Returns true when the run was advanced (it then waits with its own job, or has ended).
+ */
+async function runDueStepsNow(ctx: AppContext, tx: Tx, run: AutomationRun, row: Selectable<AutomationsTable>, startEntry: TraceEntry, known: StartRunsOptions, onlyRunOfEvent: boolean): Promise<boolean> {
+  const contact = known.contact?.id === run.contact_id ? known.contact : undefined;
+  await sql`SAVEPOINT run_due_steps`.execute(tx);
+  try {
+    const loaded: Loaded = {
+      run,
+      row,
+      contact: contact ?? (await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow()),
+      state: JSON.parse(run.run_state) as RunState,
+      trace: [startEntry],
+      sentHere: false,
+      ...(known.org?.id === run.org_id ? { org: known.org } : {}),
+      ...(known.number && known.number.id === run.number_id ? { number: known.number } : {}),
+      ...(contact && known.contactIsNew ? { contactIsNew: true } : {}),
+      ...(onlyRunOfEvent ? { onlyRunOfEvent: true } : {}),
+    };
+    // Its events join the caller's (if it collects them), or are dropped with the savepoint.
+    await collectEvents(tx, ctx, () => advanceWhileDue(ctx, tx, loaded));
+    await sql`RELEASE SAVEPOINT run_due_steps`.execute(tx);
+    return true;
+  } catch (error) {
+    await sql`ROLLBACK TO SAVEPOINT run_due_steps`.execute(tx);
+    await sql`RELEASE SAVEPOINT run_due_steps`.execute(tx);
+    ctx.log.warn({ err: error, runId: run.id, orgId: run.org_id }, "a new run's due steps failed when run at once; its advance job will run them");
+    return false;
   }
 }
 
@@ -277,8 +348,19 @@ interface Loaded {
   contact: Contact;
   state: RunState;
   trace: TraceEntry[];
-  org?: OrgFacts;
+  org?: Organization;
   facts?: ContactFacts;
+  /** The run's number, once read. */
+  number?: PhoneNumber;
+  /** A text of this run was stored in this transaction (its outcome is known without a read). */
+  sentHere: boolean;
+  /** The contact was created in this transaction: no texts, no conversation yet (nothing to read). */
+  contactIsNew?: boolean;
+  /**
+   * The run's event is new in this transaction and no other run of it started before this one: no
+   * other run can have claimed its text or take precedence (later ones have a lower priority).
+   */
+  onlyRunOfEvent?: boolean;
 }
 
 /** One step. Returns the run as it is now when it can go on at once, else null. */
@@ -296,8 +378,8 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
     return null;
   }
   const automation = toAutomation(row);
-  loaded.org ??= await orgFacts(tx, run.org_id);
-  loaded.facts ??= await contactFacts(tx, run, contact);
+  loaded.org ??= await tx.selectFrom('organizations').selectAll().where('id', '=', run.org_id).executeTakeFirstOrThrow();
+  loaded.facts ??= loaded.contactIsNew ? {} : await contactFacts(tx, run, contact);
   const context = buildContext(run, contact, loaded.org, loaded.facts);
   const result = advanceRun(automation, state, context, now);
   state = result.state;
@@ -313,19 +395,20 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
     }
     case 'done': {
       const status = action.reason === 'completed' ? 'completed' : action.reason === 'stopped' ? 'stopped' : action.reason === 'canceled' ? 'cancelled' : 'failed';
-      const sent = await tx.selectFrom('messages').select('id').where('automation_run_id', '=', run.id).executeTakeFirst();
+      const sent = loaded.sentHere || (await tx.selectFrom('messages').select('id').where('automation_run_id', '=', run.id).executeTakeFirst()) !== undefined;
       const outcome = sent ? `sent; ${action.detail}` : `no text: ${action.detail}`;
       await trace(tx, ctx, ids, entries);
       await finish(ctx, tx, run, state, status, outcome);
       return null;
     }
     case 'send_sms': {
-      const skip = await sendPolicy(tx, run, automation, now);
+      const skip = await sendPolicy(tx, run, automation, now, loaded.onlyRunOfEvent === true);
       if (skip) {
         entries.push({ at: now, step: action.step, type: 'send_sms', message: `skipped: ${skip}` });
       } else {
-        const number = run.number_id ? await tx.selectFrom('phone_numbers').select('e164').where('id', '=', run.number_id).executeTakeFirst() : undefined;
-        const { message } = await sendMessage(
+        if (run.number_id && !loaded.number) loaded.number = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', run.number_id).executeTakeFirst();
+        const number = loaded.number;
+        const { message } = await sendOne(
           ctx,
           {
             orgId: run.org_id,
@@ -339,7 +422,10 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
             automated: true,
           },
           tx,
+          // Rows this transaction already holds: sendOne need not read them again.
+          { org: loaded.org, contact, ...(number ? { from: number } : {}) },
         );
+        loaded.sentHere = true;
         await tx
           .insertInto('automation_send_claims')
           .values({ org_id: run.org_id, contact_id: run.contact_id, event_key: eventKey(run), run_id: run.id, automation_id: run.automation_id, created_at: now })
@@ -389,28 +475,32 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
 }
 
 /** Why a text must not be sent for this run, or null. */
-async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number): Promise<string | null> {
+async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number, onlyRunOfEvent: boolean): Promise<string | null> {
   // One text per contact per triggering event, whichever automation gets there first...
-  const claim = await tx
-    .selectFrom('automation_send_claims')
-    .innerJoin('automations', 'automations.id', 'automation_send_claims.automation_id')
-    .select(['automations.name', 'automation_send_claims.run_id'])
-    .where('automation_send_claims.org_id', '=', run.org_id)
-    .where('automation_send_claims.contact_id', '=', run.contact_id)
-    .where('automation_send_claims.event_key', '=', eventKey(run))
-    .executeTakeFirst();
+  const claim = onlyRunOfEvent
+    ? undefined
+    : await tx
+        .selectFrom('automation_send_claims')
+        .innerJoin('automations', 'automations.id', 'automation_send_claims.automation_id')
+        .select(['automations.name', 'automation_send_claims.run_id'])
+        .where('automation_send_claims.org_id', '=', run.org_id)
+        .where('automation_send_claims.contact_id', '=', run.contact_id)
+        .where('automation_send_claims.event_key', '=', eventKey(run))
+        .executeTakeFirst();
   if (claim && claim.run_id !== run.id) return `automation "${claim.name}" already texted this contact for this event`;
   // ...and a higher-priority automation still working on the same event wins.
-  const higher = await tx
-    .selectFrom('automation_runs')
-    .innerJoin('automations', 'automations.id', 'automation_runs.automation_id')
-    .select(['automations.name', 'automation_runs.priority'])
-    .where('automation_runs.contact_id', '=', run.contact_id)
-    .where('automation_runs.event_id', '=', run.event_id)
-    .where('automation_runs.id', '!=', run.id)
-    .where('automation_runs.status', 'in', ['waiting', 'running'])
-    .where('automation_runs.priority', '>', automation.priority)
-    .executeTakeFirst();
+  const higher = onlyRunOfEvent
+    ? undefined
+    : await tx
+        .selectFrom('automation_runs')
+        .innerJoin('automations', 'automations.id', 'automation_runs.automation_id')
+        .select(['automations.name', 'automation_runs.priority'])
+        .where('automation_runs.contact_id', '=', run.contact_id)
+        .where('automation_runs.event_id', '=', run.event_id)
+        .where('automation_runs.id', '!=', run.id)
+        .where('automation_runs.status', 'in', ['waiting', 'running'])
+        .where('automation_runs.priority', '>', automation.priority)
+        .executeTakeFirst();
   if (higher) return `automation "${higher.name}" (priority ${higher.priority}) has precedence for this event`;
   // No automated text answers an automated text.
   if (run.trigger_type === 'message.received') {
@@ -435,9 +525,6 @@ async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, no
 const eventKey = (run: AutomationRun) => `${run.trigger_type}:${run.event_id}`;
 
 type OrgFacts = Pick<Organization, 'name' | 'time_zone' | 'business_hours'>;
-
-const orgFacts = (tx: Tx, orgId: string): Promise<OrgFacts> =>
-  tx.selectFrom('organizations').select(['name', 'time_zone', 'business_hours']).where('id', '=', orgId).executeTakeFirstOrThrow();
 
 /** What a run's conditions read about the contact besides its row: last texts and agent. */
 interface ContactFacts {

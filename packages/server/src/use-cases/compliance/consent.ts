@@ -89,9 +89,15 @@ const STATE_OF = { opt_in: 'opted_in', implied: 'implied', opt_out: 'opted_out' 
  * (`contact.consent_changed` event). A refused change (e.g. an agent undoing the contact's STOP) is
  * returned, not thrown: the caller decides (the API answers 409, an inbound text just goes on).
  */
-export async function changeConsent(ctx: AppContext, tx: Tx, input: ConsentChangeInput): Promise<ConsentChangeResult & { event?: ConsentEvent }> {
+export async function changeConsent(
+  ctx: AppContext,
+  tx: Tx,
+  input: ConsentChangeInput,
+  /** The contact's current consent for this change's scope, when the caller just read it in `tx`. */
+  known?: CurrentConsent,
+): Promise<ConsentChangeResult & { event?: ConsentEvent }> {
   const numberId = input.scope === 'per_number' ? input.numberId : null;
-  const current = await currentConsent(tx, { orgId: input.orgId, contactId: input.contact.id, numberId, scope: input.scope });
+  const current = known ?? (await currentConsent(tx, { orgId: input.orgId, contactId: input.contact.id, numberId, scope: input.scope }));
   const now = ctx.clock.now();
   const result = applyConsentChange(current.record, { type: input.type, by: input.by, via: input.via, at: now });
   if (!result.ok || !result.changed) return result;
@@ -186,13 +192,18 @@ export async function recordImpliedConsent(
   ctx: AppContext,
   tx: Tx,
   input: { orgId: string; contact: Pick<Contact, 'id' | 'e164'>; numberId: string; via: 'message' | 'call'; evidence: ConsentEvidence },
+  /** What the caller knows from `tx`: the organization's settings (JSON); the contact was created in it (no ledger yet). */
+  known: { orgSettingsJson?: string; contactIsNew?: boolean } = {},
 ): Promise<void> {
-  const org = await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow();
-  const scope = (JSON.parse(org.settings) as { consent_scope?: ConsentScopeSetting }).consent_scope ?? 'universal';
+  const settings = known.orgSettingsJson ?? (await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow()).settings;
+  const scope = (JSON.parse(settings) as { consent_scope?: ConsentScopeSetting }).consent_scope ?? 'universal';
   // Only the first contact-initiated interaction records anything: unknown → implied.
-  const current = await currentConsent(tx, { orgId: input.orgId, contactId: input.contact.id, numberId: input.numberId, scope });
+  const current: CurrentConsent = known.contactIsNew
+    ? { record: UNKNOWN_CONSENT, event: undefined }
+    : await currentConsent(tx, { orgId: input.orgId, contactId: input.contact.id, numberId: input.numberId, scope });
   if (current.record.state !== 'unknown') return;
-  await changeConsent(ctx, tx, { ...input, scope, type: 'implied', by: 'contact' });
+  // Universal scope reads every change, as just read (a new contact has none in any scope); per number, changeConsent reads its own scope.
+  await changeConsent(ctx, tx, { ...input, scope, type: 'implied', by: 'contact' }, scope === 'universal' || known.contactIsNew ? current : undefined);
 }
 
 /** The organization's whole ledger as CSV lines (header first), oldest first, read in pages. */
