@@ -415,6 +415,7 @@ async function latencyPhase(kind, database, fakeUrl, rows) {
     const warm = await load({ url: urls, connections: CONNECTIONS, duration: 2, overallRate: RATE, requests: callRequests(WARMUP_BASE, 'warm') });
     await sleep(500); // requests in flight when autocannon stopped still land
     const quiet = await waitForQuiet(tb.ctx.db, 30_000);
+    await db.analyze(); // statistics as autovacuum keeps them in a running deployment (bench/lib.js)
     log(`  warm-up: ${fmtInt(warm.ok)} calls${describeErrors(warm)}; ${await fakeCount(fakeUrl)} texts at the carrier${quiet ? '' : ' (still busy after 30 s)'}`);
     await fakeReset(fakeUrl);
 
