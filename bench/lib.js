@@ -2,6 +2,7 @@
  * Benchmark plumbing: child processes that are always killed, throw-away databases that are always
  * dropped, the load generator, and number formatting. Everything talks to 127.0.0.1 only.
  */
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -254,6 +255,88 @@ export async function load(opts) {
     errors: result.errors,
     timeouts: result.timeouts,
     total: result.requests.total,
+  };
+}
+
+/**
+ * An open-loop load at `rate` requests/s for `seconds`, arrivals a Poisson process (exponential
+ * gaps, as independent callers make): each request is built and sent at its arrival time whatever
+ * the answers so far, so a slow server makes requests wait (their latency counts from arrival) and
+ * never lowers the rate offered. autocannon's `overallRate` instead sends each second's quota back
+ * to back and then pauses (90% of a second's requests in its first half), which is twice the rate
+ * for half of every second. `requests` are autocannon's (method, path, headers, setupRequest);
+ * `connections` caps the requests in flight (the rest wait for a connection, as in a client pool).
+ * Returns what `load` returns; `rps` is over the time until the last answer.
+ */
+export async function openLoad({ url, rate, seconds, connections = 32, requests }) {
+  const urls = (Array.isArray(url) ? url : [url]).map((u) => new URL(u));
+  const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: Math.max(1, Math.floor(connections / urls.length)) }));
+  const template = requests[0];
+  const latencies = [];
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let sent = 0;
+  const inFlight = new Set();
+  let lastEnd = 0;
+  const send = () => {
+    const target = sent % urls.length;
+    sent++;
+    const req = template.setupRequest ? template.setupRequest({ method: template.method, path: template.path, headers: template.headers }) : template;
+    const started = performance.now();
+    const done = new Promise((resolve) => {
+      const r = http.request(
+        { host: urls[target].hostname, port: urls[target].port, method: req.method, path: req.path, headers: req.headers, agent: agents[target] },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            lastEnd = performance.now();
+            latencies.push(lastEnd - started);
+            if (res.statusCode >= 200 && res.statusCode < 300) ok++;
+            else non2xx++;
+            resolve();
+          });
+        },
+      );
+      r.on('error', () => {
+        errors++;
+        resolve();
+      });
+      if (req.body !== undefined) r.setHeader('content-length', Buffer.byteLength(req.body));
+      r.end(req.body);
+    });
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
+  };
+  const meanGap = 1000 / rate;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let next = t0;
+  while (next < end) {
+    const now = performance.now();
+    while (next <= now && next < end) {
+      send();
+      next += -Math.log(1 - Math.random()) * meanGap;
+    }
+    await sleep(Math.max(0, Math.min(next, end) - performance.now() - 0.5));
+  }
+  await Promise.all(inFlight);
+  for (const a of agents) a.destroy();
+  const sorted = latencies.sort((a, b) => a - b);
+  // Answered per second from the first request to the last answer: below `rate` when the server fell behind.
+  const span = Math.max(seconds * 1000, lastEnd - t0) / 1000;
+  return {
+    rps: ok / span,
+    rpsAverage: ok / span,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? 0,
+    ok,
+    non2xx,
+    errors,
+    timeouts: 0,
+    total: sent,
   };
 }
 
