@@ -26,6 +26,7 @@ import { caseById } from '../db/batch-sql.js';
 import type { ConsentEvent, Contact, Conversation, Message, Organization, PhoneNumber } from '../db/schema.js';
 import type { JobResult } from '../jobs/worker.js';
 import type { Logger } from '../support/logger.js';
+import { TEXT_BACK_TRIGGERS } from './automations/engine.js';
 import { consentChangedEvent, consentEventRow, recordOf } from './compliance/consent.js';
 import { newContactRow } from './contacts.js';
 import { newConversationRow } from './conversations.js';
@@ -41,8 +42,6 @@ export interface InboundBatchItem {
 
 type Outcome = JobResult | Error;
 
-/** A contact's runs that a text ends (engine.ts `endTextBackRuns`). */
-const TEXT_BACK_TRIGGERS = ['call.completed', 'message.not_replied'];
 
 /** Another process created a contact or conversation of the batch meanwhile: the batch is run one by one. */
 class BatchRaced extends Error {}

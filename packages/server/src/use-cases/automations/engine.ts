@@ -44,7 +44,7 @@ export const NOT_REPLIED_JOB = 'automation.not_replied';
 export const WEBHOOK_JOB = 'automation.webhook';
 
 /** Runs that a reply or a connected callback makes pointless: text-backs and follow-ups. */
-const TEXT_BACK_TRIGGERS: TriggerType[] = ['call.completed', 'message.not_replied'];
+export const TEXT_BACK_TRIGGERS: readonly TriggerType[] = ['call.completed', 'message.not_replied'];
 
 /** An automated text to a contact whose message arrived this soon after one of ours is not sent (loop prevention). */
 export const LOOP_WINDOW_MS = 60_000;
