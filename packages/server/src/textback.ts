@@ -12,6 +12,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { EventHub } from './events/event-hub.js';
 import { buildHttpServer } from './http/server.js';
 import { batchJobHandlers, jobHandlers } from './jobs/handlers.js';
+import { scheduleJobPruning } from './jobs/retention.js';
 import { Worker, type JobHandlers } from './jobs/worker.js';
 import { systemClock, type Clock } from './support/clock.js';
 import { createLogger, type Logger } from './support/logger.js';
@@ -106,7 +107,10 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
       const app = await http();
       return app.listen({ port: config.port, host: config.host });
     },
-    startWorkers: () => theWorker.start(),
+    startWorkers: () => {
+      theWorker.start();
+      scheduleJobPruning(ctx).catch((error: unknown) => log.error({ err: error }, 'could not schedule the pruning of finished jobs'));
+    },
     async close() {
       if (server) await server.close();
       await theWorker.stop();

@@ -11,6 +11,7 @@ export interface Config {
   runWorkers: boolean;
   workerConcurrency: number;
   jobLeaseMs: number;
+  jobRetentionDays: number;
   pollIntervalMs: number;
   /** Largest HTTP request body accepted, in bytes. */
   bodyLimitBytes: number;
@@ -54,6 +55,13 @@ export const CONFIG_VARS: VarSpec[] = [
   { name: 'TEXTBACK_WORKERS', key: 'runWorkers', type: 'bool', default: 'true', description: 'Run job workers inside `serve`' },
   { name: 'WORKER_CONCURRENCY', key: 'workerConcurrency', type: 'int', default: '32', description: 'Jobs run at once per worker process' },
   { name: 'JOB_LEASE_MS', key: 'jobLeaseMs', type: 'int', default: '60000', description: 'How long a claimed job stays locked before another worker may take it over' },
+  {
+    name: 'JOB_RETENTION_DAYS',
+    key: 'jobRetentionDays',
+    type: 'int',
+    default: '7',
+    description: 'Days that completed and cancelled jobs stay listed before they are deleted (0: never deleted); dead jobs are kept',
+  },
   { name: 'JOB_POLL_INTERVAL_MS', key: 'pollIntervalMs', type: 'int', default: '50', description: 'Longest wait between looks for due jobs' },
   { name: 'BODY_LIMIT_BYTES', key: 'bodyLimitBytes', type: 'int', default: '1048576', description: 'Largest HTTP request body (413 above it)' },
   { name: 'TEXTBACK_DEMO', key: 'demo', type: 'bool', default: 'true', description: 'Create the demo organization on first start' },
@@ -115,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = out as unknown as Config;
   if (config.port > 65535) problems.push(`PORT must be at most 65535; got ${config.port}`);
   if (config.workerConcurrency < 1) problems.push('WORKER_CONCURRENCY must be at least 1');
+  if (config.jobRetentionDays < 0) problems.push('JOB_RETENTION_DAYS must be 0 (keep every job) or more');
   if (config.apiKey !== undefined && !/^[A-Za-z0-9_-]{24,128}$/.test(config.apiKey)) {
     problems.push('TEXTBACK_API_KEY must be 24 to 128 letters, digits, _ or - (it is a secret: make it long)');
   }

@@ -22,6 +22,7 @@ import {
 } from '../use-cases/teams/speed-to-lead.js';
 import { CARRIER_CALL_JOB, CARRIER_RECEIPT_JOB, runCarrierCallJob, runCarrierReceiptJob, type CallJobPayload, type ReceiptJobPayload } from '../use-cases/carrier-events.js';
 import type { BatchJobHandlers, JobHandlers } from './worker.js';
+import { PRUNE_JOB, pruneFinishedJobs } from './retention.js';
 import { runSendBatch } from '../use-cases/send-batch.js';
 import { runInboundBatch } from '../use-cases/receive-batch.js';
 
@@ -34,6 +35,8 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
       // A text held by the compliance gate, or waiting for its sender's rate slot, snoozes.
       return runSendJob(ctx, payload.messageId, { number: job.attempts, max: job.max_attempts });
     },
+    // The scheduler's own upkeep (jobs/retention.ts).
+    [PRUNE_JOB]: async () => pruneFinishedJobs(ctx),
     [SANDBOX_RECEIPT_JOB]: async (payload: SandboxReceiptPayload) => {
       await runSandboxReceipt(ctx, payload);
     },
