@@ -61,9 +61,6 @@ export async function startFakeTwilio() {
   return { url: `http://${HOST}:${port}`, child };
 }
 
-/** The fake's request count when this run began (it is shared by the SQLite and PostgreSQL runs). */
-let fakeAtStart = 0;
-
 async function fakeCount(fakeUrl) {
   return JSON.parse((await httpGet(`${fakeUrl}/stats`)).body).requests;
 }
@@ -102,15 +99,15 @@ async function runPool(n, concurrency, fn) {
 /**
  * Waits until `expected` outbound messages are sent (or failed); returns the last sent_at and the
  * counts less `already` (the warm-up's texts). It watches the fake carrier's request count first
- * (an HTTP call to another process) and reads the messages table once the carrier has had them all
+ * (`fake`: its URL and its count `before` this run; an HTTP call to another process) and reads the messages table once the carrier has had them all
  * (and every half second): a count over the table every 50 ms cost PostgreSQL ~2% of the CPU it
  * spent per text.
  */
-async function waitForSent(db, fakeUrl, expected, timeoutMs, already = 0) {
+async function waitForSent(db, fake, expected, timeoutMs, already = 0) {
   const deadline = Date.now() + timeoutMs;
   for (let poll = 1; ; poll++) {
     // The table is read when the carrier has had them all, and every half second in case some failed before it.
-    if ((await fakeCount(fakeUrl)) - fakeAtStart < expected && poll % 50 !== 0 && Date.now() <= deadline) {
+    if ((await fakeCount(fake.url)) - fake.before < expected && poll % 50 !== 0 && Date.now() <= deadline) {
       await sleep(10);
       continue;
     }
@@ -208,12 +205,13 @@ export async function benchSend(kind, fakeUrl, rows) {
     const target = (rate, diagnostic) =>
       kind === 'postgres' ? `≥ 3,000 msg/s${diagnostic ? ' (diagnostic)' : ''}: ${rate >= 3000 ? 'PASS' : 'FAIL'}` : '— (target is for PostgreSQL)';
 
-    fakeAtStart = await fakeCount(fakeUrl);
+    // The fake's count when this run began (the SQLite and PostgreSQL runs share it).
+    const fakeRun = { url: fakeUrl, before: await fakeCount(fakeUrl) };
     // --- warm-up: the same path once, so that both phases measure warm processes (JIT, pools, lazy imports)
     log(`${database}: send warm-up: ${WARM_N} texts with the workers running`);
     startWorkers();
     await runPool(WARM_N, ENQUEUE_CONCURRENCY, (i) => accept(tb, org.id, 3 * n + i));
-    const warmed = await waitForSent(tb.ctx.db, fakeUrl, WARM_N, WAIT_MS);
+    const warmed = await waitForSent(tb.ctx.db, fakeRun, WARM_N, WAIT_MS);
     if (!warmed.complete) throw new Error(`warm-up: only ${warmed.sent} of ${WARM_N} texts sent in ${WAIT_MS / 1000} s`);
     await stopWorkers();
     const fakeBefore = await fakeCount(fakeUrl);
@@ -234,7 +232,7 @@ export async function benchSend(kind, fakeUrl, rows) {
     let cpuBefore = cpuSnapshot(workerPids);
     const drainStart = Date.now();
     startWorkers();
-    const drained = await waitForSent(tb.ctx.db, fakeUrl, WARM_N + n, WAIT_MS, WARM_N);
+    const drained = await waitForSent(tb.ctx.db, fakeRun, WARM_N + n, WAIT_MS, WARM_N);
     const drainCpu = cpuText(cpuBefore, drained.sent);
     const drainRate = (drained.sent / (drained.last - drainStart)) * 1000;
     log(`  drained ${drained.sent} sent / ${drained.failed} failed in ${drained.last - drainStart} ms → ${fmtInt(drainRate)} msg/s; ${drainCpu}`);
@@ -253,7 +251,7 @@ export async function benchSend(kind, fakeUrl, rows) {
     const e2eStart = Date.now();
     await runPool(n, ENQUEUE_CONCURRENCY, (i) => accept(tb, org.id, n + i));
     const enqueueMs = Date.now() - e2eStart;
-    const done = await waitForSent(tb.ctx.db, fakeUrl, WARM_N + 2 * n, WAIT_MS, WARM_N);
+    const done = await waitForSent(tb.ctx.db, fakeRun, WARM_N + 2 * n, WAIT_MS, WARM_N);
     const sentNow = done.sent - drained.sent;
     const e2eCpu = cpuText(cpuBefore, sentNow);
     const e2eRate = (sentNow / (done.last - e2eStart)) * 1000;

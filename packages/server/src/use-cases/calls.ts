@@ -129,7 +129,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
         await tx.insertInto('calls').values(call).execute();
         // Compliance: a contact who calls first gives implied consent (recorded once, in the ledger).
         if (input.direction === 'inbound') {
-          await recordImpliedConsent(ctx, tx, { orgId: number.org_id, contact, numberId: number.id, via: 'call', evidence: { call_id: call.id } }, { orgSettingsJson: org.settings, contactIsNew });
+          await recordImpliedConsent(ctx, tx, { orgId: number.org_id, contact, numberId: number.id, via: 'call', evidence: { call_id: call.id } }, { consentScope: orgSettings(org).consent_scope, contactIsNew });
         }
         await appendEvent(tx, ctx, {
           orgId: number.org_id,

@@ -129,9 +129,8 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
   }
 
   // A number that texted us is accepted as a recipient even if the numbering plan doesn't know it
-  // (a brand-new area code); anything else must be a valid number.
-  // The contacts are looked up only when the numbering plan refuses the number (the engine may
-  // hand over the recipient's contact: then no lookup at all).
+  // (a brand-new area code); anything else must be a valid number. So the contacts are looked up
+  // only when the numbering plan refuses the number (none at all when the engine hands the contact over).
   const loose = parseE164Loose(input.to);
   const contactOfTo = known.contact && known.contact.org_id === input.orgId && known.contact.e164 === loose ? known.contact : undefined;
   let to: string;

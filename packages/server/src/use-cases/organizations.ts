@@ -72,7 +72,7 @@ export const DEFAULT_BUSINESS_HOURS = {
   holidays: [] as string[],
 };
 
-export function orgSettings(org: Organization): OrganizationSettings {
+export function orgSettings(org: Pick<Organization, 'settings'>): OrganizationSettings {
   return { ...DEFAULT_SETTINGS, ...(JSON.parse(org.settings) as Partial<OrganizationSettings>) };
 }
 

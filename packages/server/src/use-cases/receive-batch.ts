@@ -42,7 +42,6 @@ export interface InboundBatchItem {
 
 type Outcome = JobResult | Error;
 
-
 /** Another process created a contact or conversation of the batch meanwhile: the batch is run one by one. */
 class BatchRaced extends Error {}
 

@@ -476,32 +476,31 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
 
 /** Why a text must not be sent for this run, or null. */
 async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number, onlyRunOfEvent: boolean): Promise<string | null> {
-  // One text per contact per triggering event, whichever automation gets there first...
-  const claim = onlyRunOfEvent
-    ? undefined
-    : await tx
-        .selectFrom('automation_send_claims')
-        .innerJoin('automations', 'automations.id', 'automation_send_claims.automation_id')
-        .select(['automations.name', 'automation_send_claims.run_id'])
-        .where('automation_send_claims.org_id', '=', run.org_id)
-        .where('automation_send_claims.contact_id', '=', run.contact_id)
-        .where('automation_send_claims.event_key', '=', eventKey(run))
-        .executeTakeFirst();
-  if (claim && claim.run_id !== run.id) return `automation "${claim.name}" already texted this contact for this event`;
-  // ...and a higher-priority automation still working on the same event wins.
-  const higher = onlyRunOfEvent
-    ? undefined
-    : await tx
-        .selectFrom('automation_runs')
-        .innerJoin('automations', 'automations.id', 'automation_runs.automation_id')
-        .select(['automations.name', 'automation_runs.priority'])
-        .where('automation_runs.contact_id', '=', run.contact_id)
-        .where('automation_runs.event_id', '=', run.event_id)
-        .where('automation_runs.id', '!=', run.id)
-        .where('automation_runs.status', 'in', ['waiting', 'running'])
-        .where('automation_runs.priority', '>', automation.priority)
-        .executeTakeFirst();
-  if (higher) return `automation "${higher.name}" (priority ${higher.priority}) has precedence for this event`;
+  // The only run of a new event: no other run can have claimed its text or take precedence.
+  if (!onlyRunOfEvent) {
+    // One text per contact per triggering event, whichever automation gets there first...
+    const claim = await tx
+      .selectFrom('automation_send_claims')
+      .innerJoin('automations', 'automations.id', 'automation_send_claims.automation_id')
+      .select(['automations.name', 'automation_send_claims.run_id'])
+      .where('automation_send_claims.org_id', '=', run.org_id)
+      .where('automation_send_claims.contact_id', '=', run.contact_id)
+      .where('automation_send_claims.event_key', '=', eventKey(run))
+      .executeTakeFirst();
+    if (claim && claim.run_id !== run.id) return `automation "${claim.name}" already texted this contact for this event`;
+    // ...and a higher-priority automation still working on the same event wins.
+    const higher = await tx
+      .selectFrom('automation_runs')
+      .innerJoin('automations', 'automations.id', 'automation_runs.automation_id')
+      .select(['automations.name', 'automation_runs.priority'])
+      .where('automation_runs.contact_id', '=', run.contact_id)
+      .where('automation_runs.event_id', '=', run.event_id)
+      .where('automation_runs.id', '!=', run.id)
+      .where('automation_runs.status', 'in', ['waiting', 'running'])
+      .where('automation_runs.priority', '>', automation.priority)
+      .executeTakeFirst();
+    if (higher) return `automation "${higher.name}" (priority ${higher.priority}) has precedence for this event`;
+  }
   // No automated text answers an automated text.
   if (run.trigger_type === 'message.received') {
     const event = JSON.parse(run.event) as { at: number };

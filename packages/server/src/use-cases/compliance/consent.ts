@@ -108,7 +108,7 @@ export async function changeConsent(
 }
 
 /** The ledger row of a change that `applyConsentChange` accepted (also written in batches by receive-batch.ts). */
-export function consentEventRow(input: Omit<ConsentChangeInput, 'orgId'> & { orgId: string }, now: number): ConsentEvent {
+export function consentEventRow(input: ConsentChangeInput, now: number): ConsentEvent {
   return {
     id: newId('cns'),
     org_id: input.orgId,
@@ -192,11 +192,10 @@ export async function recordImpliedConsent(
   ctx: AppContext,
   tx: Tx,
   input: { orgId: string; contact: Pick<Contact, 'id' | 'e164'>; numberId: string; via: 'message' | 'call'; evidence: ConsentEvidence },
-  /** What the caller knows from `tx`: the organization's settings (JSON); the contact was created in it (no ledger yet). */
-  known: { orgSettingsJson?: string; contactIsNew?: boolean } = {},
+  /** What the caller knows from `tx`: the organization's consent scope; the contact was created in it (no ledger yet). */
+  known: { consentScope?: ConsentScopeSetting; contactIsNew?: boolean } = {},
 ): Promise<void> {
-  const settings = known.orgSettingsJson ?? (await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow()).settings;
-  const scope = (JSON.parse(settings) as { consent_scope?: ConsentScopeSetting }).consent_scope ?? 'universal';
+  const scope = known.consentScope ?? orgSettings(await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow()).consent_scope;
   // Only the first contact-initiated interaction records anything: unknown → implied.
   const current: CurrentConsent = known.contactIsNew
     ? { record: UNKNOWN_CONSENT, event: undefined }
