@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, Job, JobState } from '../db/schema.js';
 import type { Clock } from '../support/clock.js';
 import { newId } from '../support/ids.js';
+import { insertRows, insertRowsReturning } from '../db/insert-rows.js';
 
 export interface EnqueueOptions {
   kind: string;
@@ -54,8 +55,17 @@ export async function enqueue(db: Executor, clock: Clock, options: EnqueueOption
   const row = jobRow(options, now);
   const id = row.id;
   if (!options.uniqueKey) {
-    await db.insertInto('jobs').values(row).execute();
+    await insertRows(db, 'jobs', [row]);
     return id;
+  }
+  if (!options.replace) {
+    const [fresh] = await insertRowsReturning(db, 'jobs', [row], {
+      key: 'unique-pending',
+      // The conflict target must repeat the partial index's predicate literally (SQLite matches it textually).
+      build: (q) => q.onConflict((oc) => oc.column('unique_key').where('state', '=', sql.lit('pending')).doNothing()).returning('id'),
+    });
+    if (fresh) return fresh.id;
+    return (await pendingJobId(db, options.uniqueKey)).id;
   }
   const inserted = await db
     .insertInto('jobs')
@@ -78,13 +88,11 @@ export async function enqueue(db: Executor, clock: Clock, options: EnqueueOption
     .returning('id')
     .executeTakeFirst();
   if (inserted) return inserted.id;
-  const existing = await db
-    .selectFrom('jobs')
-    .select('id')
-    .where('unique_key', '=', options.uniqueKey)
-    .where('state', '=', 'pending')
-    .executeTakeFirstOrThrow();
-  return existing.id;
+  return (await pendingJobId(db, options.uniqueKey)).id;
+}
+
+function pendingJobId(db: Executor, uniqueKey: string): Promise<{ id: string }> {
+  return db.selectFrom('jobs').select('id').where('unique_key', '=', uniqueKey).where('state', '=', 'pending').executeTakeFirstOrThrow();
 }
 
 /**

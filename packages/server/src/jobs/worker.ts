@@ -139,7 +139,7 @@ export class Worker {
          SELECT id FROM jobs
           WHERE state = 'pending' AND run_at <= ${now}
           ORDER BY run_at, id
-          LIMIT ${limit}
+          LIMIT ${sql.lit(Math.max(1, Math.floor(limit)))}
           ${this.db.dialect.skipLocked})
       RETURNING id, org_id, kind, payload, attempts, max_attempts, run_at, unique_key`.execute(this.db.kysely);
     return rows;

@@ -9,6 +9,7 @@ import { appendEvent, collectEvents } from './events.js';
 import { orgSettings } from './organizations.js';
 import { recordImpliedConsent } from './compliance/consent.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
+import { insertRows } from '../db/insert-rows.js';
 
 export const CALL_STATUSES = ['completed', 'no-answer', 'busy', 'failed', 'canceled', 'voicemail'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -126,7 +127,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
           created_at: now,
           extension: input.extension ?? null,
         };
-        await tx.insertInto('calls').values(call).execute();
+        await insertRows(tx, 'calls', [call]);
         // Compliance: a contact who calls first gives implied consent (recorded once, in the ledger).
         if (input.direction === 'inbound') {
           await recordImpliedConsent(ctx, tx, { orgId: number.org_id, contact, numberId: number.id, via: 'call', evidence: { call_id: call.id } }, { consentScope: orgSettings(org).consent_scope, contactIsNew });

@@ -6,6 +6,7 @@ import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { getOrganization, orgSettings } from './organizations.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
+import { insertRowsReturning } from '../db/insert-rows.js';
 
 /** Validates and normalizes a phone number given through the API, or throws `invalid_number` naming the field. */
 export function parsePhoneField(field: string, input: string, defaultCountry?: CountryCode): string {
@@ -38,12 +39,10 @@ export async function findOrCreateContact(
   const existing = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirst();
   if (existing) return { contact: existing, created: false };
   const contact = newContactRow(orgId, e164, defaults, ctx.clock.now());
-  const inserted = await tx
-    .insertInto('contacts')
-    .values(contact)
-    .onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
+  const [inserted] = await insertRowsReturning(tx, 'contacts', [contact], {
+    key: 'new-e164',
+    build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing()).returning('id'),
+  });
   if (inserted) return { contact, created: true };
   const raced = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirstOrThrow();
   return { contact: raced, created: false };

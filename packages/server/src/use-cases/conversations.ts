@@ -3,6 +3,7 @@ import type { Conversation } from '../db/schema.js';
 import { notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
+import { insertRowsReturning } from '../db/insert-rows.js';
 
 /**
  * The conversation of a contact with one business number: reused while it exists, reopened by new
@@ -37,12 +38,10 @@ export async function touchConversation(
     return { ...existing, status: 'open', last_message_at: now, updated_at: now, unread_count: existing.unread_count + (input.inbound ? 1 : 0) };
   }
   const conversation = newConversationRow(input, input.inbound ? 1 : 0, now);
-  const inserted = await tx
-    .insertInto('conversations')
-    .values(conversation)
-    .onConflict((oc) => oc.columns(['org_id', 'contact_id', 'number_id']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
+  const [inserted] = await insertRowsReturning(tx, 'conversations', [conversation], {
+    key: 'new-pair',
+    build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'contact_id', 'number_id']).doNothing()).returning('id'),
+  });
   if (inserted) return conversation;
   return touchConversation(ctx, tx, input); // created by a concurrent transaction: update it instead
 }

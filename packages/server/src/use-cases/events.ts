@@ -1,5 +1,6 @@
 import { pendingEventOrgs, type AppContext, type Tx } from '../app-context.js';
 import type { Event } from '../db/schema.js';
+import { insertRows } from '../db/insert-rows.js';
 
 export interface NewEvent {
   orgId: string;
@@ -29,19 +30,18 @@ export async function appendEvents(tx: Tx, ctx: AppContext, events: readonly New
 
 async function insertEvents(tx: Tx, ctx: AppContext, events: ReadonlyArray<{ event: NewEvent; at: number }>): Promise<void> {
   if (events.length === 0) return;
-  await tx
-    .insertInto('events')
-    .values(
-      events.map(({ event, at }) => ({
-        org_id: event.orgId,
-        type: event.type,
-        subject_type: event.subjectType,
-        subject_id: event.subjectId,
-        data: JSON.stringify(event.data ?? {}),
-        created_at: at,
-      })),
-    )
-    .execute();
+  await insertRows(
+    tx,
+    'events',
+    events.map(({ event, at }) => ({
+      org_id: event.orgId,
+      type: event.type,
+      subject_type: event.subjectType,
+      subject_id: event.subjectId,
+      data: JSON.stringify(event.data ?? {}),
+      created_at: at,
+    })),
+  );
   const orgs = pendingEventOrgs.get(tx);
   for (const { event } of events) orgs?.add(event.orgId);
 }

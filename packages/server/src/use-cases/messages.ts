@@ -20,6 +20,7 @@ import { acceptInBatch, acceptsInBatch } from './accept-batch.js';
 import { recordSenderTaken, reserveSendSlot, takeSender } from './compliance/pacing.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
+import { insertRows } from '../db/insert-rows.js';
 
 export const SEND_JOB = 'message.send';
 export const sendJobKey = (messageId: string) => `${SEND_JOB}:${messageId}`;
@@ -172,7 +173,7 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
         sendAt,
       });
       const message = outboundRow(input, { to, from, contactId: contact.id, conversationId: conversation.id, gate, sendAt, now });
-      await tx.insertInto('messages').values(message).execute();
+      await insertRows(tx, 'messages', [message]);
       const job = sendJobOf(message, gate);
       if (job) await enqueue(tx, ctx.clock, job);
       await recordGateDecision(ctx, tx, message, gate.decision, 'create');

@@ -38,6 +38,7 @@ import { newId } from '../../support/ids.js';
 import { appendEvent, collectEvents } from '../events.js';
 import { sendOne } from '../messages.js';
 import { advanceJobKey, toAutomation } from './automation-store.js';
+import { insertRows, insertRowsReturning } from '../../db/insert-rows.js';
 
 export const ADVANCE_JOB = 'automation.advance';
 export const NOT_REPLIED_JOB = 'automation.not_replied';
@@ -152,12 +153,10 @@ export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: Triggeri
       updated_at: now,
       finished_at: null,
     };
-    const inserted = await tx
-      .insertInto('automation_runs')
-      .values(runRow)
-      .onConflict((oc) => oc.columns(['automation_id', 'event_id']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
+    const [inserted] = await insertRowsReturning(tx, 'automation_runs', [runRow], {
+      key: 'once-per-event',
+      build: (q) => q.onConflict((oc) => oc.columns(['automation_id', 'event_id']).doNothing()).returning('id'),
+    });
     if (!inserted) continue; // the same event delivered twice
     const onlyRunOfEvent = options.eventIsNew === true && started.length === 0;
     const startEntry: TraceEntry = { at: now, step: 'run', type: 'run', message: `started by ${describeEvent(event)} (automation "${automation.name}", priority ${automation.priority})` };
@@ -426,11 +425,12 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
           { org: loaded.org, contact, ...(number ? { from: number } : {}) },
         );
         loaded.sentHere = true;
-        await tx
-          .insertInto('automation_send_claims')
-          .values({ org_id: run.org_id, contact_id: run.contact_id, event_key: eventKey(run), run_id: run.id, automation_id: run.automation_id, created_at: now })
-          .onConflict((oc) => oc.columns(['org_id', 'contact_id', 'event_key']).doNothing())
-          .execute();
+        await insertRowsReturning(
+          tx,
+          'automation_send_claims',
+          [{ org_id: run.org_id, contact_id: run.contact_id, event_key: eventKey(run), run_id: run.id, automation_id: run.automation_id, created_at: now }],
+          { key: 'first-claim', build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'contact_id', 'event_key']).doNothing()) },
+        );
         entries.push({
           at: now,
           step: action.step,
@@ -623,21 +623,20 @@ async function trace(
   entries: TraceEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  await tx
-    .insertInto('automation_trace')
-    .values(
-      entries.map((e) => ({
-        org_id: ids.orgId,
-        run_id: ids.runId,
-        automation_id: ids.automationId,
-        contact_id: ids.contactId,
-        step: e.step,
-        type: e.type,
-        message: e.note ? `${e.message} — ${e.note}` : e.message,
-        at: e.at,
-      })),
-    )
-    .execute();
+  await insertRows(
+    tx,
+    'automation_trace',
+    entries.map((e) => ({
+      org_id: ids.orgId,
+      run_id: ids.runId,
+      automation_id: ids.automationId,
+      contact_id: ids.contactId,
+      step: e.step,
+      type: e.type,
+      message: e.note ? `${e.message} — ${e.note}` : e.message,
+      at: e.at,
+    })),
+  );
   void ctx;
   void sql;
 }

@@ -24,6 +24,7 @@ import { appendEvent, type NewEvent } from '../events.js';
 import { getOrganization, orgSettings } from '../organizations.js';
 import { transaction } from '../../app-context.js';
 import { csvField } from './csv.js';
+import { insertRows } from '../../db/insert-rows.js';
 
 export type ConsentScopeSetting = 'universal' | 'per_number';
 
@@ -102,7 +103,7 @@ export async function changeConsent(
   const result = applyConsentChange(current.record, { type: input.type, by: input.by, via: input.via, at: now });
   if (!result.ok || !result.changed) return result;
   const event = consentEventRow(input, now);
-  await tx.insertInto('consent_events').values(event).execute();
+  await insertRows(tx, 'consent_events', [event]);
   await appendEvent(tx, ctx, consentChangedEvent(event));
   return { ...result, event };
 }
