@@ -16,6 +16,7 @@
  * punctuation ignored.
  */
 import { matchKeyword, type KeywordKind } from '@textback/core';
+import { SqliteAdapter } from 'kysely';
 import type { AppContext, Tx } from '../../app-context.js';
 import type { Contact, Message, PhoneNumber } from '../../db/schema.js';
 import { appendEvent } from '../events.js';
@@ -41,9 +42,11 @@ export function isComplianceKeyword(message: Pick<Message, 'flags'>): boolean {
 
 /**
  * Serialises transactions about one contact: a no-op UPDATE takes the row's lock on PostgreSQL until
- * commit (SQLite has a single writer already), and later reads see what the first one committed.
+ * commit, and later reads see what the first one committed. On SQLite it is skipped: its single
+ * writer runs transactions one after another already.
  */
 export async function lockContact(tx: Tx, contactId: string): Promise<void> {
+  if (tx.getExecutor().adapter instanceof SqliteAdapter) return;
   await tx.updateTable('contacts').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', contactId).execute();
 }
 
