@@ -6,10 +6,15 @@ import { newId } from '../support/ids.js';
 import { findOrCreateContact } from './contacts.js';
 import { endTextBackRuns, startRunsForEvent } from './automations/engine.js';
 import { appendEvent, collectEvents } from './events.js';
-import { orgSettings } from './organizations.js';
+import { organizationById, orgSettings } from './organizations.js';
 import { recordImpliedConsent } from './compliance/consent.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 import { insertRows } from '../db/insert-rows.js';
+import { prepared } from '../db/prepared.js';
+
+/** The lookups of every call event, their SQL built once (db/prepared.ts). */
+const numberOfOrg = prepared((db, v: { e164: string; orgId: string }) => db.selectFrom('phone_numbers').selectAll().where('e164', '=', v.e164).where('org_id', '=', v.orgId));
+const callByExternalId = prepared((db, v: { orgId: string; externalId: string }) => db.selectFrom('calls').selectAll().where('org_id', '=', v.orgId).where('external_id', '=', v.externalId));
 
 export const CALL_STATUSES = ['completed', 'no-answer', 'busy', 'failed', 'canceled', 'voicemail'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -64,19 +69,14 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
   const businessSide = input.direction === 'inbound' ? to : from;
   const otherSide = input.direction === 'inbound' ? from : to;
 
-  let numberQuery = ctx.db.kysely.selectFrom('phone_numbers').selectAll().where('e164', '=', businessSide);
-  if (input.orgId) numberQuery = numberQuery.where('org_id', '=', input.orgId);
-  const number = await numberQuery.executeTakeFirst();
+  const number = input.orgId
+    ? await numberOfOrg.first(ctx.db.kysely, { e164: businessSide, orgId: input.orgId })
+    : await ctx.db.kysely.selectFrom('phone_numbers').selectAll().where('e164', '=', businessSide).executeTakeFirst();
   const field = input.direction === 'inbound' ? 'to' : 'from';
   if (!number) throw new AppError('unknown_number', `${field}: ${businessSide} is not one of this organization's numbers`, [{ field, message: 'unknown number' }]);
 
   if (input.externalId) {
-    const existing = await ctx.db.kysely
-      .selectFrom('calls')
-      .selectAll()
-      .where('org_id', '=', number.org_id)
-      .where('external_id', '=', input.externalId)
-      .executeTakeFirst();
+    const existing = await callByExternalId.first(ctx.db.kysely, { orgId: number.org_id, externalId: input.externalId });
     if (existing) return { call: existing, created: false };
   }
 
@@ -98,7 +98,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
       collectEvents(tx, ctx, async () => {
         const now = ctx.clock.now();
         // Read in the transaction: the automations started below use the same row.
-        const org = await tx.selectFrom('organizations').selectAll().where('id', '=', number.org_id).executeTakeFirstOrThrow();
+        const org = await organizationById(tx, number.org_id);
         const classification = classifyWith(orgSettings(org).too_short_seconds, {
           direction: input.direction,
           status: input.status,

@@ -7,6 +7,9 @@ import { newId } from '../support/ids.js';
 import { getOrganization, orgSettings } from './organizations.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 import { insertRowsReturning } from '../db/insert-rows.js';
+import { prepared } from '../db/prepared.js';
+
+const contactByE164 = prepared((db, v: { orgId: string; e164: string }) => db.selectFrom('contacts').selectAll().where('org_id', '=', v.orgId).where('e164', '=', v.e164));
 
 /** Validates and normalizes a phone number given through the API, or throws `invalid_number` naming the field. */
 export function parsePhoneField(field: string, input: string, defaultCountry?: CountryCode): string {
@@ -36,7 +39,7 @@ export async function findOrCreateContact(
   e164: string,
   defaults: ContactInput = {},
 ): Promise<{ contact: Contact; created: boolean }> {
-  const existing = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirst();
+  const existing = await contactByE164.first(tx, { orgId, e164 });
   if (existing) return { contact: existing, created: false };
   const contact = newContactRow(orgId, e164, defaults, ctx.clock.now());
   const [inserted] = await insertRowsReturning(tx, 'contacts', [contact], {

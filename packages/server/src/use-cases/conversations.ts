@@ -4,6 +4,11 @@ import { notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 import { insertRowsReturning } from '../db/insert-rows.js';
+import { prepared } from '../db/prepared.js';
+
+const conversationOf = prepared((db, v: { orgId: string; contactId: string; numberId: string }) =>
+  db.selectFrom('conversations').selectAll().where('org_id', '=', v.orgId).where('contact_id', '=', v.contactId).where('number_id', '=', v.numberId),
+);
 
 /**
  * The conversation of a contact with one business number: reused while it exists, reopened by new
@@ -15,13 +20,7 @@ export async function touchConversation(
   input: { orgId: string; contactId: string; numberId: string; inbound: boolean; teamId?: string | null },
 ): Promise<Conversation> {
   const now = ctx.clock.now();
-  const existing = await tx
-    .selectFrom('conversations')
-    .selectAll()
-    .where('org_id', '=', input.orgId)
-    .where('contact_id', '=', input.contactId)
-    .where('number_id', '=', input.numberId)
-    .executeTakeFirst();
+  const existing = await conversationOf.first(tx, { orgId: input.orgId, contactId: input.contactId, numberId: input.numberId });
   if (existing) {
     await tx
       .updateTable('conversations')

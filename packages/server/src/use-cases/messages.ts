@@ -13,7 +13,7 @@ import { touchConversation } from './conversations.js';
 import { scheduleNotRepliedChecks } from './automations/engine.js';
 import { appendEvent, type NewEvent } from './events.js';
 import { getNumberByE164 } from './numbers.js';
-import { orgSettings } from './organizations.js';
+import { organizationById, orgSettings } from './organizations.js';
 import type { MessagePurpose } from './compliance/gate.js';
 import { gateBeforeSend, gateNewMessage, recordGateDecision, type NewMessageGate } from './compliance/outbound.js';
 import { acceptInBatch, acceptsInBatch } from './accept-batch.js';
@@ -21,6 +21,11 @@ import { recordSenderTaken, reserveSendSlot, takeSender } from './compliance/pac
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
 import { insertRows } from '../db/insert-rows.js';
+import { prepared } from '../db/prepared.js';
+
+const messageByIdempotencyKey = prepared((db, v: { orgId: string; key: string }) =>
+  db.selectFrom('messages').selectAll().where('org_id', '=', v.orgId).where('idempotency_key', '=', v.key),
+);
 
 export const SEND_JOB = 'message.send';
 export const sendJobKey = (messageId: string) => `${SEND_JOB}:${messageId}`;
@@ -120,7 +125,7 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
   // run's step and its text together); on SQLite nothing may then use ctx.db directly.
   const db = within ?? ctx.db.kysely;
   if (!within) known = {};
-  const org = known.org?.id === input.orgId ? known.org : await db.selectFrom('organizations').selectAll().where('id', '=', input.orgId).executeTakeFirstOrThrow();
+  const org = known.org?.id === input.orgId ? known.org : await organizationById(db, input.orgId);
   const settings = orgSettings(org);
   validateBody(input.body, settings.max_body_length);
 
@@ -278,7 +283,7 @@ function safeNormalize(phone: string, country: CountryCode): string | null {
 }
 
 async function findByIdempotencyKey(db: Tx, orgId: string, key: string): Promise<Message | undefined> {
-  return db.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
+  return messageByIdempotencyKey.first(db, { orgId, key });
 }
 
 export async function resolveFromNumber(

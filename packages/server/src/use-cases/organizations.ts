@@ -2,6 +2,7 @@ import { isValidTimeZone, validateBusinessHours, type BusinessHours, type Countr
 import crypto from 'node:crypto';
 import { transaction, type AppContext, type Tx } from '../app-context.js';
 import type { Organization, Role, User } from '../db/schema.js';
+import { prepared } from '../db/prepared.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { TtlCache } from '../support/ttl-cache.js';
@@ -74,6 +75,15 @@ export const DEFAULT_BUSINESS_HOURS = {
 
 export function orgSettings(org: Pick<Organization, 'settings'>): OrganizationSettings {
   return { ...DEFAULT_SETTINGS, ...(JSON.parse(org.settings) as Partial<OrganizationSettings>) };
+}
+
+const organizationQuery = prepared((db, v: { id: string }) => db.selectFrom('organizations').selectAll().where('id', '=', v.id));
+
+/** An organization's row, read in `db` (a transaction sees its own writes); it must exist. */
+export async function organizationById(db: Tx, id: string): Promise<Organization> {
+  const org = await organizationQuery.first(db, { id });
+  if (!org) throw new Error(`organization ${id} does not exist`);
+  return org;
 }
 
 export async function getOrganization(ctx: AppContext, orgId: string): Promise<Organization> {

@@ -37,8 +37,14 @@ import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
 import { newId } from '../../support/ids.js';
 import { appendEvent, collectEvents } from '../events.js';
 import { sendOne } from '../messages.js';
+import { organizationById } from '../organizations.js';
 import { advanceJobKey, toAutomation } from './automation-store.js';
 import { insertRows, insertRowsReturning } from '../../db/insert-rows.js';
+import { prepared } from '../../db/prepared.js';
+
+const activeAutomations = prepared((db, v: { orgId: string; trigger: string }) =>
+  db.selectFrom('automations').selectAll().where('org_id', '=', v.orgId).where('trigger_type', '=', v.trigger as TriggerType).where('state', '=', 'active'),
+);
 
 export const ADVANCE_JOB = 'automation.advance';
 export const NOT_REPLIED_JOB = 'automation.not_replied';
@@ -94,13 +100,7 @@ export interface StartRunsOptions {
  * starting another (one episode, at most one text).
  */
 export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: TriggeringEvent, options: StartRunsOptions = {}): Promise<string[]> {
-  const rows = await tx
-    .selectFrom('automations')
-    .selectAll()
-    .where('org_id', '=', event.orgId)
-    .where('trigger_type', '=', event.type)
-    .where('state', '=', 'active')
-    .execute();
+  const rows = await activeAutomations.all(tx, { orgId: event.orgId, trigger: event.type });
   const now = ctx.clock.now();
   const candidates = rows
     .map((row) => ({ row, automation: toAutomation(row) }))
@@ -377,7 +377,7 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
     return null;
   }
   const automation = toAutomation(row);
-  loaded.org ??= await tx.selectFrom('organizations').selectAll().where('id', '=', run.org_id).executeTakeFirstOrThrow();
+  loaded.org ??= await organizationById(tx, run.org_id);
   loaded.facts ??= loaded.contactIsNew ? {} : await contactFacts(tx, run, contact);
   const context = buildContext(run, contact, loaded.org, loaded.facts);
   const result = advanceRun(automation, state, context, now);

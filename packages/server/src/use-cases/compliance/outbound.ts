@@ -12,6 +12,7 @@ import type { Contact, Message, Organization, PhoneNumber } from '../../db/schem
 import { appendEvent, type NewEvent } from '../events.js';
 import { orgSettings, type OrganizationSettings } from '../organizations.js';
 import { checkGate, KEYWORD_RESPONSES, type GateDecision, type MessagePurpose } from './gate.js';
+import { prepared } from '../../db/prepared.js';
 
 export interface NewMessageGate {
   body: string;
@@ -81,23 +82,26 @@ export function newMessageOutcome(
   }
 }
 
+const earlierAutomatedText = prepared((db, v: { contactId: string }) =>
+  db
+    .selectFrom('messages')
+    .select('id')
+    .where('contact_id', '=', v.contactId)
+    .where('direction', '=', 'outbound')
+    .where('automated', '=', 1)
+    .where('status', 'not in', ['blocked', 'cancelled'])
+    // Keyword answers (a STOP confirmation, the HELP text) are not the first message of a conversation.
+    .where((eb) => eb.or([eb('purpose', 'is', null), eb('purpose', 'not in', [...KEYWORD_RESPONSES])]))
+    .limit(1),
+);
+
 /**
  * CTIA: the first message to a contact should say how to opt out. Added to the contact's first
  * automated text (not a blocked or cancelled one), unless the body already says it.
  */
 async function withOptOutLanguage(tx: Tx, settings: OrganizationSettings, contactId: string, body: string): Promise<string> {
   if (!settings.opt_out_language) return body;
-  const earlier = await tx
-    .selectFrom('messages')
-    .select('id')
-    .where('contact_id', '=', contactId)
-    .where('direction', '=', 'outbound')
-    .where('automated', '=', 1)
-    .where('status', 'not in', ['blocked', 'cancelled'])
-    // Keyword answers (a STOP confirmation, the HELP text) are not the first message of a conversation.
-    .where((eb) => eb.or([eb('purpose', 'is', null), eb('purpose', 'not in', [...KEYWORD_RESPONSES])]))
-    .limit(1)
-    .executeTakeFirst();
+  const earlier = await earlierAutomatedText.first(tx, { contactId });
   return earlier ? body : appendOptOutLanguage(body, settings.opt_out_language);
 }
 
