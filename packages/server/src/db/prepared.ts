@@ -22,7 +22,13 @@ type Slot = { name: string } | { constant: unknown };
 
 const MARK = '\u0000prepared:';
 const END = '\u0000';
-const STAND_IN = /^\u0000prepared:([^\u0000]+)\u0000$/;
+
+/** The name a stand-in stands for, or undefined (a constant, or a stand-in the builder changed). */
+function standInName(p: unknown): string | undefined {
+  if (typeof p !== 'string' || !p.startsWith(MARK) || !p.endsWith(END)) return undefined;
+  const name = p.slice(MARK.length, -END.length);
+  return name.includes(END) ? undefined : name;
+}
 
 export interface Prepared<P extends Values, R> {
   /** Every row. */
@@ -40,8 +46,8 @@ export function prepared<P extends Values, R>(build: (db: Executor, values: P) =
     const standIns = new Proxy({} as P, { get: (_target, name) => (typeof name === 'string' ? `${MARK}${name}${END}` : undefined) });
     const compiled = build(db, standIns).compile();
     const slots = compiled.parameters.map((p): Slot => {
-      const named = typeof p === 'string' ? STAND_IN.exec(p) : null;
-      if (named) return { name: named[1]! };
+      const name = standInName(p);
+      if (name !== undefined) return { name };
       if (typeof p === 'string' && p.includes(MARK)) throw new Error(`prepared query: a value was changed before it was bound (${compiled.sql})`);
       return { constant: p };
     });
