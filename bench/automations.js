@@ -26,9 +26,11 @@
  * Settings: BENCH_AUTOMATIONS_RATE (500 events/s), BENCH_AUTOMATIONS_SECONDS (10),
  * BENCH_AUTOMATIONS_N (2,000), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn),
  * BENCH_AUTOMATIONS_PROF (a directory: each serve process writes a V8 CPU profile there when stopped),
- * BENCH_AUTOMATIONS_WORKER_CONCURRENCY (128: WORKER_CONCURRENCY of the serve processes).
+ * BENCH_AUTOMATIONS_WORKER_CONCURRENCY (128: WORKER_CONCURRENCY of the serve processes),
+ * BENCH_AUTOMATIONS_TIMELINE (a file: 5a's latency of each event by its start, as JSON).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, URLSearchParams } from 'node:url';
@@ -77,6 +79,8 @@ const SERVE_LOG_LEVEL = process.env.BENCH_SERVE_LOG_LEVEL ?? 'warn';
 // 128, not the default 32: a send batch is at most the worker's free slots, and at 32 one batch in flight
 // (a carrier round trip plus a group commit on a busy process) sends fewer than 500 texts/s.
 const WORKER_CONCURRENCY = Number(process.env.BENCH_AUTOMATIONS_WORKER_CONCURRENCY ?? 128);
+/** A file for 5a's events as [request start (wall ms), latency ms], by start: where in the run the slow ones were. */
+const TIMELINE_FILE = process.env.BENCH_AUTOMATIONS_TIMELINE;
 const NOOP_JOBS = 5_000;
 /** Longest wait for the texts (or runs) of a phase after its load ended. */
 const WAIT_MS = 40_000;
@@ -436,6 +440,8 @@ async function latencyPhase(kind, database, fakeUrl, rows) {
     // Latency per event: the fake's arrival for the caller − the request's start.
     const arrivals = await fakeArrivals(fakeUrl);
     const latencies = [];
+    /** [request start (wall ms), latency] per event, for BENCH_AUTOMATIONS_TIMELINE. */
+    const timeline = [];
     const arrivalByTo = new Map();
     let duplicates = 0;
     const seenMessages = new Set();
@@ -449,8 +455,12 @@ async function latencyPhase(kind, database, fakeUrl, rows) {
       }
       arrivalByTo.set(to, t);
       const s = starts.get(to);
-      if (s !== undefined) latencies.push(t - s);
+      if (s !== undefined) {
+        latencies.push(t - s);
+        timeline.push([s, t - s]);
+      }
     }
+    if (TIMELINE_FILE) fs.writeFileSync(TIMELINE_FILE, JSON.stringify(timeline.sort((x, y) => x[0] - y[0])));
     const p50 = pct(latencies, 50);
     const p99 = pct(latencies, 99);
     const max = Math.max(...latencies);
