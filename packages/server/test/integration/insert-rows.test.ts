@@ -5,23 +5,15 @@
  * returns or skips on conflict, and a value that is an expression (never cached). On both databases.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/database.js';
+import { describe, expect, it } from 'vitest';
 import { insertRows, insertRowsReturning } from '../../src/db/insert-rows.js';
-import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from '../support/databases.js';
+import { dialectAvailable, DIALECTS, useTestDatabase } from '../support/databases.js';
 
 describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) => {
   const run = it.runIf(dialectAvailable(dialect));
-  let testDb: TestDatabase;
-  let db: Db;
-
-  beforeAll(async () => {
-    if (!dialectAvailable(dialect)) return;
-    testDb = await createTestDatabase(dialect);
-    db = testDb.db;
-    await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES ('org_x', 'X', 'UTC', '{}', '{}', 0, 0)`.execute(db.kysely);
+  const db = useTestDatabase(dialect, async (fresh) => {
+    await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES ('org_x', 'X', 'UTC', '{}', '{}', 0, 0)`.execute(fresh.kysely);
   });
-  afterAll(async () => testDb?.destroy());
 
   const event = (subject: string, data: string, at: number) => ({
     org_id: 'org_x',
@@ -33,7 +25,7 @@ describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) =>
   });
   const stored = async (prefix: string) =>
     (
-      await db.kysely
+      await db().kysely
         .selectFrom('events')
         .select(['subject_id', 'data', 'created_at'])
         .where('subject_id', 'like', `${prefix}%`)
@@ -42,10 +34,10 @@ describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) =>
     ).map((r) => [r.subject_id, r.data, Number(r.created_at)]);
 
   run('the same shape twice writes each call its own values', async () => {
-    await insertRows(db.kysely, 'events', [event('s1', '{"n":1}', 1)]);
-    await insertRows(db.kysely, 'events', [event('s2', '{"n":2}', 2)]);
-    await insertRows(db.kysely, 'events', [event('s3', '{"n":3}', 3), event('s4', '{"n":4}', 4)]);
-    await insertRows(db.kysely, 'events', [event('s5', '{"n":5}', 5), event('s6', '{"n":6}', 6)]);
+    await insertRows(db().kysely, 'events', [event('s1', '{"n":1}', 1)]);
+    await insertRows(db().kysely, 'events', [event('s2', '{"n":2}', 2)]);
+    await insertRows(db().kysely, 'events', [event('s3', '{"n":3}', 3), event('s4', '{"n":4}', 4)]);
+    await insertRows(db().kysely, 'events', [event('s5', '{"n":5}', 5), event('s6', '{"n":6}', 6)]);
     expect(await stored('s')).toEqual([
       ['s1', '{"n":1}', 1],
       ['s2', '{"n":2}', 2],
@@ -58,12 +50,12 @@ describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) =>
 
   const contact = (id: string, e164: string, name?: string) => ({ id, org_id: 'org_x', e164, name, source: 'test', time_zone: null, attributes: '{}', created_at: 1, updated_at: 1 });
   const contacts = async (prefix: string) =>
-    (await db.kysely.selectFrom('contacts').select(['id', 'e164', 'name']).where('id', 'like', `${prefix}%`).orderBy('id').execute()).map((r) => [r.id, r.e164, r.name]);
+    (await db().kysely.selectFrom('contacts').select(['id', 'e164', 'name']).where('id', 'like', `${prefix}%`).orderBy('id').execute()).map((r) => [r.id, r.e164, r.name]);
 
   run('an undefined value leaves its column out (NULL), in a shape of its own', async () => {
-    await insertRows(db.kysely, 'contacts', [contact('u_1', '+14155550111')]);
-    await insertRows(db.kysely, 'contacts', [contact('u_2', '+14155550112', 'Ann')]);
-    await insertRows(db.kysely, 'contacts', [contact('u_3', '+14155550113')]);
+    await insertRows(db().kysely, 'contacts', [contact('u_1', '+14155550111')]);
+    await insertRows(db().kysely, 'contacts', [contact('u_2', '+14155550112', 'Ann')]);
+    await insertRows(db().kysely, 'contacts', [contact('u_3', '+14155550113')]);
     expect(await contacts('u_')).toEqual([
       ['u_1', '+14155550111', null],
       ['u_2', '+14155550112', 'Ann'],
@@ -72,7 +64,7 @@ describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) =>
   });
 
   run('rows whose columns differ are written as Kysely writes them', async () => {
-    await insertRows(db.kysely, 'contacts', [contact('d_1', '+14155550121', 'Bo'), contact('d_2', '+14155550122')]);
+    await insertRows(db().kysely, 'contacts', [contact('d_1', '+14155550121', 'Bo'), contact('d_2', '+14155550122')]);
     expect(await contacts('d_')).toEqual([
       ['d_1', '+14155550121', 'Bo'],
       ['d_2', '+14155550122', null],
@@ -81,7 +73,7 @@ describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) =>
 
   run('ON CONFLICT DO NOTHING RETURNING: the new row returns its id, a duplicate returns nothing (cached or not)', async () => {
     const insertContact = (id: string, e164: string) =>
-      insertRowsReturning(db.kysely, 'contacts', [contact(id, e164)], {
+      insertRowsReturning(db().kysely, 'contacts', [contact(id, e164)], {
         key: 'test-new-e164',
         build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing()).returning('id'),
       });
@@ -95,8 +87,8 @@ describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) =>
   });
 
   run('a value that is an expression is compiled by Kysely every time', async () => {
-    await insertRows(db.kysely, 'events', [{ ...event('x1', '{}', 0), created_at: sql<number>`${30} + 1` as unknown as number }]);
-    await insertRows(db.kysely, 'events', [{ ...event('x2', '{}', 0), created_at: sql<number>`${40} + 2` as unknown as number }]);
+    await insertRows(db().kysely, 'events', [{ ...event('x1', '{}', 0), created_at: sql<number>`${30} + 1` as unknown as number }]);
+    await insertRows(db().kysely, 'events', [{ ...event('x2', '{}', 0), created_at: sql<number>`${40} + 2` as unknown as number }]);
     expect(await stored('x')).toEqual([
       ['x1', '{}', 31],
       ['x2', '{}', 42],
@@ -104,7 +96,7 @@ describe.each(DIALECTS)('INSERTs with their SQL written once (%s)', (dialect) =>
   });
 
   run('inside a transaction that rolls back, nothing stays', async () => {
-    await db.kysely
+    await db().kysely
       .transaction()
       .execute(async (tx) => {
         await insertRows(tx, 'events', [event('r1', '{}', 50)]);

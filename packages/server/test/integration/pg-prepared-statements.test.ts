@@ -5,40 +5,32 @@
  * texts than it keeps prepared must still answer them all.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/database.js';
-import { createTestDatabase, dialectAvailable, type TestDatabase } from '../support/databases.js';
+import { describe, expect, it } from 'vitest';
+import { dialectAvailable, useTestDatabase } from '../support/databases.js';
 
 describe('prepared statements (postgres)', () => {
   const run = it.runIf(dialectAvailable('postgres'));
-  let testDb: TestDatabase;
-  let db: Db;
+  const db = useTestDatabase('postgres', async (fresh) => {
+    await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES ('org_1', 'One', 'UTC', '{}', '{}', 1, 1), ('org_2', 'Two', 'UTC', '{}', '{}', 2, 2)`.execute(fresh.kysely);
+  }, { poolSize: 1 });
 
-  beforeAll(async () => {
-    if (!dialectAvailable('postgres')) return;
-    testDb = await createTestDatabase('postgres', { poolSize: 1 });
-    db = testDb.db;
-    await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES ('org_1', 'One', 'UTC', '{}', '{}', 1, 1), ('org_2', 'Two', 'UTC', '{}', '{}', 2, 2)`.execute(db.kysely);
-  });
-  afterAll(async () => testDb?.destroy());
-
-  const nameOf = (id: string) => db.kysely.selectFrom('organizations').select('name').where('id', '=', id).executeTakeFirst();
+  const nameOf = (id: string) => db().kysely.selectFrom('organizations').select('name').where('id', '=', id).executeTakeFirst();
 
   run('a query run again is prepared on its connection, and answers for each value', async () => {
     expect(await nameOf('org_1')).toEqual({ name: 'One' });
     expect(await nameOf('org_2')).toEqual({ name: 'Two' });
     expect(await nameOf('org_3')).toBeUndefined();
     // One connection in the pool: the statement is in its session's list.
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%from "organizations" where "id" = $1%' AND statement NOT LIKE '%pg_prepared_statements%'`.execute(db.kysely);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%from "organizations" where "id" = $1%' AND statement NOT LIKE '%pg_prepared_statements%'`.execute(db().kysely);
     expect(rows[0]!.n).toBe(1);
   });
 
   run('past the number a connection keeps prepared, queries still answer', async () => {
     for (let i = 0; i < 520; i++) {
-      const { rows } = await sql<{ v: number }>`SELECT ${i}::int + ${sql.lit(i)} AS v`.execute(db.kysely);
+      const { rows } = await sql<{ v: number }>`SELECT ${i}::int + ${sql.lit(i)} AS v`.execute(db().kysely);
       expect(rows[0]!.v).toBe(2 * i);
     }
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements`.execute(db.kysely);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements`.execute(db().kysely);
     expect(rows[0]!.n).toBeLessThanOrEqual(500);
     expect(await nameOf('org_2')).toEqual({ name: 'Two' });
   });

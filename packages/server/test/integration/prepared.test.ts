@@ -5,10 +5,9 @@
  * both databases.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/database.js';
+import { describe, expect, it } from 'vitest';
 import { prepared } from '../../src/db/prepared.js';
-import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from '../support/databases.js';
+import { dialectAvailable, DIALECTS, useTestDatabase } from '../support/databases.js';
 
 const byE164 = prepared((db, v: { orgId: string; e164: string }) => db.selectFrom('contacts').select(['id', 'name']).where('org_id', '=', v.orgId).where('e164', '=', v.e164));
 // A constant of the builder ('call') between two values, and a constant list.
@@ -19,16 +18,10 @@ const misused = prepared((db, v: { name: string }) => db.selectFrom('contacts').
 
 describe.each(DIALECTS)('queries built once (%s)', (dialect) => {
   const run = it.runIf(dialectAvailable(dialect));
-  let testDb: TestDatabase;
-  let db: Db;
-
-  beforeAll(async () => {
-    if (!dialectAvailable(dialect)) return;
-    testDb = await createTestDatabase(dialect);
-    db = testDb.db;
-    await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES ('org_p', 'P', 'UTC', '{}', '{}', 0, 0), ('org_q', 'Q', 'UTC', '{}', '{}', 0, 0)`.execute(db.kysely);
+  const db = useTestDatabase(dialect, async (fresh) => {
+    await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES ('org_p', 'P', 'UTC', '{}', '{}', 0, 0), ('org_q', 'Q', 'UTC', '{}', '{}', 0, 0)`.execute(fresh.kysely);
     const contact = (id: string, org: string, e164: string, name: string, source: string, at: number) => ({ id, org_id: org, e164, name, source, time_zone: null, attributes: '{}', created_at: at, updated_at: at });
-    await db.kysely
+    await fresh.kysely
       .insertInto('contacts')
       .values([
         contact('c1', 'org_p', '+14155550001', 'Ann', 'call', 10),
@@ -39,23 +32,22 @@ describe.each(DIALECTS)('queries built once (%s)', (dialect) => {
       ])
       .execute();
   });
-  afterAll(async () => testDb?.destroy());
 
   run('each run answers for its own values', async () => {
-    expect(await byE164.first(db.kysely, { orgId: 'org_p', e164: '+14155550001' })).toEqual({ id: 'c1', name: 'Ann' });
-    expect(await byE164.first(db.kysely, { orgId: 'org_q', e164: '+14155550001' })).toEqual({ id: 'c5', name: 'Di' });
-    expect(await byE164.first(db.kysely, { orgId: 'org_p', e164: '+14155550002' })).toEqual({ id: 'c2', name: 'Bo' });
-    expect(await byE164.first(db.kysely, { orgId: 'org_q', e164: '+14155550002' })).toBeUndefined();
+    expect(await byE164.first(db().kysely, { orgId: 'org_p', e164: '+14155550001' })).toEqual({ id: 'c1', name: 'Ann' });
+    expect(await byE164.first(db().kysely, { orgId: 'org_q', e164: '+14155550001' })).toEqual({ id: 'c5', name: 'Di' });
+    expect(await byE164.first(db().kysely, { orgId: 'org_p', e164: '+14155550002' })).toEqual({ id: 'c2', name: 'Bo' });
+    expect(await byE164.first(db().kysely, { orgId: 'org_q', e164: '+14155550002' })).toBeUndefined();
   });
 
   run("the builder's constants stay where it put them", async () => {
-    expect((await bySource.all(db.kysely, { orgId: 'org_p', after: 0 })).map((r) => r.id)).toEqual(['c1', 'c2']);
-    expect((await bySource.all(db.kysely, { orgId: 'org_p', after: 15 })).map((r) => r.id)).toEqual(['c2']);
-    expect((await bySource.all(db.kysely, { orgId: 'org_q', after: 0 })).map((r) => r.id)).toEqual(['c5']);
+    expect((await bySource.all(db().kysely, { orgId: 'org_p', after: 0 })).map((r) => r.id)).toEqual(['c1', 'c2']);
+    expect((await bySource.all(db().kysely, { orgId: 'org_p', after: 15 })).map((r) => r.id)).toEqual(['c2']);
+    expect((await bySource.all(db().kysely, { orgId: 'org_q', after: 0 })).map((r) => r.id)).toEqual(['c5']);
   });
 
   run('a transaction sees its own writes', async () => {
-    await db.kysely
+    await db().kysely
       .transaction()
       .execute(async (tx) => {
         await tx.insertInto('contacts').values({ id: 'c9', org_id: 'org_p', e164: '+14155550009', name: 'New', source: 'call', time_zone: null, attributes: '{}', created_at: 90, updated_at: 90 }).execute();
@@ -63,10 +55,10 @@ describe.each(DIALECTS)('queries built once (%s)', (dialect) => {
         throw new Error('roll back');
       })
       .catch(() => {});
-    expect(await byE164.first(db.kysely, { orgId: 'org_p', e164: '+14155550009' })).toBeUndefined();
+    expect(await byE164.first(db().kysely, { orgId: 'org_p', e164: '+14155550009' })).toBeUndefined();
   });
 
   run('a value changed by the builder (not bound as given) is refused', async () => {
-    await expect(misused.all(db.kysely, { name: 'An' })).rejects.toThrow(/changed before it was bound/);
+    await expect(misused.all(db().kysely, { name: 'An' })).rejects.toThrow(/changed before it was bound/);
   });
 });

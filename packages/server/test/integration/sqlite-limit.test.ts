@@ -4,25 +4,17 @@
  * a limit that is not a plain integer still goes through as a parameter.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/database.js';
-import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from '../support/databases.js';
+import { describe, expect, it } from 'vitest';
+import { dialectAvailable, DIALECTS, useTestDatabase } from '../support/databases.js';
 
 describe.each(DIALECTS)('LIMIT and OFFSET (%s)', (dialect) => {
   const run = it.runIf(dialectAvailable(dialect));
-  let testDb: TestDatabase;
-  let db: Db;
-
-  beforeAll(async () => {
-    if (!dialectAvailable(dialect)) return;
-    testDb = await createTestDatabase(dialect);
-    db = testDb.db;
+  const db = useTestDatabase(dialect, async (fresh) => {
     await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES
-      ('org_a', 'A', 'UTC', '{}', '{}', 1, 1), ('org_b', 'B', 'UTC', '{}', '{}', 2, 2), ('org_c', 'C', 'UTC', '{}', '{}', 3, 3), ('org_d', 'D', 'UTC', '{}', '{}', 4, 4)`.execute(db.kysely);
+      ('org_a', 'A', 'UTC', '{}', '{}', 1, 1), ('org_b', 'B', 'UTC', '{}', '{}', 2, 2), ('org_c', 'C', 'UTC', '{}', '{}', 3, 3), ('org_d', 'D', 'UTC', '{}', '{}', 4, 4)`.execute(fresh.kysely);
   });
-  afterAll(async () => testDb?.destroy());
 
-  const page = (limit: number, offset: number) => db.kysely.selectFrom('organizations').select('id').orderBy('id').limit(limit).offset(offset);
+  const page = (limit: number, offset: number) => db().kysely.selectFrom('organizations').select('id').orderBy('id').limit(limit).offset(offset);
 
   run('pages hold the rows of their place, whatever limit each asks for', async () => {
     expect((await page(2, 0).execute()).map((r) => r.id)).toEqual(['org_a', 'org_b']);
@@ -43,7 +35,7 @@ describe.each(DIALECTS)('LIMIT and OFFSET (%s)', (dialect) => {
   });
 
   run('a limit given as an expression is still a parameter', async () => {
-    const q = db.kysely.selectFrom('organizations').select('id').orderBy('id').limit(sql<number>`${3}`);
+    const q = db().kysely.selectFrom('organizations').select('id').orderBy('id').limit(sql<number>`${3}`);
     expect((await q.execute()).map((r) => r.id)).toEqual(['org_a', 'org_b', 'org_c']);
   });
 });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
@@ -77,5 +77,24 @@ export async function createTestDatabase(dialect: DialectName, options: { migrat
       await db.close();
       await dropSchema();
     },
+  };
+}
+
+/**
+ * A fresh migrated database for the tests of the enclosing `describe`: created before them (then
+ * `setUp` runs on it), destroyed after. Returns a getter (the database exists only once they run).
+ * Nothing is created when the dialect is not available (its tests are skipped).
+ */
+export function useTestDatabase(dialect: DialectName, setUp?: (db: Db) => Promise<void>, options: { poolSize?: number } = {}): () => Db {
+  let testDb: TestDatabase | undefined;
+  beforeAll(async () => {
+    if (!dialectAvailable(dialect)) return;
+    testDb = await createTestDatabase(dialect, options);
+    await setUp?.(testDb.db);
+  });
+  afterAll(async () => testDb?.destroy());
+  return () => {
+    if (!testDb) throw new Error(`no ${dialect} test database`);
+    return testDb.db;
   };
 }
