@@ -149,6 +149,12 @@ function statementName(text: string): string {
  * and plans its text once per connection instead of on every run (parsing and binding were a third
  * of PostgreSQL's CPU per text sent, measured with log_statement_stats). Statements are per
  * connection and its search_path; at most PREPARED_PER_CONNECTION of them, the rest run unnamed.
+ *
+ * PostgreSQL's default plan_cache_mode then applies: after five runs a statement may keep one
+ * generic plan, rebuilt whenever the tables' statistics change (autovacuum's ANALYZE). The gain on
+ * the webhook path is that planning (PostgreSQL CPU per webhook 0.07 → 0.04 ms; with
+ * force_custom_plan it stayed at 0.07). A table that grows from empty to thousands of rows before
+ * autovacuum first analyzes it can be read with a plan made for an empty table for that while.
  */
 function usePreparedStatements(client: pg.PoolClient): void {
   const prepared = new Set<string>();
