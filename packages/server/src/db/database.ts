@@ -133,6 +133,13 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
 /** Statements a connection keeps prepared at most; texts past it run unnamed (parsed each time). */
 const PREPARED_PER_CONNECTION = 500;
 const statementNames = new Map<string, string>();
+/**
+ * `SELECT *`, `"table".*` and `RETURNING *` are never prepared: their rows change shape when a
+ * migration adds a column, and PostgreSQL then refuses a statement prepared before it ("cached plan
+ * must not change result type") on every connection that holds it, until the process restarts
+ * (another process may migrate while this one runs). Statements with their columns named are safe.
+ */
+const WILDCARD = /\bselect\s+\*|\.\*|\breturning\s+\*/i;
 
 function statementName(text: string): string {
   let name = statementNames.get(text);
@@ -145,10 +152,11 @@ function statementName(text: string): string {
 }
 
 /**
- * Every query Kysely sends on this connection becomes a named prepared statement: PostgreSQL parses
- * and plans its text once per connection instead of on every run (parsing and binding were a third
- * of PostgreSQL's CPU per text sent, measured with log_statement_stats). Statements are per
- * connection and its search_path; at most PREPARED_PER_CONNECTION of them, the rest run unnamed.
+ * Every query Kysely sends on this connection, except those selecting `*` (WILDCARD), becomes a
+ * named prepared statement: PostgreSQL parses and plans its text once per connection instead of on
+ * every run (parsing and binding were a third of PostgreSQL's CPU per text sent, measured with
+ * log_statement_stats). Statements are per connection and its search_path; at most
+ * PREPARED_PER_CONNECTION of them, the rest run unnamed.
  *
  * PostgreSQL's default plan_cache_mode then applies: after five runs a statement may keep one
  * generic plan, rebuilt whenever the tables' statistics change (autovacuum's ANALYZE). The gain on
@@ -160,7 +168,12 @@ function usePreparedStatements(client: pg.PoolClient): void {
   const prepared = new Set<string>();
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
-    if (typeof config === 'string' && Array.isArray(values) && callback === undefined && (prepared.has(config) || prepared.size < PREPARED_PER_CONNECTION)) {
+    if (
+      typeof config === 'string' &&
+      Array.isArray(values) &&
+      callback === undefined &&
+      (prepared.has(config) || (prepared.size < PREPARED_PER_CONNECTION && !WILDCARD.test(config)))
+    ) {
       prepared.add(config);
       return query({ name: statementName(config), text: config, values });
     }

@@ -190,7 +190,9 @@ export class GroupCommitter {
   private async insertPostgres(jobs: KeyedJob[], now: number): Promise<Outcome> {
     const done = this.alreadyDone;
     const text =
-      'with "v" as (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[]) ' +
+      // Columns named, not `*`: the statement stays prepared on its connection (db/database.ts).
+      'with "v" as (select "id", "org_id", "kind", "payload", "max_attempts", "unique_key", "a", "b" ' +
+      'from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[]) ' +
       'as "v" ("id", "org_id", "kind", "payload", "max_attempts", "unique_key", "a", "b")), ' +
       (done
         ? `"done" as (select "v"."unique_key" from "v" join "${done.table}" as "d" on "d"."${done.columns[0]}" = "v"."a" and "d"."${done.columns[1]}" = "v"."b"), `
@@ -222,7 +224,7 @@ export class GroupCommitter {
     if (!text) {
       const done = this.alreadyDone;
       const v = postgres
-        ? 'select * from unnest($1::text[], $2::text[], $3::text[]) as "v" ("unique_key", "a", "b")'
+        ? 'select "unique_key", "a", "b" from unnest($1::text[], $2::text[], $3::text[]) as "v" ("unique_key", "a", "b")'
         : `select "column1" as "unique_key", "column2" as "a", "column3" as "b" from (values ${Array.from({ length: jobs.length }, () => '(?, ?, ?)').join(', ')})`;
       text =
         `with "v" as (${v}) ` +

@@ -2,7 +2,8 @@
  * On PostgreSQL every query Kysely sends becomes a named prepared statement of its connection
  * (db/database.ts `usePreparedStatements`): parsed and planned once per connection. The results
  * must be those of the same query unprepared, for every value, and a connection with more distinct
- * texts than it keeps prepared must still answer them all.
+ * texts than it keeps prepared must still answer them all, and a column added by a migration while
+ * statements are prepared must not break them.
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,19 @@ describe('prepared statements (postgres)', () => {
     // One connection in the pool: the statement is in its session's list.
     const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%from "organizations" where "id" = $1%' AND statement NOT LIKE '%pg_prepared_statements%'`.execute(db().kysely);
     expect(rows[0]!.n).toBe(1);
+  });
+
+  run('a migration that adds a column while statements are prepared breaks none of them', async () => {
+    const all = () => db().kysely.selectFrom('organizations').selectAll().where('id', '=', 'org_1').executeTakeFirst();
+    // Another process migrates while this one runs: the statements prepared before still answer.
+    for (let i = 0; i < 6; i++) expect((await all())?.name).toBe('One');
+    for (let i = 0; i < 6; i++) expect(await nameOf('org_1')).toEqual({ name: 'One' });
+    await sql`ALTER TABLE organizations ADD COLUMN motto text`.execute(db().kysely);
+    expect(await all()).toMatchObject({ id: 'org_1', name: 'One', motto: null });
+    expect(await nameOf('org_1')).toEqual({ name: 'One' });
+    // Rows of `*` change shape with a migration: never prepared.
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%select * from "organizations"%'`.execute(db().kysely);
+    expect(rows[0]!.n).toBe(0);
   });
 
   run('past the number a connection keeps prepared, queries still answer', async () => {
