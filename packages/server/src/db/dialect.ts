@@ -2,7 +2,7 @@
  * The one place where SQLite and PostgreSQL differ. Everything else (migrations, repositories,
  * the scheduler) is written once against Kysely and calls into here for the few differences.
  */
-import { sql, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { sql, SqliteAdapter, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -44,3 +44,8 @@ export const postgresDialect: Dialect = {
 };
 
 export type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** True when `db` (a database or one of its transactions) is SQLite, for code that holds only a transaction. */
+export function isSqlite(db: AnyDb): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
+}

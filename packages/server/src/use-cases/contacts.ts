@@ -47,7 +47,9 @@ export async function findOrCreateContact(
     build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing()).returning('id'),
   });
   if (inserted) return { contact, created: true };
-  const raced = await tx.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirstOrThrow();
+  // Created by a concurrent transaction meanwhile.
+  const raced = await contactByE164.first(tx, { orgId, e164 });
+  if (!raced) throw new Error(`contact ${e164} of ${orgId} was neither inserted nor found`);
   return { contact: raced, created: false };
 }
 

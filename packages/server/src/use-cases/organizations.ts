@@ -87,7 +87,7 @@ export async function organizationById(db: Tx, id: string): Promise<Organization
 }
 
 export async function getOrganization(ctx: AppContext, orgId: string): Promise<Organization> {
-  const org = await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', orgId).executeTakeFirst();
+  const org = await organizationQuery.first(ctx.db.kysely, { id: orgId });
   if (!org) throw notFound('organization', orgId);
   return org;
 }

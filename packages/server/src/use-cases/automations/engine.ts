@@ -42,8 +42,8 @@ import { advanceJobKey, toAutomation } from './automation-store.js';
 import { insertRows, insertRowsReturning } from '../../db/insert-rows.js';
 import { prepared } from '../../db/prepared.js';
 
-const activeAutomations = prepared((db, v: { orgId: string; trigger: string }) =>
-  db.selectFrom('automations').selectAll().where('org_id', '=', v.orgId).where('trigger_type', '=', v.trigger as TriggerType).where('state', '=', 'active'),
+const activeAutomations = prepared((db, v: { orgId: string; trigger: TriggerType }) =>
+  db.selectFrom('automations').selectAll().where('org_id', '=', v.orgId).where('trigger_type', '=', v.trigger).where('state', '=', 'active'),
 );
 
 export const ADVANCE_JOB = 'automation.advance';

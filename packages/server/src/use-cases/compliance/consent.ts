@@ -21,7 +21,7 @@ import type { ConsentEvent, Contact } from '../../db/schema.js';
 import { AppError, notFound } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
 import { appendEvent, type NewEvent } from '../events.js';
-import { getOrganization, orgSettings } from '../organizations.js';
+import { getOrganization, organizationById, orgSettings } from '../organizations.js';
 import { transaction } from '../../app-context.js';
 import { csvField } from './csv.js';
 import { insertRows } from '../../db/insert-rows.js';
@@ -196,7 +196,7 @@ export async function recordImpliedConsent(
   /** What the caller knows from `tx`: the organization's consent scope; the contact was created in it (no ledger yet). */
   known: { consentScope?: ConsentScopeSetting; contactIsNew?: boolean } = {},
 ): Promise<void> {
-  const scope = known.consentScope ?? orgSettings(await tx.selectFrom('organizations').select('settings').where('id', '=', input.orgId).executeTakeFirstOrThrow()).consent_scope;
+  const scope = known.consentScope ?? orgSettings(await organizationById(tx, input.orgId)).consent_scope;
   // Only the first contact-initiated interaction records anything: unknown → implied.
   const current: CurrentConsent = known.contactIsNew
     ? { record: UNKNOWN_CONSENT, event: undefined }

@@ -16,8 +16,8 @@
  * punctuation ignored.
  */
 import { matchKeyword, type KeywordKind } from '@textback/core';
-import { SqliteAdapter } from 'kysely';
 import type { AppContext, Tx } from '../../app-context.js';
+import { isSqlite } from '../../db/dialect.js';
 import type { Contact, Message, PhoneNumber } from '../../db/schema.js';
 import { appendEvent } from '../events.js';
 import { sendMessage } from '../messages.js';
@@ -46,7 +46,7 @@ export function isComplianceKeyword(message: Pick<Message, 'flags'>): boolean {
  * writer runs transactions one after another already.
  */
 export async function lockContact(tx: Tx, contactId: string): Promise<void> {
-  if (tx.getExecutor().adapter instanceof SqliteAdapter) return;
+  if (isSqlite(tx)) return;
   await tx.updateTable('contacts').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', contactId).execute();
 }
 

@@ -59,17 +59,18 @@ async function sender(ctx: AppContext, numberId: string): Promise<SenderRow | un
 /** Each zone's current local day, with the instants it starts and ends: luxon is asked once a day per zone, not per text. */
 const days = new Map<string, { from: number; to: number; iso: string }>();
 
-function localDay(now: number, zone: string): string {
+function dayOf(now: number, zone: string): { from: number; to: number; iso: string } {
   const known = days.get(zone);
-  if (known && now >= known.from && now < known.to) return known.iso;
+  if (known && now >= known.from && now < known.to) return known;
   const local = DateTime.fromMillis(now, { zone });
   const start = local.startOf('day');
   const day = { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis(), iso: local.toISODate() ?? '' };
   if (days.size > 1000) days.clear();
   days.set(zone, day);
-  return day.iso;
+  return day;
 }
-const nextDayStart = (now: number, zone: string) => DateTime.fromMillis(now, { zone }).startOf('day').plus({ days: 1 }).toMillis();
+const localDay = (now: number, zone: string) => dayOf(now, zone).iso;
+const nextDayStart = (now: number, zone: string) => dayOf(now, zone).to;
 
 function dailyCapHold(cap: number, until: number): GateDecision {
   return {
