@@ -248,8 +248,8 @@ async function storeTogether(
   const items = all.filter((i) => from.has(i.index));
   if (items.length === 0) return new Map();
 
-  const contacts = await contactsFor(tx, items, now);
-  const conversations = await conversationsFor(tx, items, contacts, from, now);
+  const { contacts, created } = await contactsFor(tx, items, now);
+  const conversations = await conversationsFor(tx, items, contacts, created, from, now);
 
   // The compliance gate, for all of them at once.
   const gateInputs: GateInput[] = items.map((item) => ({
@@ -312,9 +312,13 @@ async function storeTogether(
   return results;
 }
 
-/** Finds or creates each recipient's contact (source `outbound`), keyed by `orgId|e164`. */
-async function contactsFor(tx: Tx, items: Item[], now: number): Promise<Map<string, Contact>> {
+/**
+ * Finds or creates each recipient's contact (source `outbound`), keyed by `orgId|e164`; `created`
+ * holds the ids of those this transaction created (they cannot have a conversation yet).
+ */
+async function contactsFor(tx: Tx, items: Item[], now: number): Promise<{ contacts: Map<string, Contact>; created: Set<string> }> {
   const contacts = new Map<string, Contact>();
+  const created = new Set<string>();
   for (const [orgId, group] of groupBy(items, (i) => i.org.id)) {
     const numbers = [...new Set(group.map((i) => i.to))];
     const read = async (list: string[]) => {
@@ -334,19 +338,30 @@ async function contactsFor(tx: Tx, items: Item[], now: number): Promise<Map<stri
       created_at: now,
       updated_at: now,
     }));
-    await tx
+    const inserted = await tx
       .insertInto('contacts')
       .values(rows)
       .onConflict((oc) => oc.columns(['org_id', 'e164']).doNothing())
+      .returning('id')
       .execute();
-    // Read back: a contact created meanwhile by another process is the one to use.
-    await read(missing);
+    for (const r of inserted) created.add(r.id);
+    for (const row of rows) if (created.has(row.id)) contacts.set(`${orgId}|${row.e164}`, row);
+    // Read back the others: a contact created meanwhile by another process is the one to use.
+    const raced = rows.filter((r) => !created.has(r.id)).map((r) => r.e164);
+    if (raced.length > 0) await read(raced);
   }
-  return contacts;
+  return { contacts, created };
 }
 
 /** Opens (or creates) each contact × number conversation, keyed by `contactId|numberId`. */
-async function conversationsFor(tx: Tx, items: Item[], contacts: Map<string, Contact>, from: Map<number, PhoneNumber>, now: number): Promise<Map<string, Conversation>> {
+async function conversationsFor(
+  tx: Tx,
+  items: Item[],
+  contacts: Map<string, Contact>,
+  newContacts: ReadonlySet<string>,
+  from: Map<number, PhoneNumber>,
+  now: number,
+): Promise<Map<string, Conversation>> {
   const conversations = new Map<string, Conversation>();
   for (const [orgId, group] of groupBy(items, (i) => i.org.id)) {
     const wanted = new Map<string, { contactId: string; number: PhoneNumber }>();
@@ -356,43 +371,45 @@ async function conversationsFor(tx: Tx, items: Item[], contacts: Map<string, Con
       wanted.set(`${contactId}|${number.id}`, { contactId, number });
     }
     const contactIds = [...new Set([...wanted.values()].map((w) => w.contactId))];
-    const read = async () => {
-      for (const c of await tx.selectFrom('conversations').selectAll().where('org_id', '=', orgId).where('contact_id', 'in', contactIds).execute()) {
+    const read = async (ids: string[]) => {
+      for (const c of await tx.selectFrom('conversations').selectAll().where('org_id', '=', orgId).where('contact_id', 'in', ids).execute()) {
         const key = `${c.contact_id}|${c.number_id}`;
         if (wanted.has(key)) conversations.set(key, c);
       }
     };
-    await read();
+    // A contact this transaction created has no conversation yet: no other transaction knows its id.
+    const known = contactIds.filter((id) => !newContacts.has(id));
+    if (known.length > 0) await read(known);
     const missing = [...wanted].filter(([k]) => !conversations.has(k));
-    const created = new Set<string>();
+    const opened = new Set<string>();
     if (missing.length > 0) {
+      const rows: Conversation[] = missing.map(([, w]) => ({
+        id: newId('cnv'),
+        org_id: orgId,
+        contact_id: w.contactId,
+        number_id: w.number.id,
+        status: 'open' as const,
+        assigned_user_id: null,
+        assigned_team_id: w.number.team_id ?? null,
+        unread_count: 0,
+        last_message_at: now,
+        created_at: now,
+        updated_at: now,
+      }));
       const inserted = await tx
         .insertInto('conversations')
-        .values(
-          missing.map(([, w]) => ({
-            id: newId('cnv'),
-            org_id: orgId,
-            contact_id: w.contactId,
-            number_id: w.number.id,
-            status: 'open' as const,
-            assigned_user_id: null,
-            assigned_team_id: w.number.team_id ?? null,
-            unread_count: 0,
-            last_message_at: now,
-            created_at: now,
-            updated_at: now,
-          })),
-        )
+        .values(rows)
         .onConflict((oc) => oc.columns(['org_id', 'contact_id', 'number_id']).doNothing())
         .returning('id')
         .execute();
-      for (const r of inserted) created.add(r.id);
-      // Read back: one created meanwhile by another process is the one to use.
-      await read();
+      for (const r of inserted) opened.add(r.id);
+      for (const row of rows) if (opened.has(row.id)) conversations.set(`${row.contact_id}|${row.number_id}`, row);
+      // Read back the others: one created meanwhile by another process is the one to use.
+      if (inserted.length < rows.length) await read(contactIds);
       for (const [k] of missing) if (!conversations.has(k)) throw new AppError('conflict', 'a conversation could not be opened; try again');
     }
     // Every conversation that was already there is (re)opened by the new text.
-    const reopened = [...wanted.keys()].map((k) => conversations.get(k)!).filter((c) => !created.has(c.id));
+    const reopened = [...wanted.keys()].map((k) => conversations.get(k)!).filter((c) => !opened.has(c.id));
     if (reopened.length > 0) {
       await tx
         .updateTable('conversations')

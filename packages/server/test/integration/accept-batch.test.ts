@@ -4,6 +4,7 @@
  * contact and conversation per recipient and number, one job per text that will go, one
  * `message.created` event each, and idempotency keys honoured even within the batch.
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppError } from '../../src/support/errors.js';
 import { sendMessage, type SendMessageInput } from '../../src/use-cases/messages.js';
@@ -102,6 +103,60 @@ describe.each(DIALECTS)('accepting texts in a batch (%s)', (dialect) => {
       expect(['sent', 'delivered']).toContain(m.status);
     }
   });
+
+  it.runIf(dialect === 'postgres' && dialectAvailable(dialect))(
+    'a contact and conversation created meanwhile by another process are the ones the text uses',
+    async () => {
+      const org = await createTestOrg(app, '+14155557109');
+      const db = app.tb.ctx.db.kysely;
+      const now = app.clock.now();
+      const theirs = { contact: 'ct_created_elsewhere', conversation: 'cnv_created_elsewhere' };
+      let commit!: () => void;
+      const committing = new Promise<void>((resolve) => (commit = resolve));
+      let holder!: number;
+      const holding = new Promise<void>((ready) => {
+        // Another process creates the recipient's contact and conversation, and has not committed yet.
+        void db.transaction().execute(async (trx) => {
+          holder = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!.pid;
+          await trx
+            .insertInto('contacts')
+            .values({ id: theirs.contact, org_id: org.orgId, e164: '+14155557130', name: 'Ada', source: 'import', time_zone: null, attributes: '{}', created_at: now, updated_at: now })
+            .execute();
+          await trx
+            .insertInto('conversations')
+            .values({
+              id: theirs.conversation,
+              org_id: org.orgId,
+              contact_id: theirs.contact,
+              number_id: org.numberId,
+              status: 'closed',
+              assigned_user_id: null,
+              assigned_team_id: null,
+              unread_count: 0,
+              last_message_at: now,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+          ready();
+          await committing;
+        });
+      });
+      await holding;
+      // The batch does not see the uncommitted contact, so it inserts its own: that INSERT waits on the other's.
+      const sending = sendMessage(app.tb.ctx, { orgId: org.orgId, from: org.number, to: '+14155557130', body: 'hello', createdBy: { type: 'user', id: org.userId } });
+      const waiting = async (): Promise<boolean> =>
+        Number((await sql<{ n: string }>`select count(*) as n from pg_stat_activity where ${holder} = any(pg_blocking_pids(pid))`.execute(db)).rows[0]!.n) > 0;
+      for (let i = 0; i < 500 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await waiting()).toBe(true);
+      commit();
+      const { message } = await sending;
+      expect(message).toMatchObject({ status: 'queued', contact_id: theirs.contact, conversation_id: theirs.conversation });
+      expect(await db.selectFrom('contacts').select('id').where('org_id', '=', org.orgId).where('e164', '=', '+14155557130').execute()).toEqual([{ id: theirs.contact }]);
+      const conversation = await db.selectFrom('conversations').selectAll().where('id', '=', theirs.conversation).executeTakeFirstOrThrow();
+      expect(conversation.status).toBe('open'); // reopened by the new text
+    },
+  );
 
   run('POST /v1/messages/batch: each text accepted or refused on its own, idempotent with a key, at most 100', async () => {
     const org = await createTestOrg(app, '+14155557103');
