@@ -98,6 +98,26 @@ describe.each(DIALECTS)('missed-call text-back (%s)', (dialect) => {
     expect(runs[0].steps.map((s: { message: string }) => s.message).join('\n')).toMatch(/call\.outcome/);
   });
 
+  run('with voicemail texts enabled, a call that reached voicemail gets its text after the voicemail delay', async () => {
+    await atNoon();
+    const other = await createTestOrg(app);
+    const created = await api(app, other, 'POST', '/v1/automations/presets/missed-call-text-back', { business_name: 'Acme Plumbing', voicemail_delay: '20m' });
+    expect(created.status).toBe(201);
+    const handset = nextHandset();
+    const res = await api(app, other, 'POST', '/v1/sandbox/calls', { from: handset, to: other.number, outcome: 'voicemail' });
+    expect(res.json.outcome).toBe('voicemail');
+    await app.drain();
+    const inbox = async () => (await api(app, other, 'GET', `/v1/sandbox/handsets/${handset}/messages`)).json.data.filter((m: { direction: string }) => m.direction === 'received');
+    await app.advance(20 * MINUTE - 1 * SECOND);
+    expect(await inbox()).toHaveLength(0);
+    await app.advance(1 * SECOND);
+    const texts = await inbox();
+    expect(texts).toHaveLength(1);
+    expect(texts[0].body).toContain('Acme Plumbing');
+    const message = (await api(app, other, 'GET', `/v1/messages?contact=${res.json.contact_id}&direction=outbound`)).json.data[0];
+    expect(message.created_by).toEqual({ type: 'automation', id: created.json.id });
+  });
+
   run('an answered call gets nothing', async () => {
     await atNoon();
     const handset = nextHandset();
