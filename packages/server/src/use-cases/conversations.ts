@@ -18,9 +18,11 @@ export async function touchConversation(
   ctx: AppContext,
   tx: Tx,
   input: { orgId: string; contactId: string; numberId: string; inbound: boolean; teamId?: string | null },
+  /** The contact was created in this transaction: it has no conversation to read yet. */
+  contactIsNew = false,
 ): Promise<Conversation> {
   const now = ctx.clock.now();
-  const existing = await conversationOf.first(tx, { orgId: input.orgId, contactId: input.contactId, numberId: input.numberId });
+  const existing = contactIsNew ? undefined : await conversationOf.first(tx, { orgId: input.orgId, contactId: input.contactId, numberId: input.numberId });
   if (existing) {
     await tx
       .updateTable('conversations')
@@ -42,7 +44,7 @@ export async function touchConversation(
     build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'contact_id', 'number_id']).doNothing()).returning('id'),
   });
   if (inserted) return conversation;
-  return touchConversation(ctx, tx, input); // created by a concurrent transaction: update it instead
+  return touchConversation(ctx, tx, input); // it was there after all: read it and update it instead
 }
 
 /** A new conversation's row, opened by `unread` inbound texts (one here; several in receive-batch.ts). */

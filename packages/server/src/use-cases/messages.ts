@@ -117,6 +117,14 @@ export interface KnownRows {
   org?: Organization;
   contact?: Contact;
   from?: PhoneNumber;
+  /**
+   * `contact` was created in this transaction and nothing has been written about it since: it has
+   * no conversation and no message, and no other transaction can see (or lock) it before this one
+   * commits. Its conversation, earlier texts and lock are then not read or taken.
+   */
+  contactIsNew?: boolean;
+  /** The idempotency key names something created in this transaction (a new run's step): no text can have it yet. */
+  keyIsNew?: boolean;
 }
 
 /** One text, in its own transaction or the caller's. */
@@ -129,7 +137,8 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
   const settings = orgSettings(org);
   validateBody(input.body, settings.max_body_length);
 
-  if (input.idempotencyKey) {
+  // (A key that is new in this transaction is not looked up; the unique index still refuses a second text with it.)
+  if (input.idempotencyKey && !known.keyIsNew) {
     const existing = await findByIdempotencyKey(db, input.orgId, input.idempotencyKey);
     if (existing) return replay(existing, input, settings.default_country);
   }
@@ -164,7 +173,8 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
           ? known.from
           : await resolveFromNumber(ctx, tx, input.orgId, to, input.from, settings.default_country);
       const { contact } = contactOfTo ? { contact: contactOfTo } : await findOrCreateContact(ctx, tx, input.orgId, to, { source: 'outbound' });
-      const conversation = await touchConversation(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, inbound: false, teamId: from.team_id });
+      const contactIsNew = contactOfTo !== undefined && known.contactIsNew === true;
+      const conversation = await touchConversation(ctx, tx, { orgId: input.orgId, contactId: contact.id, numberId: from.id, inbound: false, teamId: from.team_id }, contactIsNew);
       // The compliance gate: queued / scheduled, held until an allowed minute, or blocked (no job).
       const gate = await gateNewMessage(ctx, tx, {
         org,
@@ -176,6 +186,7 @@ export async function sendOne(ctx: AppContext, input: SendMessageInput, within?:
         automated: input.automated ?? input.createdBy.type === 'automation',
         purpose: input.purpose ?? 'general',
         sendAt,
+        contactIsNew,
       });
       const message = outboundRow(input, { to, from, contactId: contact.id, conversationId: conversation.id, gate, sendAt, now });
       await insertRows(tx, 'messages', [message]);

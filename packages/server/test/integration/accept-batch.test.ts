@@ -104,60 +104,6 @@ describe.each(DIALECTS)('accepting texts in a batch (%s)', (dialect) => {
     }
   });
 
-  it.runIf(dialect === 'postgres' && dialectAvailable(dialect))(
-    'a contact and conversation created meanwhile by another process are the ones the text uses',
-    async () => {
-      const org = await createTestOrg(app, '+14155557109');
-      const db = app.tb.ctx.db.kysely;
-      const now = app.clock.now();
-      const theirs = { contact: 'ct_created_elsewhere', conversation: 'cnv_created_elsewhere' };
-      let commit!: () => void;
-      const committing = new Promise<void>((resolve) => (commit = resolve));
-      let holder!: number;
-      const holding = new Promise<void>((ready) => {
-        // Another process creates the recipient's contact and conversation, and has not committed yet.
-        void db.transaction().execute(async (trx) => {
-          holder = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!.pid;
-          await trx
-            .insertInto('contacts')
-            .values({ id: theirs.contact, org_id: org.orgId, e164: '+14155557130', name: 'Ada', source: 'import', time_zone: null, attributes: '{}', created_at: now, updated_at: now })
-            .execute();
-          await trx
-            .insertInto('conversations')
-            .values({
-              id: theirs.conversation,
-              org_id: org.orgId,
-              contact_id: theirs.contact,
-              number_id: org.numberId,
-              status: 'closed',
-              assigned_user_id: null,
-              assigned_team_id: null,
-              unread_count: 0,
-              last_message_at: now,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
-          ready();
-          await committing;
-        });
-      });
-      await holding;
-      // The batch does not see the uncommitted contact, so it inserts its own: that INSERT waits on the other's.
-      const sending = sendMessage(app.tb.ctx, { orgId: org.orgId, from: org.number, to: '+14155557130', body: 'hello', createdBy: { type: 'user', id: org.userId } });
-      const waiting = async (): Promise<boolean> =>
-        Number((await sql<{ n: string }>`select count(*) as n from pg_stat_activity where ${holder} = any(pg_blocking_pids(pid))`.execute(db)).rows[0]!.n) > 0;
-      for (let i = 0; i < 500 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 10));
-      expect(await waiting()).toBe(true);
-      commit();
-      const { message } = await sending;
-      expect(message).toMatchObject({ status: 'queued', contact_id: theirs.contact, conversation_id: theirs.conversation });
-      expect(await db.selectFrom('contacts').select('id').where('org_id', '=', org.orgId).where('e164', '=', '+14155557130').execute()).toEqual([{ id: theirs.contact }]);
-      const conversation = await db.selectFrom('conversations').selectAll().where('id', '=', theirs.conversation).executeTakeFirstOrThrow();
-      expect(conversation.status).toBe('open'); // reopened by the new text
-    },
-  );
-
   run('POST /v1/messages/batch: each text accepted or refused on its own, idempotent with a key, at most 100', async () => {
     const org = await createTestOrg(app, '+14155557103');
     const other = await createTestOrg(app, '+14155557104');
@@ -221,4 +167,68 @@ describe.each(DIALECTS)('accepting texts in a batch (%s)', (dialect) => {
     const contacts = await app.tb.ctx.db.kysely.selectFrom('contacts').select('e164').where('org_id', '=', org.orgId).where('e164', 'in', [texter, stranger]).execute();
     expect(contacts.map((c) => c.e164)).toEqual([texter]);
   });
+});
+
+// Only PostgreSQL has concurrent writers: on SQLite one transaction runs at a time.
+describe('accepting texts in a batch while another process writes (postgres)', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    if (dialectAvailable('postgres')) app = await createTestApp('postgres');
+  });
+  afterAll(async () => app?.close());
+
+  it.runIf(dialectAvailable('postgres'))(
+    'a contact and conversation created meanwhile by another process are the ones the text uses',
+    async () => {
+      const org = await createTestOrg(app, '+14155557109');
+      const db = app.tb.ctx.db.kysely;
+      const now = app.clock.now();
+      const theirs = { contact: 'ct_created_elsewhere', conversation: 'cnv_created_elsewhere' };
+      let commit!: () => void;
+      const committing = new Promise<void>((resolve) => (commit = resolve));
+      let holder!: number;
+      const holding = new Promise<void>((ready) => {
+        // Another process creates the recipient's contact and conversation, and has not committed yet.
+        void db.transaction().execute(async (trx) => {
+          holder = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!.pid;
+          await trx
+            .insertInto('contacts')
+            .values({ id: theirs.contact, org_id: org.orgId, e164: '+14155557130', name: 'Ada', source: 'import', time_zone: null, attributes: '{}', created_at: now, updated_at: now })
+            .execute();
+          await trx
+            .insertInto('conversations')
+            .values({
+              id: theirs.conversation,
+              org_id: org.orgId,
+              contact_id: theirs.contact,
+              number_id: org.numberId,
+              status: 'closed',
+              assigned_user_id: null,
+              assigned_team_id: null,
+              unread_count: 0,
+              last_message_at: now,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+          ready();
+          await committing;
+        });
+      });
+      await holding;
+      // The batch does not see the uncommitted contact, so it inserts its own: that INSERT waits on the other's.
+      const sending = sendMessage(app.tb.ctx, { orgId: org.orgId, from: org.number, to: '+14155557130', body: 'hello', createdBy: { type: 'user', id: org.userId } });
+      const waiting = async (): Promise<boolean> =>
+        Number((await sql<{ n: string }>`select count(*) as n from pg_stat_activity where ${holder} = any(pg_blocking_pids(pid))`.execute(db)).rows[0]!.n) > 0;
+      for (let i = 0; i < 500 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await waiting()).toBe(true);
+      commit();
+      const { message } = await sending;
+      expect(message).toMatchObject({ status: 'queued', contact_id: theirs.contact, conversation_id: theirs.conversation });
+      expect(await db.selectFrom('contacts').select('id').where('org_id', '=', org.orgId).where('e164', '=', '+14155557130').execute()).toEqual([{ id: theirs.contact }]);
+      const conversation = await db.selectFrom('conversations').selectAll().where('id', '=', theirs.conversation).executeTakeFirstOrThrow();
+      expect(conversation.status).toBe('open'); // reopened by the new text
+    },
+  );
 });

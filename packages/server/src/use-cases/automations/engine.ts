@@ -323,6 +323,7 @@ async function runDueStepsNow(ctx: AppContext, tx: Tx, run: AutomationRun, row: 
       ...(known.number && known.number.id === run.number_id ? { number: known.number } : {}),
       ...(contact && known.contactIsNew ? { contactIsNew: true } : {}),
       ...(onlyRunOfEvent ? { onlyRunOfEvent: true } : {}),
+      runIsNew: true,
     };
     // Its events join the caller's (if it collects them), or are dropped with the savepoint.
     await collectEvents(tx, ctx, () => advanceWhileDue(ctx, tx, loaded));
@@ -360,6 +361,8 @@ interface Loaded {
    * other run can have claimed its text or take precedence (later ones have a lower priority).
    */
   onlyRunOfEvent?: boolean;
+  /** The run was inserted in this transaction (its due steps run with its event): its steps' idempotency keys are new. */
+  runIsNew?: boolean;
 }
 
 /** One step. Returns the run as it is now when it can go on at once, else null. */
@@ -421,8 +424,16 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
             automated: true,
           },
           tx,
-          // Rows this transaction already holds: sendOne need not read them again.
-          { org: loaded.org, contact, ...(number ? { from: number } : {}) },
+          // Rows this transaction already holds: sendOne need not read them again. A new run's
+          // step names a new idempotency key; a contact new in this transaction has no text yet
+          // unless this run (or another run of the event) sent it one.
+          {
+            org: loaded.org,
+            contact,
+            ...(number ? { from: number } : {}),
+            ...(loaded.runIsNew ? { keyIsNew: true } : {}),
+            ...(loaded.contactIsNew && loaded.onlyRunOfEvent && !loaded.sentHere ? { contactIsNew: true } : {}),
+          },
         );
         loaded.sentHere = true;
         await insertRowsReturning(

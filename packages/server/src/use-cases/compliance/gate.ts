@@ -221,6 +221,11 @@ export interface GateInput {
   timeRules: boolean;
   /** The message being decided, left out of the cap count. */
   messageId?: string;
+  /**
+   * The contact was created in this transaction and has no message yet: its earlier texts (caps) and
+   * its last inbound text (live conversation) are known to be none, without a read.
+   */
+  noMessagesYet?: boolean;
 }
 
 /** Statuses of automated texts that count towards a cap: on their way or gone. */
@@ -265,7 +270,7 @@ export async function loadGateFactsMany(db: Tx, inputs: readonly GateInput[]): P
   }
 
   // Earlier automated texts, for the caps.
-  const capped = checked.filter((i) => i.timeRules && i.automated);
+  const capped = checked.filter((i) => i.timeRules && i.automated && !i.noMessagesYet);
   const sendTimes = new Map<string, { id: string; at: number; purpose: string | null }[]>();
   if (capped.length > 0) {
     const since = Math.min(...capped.map((i) => i.now)) - 7 * DAY_MS;
@@ -303,6 +308,7 @@ export async function loadGateFactsMany(db: Tx, inputs: readonly GateInput[]): P
     if (
       input.timeRules &&
       !keywordAnswer &&
+      !input.noMessagesYet &&
       settings.quiet_hours &&
       settings.quiet_hours_exempt_live_conversation &&
       !quietHours({ now: input.now, to: input.to, contactTimeZone: contact.time_zone, orgZone }).allowed

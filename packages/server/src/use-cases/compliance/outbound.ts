@@ -42,13 +42,18 @@ export async function gateNewMessage(
     automated: boolean;
     purpose: MessagePurpose;
     sendAt: number | undefined;
+    /** The contact was created in this transaction and has no message yet (see `KnownRows.contactIsNew`). */
+    contactIsNew?: boolean;
   },
 ): Promise<NewMessageGate> {
   const now = ctx.clock.now();
+  const contactIsNew = input.contactIsNew === true;
   // Automated texts to one contact are decided one after another, so two at once cannot both fit
-  // under the 24 h cap (or both be "the first", without the opt-out language).
-  if (input.automated) await lockContact(tx, input.contact.id);
-  const body = input.automated && !KEYWORD_RESPONSES.has(input.purpose) ? await withOptOutLanguage(tx, input.settings, input.contact.id, input.body) : input.body;
+  // under the 24 h cap (or both be "the first", without the opt-out language). A contact this
+  // transaction inserted is locked by it already: no other transaction sees the row before it commits.
+  if (input.automated && !contactIsNew) await lockContact(tx, input.contact.id);
+  const body =
+    input.automated && !KEYWORD_RESPONSES.has(input.purpose) ? await withOptOutLanguage(tx, input.settings, input.contact.id, input.body, contactIsNew) : input.body;
   const decision = await checkGate(tx, {
     org: input.org,
     settings: input.settings,
@@ -60,6 +65,7 @@ export async function gateNewMessage(
     now,
     // A text scheduled for later meets quiet hours and caps when it is due.
     timeRules: input.sendAt === undefined,
+    ...(contactIsNew ? { noMessagesYet: true } : {}),
   });
   return newMessageOutcome(decision, { body, automated: input.automated, purpose: input.purpose, sendAt: input.sendAt, now });
 }
@@ -99,9 +105,9 @@ const earlierAutomatedText = prepared((db, v: { contactId: string }) =>
  * CTIA: the first message to a contact should say how to opt out. Added to the contact's first
  * automated text (not a blocked or cancelled one), unless the body already says it.
  */
-async function withOptOutLanguage(tx: Tx, settings: OrganizationSettings, contactId: string, body: string): Promise<string> {
+async function withOptOutLanguage(tx: Tx, settings: OrganizationSettings, contactId: string, body: string, contactIsNew: boolean): Promise<string> {
   if (!settings.opt_out_language) return body;
-  const earlier = await earlierAutomatedText.first(tx, { contactId });
+  const earlier = contactIsNew ? undefined : await earlierAutomatedText.first(tx, { contactId });
   return earlier ? body : appendOptOutLanguage(body, settings.opt_out_language);
 }
 
