@@ -89,6 +89,27 @@ describe.each(DIALECTS)("a new run's due steps, at once (%s)", (dialect) => {
     expect(await runsOf(call.json.contact_id)).toHaveLength(1);
   });
 
+  run('a new caller texted twice in one go: the opt-out language on the first text only, and the second meets the cap', async () => {
+    // The call's transaction creates the contact and knows it has no text yet: the second send
+    // must still see the first (opt-out language once, the 24 h cap counts it).
+    const org = await createTestOrg(app);
+    expect((await api(app, org, 'PATCH', '/v1/compliance/settings', { automated_cap_per_24h: 1 })).status).toBe(200);
+    const twice = zeroDelay('twice', 1, 'First');
+    twice.steps.push({ type: 'send_sms', template: 'Second' });
+    await api(app, org, 'POST', '/v1/automations', twice);
+    const phone = handset();
+    const call = await missedCall(org, phone, 'at-once-twice');
+    expect(call.status).toBe(201);
+    const texts = (await textsTo(call.json.contact_id)).sort((a, b) => (a.body < b.body ? -1 : 1));
+    expect(texts.map((t) => [t.body, t.status, t.rule])).toEqual([
+      ['First\nReply STOP to opt out', 'queued', null],
+      ['Second', 'blocked', 'CAP-ORG'],
+    ]);
+    const conversations = await db().selectFrom('conversations').select('id').where('contact_id', '=', call.json.contact_id).execute();
+    expect(conversations).toHaveLength(1);
+    expect(new Set(texts.map((t) => t.conversation_id))).toEqual(new Set([conversations[0]!.id]));
+  });
+
   run('two automations on a new call: one text, from the higher priority; the other run says why', async () => {
     const org = await createTestOrg(app);
     await api(app, org, 'POST', '/v1/automations', zeroDelay('low', 1, 'from low'));
