@@ -92,9 +92,9 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
     answeredBy = detected?.answered_by;
   }
 
-  try {
-    // The events of the call, its consent and its runs' steps are written together at the end.
-    return await transaction(ctx, (tx) =>
+  // The events of the call, its consent and its runs' steps are written together at the end.
+  const store = (runDueSteps: boolean) =>
+    transaction(ctx, (tx) =>
       collectEvents(tx, ctx, async () => {
         const now = ctx.clock.now();
         // Read in the transaction: the automations started below use the same row.
@@ -163,21 +163,30 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
             },
             at: now,
           },
-          { runDueSteps: true, org, contact, contactIsNew, number, eventIsNew: true },
+          { runDueSteps, org, contact, contactIsNew, number, eventIsNew: true },
         );
         return { call, created: true };
       }),
     );
+  // The same call stored meanwhile by another request (its external id is unique): that one.
+  const stored = async (error: unknown): Promise<RecordCallResult | undefined> => {
+    if (!input.externalId || !ctx.db.dialect.isUniqueViolation(error)) return undefined;
+    const raced = await callByExternalId.first(ctx.db.kysely, { orgId: number.org_id, externalId: input.externalId });
+    return raced ? { call: raced, created: false } : undefined;
+  };
+  try {
+    return await store(true);
   } catch (error) {
-    if (input.externalId && ctx.db.dialect.isUniqueViolation(error)) {
-      const raced = await ctx.db.kysely
-        .selectFrom('calls')
-        .selectAll()
-        .where('org_id', '=', number.org_id)
-        .where('external_id', '=', input.externalId)
-        .executeTakeFirst();
-      if (raced) return { call: raced, created: false };
-    }
+    const raced = await stored(error);
+    if (raced) return raced;
+    // The runs' due steps failed (nothing of the call was written): the call again, its runs left to their jobs.
+    ctx.log.warn({ err: error, orgId: number.org_id }, "a call's due automation steps failed when run at once; its runs' advance jobs will run them");
+  }
+  try {
+    return await store(false);
+  } catch (error) {
+    const raced = await stored(error);
+    if (raced) return raced;
     throw error;
   }
 }

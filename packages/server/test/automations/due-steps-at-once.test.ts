@@ -151,7 +151,9 @@ describe.each(DIALECTS)("a new run's due steps, at once (%s)", (dialect) => {
     expect(call.status).toBe(201);
     expect(failures.nextSend).toBe(false); // the failure happened
 
-    // Rolled back to the savepoint: no text, no event of it; the run waits for its job.
+    // The call's transaction failed and ran again without the due steps: the call once, no text,
+    // no event of it; the run waits for its job.
+    expect(await db().selectFrom('calls').select('id').where('org_id', '=', org.orgId).execute()).toEqual([{ id: call.json.id }]);
     const [theRun] = await runsOf(call.json.contact_id);
     expect(theRun!.status).toBe('waiting');
     expect(await advanceJobs(theRun!.id)).toEqual([{ state: 'pending' }]);

@@ -82,7 +82,8 @@ export interface StartRunsOptions {
   /**
    * Run each new run's due steps in the caller's transaction, as its `automation.advance` job would
    * (a zero-delay text-back is stored with its triggering event: no hop through the scheduler). A
-   * failure there is rolled back to a savepoint and the run is left to its job, as without this.
+   * failure there fails the caller's transaction: the caller runs it again without this, and the
+   * runs are left to their jobs (`recordCall`).
    */
   runDueSteps?: boolean;
   org?: Organization;
@@ -162,9 +163,9 @@ export async function startRunsForEvent(ctx: AppContext, tx: Tx, event: Triggeri
     const startEntry: TraceEntry = { at: now, step: 'run', type: 'run', message: `started by ${describeEvent(event)} (automation "${automation.name}", priority ${automation.priority})` };
     started.push(runId);
     if (options.runDueSteps) {
-      const advanced = await runDueStepsNow(ctx, tx, runRow, row, startEntry, known, onlyRunOfEvent);
+      await runDueStepsNow(ctx, tx, runRow, row, startEntry, known, onlyRunOfEvent);
       known = { ...(options.org ? { org: options.org } : {}), ...(options.number ? { number: options.number } : {}) };
-      if (advanced) continue;
+      continue;
     }
     await trace(tx, ctx, { orgId: event.orgId, runId, automationId: row.id, contactId: event.contactId }, [startEntry]);
     await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: event.orgId, payload: { runId }, runAt: now, uniqueKey: advanceJobKey(runId), replace: true });
@@ -304,37 +305,27 @@ async function advanceWhileDue(ctx: AppContext, tx: Tx, loaded: Loaded): Promise
 /**
  * A new run's steps that are due now, run at once in its triggering event's transaction: exactly
  * what its first `automation.advance` job would do (same steps, same trace, same text with the same
- * idempotency key), without the hop through the scheduler. Inside a savepoint: if anything fails,
- * the run is left as it was inserted and the caller enqueues its job, which retries as usual.
- * Returns true when the run was advanced (it then waits with its own job, or has ended).
+ * idempotency key), without the hop through the scheduler. No savepoint (on PostgreSQL two more
+ * round trips per call): if anything fails, the whole transaction fails, and the caller runs it
+ * again without the due steps (`StartRunsOptions.runDueSteps`).
  */
-async function runDueStepsNow(ctx: AppContext, tx: Tx, run: AutomationRun, row: Selectable<AutomationsTable>, startEntry: TraceEntry, known: StartRunsOptions, onlyRunOfEvent: boolean): Promise<boolean> {
+async function runDueStepsNow(ctx: AppContext, tx: Tx, run: AutomationRun, row: Selectable<AutomationsTable>, startEntry: TraceEntry, known: StartRunsOptions, onlyRunOfEvent: boolean): Promise<void> {
   const contact = known.contact?.id === run.contact_id ? known.contact : undefined;
-  await sql`SAVEPOINT run_due_steps`.execute(tx);
-  try {
-    const loaded: Loaded = {
-      run,
-      row,
-      contact: contact ?? (await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow()),
-      state: JSON.parse(run.run_state) as RunState,
-      trace: [startEntry],
-      sentHere: false,
-      ...(known.org?.id === run.org_id ? { org: known.org } : {}),
-      ...(known.number && known.number.id === run.number_id ? { number: known.number } : {}),
-      ...(contact && known.contactIsNew ? { contactIsNew: true } : {}),
-      ...(onlyRunOfEvent ? { onlyRunOfEvent: true } : {}),
-      runIsNew: true,
-    };
-    // Its events join the caller's (if it collects them), or are dropped with the savepoint.
-    await collectEvents(tx, ctx, () => advanceWhileDue(ctx, tx, loaded));
-    await sql`RELEASE SAVEPOINT run_due_steps`.execute(tx);
-    return true;
-  } catch (error) {
-    await sql`ROLLBACK TO SAVEPOINT run_due_steps`.execute(tx);
-    await sql`RELEASE SAVEPOINT run_due_steps`.execute(tx);
-    ctx.log.warn({ err: error, runId: run.id, orgId: run.org_id }, "a new run's due steps failed when run at once; its advance job will run them");
-    return false;
-  }
+  const loaded: Loaded = {
+    run,
+    row,
+    contact: contact ?? (await tx.selectFrom('contacts').selectAll().where('id', '=', run.contact_id).executeTakeFirstOrThrow()),
+    state: JSON.parse(run.run_state) as RunState,
+    trace: [startEntry],
+    sentHere: false,
+    ...(known.org?.id === run.org_id ? { org: known.org } : {}),
+    ...(known.number && known.number.id === run.number_id ? { number: known.number } : {}),
+    ...(contact && known.contactIsNew ? { contactIsNew: true } : {}),
+    ...(onlyRunOfEvent ? { onlyRunOfEvent: true } : {}),
+    runIsNew: true,
+  };
+  // Its events join the caller's (if it collects them).
+  await collectEvents(tx, ctx, () => advanceWhileDue(ctx, tx, loaded));
 }
 
 /**
