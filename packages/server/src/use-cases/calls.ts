@@ -179,8 +179,9 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
   } catch (error) {
     const raced = await stored(error);
     if (raced) return raced;
-    // The runs' due steps failed (nothing of the call was written): the call again, its runs left to their jobs.
-    ctx.log.warn({ err: error, orgId: number.org_id }, "a call's due automation steps failed when run at once; its runs' advance jobs will run them");
+    // Most likely the runs' due steps failed; nothing of the call was written. The call again,
+    // without them: its runs are left to their advance jobs (a failure of the call itself fails again, below).
+    ctx.log.warn({ err: error, orgId: number.org_id }, "a call's transaction failed with its due automation steps; stored again without them, their advance jobs will run them");
   }
   try {
     return await store(false);
