@@ -129,7 +129,9 @@ async function openCounter(kind, url) {
 async function drained(counter, deadline) {
   for (;;) {
     const c = await counter.counts();
-    if (c.pending === 0) return { ...c, at: Date.now(), complete: true };
+    // Read again once none is pending: the first read counted the messages before the jobs, and a
+    // job that stored its message and finished between the two would be missing from that count.
+    if (c.pending === 0) return { ...(await counter.counts()), at: Date.now(), complete: true };
     if (Date.now() > deadline) return { ...c, at: Date.now(), complete: false };
     await sleep(100);
   }
