@@ -16,8 +16,6 @@ describe('prepared statements (postgres)', () => {
     await sql`INSERT INTO organizations (id, name, time_zone, business_hours, settings, created_at, updated_at) VALUES ('org_1', 'One', 'UTC', '{}', '{}', 1, 1), ('org_2', 'Two', 'UTC', '{}', '{}', 2, 2)`.execute(fresh.kysely);
   }, { poolSize: 1 });
 
-  const testUrl = () => pgUrl()!;
-  const schemaOf = () => db().description.split('#')[1]!;
   const nameOf = (id: string) => db().kysely.selectFrom('organizations').select('name').where('id', '=', id).executeTakeFirst();
 
   run('a query run again is prepared on its connection, and answers for each value', async () => {
@@ -45,7 +43,8 @@ describe('prepared statements (postgres)', () => {
     expect(Object.keys(before!)).toEqual(named!.slice('select '.length, named!.indexOf(' from ')).split(', ').map((c) => c.slice(1, -1)));
 
     // Another process migrates while this one runs: everything prepared before still answers, with the columns it had.
-    const other = openDatabase(testUrl(), { schema: schemaOf(), poolSize: 1 });
+    const { rows: schema } = await sql<{ name: string }>`SELECT current_schema() AS name`.execute(db().kysely);
+    const other = openDatabase(pgUrl()!, { schema: schema[0]!.name, poolSize: 1 });
     try {
       await sql`ALTER TABLE organizations ADD COLUMN motto text`.execute(other.kysely);
     } finally {
