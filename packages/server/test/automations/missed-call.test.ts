@@ -70,6 +70,37 @@ describe.each(DIALECTS)('missed-call text-back (%s)', (dialect) => {
     expect(message.created_by).toEqual({ type: 'automation', id: preset.id });
   });
 
+  run('a PBX call posted with 0 s talk time that rang 30 s is missed and texted (the timestamps give the ring time)', async () => {
+    await atNoon();
+    const handset = nextHandset();
+    const endedAt = app.clock.now();
+    const res = await api(app, org, 'POST', '/v1/calls', {
+      from: handset,
+      to: org.number,
+      direction: 'inbound',
+      status: 'no-answer',
+      duration: 0,
+      started_at: new Date(endedAt - 30 * SECOND).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+    });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ outcome: 'missed', outcome_reason: 'no-answer: nobody picked up (rang 30 s)', duration_seconds: 0 });
+    await app.drain();
+    await app.advance(15 * SECOND);
+    expect(await received(handset)).toHaveLength(1);
+    // 3 s of ringing by the timestamps is still a pocket dial.
+    const quick = await api(app, org, 'POST', '/v1/calls', {
+      from: nextHandset(),
+      to: org.number,
+      direction: 'inbound',
+      status: 'no-answer',
+      duration: 0,
+      started_at: new Date(endedAt - 3 * SECOND).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+    });
+    expect(quick.json.outcome).toBe('too_short');
+  });
+
   run('an outbound unanswered call gets its text after 3 minutes', async () => {
     await atNoon();
     const handset = nextHandset();
