@@ -39,6 +39,10 @@ export const messageResource = (m: Message) => ({
   conversation_id: m.conversation_id,
   number_id: m.number_id,
   created_by: { type: m.created_by_type, id: m.created_by_id },
+  // An automation's text: which automation, which run of it, and the A/B variant it chose.
+  automation_id: m.created_by_type === 'automation' ? m.created_by_id : null,
+  automation_run_id: m.automation_run_id,
+  variant_id: m.variant_id,
   scheduled_at: iso(m.scheduled_at),
   sent_at: iso(m.sent_at),
   delivered_at: iso(m.delivered_at),

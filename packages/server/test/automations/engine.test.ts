@@ -75,7 +75,8 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     const doc = onMissedCall('ab', 1, [
       { type: 'send_sms', variants: [{ id: 'warm', template: 'Warm hello', weight: 1 }, { id: 'short', template: 'Short hello', weight: 1 }] },
     ]);
-    expect((await api(app, org, 'POST', '/v1/automations', doc)).status).toBe(201);
+    const automation = await api(app, org, 'POST', '/v1/automations', doc);
+    expect(automation.status).toBe(201);
     const seen: Record<string, string> = {};
     for (let i = 0; i < 12; i++) {
       const phone = handset();
@@ -86,8 +87,16 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
       // The first automated text to a contact carries the opt-out language (docs/compliance.md).
       expect(row.body).toBe(`${row.variant_id === 'warm' ? 'Warm hello' : 'Short hello'}\nReply STOP to opt out`);
       seen[phone] = row.variant_id!;
+      // The message resource names the automation, its run and the variant, in lists and by id.
+      const runs = (await api(app, org, 'GET', `/v1/automations/${automation.json.id}/runs?contact=${call.json.contact_id}`)).json.data;
+      const expected = { automation_id: automation.json.id, automation_run_id: runs[0].id, variant_id: row.variant_id };
+      expect(msg).toMatchObject(expected);
+      expect((await api(app, org, 'GET', `/v1/messages/${msg.id}`)).json).toMatchObject(expected);
     }
     expect(new Set(Object.values(seen))).toEqual(new Set(['warm', 'short']));
+    // A text sent through the API names no automation.
+    const manual = await api(app, org, 'POST', '/v1/messages', { to: '+14155550199', body: 'Sent by hand' });
+    expect(manual.json).toMatchObject({ automation_id: null, automation_run_id: null, variant_id: null });
     // The same contact calls again next week: same variant.
     const [phone, variant] = Object.entries(seen)[0]!;
     app.clock.advance(7 * 24 * HOUR);
