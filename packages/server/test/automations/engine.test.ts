@@ -117,9 +117,49 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     await app.advance(2 * SECOND);
     expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from high']);
     const lowRuns = (await api(app, org, 'GET', `/v1/automations/${low.json.id}/runs?contact=${call.json.contact_id}`)).json.data;
-    expect(lowRuns[0].steps.map((s: { message: string }) => s.message).join('\n')).toContain('skipped: automation "high" (priority 50) has precedence');
+    const lowSteps = lowRuns[0].steps.map((s: { message: string }) => s.message).join('\n');
+    expect(lowSteps).toContain('waiting: automation "high" (priority 50) has precedence');
+    expect(lowSteps).toContain('skipped: automation "high" already texted this contact for this event');
+    expect(lowRuns[0]).toMatchObject({ status: 'stopped' });
+    expect(lowRuns[0].outcome).toMatch(/^no text: /);
     const highRuns = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs`)).json.data;
     expect(highRuns[0].outcome).toMatch(/^sent/);
+  });
+
+  run('a higher-priority automation that fails never keeps a lower-priority one from texting', async () => {
+    const org = await createTestOrg(app);
+    const low = await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    const high = await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'delay', duration: '30s' }, { type: 'send_sms', template: 'from high' }]));
+    // A template stored before texts were validated at save time: a NUL character the send path refuses.
+    const row = await app.tb.ctx.db.kysely.selectFrom('automations').select('document').where('id', '=', high.json.id).executeTakeFirstOrThrow();
+    await app.tb.ctx.db.kysely.updateTable('automations').set({ document: row.document.replace('from high', 'from high\\u0000') }).where('id', '=', high.json.id).execute();
+    const phone = handset();
+    const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(0); // the higher one has precedence while it runs
+    await app.advance(31 * SECOND);
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
+    const highRun = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs?contact=${call.json.contact_id}`)).json.data[0];
+    expect(highRun.status).toBe('failed');
+    expect(highRun.steps.map((s: { message: string }) => s.message).join('\n')).toContain('refused: body contains a NUL character');
+    const lowRun = (await api(app, org, 'GET', `/v1/automations/${low.json.id}/runs?contact=${call.json.contact_id}`)).json.data[0];
+    expect(lowRun.outcome).toMatch(/^sent/);
+    // No job is left failing behind it.
+    expect((await app.tb.ctx.db.kysely.selectFrom('jobs').select('id').where('org_id', '=', org.orgId).where('state', '=', 'dead').execute())).toHaveLength(0);
+  });
+
+  run('a higher-priority automation that stops without texting lets the lower-priority one text', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'delay', duration: '1m' }, { type: 'stop', reason: 'changed its mind' }]));
+    const phone = handset();
+    await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(0);
+    await app.advance(61 * SECOND);
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
   });
 
   run('no automated text answers an automated text (loop prevention)', async () => {
