@@ -82,6 +82,7 @@ export {
   DELIVERY_STATUSES,
   FAILURE_STATUSES,
   TERMINAL_STATUSES,
+  describeDeliveryFailure,
   isDeliveryReason,
   isDeliveryStatus,
   isTerminalStatus,

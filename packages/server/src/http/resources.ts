@@ -1,4 +1,5 @@
 /** How rows are shown through the API: ISO instants, parsed JSON, no internal columns. */
+import { describeDeliveryFailure } from '@textback/core';
 import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User } from '../db/schema.js';
 
 /** An instant as the API shows it: ISO 8601 in UTC, or null. */
@@ -8,10 +9,14 @@ export function iso(ms: number | null | undefined): string | null {
   return ms == null ? null : new Date(ms).toISOString();
 }
 
-/** "held for quiet hours until …", "blocked: opted_out (CONSENT)": what a person reads beside the status. */
+/**
+ * "held for quiet hours until …", "blocked: opted_out (rule CONSENT)", "undelivered: the carrier says
+ * +1 415 555 0803 is a landline or unreachable (30006)": what a person reads beside the status.
+ */
 function statusDetail(m: Message): string | null {
   if (m.status === 'held' && m.held_until != null) return `held for ${(m.reason ?? 'compliance').replace(/_/g, ' ')} until ${iso(m.held_until)} (rule ${m.rule ?? '?'})`;
   if (m.status === 'blocked') return `blocked: ${m.reason ?? 'compliance'} (rule ${m.rule ?? '?'})`;
+  if (m.status === 'failed' || m.status === 'undelivered') return `${m.status}: ${describeDeliveryFailure({ reason: m.reason, errorCode: m.error_code, to: m.to_e164 })}`;
   return null;
 }
 

@@ -40,7 +40,12 @@ export const MessageSchema = Type.Object(
     status: Type.String({ description: 'scheduled, held, queued, sending, sent, delivered, undelivered, failed, cancelled, blocked, received' }),
     reason: Nullable(Type.String({ description: 'Why it failed, was blocked or is held: opted_out, suppressed, quiet_hours, cap_reached, unsupported_country, landline_or_unreachable, ...' })),
     error_code: Nullable(Type.String()),
-    status_detail: Nullable(Type.String({ description: 'e.g. "held for quiet hours until 2026-01-16T14:00:00.000Z (rule US-TX)"' })),
+    status_detail: Nullable(
+      Type.String({
+        description:
+          'Why it is held, blocked, failed or undelivered, in plain words: "held for quiet hours until 2026-01-16T14:00:00.000Z (rule US-TX)", "undelivered: the carrier says +1 415 555 0803 is a landline or unreachable (30006)"',
+      }),
+    ),
     rule: Nullable(Type.String({ description: 'The compliance rule that held or blocked it (US-FEDERAL, US-TX, CONSENT, SUPPRESSION, COUNTRY, ...)' })),
     held_until: Instant,
     flags: Type.Record(Type.String(), Type.Unknown(), { description: 'keyword (opt_out, opt_in, help) on inbound keywords, likely_opt_out, landline' }),
