@@ -179,7 +179,8 @@ describe.each(DIALECTS)('the textback command line (%s)', (dialect) => {
     const second = cliJson(await runCli(['orgs', 'create', '--name', 'Second Co', '--owner-email', 'owner@second.example'], env));
     const ambiguous = await runCli(['send', '+14155550123', 'hi'], env);
     expect(ambiguous.code).toBe(1);
-    expect(ambiguous.stderr).toContain('there are several organizations: pass --org <id>');
+    expect(ambiguous.stderr).toContain(`there are several organizations (${owner.org_id} (Acme Plumbing), ${second.org_id} (Second Co))`);
+    expect(ambiguous.stderr).toContain('pass --org <id>, set TEXTBACK_ORG=<id>, or make one the default with `textback use <id or name>`');
     // With --org it goes to that organization, whose numbers it then needs.
     const noNumber = await runCli(['send', '+14155550123', 'hi', '--org', second.org_id], env);
     expect(noNumber.code).toBe(1);
@@ -187,6 +188,41 @@ describe.each(DIALECTS)('the textback command line (%s)', (dialect) => {
     const sent = cliJson(await runCli(['send', '+14155550124', 'Second text', '--org', owner.org_id], env));
     expect((await api(app, { apiKey: owner.api_key }, 'GET', `/v1/messages/${sent.id}`)).json.body).toBe('Second text');
     expect((await api(app, { apiKey: second.api_key }, 'GET', `/v1/messages/${sent.id}`)).status).toBe(404);
+  });
+
+  it.runIf(dialectAvailable(dialect))('textback use remembers a default organization; TEXTBACK_ORG and --org win over it', async () => {
+    // PostgreSQL keeps the default under ./data of the working directory: a directory of its own here.
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-cli-cwd-'));
+    const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra }, 30_000, cwd);
+    try {
+      const unknown = await cli(['use', 'Nobody Inc']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('there is no organization "Nobody Inc"');
+
+      const chosen = await cli(['use', 'acme plumbing']); // by name, any case
+      expect(chosen.code, chosen.stderr).toBe(0);
+      expect(chosen.stdout).toContain(`commands now act on ${owner.org_id} (Acme Plumbing) by default`);
+      const where = dialect === 'sqlite' ? path.join(path.dirname(database.url), 'textback-cli.json') : path.join(cwd, 'data', 'textback-cli.json');
+      expect(JSON.parse(fs.readFileSync(where, 'utf8'))).toEqual({ org: owner.org_id });
+      expect((await cli(['orgs', 'list'])).stdout).toMatch(new RegExp(`^${owner.org_id}  Acme Plumbing  \\(default\\)$`, 'm'));
+
+      // No --org needed now.
+      const sent = cliJson(await cli(['send', '+14155550125', 'By default']));
+      expect((await api(app, { apiKey: owner.api_key }, 'GET', `/v1/messages/${sent.id}`)).json.body).toBe('By default');
+
+      // TEXTBACK_ORG wins over the default, --org over both.
+      const second = (await cli(['orgs', 'list'])).stdout.match(/^(\S+) {2}Second Co$/m)![1]!;
+      const viaEnv = await cli(['send', '+14155550126', 'hi'], { TEXTBACK_ORG: second });
+      expect(viaEnv.stderr).toContain('no business number'); // the second organization has none
+      const viaOption = cliJson(await cli(['send', '+14155550127', 'By option', '--org', owner.org_id], { TEXTBACK_ORG: second }));
+      expect(viaOption.status).toMatch(/^(queued|held)$/);
+      const badEnv = await cli(['send', '+14155550128', 'hi'], { TEXTBACK_ORG: 'org_missing' });
+      expect(badEnv.code).toBe(1);
+      expect(badEnv.stderr).toContain('TEXTBACK_ORG: there is no organization "org_missing"');
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+      if (dialect === 'sqlite') fs.rmSync(path.join(path.dirname(database.url), 'textback-cli.json'), { force: true });
+    }
   });
 });
 
