@@ -22,6 +22,7 @@ import { addNumber } from '../use-cases/numbers.js';
 import { createCarrierAccount, deleteCarrierAccount, getCarrierAccount, importNumbers, listCarrierAccounts, updateCarrierAccount, webhookSetup } from '../use-cases/carrier-accounts.js';
 import { listAutomations } from '../use-cases/automations/automation-store.js';
 import { createMissedCallPreset } from '../use-cases/automations/presets.js';
+import { describeStartupError } from './startup-errors.js';
 import { defaultOrganization, resolveOrg as resolveOrgOf, useOrganization } from './default-org.js';
 
 // A `.env` file in the working directory, if there is one (variables already set win).
@@ -65,6 +66,22 @@ program
     const started = performance.now();
     const tb = await createTextback({ config: cfg });
     const log = tb.ctx.log;
+    // Signals first, so that a stop requested while starting is still graceful.
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      await tb.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    // The port first: a port in use ends the start before anything is set up or any worker runs.
+    let address: string;
+    try {
+      address = await tb.listen();
+    } catch (error) {
+      await tb.close().catch(() => undefined);
+      throw error;
+    }
     if (await isFirstStart(tb.ctx)) {
       const created = cfg.demo
         ? await createDemoOrganization(tb.ctx, cfg.apiKey)
@@ -76,16 +93,7 @@ program
           (cfg.demo ? '  Demo business number: +14159434591 (sandbox carrier)\n' : ''),
       );
     }
-    // Signals first, so that a stop requested while starting is still graceful.
-    const shutdown = async (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      await tb.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
     if (cfg.runWorkers) tb.startWorkers();
-    const address = await tb.listen();
     const url = address.replace('127.0.0.1', 'localhost');
     process.stdout.write(`\n  Textback is running at ${url}  (API docs: ${url}/docs)\n\n`);
     log.info({ db: tb.ctx.db.description, startupMs: Math.round(performance.now() - started) }, 'ready');
@@ -569,6 +577,21 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }
+  // A port in use, PostgreSQL unreachable, a database that does not exist: one line, what to do.
+  const settings = startupSettings();
+  const known = settings ? describeStartupError(error, settings) : undefined;
+  if (known) {
+    console.error(`error: ${known}`);
+    process.exit(1);
+  }
   console.error(error);
   process.exit(1);
 });
+
+function startupSettings(): { databaseUrl: string; port: number; host: string } | undefined {
+  try {
+    return loadConfig();
+  } catch {
+    return undefined;
+  }
+}

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { createLogger } from '../../src/support/logger.js';
 import { createTextback, type Textback } from '../../src/textback.js';
-import { createTestDatabase, DIALECTS, dialectAvailable, type DialectName } from '../support/databases.js';
+import { createTestDatabase, DIALECTS, dialectAvailable, pgUrl, type DialectName } from '../support/databases.js';
 import { api, type TestApp } from '../support/test-app.js';
 import { cliJson, countRows, requireBuiltCli, runCli, startServe, type RunningServer } from './helpers.js';
 
@@ -344,5 +345,56 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     } finally {
       await other.destroy();
     }
+  });
+});
+
+describe('textback serve cannot start: one clear line, no stack trace, exit 1', () => {
+  let dir: string;
+  beforeAll(() => {
+    requireBuiltCli();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-start-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const expectOneLine = (result: { code: number | null; stdout: string; stderr: string }, line: RegExp) => {
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(line);
+    expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    expect(result.stdout).not.toContain('worker started');
+    expect(result.stdout).not.toContain('Textback is running');
+  };
+
+  it('a port already in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const result = await runCli(['serve'], { DATABASE_URL: path.join(dir, 'port', 'textback.db'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+      expectOneLine(result, new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use .*set PORT to a free port$`));
+      // Nothing was set up: no API key was printed that the next start would not know.
+      expect(result.stdout).not.toContain('Admin API key');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('PostgreSQL that does not answer (the password is never shown)', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve)); // a port nobody listens on
+    const result = await runCli(['serve'], { DATABASE_URL: `postgres://textback:s3cret-pw@127.0.0.1:${port}/textback`, PORT: '0', LOG_LEVEL: 'info' });
+    expectOneLine(result, new RegExp(`^error: cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port}, database "textback": connection refused\\. Start PostgreSQL, or fix the host and port in DATABASE_URL$`));
+    expect(result.stderr).not.toContain('s3cret-pw');
+  });
+
+  it.runIf(dialectAvailable('postgres'))('a PostgreSQL database that does not exist', async () => {
+    const url = new URL(pgUrl()!);
+    url.pathname = '/textback_missing_database';
+    url.search = '';
+    const result = await runCli(['serve'], { DATABASE_URL: url.toString(), PORT: '0', LOG_LEVEL: 'info' });
+    expectOneLine(result, /^error: PostgreSQL at .*, database "textback_missing_database" does not exist: create it .*DATABASE_URL$/);
   });
 });
