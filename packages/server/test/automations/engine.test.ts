@@ -149,6 +149,19 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     expect((await app.tb.ctx.db.kysely.selectFrom('jobs').select('id').where('org_id', '=', org.orgId).where('state', '=', 'dead').execute())).toHaveLength(0);
   });
 
+  run('deleting the higher-priority automation while a lower-priority text waits for it lets that text go', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    const high = await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'delay', duration: '1h' }, { type: 'send_sms', template: 'from high' }]));
+    const phone = handset();
+    await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(0);
+    expect((await api(app, org, 'DELETE', `/v1/automations/${high.json.id}`)).status).toBe(204);
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
+  });
+
   run('a higher-priority automation that stops without texting lets the lower-priority one text', async () => {
     const org = await createTestOrg(app);
     await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));

@@ -41,7 +41,7 @@ import { newId } from '../../support/ids.js';
 import { appendEvent, collectEvents } from '../events.js';
 import { sendOne } from '../messages.js';
 import { organizationById } from '../organizations.js';
-import { advanceJobKey, toAutomation } from './automation-store.js';
+import { ADVANCE_JOB, advanceJobKey, toAutomation, wakeParkedRuns } from './automation-store.js';
 import { insertRows, insertRowsReturning } from '../../db/insert-rows.js';
 import { prepared } from '../../db/prepared.js';
 
@@ -49,7 +49,7 @@ const activeAutomations = prepared((db, v: { orgId: string; trigger: TriggerType
   db.selectFrom('automations').selectAll().where('org_id', '=', v.orgId).where('trigger_type', '=', v.trigger).where('state', '=', 'active'),
 );
 
-export const ADVANCE_JOB = 'automation.advance';
+export { ADVANCE_JOB };
 export const NOT_REPLIED_JOB = 'automation.not_replied';
 export const WEBHOOK_JOB = 'automation.webhook';
 
@@ -479,7 +479,7 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
           { key: 'first-claim', build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'contact_id', 'event_key']).doNothing()) },
         );
         // Lower-priority runs of the event waiting on this one learn that it texted.
-        if (!loaded.runIsNew) await wakeParkedRuns(ctx, tx, run, now);
+        if (!loaded.runIsNew) await wakeParkedRuns(ctx, tx, { orgId: run.org_id, contactId: run.contact_id, eventId: run.event_id, exceptRunId: run.id });
         // What the next step's conditions see: the contact was texted now.
         loaded.facts = { ...loaded.facts, lastTextAt: now };
       }
@@ -535,23 +535,6 @@ async function park(tx: Tx, run: AutomationRun, state: RunState, now: number): P
   if (Number(result.numUpdatedRows) !== 1) throw new RunChanged();
 }
 
-/** Runs of the same event parked behind `run` (waiting with no time) advance now: it texted or ended. */
-async function wakeParkedRuns(ctx: AppContext, tx: Tx, run: AutomationRun, now: number): Promise<void> {
-  const parked = await tx
-    .selectFrom('automation_runs')
-    .select('id')
-    .where('org_id', '=', run.org_id)
-    .where('contact_id', '=', run.contact_id)
-    .where('event_id', '=', run.event_id)
-    .where('status', '=', 'waiting')
-    .where('next_at', 'is', null)
-    .where('id', '!=', run.id)
-    .execute();
-  for (const { id } of parked) {
-    await tx.updateTable('automation_runs').set({ next_at: now, updated_at: now }).where('id', '=', id).execute();
-    await enqueue(tx, ctx.clock, { kind: ADVANCE_JOB, orgId: run.org_id, payload: { runId: id }, runAt: now, uniqueKey: advanceJobKey(id), replace: true });
-  }
-}
 
 /**
  * Why a text must not be sent for this run now, or null. `wait`: a higher-priority run of the same
@@ -706,7 +689,7 @@ async function finish(
   });
   // Lower-priority runs of the event waiting on this one may text now (or learn that it texted).
   // (A run new in this transaction has none: the runs of its event after it start after it.)
-  if (options.wakeParked) await wakeParkedRuns(ctx, tx, run, now);
+  if (options.wakeParked) await wakeParkedRuns(ctx, tx, { orgId: run.org_id, contactId: run.contact_id, eventId: run.event_id, exceptRunId: run.id });
 }
 
 async function trace(
