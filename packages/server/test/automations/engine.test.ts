@@ -149,6 +149,23 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     expect((await app.tb.ctx.db.kysely.selectFrom('jobs').select('id').where('org_id', '=', org.orgId).where('state', '=', 'dead').execute())).toHaveLength(0);
   });
 
+  run('a broken higher-priority template with no delay: its run fails at once and the lower-priority text goes out', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    const high = await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'send_sms', template: 'from high' }]));
+    const row = await app.tb.ctx.db.kysely.selectFrom('automations').select('document').where('id', '=', high.json.id).executeTakeFirstOrThrow();
+    await app.tb.ctx.db.kysely.updateTable('automations').set({ document: row.document.replace('from high', 'from high\\ud800') }).where('id', '=', high.json.id).execute();
+    const phone = handset();
+    const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    expect(call.status).toBe(201);
+    await app.drain();
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
+    const highRun = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs?contact=${call.json.contact_id}`)).json.data[0];
+    expect(highRun).toMatchObject({ status: 'failed' });
+    expect(highRun.outcome).toContain('unpaired UTF-16 surrogate');
+  });
+
   run('deleting the higher-priority automation while a lower-priority text waits for it lets that text go', async () => {
     const org = await createTestOrg(app);
     await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));

@@ -453,8 +453,8 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
           // to send from): an AppError, thrown before any statement failed. The run fails here, and
           // does not hold back a lower-priority automation of the same event.
           if (!(error instanceof AppError)) throw error;
-          entries.push({ at: now, step: action.step, type: 'send_sms', message: `refused: ${error.message}` });
-          const ended = stepNotDone(state, action.step, `refused: ${error.code}`, now, 'step_failed');
+          entries.push({ at: now, step: action.step, type: 'send_sms', message: `text refused by the send path (${error.code})` });
+          const ended = stepNotDone(state, action.step, `refused: ${error.message}`, now, 'step_failed');
           return { ...loaded, state: ended.state, trace: [...entries, ...ended.trace], contact };
         }
         const { message } = sent;
