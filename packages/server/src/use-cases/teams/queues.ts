@@ -10,6 +10,7 @@ import { AppError, notFound, type FieldError } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
 import { parsePhoneField } from '../contacts.js';
 import { storedTextErrors } from '../message-text.js';
+import { enqueueQueueDispatch } from './common.js';
 import { getNumberByE164 } from '../numbers.js';
 import { getOrganization, getUser, orgSettings, requireRole, type Principal } from '../organizations.js';
 
@@ -229,11 +230,15 @@ export async function setQueueAgent(
   }
   const now = ctx.clock.now();
   const values = { sms_enabled: input.sms_enabled ? 1 : 0, max_sessions: input.max_sessions, updated_at: now };
-  await ctx.db.kysely
-    .insertInto('queue_agents')
-    .values({ queue_id: queueId, user_id: userId, org_id: principal.orgId, ...values, last_offered_at: null, last_accepted_at: null, last_ended_at: null, created_at: now })
-    .onConflict((oc) => oc.columns(['queue_id', 'user_id']).doUpdateSet(values))
-    .execute();
+  await transaction(ctx, async (tx) => {
+    await tx
+      .insertInto('queue_agents')
+      .values({ queue_id: queueId, user_id: userId, org_id: principal.orgId, ...values, last_offered_at: null, last_accepted_at: null, last_ended_at: null, created_at: now })
+      .onConflict((oc) => oc.columns(['queue_id', 'user_id']).doUpdateSet(values))
+      .execute();
+    // A higher maximum (or SMS turned on) may let the line move.
+    await enqueueQueueDispatch(ctx, tx, principal.orgId, queueId);
+  });
   return ctx.db.kysely.selectFrom('queue_agents').selectAll().where('queue_id', '=', queueId).where('user_id', '=', userId).executeTakeFirstOrThrow();
 }
 
