@@ -309,4 +309,33 @@ describe.each(DIALECTS)('SMS queues (%s)', (dialect) => {
     await textFrom(app, org, someone, 'STOP');
     expect(ok(await api(app, org, 'GET', `/v1/queue-sessions/${session.id}`)).json).toMatchObject({ state: 'ended', end_reason: 'opted_out' });
   });
+
+  run('an agent coming online takes the first in line; an agent is told when their originator opts out', async () => {
+    const { org, queue } = await queueOrg(2, { invite_by_sms: true });
+    const [ana, ben] = org.agents as [(typeof org.agents)[0], (typeof org.agents)[0]];
+    ok(await api(app, org, 'PUT', `/v1/users/${ben.userId}/status`, { status: 'offline' }));
+    ok(await api(app, org, 'PUT', `/v1/queues/${queue.id}/agents/${ana.userId}`, { sms_enabled: true, max_sessions: 1 }));
+    const [c1, c2] = [handset(), handset()];
+    await textFrom(app, org, c1, 'SUPPORT');
+    await textFrom(app, org, ana.mobile, 'ACCEPT');
+    await textFrom(app, org, c2, 'SUPPORT');
+    expect((await texts(org, c2))[0]!.split('\n')[0]).toBe(`${QUEUE.initiation_message} You are number 1 in line.`);
+
+    // Ben comes online: the line moves at once, to him.
+    ok(await api(app, org, 'PUT', `/v1/users/${ben.userId}/status`, { status: 'online' }));
+    await settle(app);
+    const [waiting] = await sessionsOf(org, '?state=waiting');
+    expect(waiting).toMatchObject({ originator: c2, invites: [{ user_id: ben.userId, state: 'pending' }] });
+    expect((await texts(org, ben.mobile)).at(-1)).toContain(`session ${waiting.id}`);
+
+    // c1 opts out: the session ends, Ana is told (one STOP confirmation to c1, from compliance).
+    const [active] = await sessionsOf(org, '?state=active');
+    await textFrom(app, org, c1, 'STOP');
+    expect(ok(await api(app, org, 'GET', `/v1/queue-sessions/${active.id}`)).json).toMatchObject({ state: 'ended', end_reason: 'opted_out' });
+    expect((await texts(org, ana.mobile)).at(-1)).toBe(`Support: ${c1} opted out (STOP); session ${active.id} has ended.`);
+    // c2 gives up before Ben accepts: Ben's invite is withdrawn, and he is told.
+    await textFrom(app, org, c2, 'bye');
+    expect((await texts(org, ben.mobile)).at(-1)).toBe(`Support: ${c2} left the queue; the invite to session ${waiting.id} is withdrawn.`);
+    expect((await api(app, as(ben), 'POST', `/v1/queue-sessions/${waiting.id}/accept`)).status).toBe(409);
+  });
 });
