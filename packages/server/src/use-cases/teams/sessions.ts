@@ -523,7 +523,8 @@ export async function runInviteTimeout(ctx: AppContext, payload: { sessionId: st
       return;
     }
     const number = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', session.number_id).executeTakeFirstOrThrow();
-    const offered = await offerSession(ctx, tx, queue, session, number);
+    // Offered on only while the agents have a slot not promised to another session; else it waits in line.
+    const offered = (await freeSlots(ctx, tx, queue)) > 0 ? await offerSession(ctx, tx, queue, session, number) : 0;
     // The slots the expired invites held may serve the line (last: see lockQueue).
     if (expired.length > 0) await enqueueQueueDispatch(ctx, tx, session.org_id, session.queue_id);
     if (offered > 0) return;
