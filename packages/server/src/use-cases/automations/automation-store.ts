@@ -4,6 +4,7 @@ import { transaction, type AppContext, type Tx } from '../../app-context.js';
 import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
 import type { AutomationRow } from '../../db/schema.js';
 import { AppError, notFound } from '../../support/errors.js';
+import { storedTextErrors } from '../message-text.js';
 import { newId } from '../../support/ids.js';
 
 /**
@@ -35,6 +36,12 @@ function deepFreeze<T>(value: T): T {
 /** Validates a document and throws `validation_failed` listing each problem by path (`steps[2].template`). */
 export function assertValidAutomation(doc: unknown): Automation {
   const errors = validateAutomation(doc);
+  // Templates are sent later: refused on save when the send path would refuse them (NUL, unpaired surrogates).
+  if (errors.length === 0) {
+    const templates: Record<string, unknown> = {};
+    collectTemplates((doc as { steps?: unknown }).steps, 'steps', templates);
+    for (const e of storedTextErrors(templates)) errors.push({ path: e.field, message: e.message });
+  }
   if (errors.length > 0) {
     throw new AppError(
       'validation_failed',
@@ -43,6 +50,17 @@ export function assertValidAutomation(doc: unknown): Automation {
     );
   }
   return doc as Automation;
+}
+
+/** Every `template` (single or A/B variant) under the steps, by path (`steps[0].variants[1].template`). */
+function collectTemplates(value: unknown, path: string, into: Record<string, unknown>): void {
+  if (Array.isArray(value)) value.forEach((v, i) => collectTemplates(v, `${path}[${i}]`, into));
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'template') into[`${path}.template`] = v;
+      else collectTemplates(v, `${path}.${key}`, into);
+    }
+  }
 }
 
 export async function createAutomation(ctx: AppContext, orgId: string, doc: unknown, preset: string | null = null, db: Tx = ctx.db.kysely): Promise<AutomationRow> {
