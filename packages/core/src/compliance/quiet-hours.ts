@@ -72,8 +72,9 @@ export const FEDERAL_QUIET_HOURS_RULE: QuietHoursRule = (() => {
 
 /**
  * Canada: the CRTC Unsolicited Telecommunications Rules, Part III (Telemarketing Rules): 09:00–21:30
- * on weekdays, 10:00–18:00 on Saturdays and Sundays, the recipient's local time.
- * https://crtc.gc.ca/eng/trules-reglest.htm
+ * on weekdays, 10:00–18:00 on Saturdays and Sundays, the recipient's local time (a province's own
+ * rule may be stricter). https://crtc.gc.ca/eng/trules-reglest.htm; plain-language summary:
+ * https://www.lnnte-dncl.gc.ca/ind/ntr-nrt-eng
  */
 export const CRTC_QUIET_HOURS_RULE: QuietHoursRule = (() => {
   const weekend = { start: 10 * 60, end: 18 * 60 };
