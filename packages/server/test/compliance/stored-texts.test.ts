@@ -26,7 +26,7 @@ describe.each(DIALECTS)('stored texts are checked as bodies (%s)', (dialect) => 
   afterAll(async () => app?.close());
 
   /** The request is refused with 400 naming exactly `field`, and the reason. */
-  async function refused(method: string, path: string, body: unknown, field: string, message: RegExp) {
+  async function refused(method: 'POST' | 'PATCH' | 'PUT', path: string, body: unknown, field: string, message: RegExp) {
     const res = await api(app, org, method, path, body);
     expect(res.status, res.raw.body).toBe(400);
     expect(res.raw.headers['content-type']).toMatch(/application\/problem\+json/);
