@@ -21,8 +21,6 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const sqliteTemplate = await migratedSqliteTemplate();
-  project.provide('sqliteTemplate', sqliteTemplate.file);
   const url = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_PG_URL;
   let reachable = false;
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
@@ -42,5 +40,7 @@ export default async function setup(project: TestProject) {
     await client.end().catch(() => {});
   }
   project.provide('pgMigration', reachable ? await recordPostgresMigration(url) : null);
+  const sqliteTemplate = await migratedSqliteTemplate();
+  project.provide('sqliteTemplate', sqliteTemplate.file);
   return () => sqliteTemplate.dispose();
 }
