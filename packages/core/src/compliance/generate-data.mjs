@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Regenerates the *.data.ts modules of this folder from the reference CSVs.
+// Regenerates the *.data.ts modules of this folder from the source CSVs.
 //
-//   node packages/core/src/compliance/generate-data.mjs [referenceDir]
+//   node packages/core/src/compliance/generate-data.mjs [sourcesDir]
 //
-// referenceDir defaults to /work/shared/reference and must contain:
+// sourcesDir defaults to packages/core/sources (each file's public origin is in its README.md) and must contain:
 //   nanp-area-codes.csv                  -> nanp-area-codes.data.ts
 //   state-quiet-hours.csv                -> state-quiet-hours.data.ts
 //   bandwidth-messaging-error-codes.csv  -> bandwidth-error-codes.data.ts
@@ -12,8 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const referenceDir = process.argv[2] ?? '/work/shared/reference';
 const outDir = dirname(fileURLToPath(import.meta.url));
+const referenceDir = process.argv[2] ?? join(outDir, '..', '..', 'sources');
 
 /** Minimal RFC 4180 parser (quoted fields, "" escapes, CRLF/LF). Returns objects keyed by the header row. */
 function parseCsv(text) {

@@ -1,7 +1,9 @@
 /**
  * Opt-out / opt-in / help keywords, matched the way carriers and providers do.
  *
- * Sources (see /work/shared/reference/compliance.md, twilio.md, telnyx.md):
+ * Sources: CTIA Messaging Principles and Best Practices (https://www.ctia.org/the-wireless-industry/industry-commitments/messaging-interoperability-sms-mms),
+ * Twilio Advanced Opt-Out (https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out), Telnyx advanced
+ * opt-in/out (https://developers.telnyx.com/docs/messaging/messages/advanced-opt-in-out), AWS SMS opt-out keywords:
  * - CTIA Messaging Principles & Best Practices: STOP-family keywords must opt the contact out,
  *   HELP must return brand name + support contact + opt-out instructions.
  * - Twilio default / Advanced Opt-Out: opt-out STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT
@@ -9,7 +11,7 @@
  *   message body, case-insensitive, trimmed."
  * - Telnyx default: + "STOP ALL"; opt-in START, UNSTOP.
  * - AWS: + OPT-OUT, REMOVE, ARRET, TD.
- * - FCC 2024 revocation rule (as summarised in compliance.md): consent may be revoked by "any reasonable
+ * - FCC 2024 revocation rule (47 CFR 64.1200(a)(10), https://www.ecfr.gov/current/title-47/section-64.1200): consent may be revoked by "any reasonable
  *   means" — free text such as "stop texting me" is an opt-out *candidate* (`likely_opt_out`).
  */
 

@@ -1,10 +1,10 @@
 /**
  * Recipient time zone for quiet-hour checks.
  *
- * Sources: /work/shared/reference/compliance.md ("Determining recipient time zone": area code →
- * nanp-area-codes.csv, an approximation since mobile numbers travel; NPAs spanning several zones →
- * be conservative) and README.md caveats for nanp-area-codes.csv. 47 CFR 64.1200(c)(1) measures
- * quiet hours at "the called party's location".
+ * Sources: the area code is the usual proxy for the recipient's zone (packages/core/sources/nanp-area-codes.csv,
+ * from libphonenumber's time-zone data: an approximation since mobile numbers travel, and its zone data is
+ * libphonenumber's "internal statistics"); NPAs spanning several zones → be conservative. 47 CFR 64.1200(c)(1)
+ * (https://www.ecfr.gov/current/title-47/section-64.1200) measures quiet hours at "the called party's location".
  */
 import { DateTime, IANAZone } from 'luxon';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';

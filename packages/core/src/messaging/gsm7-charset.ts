@@ -1,5 +1,5 @@
-// Generated from /work/shared/reference/gsm7-charset.csv (3GPP TS 23.038 GSM 7-bit default alphabet
-// and extension table, as extracted from TwilioDevEd/message-segment-calculator src/libs/UnicodeToGSM.ts).
+// Generated from packages/core/sources/gsm7-charset.csv (3GPP TS 23.038 GSM 7-bit default alphabet
+// and extension table, as extracted from https://github.com/TwilioDevEd/message-segment-calculator/blob/a50230f/src/libs/UnicodeToGSM.ts).
 // 137 rows: 127 basic (1 septet) + 10 extension (ESC + code = 2 septets). Converted mechanically; keep in sync with that file.
 
 export type Gsm7Table = 'basic' | 'extension';

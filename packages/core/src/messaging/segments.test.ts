@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GSM7_CHARSET, GSM7_SEPTETS } from './gsm7-charset.js';
 import { countSegments, previewSegments, smartEncode } from './index.js';
@@ -305,11 +306,11 @@ describe('GSM-7 table (gsm7-charset.ts)', () => {
     expect(controls.sort()).toEqual(['\n', '\f', '\r']);
   });
 
-  // Conversion check against the source files when they are available (they live outside the repo).
-  const csvPath = '/work/shared/reference/gsm7-charset.csv';
-  const jsonPath = '/work/shared/reference/smart-encoding-map.json';
+  // Conversion check against the source files (packages/core/sources, with their origin in its README.md).
+  const csvPath = fileURLToPath(new URL('../../sources/gsm7-charset.csv', import.meta.url));
+  const jsonPath = fileURLToPath(new URL('../../sources/smart-encoding-map.json', import.meta.url));
 
-  it.skipIf(!existsSync(csvPath))('matches gsm7-charset.csv row for row', () => {
+  it('matches gsm7-charset.csv row for row', () => {
     const rows = readFileSync(csvPath, 'utf8').trim().split('\n').slice(1);
     const fromCsv = rows.map((row) => {
       const [cp = '', , hex = '', table = '', septets = ''] = row.split(',');
@@ -318,7 +319,7 @@ describe('GSM-7 table (gsm7-charset.ts)', () => {
     expect(GSM7_CHARSET.map(([cp, hex, table]) => [cp, hex, table, table === 'basic' ? 1 : 2])).toEqual(fromCsv);
   });
 
-  it.skipIf(!existsSync(jsonPath))('matches smart-encoding-map.json entry for entry', () => {
+  it('matches smart-encoding-map.json entry for entry', () => {
     const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as { map: Record<string, { from: string; to: string }> };
     expect([...SMART_ENCODING_MAP]).toEqual(Object.values(json.map).map(({ from, to }) => [from, to]));
   });

@@ -1,6 +1,7 @@
 /**
- * SMS encoding choice and segment counting, per /work/shared/reference/sms-encoding.md
- * (3GPP TS 23.038 / 23.040; behaviour of TwilioDevEd/message-segment-calculator @ a50230f).
+ * SMS encoding choice and segment counting, per 3GPP TS 23.038 / 23.040 (GSM-7 160/153, UCS-2 70/67,
+ * escape characters count two septets, surrogate pairs two UCS-2 units) and the behaviour of
+ * https://github.com/TwilioDevEd/message-segment-calculator/tree/a50230f.
  */
 import { GSM7_SEPTETS } from './gsm7-charset.js';
 import { SMART_ENCODING_MAP } from './smart-encoding-map.js';
@@ -65,7 +66,7 @@ export function countSegments(text: string, options: CountSegmentsOptions = {}):
 /**
  * Replace look-alike Unicode characters with GSM-7 equivalents (curly quotes → straight, dashes → '-',
  * '…' → '...', exotic spaces → spaces, zero-width chars removed), using the Twilio "Smart Encoding" table
- * in smart-encoding-map.ts (see /work/shared/reference/sms-encoding.md). Other characters are kept as is,
+ * in smart-encoding-map.ts (from https://github.com/TwilioDevEd/message-segment-calculator/blob/a50230f/src/libs/SmartEncodingMap.ts). Other characters are kept as is,
  * so the result is still UCS-2 if it contains e.g. emoji or 'á'.
  */
 export function smartEncode(text: string): string {

@@ -1,5 +1,5 @@
-// Generated from /work/shared/reference/smart-encoding-map.json, itself taken from
-// TwilioDevEd/message-segment-calculator src/libs/SmartEncodingMap.ts @ a50230f (MIT): the look-alike
+// Generated from packages/core/sources/smart-encoding-map.json, itself taken from
+// https://github.com/TwilioDevEd/message-segment-calculator/blob/a50230f/src/libs/SmartEncodingMap.ts (MIT): the look-alike
 // replacements Twilio applies with SmartEncoded=true (271 entries). Converted mechanically; keep in sync with that file.
 
 /** Unicode character → GSM-7-friendly replacement (may be empty or several characters). */

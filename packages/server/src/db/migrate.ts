@@ -52,6 +52,7 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   // kysely_migration_lock in another schema (another app, a parallel test) made it skip creating ours.
   const schema =
     db.dialect.name === 'postgres' ? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema : undefined;
+  if (await allApplied(db, schema ?? undefined)) return [];
   const migrator = new Migrator({ db: db.kysely, provider: new CompiledMigrations(db.dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
@@ -59,4 +60,21 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     throw new MigrationError(failed?.migrationName, result.error);
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * True when every migration is recorded: the usual start, with nothing to do. Kysely's Migrator is
+ * then skipped, because before it takes its lock it lists the tables of every schema of a PostgreSQL
+ * database, a query that fails when another schema is dropped meanwhile (a parallel test run, another
+ * application sharing the database). Pending migrations still go through the Migrator and its lock.
+ */
+async function allApplied(db: Db, schema: string | undefined): Promise<boolean> {
+  const exists =
+    db.dialect.name === 'postgres'
+      ? (await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema ?? null} and table_name = 'kysely_migration'`.execute(db.kysely)).rows[0]?.n
+      : (await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db.kysely)).rows[0]?.n;
+  if (!exists) return false;
+  const table = schema ? sql`${sql.id(schema)}.${sql.id('kysely_migration')}` : sql.id('kysely_migration');
+  const applied = new Set((await sql<{ name: string }>`select name from ${table}`.execute(db.kysely)).rows.map((r) => r.name));
+  return Object.keys(MIGRATIONS).every((name) => applied.has(name));
 }

@@ -1,9 +1,12 @@
 /** Shared by the API tests: problem+json assertions, row counts, a server-sent-events reader, the built CLI. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { openDatabase, type Db } from '../../src/db/database.js';
+import { createTestDatabase, type DialectName } from '../support/databases.js';
 import type { ApiCall, TestApp } from '../support/test-app.js';
 
 /** Asserts an application/problem+json answer and returns its body for further checks. */
@@ -132,6 +135,29 @@ export async function streamEnds(reader: SseReader, timeoutMs: number): Promise<
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '../../../..');
 export const CLI = path.join(REPO_ROOT, 'packages/server/dist/cli/main.js');
+
+/** A database nobody has opened yet: a SQLite path in a new directory, or an empty PostgreSQL schema. */
+export async function freshDatabase(dialect: DialectName): Promise<{ url: string; open(): Db; destroy(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-cli-'));
+    const file = path.join(dir, 'data', 'textback.db');
+    const opened: Db[] = [];
+    return {
+      url: file,
+      open: () => {
+        const db = openDatabase(file);
+        opened.push(db);
+        return db;
+      },
+      destroy: async () => {
+        for (const db of opened) await db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const database = await createTestDatabase(dialect, { migrate: false });
+  return { url: database.url, open: () => database.db, destroy: () => database.destroy() };
+}
 
 /** Fails with what to do when the CLI has not been built. */
 export function requireBuiltCli(): void {

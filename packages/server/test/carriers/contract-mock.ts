@@ -1,6 +1,6 @@
 /**
  * The contract harness (contract.test.ts, agent-calls.test.ts): Stoplight Prism 5.14 `prism mock` of
- * a carrier's OpenAPI document from the reference, on loopback, behind a proxy that records what
+ * a carrier's OpenAPI document (test/fixtures/carriers), on loopback, behind a proxy that records what
  * Prism said of each request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -11,10 +11,8 @@ import type { Logger } from '../../src/support/logger.js';
 import type { DialectName } from '../support/databases.js';
 import { api, createTestApp, type TestApp, type TestOrg } from '../support/test-app.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-/** /work/shared/reference: `shared/reference` beside the repository (as in CI), or TEXTBACK_REFERENCE_DIR. */
-export const REFERENCE_DIR = process.env.TEXTBACK_REFERENCE_DIR ?? path.resolve(ROOT, '..', 'shared', 'reference');
+/** The carriers' published documents the tests check against (sources and licences: its README.md). */
+export const REFERENCE_DIR = fileURLToPath(new URL('../fixtures/carriers/', import.meta.url));
 
 export function reference(name: string): string {
   return fs.readFileSync(path.join(REFERENCE_DIR, name), 'utf8');

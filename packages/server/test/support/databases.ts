@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { replayPostgresMigration } from './migrated-templates.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 export const DIALECTS: DialectName[] = ['sqlite', 'postgres'];
@@ -31,13 +32,20 @@ export interface TestDatabase {
   destroy(): Promise<void>;
 }
 
-export async function createTestDatabase(dialect: DialectName, options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+/**
+ * A new database. `migrate` (the default) gives it every migration: a copy of the database the global
+ * setup migrated (migrated-templates.ts), or, with `migrate: 'run'`, by running them.
+ */
+export async function createTestDatabase(dialect: DialectName, options: { migrate?: boolean | 'run'; poolSize?: number } = {}): Promise<TestDatabase> {
   const name = `t_${crypto.randomBytes(6).toString('hex')}`;
+  const migrate = options.migrate ?? true;
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-test-'));
     const file = path.join(dir, `${name}.db`);
+    const template = inject('sqliteTemplate');
+    if (migrate === true && template) fs.copyFileSync(template, file);
     const db = openDatabase(file);
-    if (options.migrate !== false) await migrateToLatest(db);
+    if (migrate === 'run' || (migrate === true && !template)) await migrateToLatest(db);
     return {
       db,
       url: file,
@@ -49,10 +57,15 @@ export async function createTestDatabase(dialect: DialectName, options: { migrat
   }
   const url = pgUrl();
   if (!url) throw new Error('PostgreSQL is not available');
+  const recorded = migrate === true ? inject('pgMigration') : null;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  await admin.query(`create schema ${name}`);
-  await admin.end();
+  try {
+    if (recorded) await replayPostgresMigration(admin, name, recorded);
+    else await admin.query(`create schema ${name}`);
+  } finally {
+    await admin.end();
+  }
   const db = openDatabase(url, { schema: name, poolSize: options.poolSize ?? 10 });
   const dropSchema = async () => {
     const c = new pg.Client({ connectionString: url });
@@ -60,7 +73,7 @@ export async function createTestDatabase(dialect: DialectName, options: { migrat
     await c.query(`drop schema if exists ${name} cascade`);
     await c.end();
   };
-  if (options.migrate !== false) {
+  if (migrate === 'run' || (migrate === true && !recorded)) {
     try {
       await migrateToLatest(db);
     } catch (error) {

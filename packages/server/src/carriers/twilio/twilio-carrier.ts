@@ -1,7 +1,8 @@
 /**
  * Twilio Programmable Messaging: sends a text with `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`
- * (form-encoded, HTTP Basic `AccountSid:AuthToken`; /work/shared/reference/twilio.md and the trimmed
- * OpenAPI document twilio-api-v2010.messages-calls.openapi.json).
+ * (form-encoded, HTTP Basic `AccountSid:AuthToken`; https://www.twilio.com/docs/messaging/api/message-resource
+ * and Twilio's OpenAPI document, https://github.com/twilio/twilio-oai/blob/d50069b44ea8cd23141385bdb6db48f16ff75bb5/spec/json/twilio_api_v2010.json,
+ * trimmed in test/fixtures/carriers).
  *
  * Every send carries `StatusCallback = {publicBaseUrl}/webhooks/twilio/{accountId}/status?m={messageId}`,
  * so a status callback maps back to our row even when the create response was lost.

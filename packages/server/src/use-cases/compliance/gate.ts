@@ -15,9 +15,9 @@
  * A keyword answer (STOP/START confirmation, HELP) skips 3–6: CTIA requires the confirmation, and the
  * contact asked for it.
  *
- * Sources: /work/shared/reference/compliance.md (TCPA 47 CFR 64.1200(c)(1) quiet hours at the
- * recipient's local time; state-quiet-hours.csv; nanp-area-codes.csv; CTIA keywords),
- * phone-numbers.md (FIXED_LINE), core's compliance module (each rule cites its own source).
+ * Sources: TCPA 47 CFR 64.1200(c)(1) quiet hours at the recipient's local time (https://www.ecfr.gov/current/title-47/section-64.1200);
+ * the state rules and area-code zones of packages/core/sources (state-quiet-hours.csv, nanp-area-codes.csv); CTIA
+ * keywords; libphonenumber's number types (FIXED_LINE), core's compliance module (each rule cites its own source).
  */
 import {
   canSend,

@@ -2,8 +2,9 @@
  * The organization's compliance settings (defaults in organizations.ts) and the texts Textback
  * answers keywords with: checked on save, resolved per number at send time.
  *
- * Sources: /work/shared/reference/compliance.md (HELP must carry brand name, support contact and
- * "Reply STOP to opt out"; CTIA also expects "Msg & data rates may apply"), core's
+ * Sources: CTIA Messaging Principles and Best Practices (HELP must carry brand name, support contact and
+ * "Reply STOP to opt out"; CTIA also expects "Msg & data rates may apply";
+ * https://www.ctia.org/the-wireless-industry/industry-commitments/messaging-interoperability-sms-mms), core's
  * validateHelpText / defaultComplianceTexts.
  */
 import { defaultComplianceTexts, isValidTimeZone, validateHelpText, type ComplianceTexts } from '@textback/core';
