@@ -6,7 +6,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { requireApiKey } from './auth.js';
-import { registerErrorHandling } from './problem.js';
+import { frameworkErrors, registerErrorHandling } from './problem.js';
+import { strictQueryStrings } from './query.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
@@ -48,7 +49,9 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // verbose: errors carry their schema, so problem.ts can list the accepted fields and values.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true } },
+    frameworkErrors,
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -95,6 +98,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   await app.register(
     async (v1) => {
       requireApiKey(v1, ctx);
+      strictQueryStrings(v1);
       await v1.register(messageRoutes(ctx));
       await v1.register(contactRoutes(ctx));
       await v1.register(conversationRoutes(ctx));
