@@ -20,6 +20,7 @@ import { conversationRoutes } from './routes/conversations.routes.js';
 import { eventRoutes } from './routes/events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
 import { messageRoutes } from './routes/messages.routes.js';
+import { numberRoutes } from './routes/numbers.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
@@ -107,6 +108,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(sandboxRoutes(ctx));
       await v1.register(eventRoutes(ctx));
       await v1.register(adminRoutes(ctx));
+      await v1.register(numberRoutes(ctx));
       await v1.register(complianceRoutes(ctx));
       await v1.register(automationRoutes(ctx));
       await v1.register(leadRoutes(ctx));
