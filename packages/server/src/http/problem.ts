@@ -109,7 +109,11 @@ function describeAnyOf(anyOf: AjvError, branches: AjvError[], context: string): 
 /** Ajv's errors as one entry per field, in words, naming accepted values and fields. */
 export function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
   const anyOfs = validation.filter((v) => v.keyword === 'anyOf' || v.keyword === 'oneOf');
-  const inBranch = (v: AjvError) => anyOfs.some((a) => a !== v && v.schemaPath.startsWith(`${a.schemaPath}/`));
+  // A branch error is below the union in the schema and at (or under) the same value: a union in an
+  // array's items has one schema path for every item.
+  const within = (v: AjvError, a: AjvError) =>
+    v !== a && v.schemaPath.startsWith(`${a.schemaPath}/`) && (v.instancePath === a.instancePath || v.instancePath.startsWith(`${a.instancePath}/`));
+  const inBranch = (v: AjvError) => anyOfs.some((a) => within(v, a));
   const messages = new Map<string, string[]>();
   for (const v of validation) {
     if (inBranch(v)) continue;
@@ -121,7 +125,7 @@ export function fieldErrors(context: string, validation: AjvError[]): FieldError
     const field = [context, ...path].filter(Boolean).join('.');
     const said =
       v.keyword === 'anyOf' || v.keyword === 'oneOf'
-        ? describeAnyOf(v, validation.filter((b) => b !== v && b.schemaPath.startsWith(`${v.schemaPath}/`)), context)
+        ? describeAnyOf(v, validation.filter((b) => within(b, v)), context)
         : [describe(v, context)];
     const list = messages.get(field) ?? [];
     for (const m of said) if (!list.includes(m)) list.push(m);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
+import { fieldErrors } from '../../src/http/problem.js';
 import { api, createTestApp, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import { expectProblem } from './helpers.js';
 
@@ -167,5 +168,21 @@ describe.each(DIALECTS)('query strings and URLs (%s)', (dialect) => {
     // Just over an id's length but within the router's: a validation problem naming the id.
     const overId = await api(app, org, 'GET', `/v1/messages/${'x'.repeat(70)}`);
     expectProblem(overId, 400, 'validation_failed', { fields: ['params.id'], detail: ['params.id must be at most 64 characters'] });
+  });
+});
+
+describe("Ajv's errors in words", () => {
+  it('a union inside a list speaks for each item alone', () => {
+    const union = (i: number) => [
+      { instancePath: `/items/${i}/state`, schemaPath: '#/properties/items/items/properties/state/anyOf/0/const', keyword: 'const', params: { allowedValue: 'on' } },
+      { instancePath: `/items/${i}/state`, schemaPath: '#/properties/items/items/properties/state/anyOf/1/const', keyword: 'const', params: { allowedValue: 'off' } },
+      { instancePath: `/items/${i}/state`, schemaPath: '#/properties/items/items/properties/state/anyOf', keyword: 'anyOf', params: {} },
+    ];
+    const tooLong = { instancePath: '/items/1/name', schemaPath: '#/properties/items/items/properties/name/maxLength', keyword: 'maxLength', params: { limit: 5 } };
+    expect(fieldErrors('body', [...union(0), ...union(2), tooLong])).toEqual([
+      { field: 'body.items.0.state', message: 'must be one of on, off' },
+      { field: 'body.items.2.state', message: 'must be one of on, off' },
+      { field: 'body.items.1.name', message: 'must be at most 5 characters' },
+    ]);
   });
 });
