@@ -18,7 +18,7 @@ import { SANDBOX_FAILURES, type SandboxFailure } from '../carriers/sandbox/sandb
 import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
 import { sendMessage } from '../use-cases/messages.js';
 import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
-import { addNumber } from '../use-cases/numbers.js';
+import { registerNumber } from '../use-cases/numbers.js';
 import { createCarrierAccount, deleteCarrierAccount, getCarrierAccount, importNumbers, listCarrierAccounts, updateCarrierAccount, webhookSetup } from '../use-cases/carrier-accounts.js';
 import { listAutomations } from '../use-cases/automations/automation-store.js';
 import { createMissedCallPreset } from '../use-cases/automations/presets.js';
@@ -208,13 +208,15 @@ keys
 const numbers = program.command('numbers').description('Business numbers');
 numbers
   .command('add <e164>')
-  .description('Register a business number (sandbox carrier by default)')
+  .description('Register a business number (sandbox carrier by default); the same checks as POST /v1/numbers')
   .option('--name <name>')
+  .option('--team <id>', 'the team its texts and calls go to')
+  .option('--carrier-account <id>', 'the carrier account it sends through (default: the sandbox carrier)')
   .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
-  .action(async (e164: string, o: { name?: string; org?: string }) => {
+  .action(async (e164: string, o: { name?: string; team?: string; carrierAccount?: string; org?: string }) => {
     await withTextback(async (tb) => {
-      const n = await addNumber(tb.ctx, await resolveOrg(tb, o.org), { e164, ...(o.name ? { name: o.name } : {}) });
-      print({ id: n.id, phone: n.e164, carrier: n.carrier });
+      const n = await registerNumber(tb.ctx, await resolveOrg(tb, o.org), { phone: e164, name: o.name, teamId: o.team, carrierAccountId: o.carrierAccount });
+      print({ id: n.id, phone: n.e164, carrier: n.carrier, team_id: n.team_id });
     });
   });
 

@@ -91,6 +91,7 @@ export const numberResource = (n: PhoneNumber) => ({
   carrier: n.carrier,
   capabilities: JSON.parse(n.capabilities) as string[],
   team_id: n.team_id,
+  carrier_account_id: n.carrier_account_id,
   created_at: iso(n.created_at),
 });
 

@@ -10,6 +10,14 @@ export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
 };
 
+/** One of these values (OpenAPI `enum`; a wrong value answers "must be one of ..."). */
+export const OneOf = <T extends string>(values: readonly T[], options: { description?: string } = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
+/** Several of these values, comma-separated in a query string (`status=failed,undelivered`) or repeated. */
+export const ListOf = <T extends string>(values: readonly T[], description: string) =>
+  Type.Array(OneOf(values), { minItems: 1, description: `${description}: one or more of ${values.join(', ')}, separated by commas` });
+
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
 

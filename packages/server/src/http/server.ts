@@ -6,7 +6,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { requireApiKey } from './auth.js';
-import { registerErrorHandling } from './problem.js';
+import { frameworkErrors, registerErrorHandling } from './problem.js';
+import { strictQueryStrings } from './query.js';
+import { documentOperations, TAGS } from './openapi-docs.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
@@ -19,6 +21,7 @@ import { conversationRoutes } from './routes/conversations.routes.js';
 import { eventRoutes } from './routes/events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
 import { messageRoutes } from './routes/messages.routes.js';
+import { numberRoutes } from './routes/numbers.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
@@ -44,11 +47,20 @@ const buildValidator = ((externalSchemas: unknown, options: { customOptions?: ob
   return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict(route) : coercing(route));
 }) as unknown as ValidatorFactory;
 
+/** A speech bubble: the mark of the docs page (and its icon), and the name beside it. */
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path fill="#2563eb" d="M4 4h24a2 2 0 0 1 2 2v15a2 2 0 0 1-2 2H13l-7 6v-6H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+const LOGO_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 40"><path fill="#ffffff" d="M4 6h28a2 2 0 0 1 2 2v18a2 2 0 0 1-2 2H15l-8 7v-7H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z"/>' +
+  '<text x="44" y="28" fill="#ffffff" font-family="Helvetica, Arial, sans-serif" font-size="22" font-weight="bold">Textback API</text></svg>';
+
 export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // verbose: errors carry their schema, so problem.ts can list the accepted fields and values.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true } },
+    frameworkErrors,
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -66,14 +78,21 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
         title: 'Textback API',
         version: '1',
         description:
-          'Self-hosted SMS engine. Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json. Lists are newest first, paginated with `cursor`.',
+          'Self-hosted SMS engine. Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json naming each invalid field and what it accepts. ' +
+          'Lists are newest first, paginated with `limit` and `cursor`; short administrative lists (numbers, teams, users, ...) come whole. A query parameter a route does not know is refused (400), never ignored.',
       },
+      tags: TAGS,
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Textback's own name and mark, not Swagger UI's.
+    logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: '/docs' },
+    theme: { title: 'Textback API', favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: Buffer.from(ICON_SVG) }] },
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -95,6 +114,8 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   await app.register(
     async (v1) => {
       requireApiKey(v1, ctx);
+      strictQueryStrings(v1);
+      documentOperations(v1);
       await v1.register(messageRoutes(ctx));
       await v1.register(contactRoutes(ctx));
       await v1.register(conversationRoutes(ctx));
@@ -103,6 +124,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(sandboxRoutes(ctx));
       await v1.register(eventRoutes(ctx));
       await v1.register(adminRoutes(ctx));
+      await v1.register(numberRoutes(ctx));
       await v1.register(complianceRoutes(ctx));
       await v1.register(automationRoutes(ctx));
       await v1.register(leadRoutes(ctx));

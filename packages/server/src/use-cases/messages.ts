@@ -313,7 +313,8 @@ export interface MessageFilter {
   contactId?: string;
   conversationId?: string;
   direction?: 'inbound' | 'outbound';
-  status?: string;
+  /** Any of these statuses. */
+  statuses?: readonly string[];
 }
 
 export async function listMessages(ctx: AppContext, orgId: string, filter: MessageFilter): Promise<Page<Message>> {
@@ -322,7 +323,7 @@ export async function listMessages(ctx: AppContext, orgId: string, filter: Messa
   if (filter.contactId) q = q.where('contact_id', '=', filter.contactId);
   if (filter.conversationId) q = q.where('conversation_id', '=', filter.conversationId);
   if (filter.direction) q = q.where('direction', '=', filter.direction);
-  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.statuses?.length) q = q.where('status', 'in', [...filter.statuses]);
   if (cursor) {
     q = q.where(olderThan(cursor));
   }

@@ -14,7 +14,8 @@ const DOCUMENTED: Record<string, string[]> = {
   '/v1/conversations': ['get'],
   '/v1/conversations/{id}': ['get'],
   '/v1/conversations/{id}/messages': ['get'],
-  '/v1/numbers': ['get'],
+  '/v1/numbers': ['get', 'post'],
+  '/v1/numbers/{id}': ['get', 'patch', 'delete'],
   '/v1/jobs': ['get'],
   '/v1/jobs/{id}/retry': ['post'],
   '/v1/sandbox/messages': ['post'],
@@ -98,13 +99,47 @@ describe.each(DIALECTS)('OpenAPI, docs and health (%s)', (dialect) => {
     for (const [at, ref] of all) expect(resolvePointer(doc, ref), `${at}: $ref ${ref} resolves`).toBeDefined();
   });
 
-  it.runIf(dialectAvailable(dialect))('/docs serves the API reference as HTML', async () => {
+  it.runIf(dialectAvailable(dialect))('every operation has a summary, a description and a tag the document describes', async () => {
+    const doc = (await api(app, null, 'GET', '/openapi.json')).json as {
+      tags?: { name: string; description?: string }[];
+      paths: Record<string, Record<string, { summary?: string; description?: string; tags?: string[] }>>;
+    };
+    const declared = new Map((doc.tags ?? []).map((t) => [t.name, t.description]));
+    for (const [name, description] of declared) expect(description?.length, `tag ${name} has a description`).toBeGreaterThan(10);
+    const lacking: string[] = [];
+    let operations = 0;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        operations++;
+        const where = `${method.toUpperCase()} ${path}`;
+        if (!op.summary?.trim()) lacking.push(`${where}: no summary`);
+        if (!op.description?.trim()) lacking.push(`${where}: no description`);
+        if (!op.tags?.length) lacking.push(`${where}: no tag`);
+        for (const tag of op.tags ?? []) if (!declared.has(tag)) lacking.push(`${where}: tag "${tag}" is not described in the document's tags`);
+      }
+    }
+    expect(lacking).toEqual([]);
+    expect(operations).toBeGreaterThan(90);
+  });
+
+  it.runIf(dialectAvailable(dialect))('/docs serves the API reference as HTML, titled Textback API, with its own logo', async () => {
     let res = await app.http.inject({ method: 'GET', url: '/docs' });
     if (res.statusCode >= 300 && res.statusCode < 400) res = await app.http.inject({ method: 'GET', url: String(res.headers.location) });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.body).toMatch(/<html/i);
-    expect(res.body).toMatch(/swagger/i);
+    expect(res.body).toContain('<title>Textback API</title>');
+    expect(res.body).toMatch(/href="[^"]*\/theme\/favicon\.svg"/);
+    expect((await app.http.inject({ method: 'GET', url: '/docs/static/theme/favicon.svg' })).statusCode).toBe(200);
+    expect(res.body).not.toContain('favicon-32x32.png');
+    // The top bar's Swagger logo is replaced by Textback's.
+    const init = await app.http.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(init.statusCode).toBe(200);
+    const logo = /img\.src = 'data:image\/svg\+xml;base64,([^']+)'/.exec(init.body);
+    expect(logo, 'the initializer replaces the logo').not.toBeNull();
+    const svg = Buffer.from(logo![1]!, 'base64').toString('utf8');
+    expect(svg).toContain('Textback API');
+    expect(svg).not.toMatch(/swagger/i);
   });
 
   it.runIf(dialectAvailable(dialect))('GET /health: 200 with the database up, without a key', async () => {

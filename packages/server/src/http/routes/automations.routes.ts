@@ -18,9 +18,11 @@ import { requireRole } from '../../use-cases/organizations.js';
 import { decodeCursor, toPage, olderThan } from '../../use-cases/pagination.js';
 import { contactTimeline } from '../../use-cases/timeline.js';
 import { principalOf } from '../auth.js';
-import { IdParams, PageQuery } from '../schemas.js';
+import { IdParams, OneOf, PageQuery } from '../schemas.js';
 import { iso } from '../resources.js';
 
+
+const RUN_STATUSES: readonly AutomationRun['status'][] = ['waiting', 'running', 'completed', 'stopped', 'cancelled', 'failed'];
 
 const automationResource = (row: AutomationRow) => ({
   id: row.id,
@@ -120,7 +122,7 @@ export const automationRoutes =
           tags: ['automations'],
           summary: 'Runs, newest first, each with every step taken and why a text was or was not sent',
           params: IdParams,
-          querystring: Type.Object({ ...PageQuery, contact: Type.Optional(Type.String()), status: Type.Optional(Type.String()) }),
+          querystring: Type.Object({ ...PageQuery, contact: Type.Optional(Type.String()), status: Type.Optional(OneOf(RUN_STATUSES)) }),
         },
       },
       async (request) => {
@@ -130,7 +132,7 @@ export const automationRoutes =
         const cursor = decodeCursor(request.query.cursor);
         let q = ctx.db.kysely.selectFrom('automation_runs').selectAll().where('org_id', '=', orgId).where('automation_id', '=', request.params.id);
         if (request.query.contact) q = q.where('contact_id', '=', request.query.contact);
-        if (request.query.status) q = q.where('status', '=', request.query.status as AutomationRun['status']);
+        if (request.query.status) q = q.where('status', '=', request.query.status);
         if (cursor) q = q.where(olderThan(cursor));
         const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
         const ids = rows.map((r) => r.id);

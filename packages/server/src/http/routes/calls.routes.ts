@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
+import { CALL_OUTCOMES } from '@textback/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { CALL_STATUSES, getCall, listCalls, recordCall } from '../../use-cases/calls.js';
 import { principalOf } from '../auth.js';
 import { callResource } from '../resources.js';
-import { errorResponses, IdParams, Page, PageQuery, Phone, Ref } from '../schemas.js';
+import { errorResponses, IdParams, OneOf, Page, PageQuery, Phone, Ref } from '../schemas.js';
 
 export const callRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
@@ -67,7 +68,7 @@ export const callRoutes =
       {
         schema: {
           tags: ['calls'],
-          querystring: Type.Object({ ...PageQuery, contact: Type.Optional(Type.String()), outcome: Type.Optional(Type.String()) }),
+          querystring: Type.Object({ ...PageQuery, contact: Type.Optional(Type.String()), outcome: Type.Optional(OneOf(CALL_OUTCOMES)) }),
           response: { 200: Page(Ref('Call')) },
         },
       },

@@ -1,4 +1,4 @@
-import { previewSegments } from '@textback/core';
+import { DELIVERY_STATUSES, previewSegments } from '@textback/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
@@ -6,7 +6,7 @@ import { AppError } from '../../support/errors.js';
 import { cancelMessage, getMessage, listMessages, sendMessage } from '../../use-cases/messages.js';
 import { principalOf } from '../auth.js';
 import { messageResource } from '../resources.js';
-import { errorResponses, IdParams, Page, PageQuery, Phone, Ref, SegmentCountSchema } from '../schemas.js';
+import { errorResponses, IdParams, ListOf, Page, PageQuery, Phone, Ref, SegmentCountSchema } from '../schemas.js';
 
 const SendBody = Type.Object(
   {
@@ -17,6 +17,8 @@ const SendBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const MESSAGE_STATUSES = [...DELIVERY_STATUSES, 'received'] as const;
 
 export const messageRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
@@ -157,7 +159,7 @@ export const messageRoutes =
             contact: Type.Optional(Type.String({ description: 'Contact id' })),
             conversation: Type.Optional(Type.String({ description: 'Conversation id' })),
             direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
-            status: Type.Optional(Type.String()),
+            status: Type.Optional(ListOf(MESSAGE_STATUSES, 'Status')),
           }),
           response: { 200: Page(Ref('Message')) },
         },
@@ -170,7 +172,7 @@ export const messageRoutes =
           ...(q.contact ? { contactId: q.contact } : {}),
           ...(q.conversation ? { conversationId: q.conversation } : {}),
           ...(q.direction ? { direction: q.direction } : {}),
-          ...(q.status ? { status: q.status } : {}),
+          ...(q.status ? { statuses: q.status } : {}),
         });
         return { data: page.data.map(messageResource), next_cursor: page.next_cursor };
       },

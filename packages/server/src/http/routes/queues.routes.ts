@@ -168,6 +168,13 @@ export const queueRoutes =
         // Default: up to now, inclusive.
         const to = parseInstant('to', request.query.to, now + 1);
         const from = parseInstant('from', request.query.from, to - 7 * 24 * 3600 * 1000);
+        if (from > to) {
+          const shown = (field: string, given: string | undefined, ms: number) => `${field} (${given ?? `${new Date(ms).toISOString()}, the default`})`;
+          throw new AppError('validation_failed', `${shown('from', request.query.from, from)} is after ${shown('to', request.query.to, to)}: give a from before the to`, [
+            { field: 'querystring.from', message: 'must be before to' },
+            { field: 'querystring.to', message: 'must be after from' },
+          ]);
+        }
         const report = await queueStatisticsReport(ctx, orgId, request.params.id, { from, to });
         return { object: 'queue_statistics', ...report, from: iso(report.from), to: iso(report.to) };
       },

@@ -63,8 +63,27 @@ function collectTemplates(value: unknown, path: string, into: Record<string, unk
   }
 }
 
+/**
+ * A scope may name only this organization's numbers: another organization's number, or one never
+ * registered, is `unknown_number` (404) as on every other route, not an automation that never runs.
+ */
+async function assertScopeNumbers(db: Tx, orgId: string, automation: Automation): Promise<void> {
+  const { numbers } = automation.scope;
+  if (numbers === 'all') return;
+  const found = await db.selectFrom('phone_numbers').select('e164').where('org_id', '=', orgId).where('e164', 'in', [...new Set(numbers)]).execute();
+  const known = new Set(found.map((f) => f.e164));
+  const unknown = numbers.map((n, i) => ({ n, i })).filter(({ n }) => !known.has(n));
+  if (unknown.length === 0) return;
+  throw new AppError(
+    'unknown_number',
+    `scope.numbers: ${unknown.map(({ n }) => n).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not one of this organization's numbers (GET /v1/numbers lists them)`,
+    unknown.map(({ n, i }) => ({ field: `scope.numbers[${i}]`, message: `${n} is not a number of this organization` })),
+  );
+}
+
 export async function createAutomation(ctx: AppContext, orgId: string, doc: unknown, preset: string | null = null, db: Tx = ctx.db.kysely): Promise<AutomationRow> {
   const automation = assertValidAutomation(doc);
+  await assertScopeNumbers(db, orgId, automation);
   const now = ctx.clock.now();
   const row: AutomationRow = {
     id: newId('aut'),
@@ -96,6 +115,7 @@ export async function listAutomations(ctx: AppContext, orgId: string): Promise<A
 export async function updateAutomation(ctx: AppContext, orgId: string, id: string, patch: Record<string, unknown>): Promise<AutomationRow> {
   const row = await getAutomation(ctx, orgId, id);
   const automation = assertValidAutomation({ ...toAutomation(row), ...patch });
+  if ('scope' in patch) await assertScopeNumbers(ctx.db.kysely, orgId, automation);
   await ctx.db.kysely
     .updateTable('automations')
     .set({
