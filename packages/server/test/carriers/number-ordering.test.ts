@@ -4,10 +4,14 @@
  * values, tenancy, roles; and a Twilio account against a local fake (webhooks set on the purchase,
  * the carrier's errors in plain words, PUBLIC_BASE_URL required, a failed registration released again).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transaction } from '../../src/app-context.js';
+import { openDatabase } from '../../src/db/database.js';
 import { createApiKey, createUser } from '../../src/use-cases/organizations.js';
-import { expectProblem } from '../api/helpers.js';
+import { cliJson, expectProblem, requireBuiltCli, runCli } from '../api/helpers.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
 import { api, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import { createCarrierTestApp, FakeCarrierApi, json, PUBLIC_URL, TWILIO_SID, TWILIO_TOKEN } from './helpers.js';
@@ -227,4 +231,35 @@ describe.each(DIALECTS)('buying numbers (%s)', (dialect) => {
       }
     });
   });
+});
+
+describe('the command line', () => {
+  it('textback numbers search, buy and release on the sandbox account', async () => {
+    requireBuiltCli();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-numbers-cli-'));
+    const env = { DATABASE_URL: path.join(dir, 'textback.db'), TEXTBACK_DEMO: 'false' };
+    try {
+      expect((await runCli(['migrate'], env)).code).toBe(0);
+      const org = cliJson(await runCli(['orgs', 'create', '--name', 'Acme', '--owner-email', 'o@example.com'], env));
+      const db = openDatabase(env.DATABASE_URL);
+      try {
+        await db.kysely.insertInto('teams').values({ id: 'team_cli', org_id: org.org_id, name: 'Sales', settings: '{}', created_at: 0, updated_at: 0 }).execute();
+      } finally {
+        await db.close();
+      }
+      const found = await runCli(['numbers', 'search', 'sandbox', '--country', 'CA', '--area-code', '416', '--contains', '555010', '--limit', '2'], env);
+      expect(found.stdout.trim().split('\n')).toEqual(['+14165550100  Toronto, ON  sms,mms,voice', '+14165550101  Toronto, ON  sms,mms,voice']);
+      const bought = cliJson(await runCli(['numbers', 'buy', 'sandbox', '+14165550101', '--team', 'team_cli'], env));
+      expect(bought).toMatchObject({ phone: '+14165550101', carrier: 'sandbox', team_id: 'team_cli', carrier_account_id: `ca_sandbox_${org.org_id}` });
+      const bad = await runCli(['numbers', 'search', 'sandbox', '--country', 'FR'], env);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('accepted: US, CA, GB');
+      const unconfirmed = await runCli(['numbers', 'release', 'sandbox', '+14165550101', '--confirm', '+14165550100'], env);
+      expect(unconfirmed.code).toBe(1);
+      expect(unconfirmed.stderr).toContain('confirm=+14165550101');
+      expect((await runCli(['numbers', 'release', 'sandbox', '+14165550101', '--confirm', '+14165550101'], env)).stdout).toContain('released +14165550101');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
