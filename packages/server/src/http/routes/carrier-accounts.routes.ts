@@ -231,6 +231,8 @@ export const carrierAccountRoutes =
         schema: {
           tags: ['carriers'],
           summary: 'Numbers the account can buy: by country, area code or locality, digits it contains, capability',
+          description:
+            "Owner or admin. `country` is required (US, CA, GB); `area_code` is 3 digits in the US and Canada, without the leading 0 in the UK; 400 names the field and the accepted values. The organization's sandbox account (`carrier: \"sandbox\"`) sells fictional numbers. Carrier failures: 502 carrier_auth_failed, 503 unavailable. See docs/carriers/README.md#buying-numbers.",
           params: IdParams,
           querystring: Type.Object(
             {
@@ -267,7 +269,9 @@ export const carrierAccountRoutes =
       {
         schema: {
           tags: ['carriers'],
-          summary: "Buy a number onto a team, with its webhooks pointed at this server, in one step",
+          summary: 'Buy a number onto a team, with its webhooks pointed at this server, in one step',
+          description:
+            'Owner or admin. 201 with the number. 409 number_unavailable (taken meanwhile), 422 regulatory_requirement (the requirement is named), 402 insufficient_balance, 502 carrier_auth_failed, 409 invalid_state when a real carrier has no PUBLIC_BASE_URL for the webhooks. A number bought but not registered is released again at once.',
           params: IdParams,
           body: Type.Object(
             {
@@ -293,7 +297,9 @@ export const carrierAccountRoutes =
       {
         schema: {
           tags: ['carriers'],
-          summary: 'Release a number at the carrier and remove it here (a number with history is kept, detached); confirm=<the number in E.164>',
+          summary: 'Release a number at the carrier and remove it here',
+          description:
+            'Owner or admin. `confirm` must repeat the number in E.164 (400 naming the expected value otherwise); `:number` is the number in E.164 or its id. A number with history (texts, calls, consent records) is kept, detached from the account and its team (`kept_for_history: true`); one without is deleted.',
           params: Type.Object({ id: Id, number: Type.String({ minLength: 1, maxLength: 64, description: 'The number in E.164, or its id' }) }),
           querystring: Type.Object({ confirm: Type.Optional(Type.String({ maxLength: 40 })) }, { additionalProperties: false }),
           response: errorResponses,
