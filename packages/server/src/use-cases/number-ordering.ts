@@ -183,10 +183,10 @@ export async function buyNumber(ctx: AppContext, orgId: string, accountId: strin
     ctx.log.info({ orgId, carrierAccountId: row.id, numberId: number.id }, 'number bought');
     return { ...number, carrier_account_id: row.id, carrier_number_id: carrierNumberId };
   } catch (error) {
-    if (!api) {
-      if (error instanceof AppError && error.code === 'conflict') throw new AppError('number_unavailable', `phone: ${phone} was taken meanwhile; search again for another`, [{ field: 'phone', message: 'not available' }]);
-      throw error;
-    }
+    // Registered by someone else between our check and our insert.
+    const taken = error instanceof AppError && error.code === 'conflict';
+    const problem = taken ? new AppError('number_unavailable', `phone: ${phone} was taken meanwhile; search again for another`, [{ field: 'phone', message: 'not available' }]) : error;
+    if (!api) throw problem;
     // Bought but not registered: give it back, so that nothing is paid for unseen.
     try {
       await api.releaseNumber(phone, carrierNumberId);
@@ -198,7 +198,7 @@ export async function buyNumber(ctx: AppContext, orgId: string, accountId: strin
         `${phone} was bought from ${row.kind} but could not be registered, and releasing it failed: it is on carrier account ${row.id}; import it with POST /v1/carrier-accounts/${row.id}/import-numbers`,
       );
     }
-    throw error;
+    throw problem;
   }
 }
 

@@ -16,6 +16,30 @@ import { DIALECTS, dialectAvailable } from '../support/databases.js';
 import { api, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import { createCarrierTestApp, FakeCarrierApi, json, PUBLIC_URL, TWILIO_SID, TWILIO_TOKEN } from './helpers.js';
 
+/** A phone_numbers row for +14155550155 in `orgId` (registered behind the API's back, to race a purchase). */
+function racer(orgId: string) {
+  return {
+    org_id: orgId,
+    e164: '+14155550155',
+    name: 'race',
+    carrier: 'sandbox',
+    capabilities: '["sms"]',
+    team_id: null,
+    created_at: 0,
+    updated_at: 0,
+    sender_type: 'long_code' as const,
+    rate_per_second: null,
+    daily_cap: null,
+    next_send_at: null,
+    last_send_at: null,
+    daily_count: 0,
+    daily_count_day: null,
+    compliance_texts: null,
+    carrier_account_id: null,
+    carrier_number_id: null,
+  };
+}
+
 describe.each(DIALECTS)('buying numbers (%s)', (dialect) => {
   const run = it.runIf(dialectAvailable(dialect));
   let app: TestApp;
@@ -192,6 +216,33 @@ describe.each(DIALECTS)('buying numbers (%s)', (dialect) => {
       expect(released.status, released.raw.body).toBe(200);
       const del = fake.requests.at(-1)!;
       expect([del.method, del.url]).toEqual(['DELETE', `/2010-04-01/Accounts/${TWILIO_SID}/IncomingPhoneNumbers/PN0123456789abcdef0123456789abcdef.json`]);
+    });
+
+    run('a number registered elsewhere while it was being bought is released again at the carrier, and nothing is lost', async () => {
+      fake.requests.length = 0;
+      fake.reply = (req, res) => {
+        if (req.method === 'POST') {
+          // Another organization registers the same number while Twilio sells it to us.
+          void app.tb.ctx.db.kysely
+            .insertInto('phone_numbers')
+            .values({ ...racer(other.orgId), id: `num_race_${dialect}` })
+            .execute()
+            .then(() => json(res, 201, { sid: 'PNrace', phone_number: '+14155550155', capabilities: { sms: true, voice: true, mms: true } }));
+          return;
+        }
+        res.writeHead(204).end();
+      };
+      expectProblem(await api(app, org, 'POST', `/v1/carrier-accounts/${twilioId}/numbers`, { phone: '+14155550155', team_id: teamId }), 409, 'number_unavailable', { detail: ['taken meanwhile'] });
+      expect(fake.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        `POST /2010-04-01/Accounts/${TWILIO_SID}/IncomingPhoneNumbers.json`,
+        `DELETE /2010-04-01/Accounts/${TWILIO_SID}/IncomingPhoneNumbers/PNrace.json`,
+      ]);
+    });
+
+    run("another organization's Twilio account is not found on the number routes", async () => {
+      expectProblem(await api(app, other, 'GET', `/v1/carrier-accounts/${twilioId}/available-numbers?country=US`), 404, 'not_found');
+      expectProblem(await api(app, other, 'POST', `/v1/carrier-accounts/${twilioId}/numbers`, { phone: '+14155550144', team_id: teamId }), 404, 'not_found');
+      expectProblem(await api(app, other, 'DELETE', `/v1/carrier-accounts/${twilioId}/numbers/+14155550188?confirm=%2B14155550188`), 404, 'not_found');
     });
 
     run("Twilio's errors in plain words", async () => {
