@@ -111,6 +111,20 @@ function checkAccountFields(
       errors.push({ field: 'settings.public_key', message: 'is the 32-byte base64 public key of Mission Control → Keys & Credentials → Public Key' });
     }
   }
+  // Sent to the carrier with every number bought (docs/carriers/README.md, "Buying numbers").
+  for (const [name, prefix, what] of [
+    ['address_sid', 'AD', 'Address'],
+    ['bundle_sid', 'BU', 'Regulatory Bundle'],
+  ] as const) {
+    if (kind === 'twilio' && settings[name] && !new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(settings[name])) {
+      errors.push({ field: `settings.${name}`, message: `is ${prefix} followed by 32 hex digits (Twilio Console → Phone Numbers → Regulatory Compliance → ${what}es)` });
+    }
+  }
+  for (const name of ['site_id', 'peer_id'] as const) {
+    if (kind === 'bandwidth' && settings[name] && !/^\d{1,12}$/.test(settings[name])) {
+      errors.push({ field: `settings.${name}`, message: `is the numeric ${name === 'site_id' ? 'site (sub-account)' : 'location (SIP peer)'} id of the Bandwidth Dashboard` });
+    }
+  }
   // Where the API user's credentials are sent to list numbers and set callbacks.
   if (kind === 'bandwidth' && settings.dashboard_url) checkUrl('settings.dashboard_url', settings.dashboard_url, errors);
 }

@@ -245,6 +245,22 @@ describe.each(DIALECTS)('buying numbers (%s)', (dialect) => {
       expectProblem(await api(app, other, 'DELETE', `/v1/carrier-accounts/${twilioId}/numbers/+14155550188?confirm=%2B14155550188`), 404, 'not_found');
     });
 
+    run('the settings sent with every purchase are checked when stored', async () => {
+      expectProblem(await api(app, org, 'PATCH', `/v1/carrier-accounts/${twilioId}`, { settings: { address_sid: 'AD123', bundle_sid: 'nope' } }), 400, 'validation_failed', {
+        fields: ['settings.address_sid', 'settings.bundle_sid'],
+      });
+      const ok = await api(app, org, 'PATCH', `/v1/carrier-accounts/${twilioId}`, { settings: { address_sid: `AD${'0'.repeat(32)}`, bundle_sid: `BU${'a'.repeat(32)}` } });
+      expect(ok.status, ok.raw.body).toBe(200);
+      const bw = await api(app, org, 'POST', '/v1/carrier-accounts', {
+        kind: 'bandwidth',
+        public_base_url: PUBLIC_URL,
+        credentials: { api_user: 'u', api_password: 'p' },
+        settings: { account_id: '9900000', application_id: 'app', site_id: 'site one', peer_id: '12a' },
+      });
+      expectProblem(bw, 400, 'validation_failed', { fields: ['settings.site_id', 'settings.peer_id'] });
+      await api(app, org, 'PATCH', `/v1/carrier-accounts/${twilioId}`, { settings: { address_sid: null, bundle_sid: null } });
+    });
+
     run("Twilio's errors in plain words", async () => {
       const answer = (status: number, code: number, message: string) => {
         fake.reply = (_req, res) => json(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
