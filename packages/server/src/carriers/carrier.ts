@@ -90,6 +90,64 @@ export interface CarrierAccountApi {
   configureWebhooks(numbers: CarrierNumber[], urls: WebhookUrls): Promise<WebhookSetupResult>;
 }
 
+/** Countries numbers can be searched and bought in (docs/carriers/README.md, "Buying numbers"). */
+export const NUMBER_COUNTRIES = ['US', 'CA', 'GB'] as const;
+export type NumberCountry = (typeof NUMBER_COUNTRIES)[number];
+
+/** A search for numbers to buy. */
+export interface NumberSearch {
+  country: NumberCountry;
+  /** The national destination code: a US/CA area code (415), a GB area code without its 0 (20, 7700). */
+  areaCode?: string | undefined;
+  /** A city (Twilio InLocality, Telnyx filter[locality], Bandwidth city). */
+  locality?: string | undefined;
+  /** Digits the number must contain. */
+  contains?: string | undefined;
+  /** Capabilities every number found must have. */
+  capabilities?: Array<'sms' | 'voice'> | undefined;
+  limit: number;
+}
+
+/** A number a carrier offers. */
+export interface AvailableNumber {
+  phone: string;
+  locality: string | null;
+  region: string | null;
+  country: string;
+  capabilities: { sms: boolean; voice: boolean; mms: boolean };
+  /** What it costs a month, as the carrier says it ("1.15 USD"); absent when the search does not say. */
+  monthlyPrice?: string | undefined;
+}
+
+/** A number just bought. */
+export interface BoughtNumber {
+  e164: string;
+  /** The carrier's id of the number or order (Twilio PN…, Telnyx number order, Bandwidth order id). */
+  carrierNumberId?: string | undefined;
+  capabilities: string[];
+}
+
+/**
+ * Number ordering failures use CarrierError with one of these reasons (the use case turns each into
+ * a problem+json code; docs/carriers/README.md lists the carriers' codes behind each).
+ */
+export type NumberOrderReason =
+  | 'number_unavailable'
+  | 'regulatory_requirement'
+  | 'insufficient_balance'
+  | 'carrier_auth_failed'
+  | 'invalid_search'
+  | 'carrier_unknown';
+
+/** Searching, buying and releasing numbers through a carrier account (optional: not every adapter has it). */
+export interface NumberOrderingApi {
+  searchAvailableNumbers(search: NumberSearch): Promise<AvailableNumber[]>;
+  /** Buys `phone` with its webhooks pointed at `urls`. */
+  buyNumber(phone: string, urls: WebhookUrls): Promise<BoughtNumber>;
+  /** Gives the number back to the carrier (by its id where the carrier needs one). */
+  releaseNumber(phone: string, carrierNumberId?: string | null): Promise<void>;
+}
+
 /** Normalized delivery receipt, produced by every adapter's webhook parser and by the sandbox. */
 export interface DeliveryReceipt {
   carrier: string;

@@ -21,7 +21,7 @@ export interface HttpAnswer {
 export interface CarrierRequest {
   /** Carrier name for messages ("Telnyx"). */
   carrier: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   url: string;
   headers: Record<string, string>;
   body?: string;

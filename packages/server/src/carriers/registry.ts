@@ -10,7 +10,7 @@ import type { CarrierAccount, Message } from '../db/schema.js';
 import { AppError } from '../support/errors.js';
 import { TtlCache } from '../support/ttl-cache.js';
 import { BandwidthCarrier } from './bandwidth/bandwidth-carrier.js';
-import type { CarrierAccountApi, CarrierAdapter, LookupHint, WebhookUrls } from './carrier.js';
+import type { CarrierAccountApi, CarrierAdapter, LookupHint, NumberOrderingApi, WebhookUrls } from './carrier.js';
 import { decryptCredentials, secretKey } from './credentials.js';
 import { trimSlash } from './http.js';
 import { TelnyxCarrier } from './telnyx/telnyx-carrier.js';
@@ -27,7 +27,7 @@ export interface LoadedAccount {
 
 interface Entry {
   account: LoadedAccount;
-  adapter?: CarrierAdapter & Partial<CarrierAccountApi>;
+  adapter?: CarrierAdapter & Partial<CarrierAccountApi> & Partial<NumberOrderingApi>;
 }
 
 const ACCOUNT_TTL_MS = 10_000;
@@ -88,7 +88,7 @@ function claimedBy(ctx: AppContext, kind: string): (id: string) => Promise<boole
     (await ctx.db.kysely.selectFrom('messages').select('id').where('carrier', '=', kind).where('carrier_message_id', '=', id).executeTakeFirst()) !== undefined;
 }
 
-function build(ctx: AppContext, account: LoadedAccount): CarrierAdapter & Partial<CarrierAccountApi> {
+function build(ctx: AppContext, account: LoadedAccount): CarrierAdapter & Partial<CarrierAccountApi> & Partial<NumberOrderingApi> {
   const { row, credentials: c, settings: s } = account;
   const base = row.api_base_url ?? undefined;
   const publicUrl = publicBaseUrl(ctx, row) ?? 'https://invalid.example';
@@ -101,9 +101,18 @@ function build(ctx: AppContext, account: LoadedAccount): CarrierAdapter & Partia
         publicBaseUrl: publicUrl,
         isClaimed: claimedBy(ctx, 'twilio'),
         ...(base ? { baseUrl: base } : {}),
+        addressSid: s.address_sid,
+        bundleSid: s.bundle_sid,
       });
     case 'telnyx':
-      return new TelnyxCarrier({ apiKey: c.api_key!, accountId: row.id, publicBaseUrl: publicUrl, ...(base ? { baseUrl: base } : {}) });
+      return new TelnyxCarrier({
+        apiKey: c.api_key!,
+        accountId: row.id,
+        publicBaseUrl: publicUrl,
+        ...(base ? { baseUrl: base } : {}),
+        messagingProfileId: s.messaging_profile_id,
+        connectionId: s.connection_id,
+      });
     case 'bandwidth':
       return new BandwidthCarrier({
         bandwidthAccountId: s.account_id!,
@@ -117,6 +126,8 @@ function build(ctx: AppContext, account: LoadedAccount): CarrierAdapter & Partia
         callbackUsername: s.callback_username,
         callbackPassword: c.callback_password,
         voiceApplicationId: s.voice_application_id,
+        siteId: s.site_id,
+        peerId: s.peer_id,
       });
     case 'sandbox':
       return carrierFor(ctx, 'sandbox');
@@ -124,7 +135,7 @@ function build(ctx: AppContext, account: LoadedAccount): CarrierAdapter & Partia
 }
 
 /** The adapter of a carrier account (kept while the account is cached). */
-export async function accountAdapter(ctx: AppContext, accountId: string): Promise<CarrierAdapter & Partial<CarrierAccountApi>> {
+export async function accountAdapter(ctx: AppContext, accountId: string): Promise<CarrierAdapter & Partial<CarrierAccountApi> & Partial<NumberOrderingApi>> {
   const found = await entry(ctx, accountId);
   if (!found) throw new AppError('not_found', `carrier account ${accountId} does not exist`);
   found.adapter ??= build(ctx, found.account);

@@ -20,6 +20,8 @@ import { sendMessage } from '../use-cases/messages.js';
 import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
 import { registerNumber } from '../use-cases/numbers.js';
 import { createCarrierAccount, deleteCarrierAccount, getCarrierAccount, importNumbers, listCarrierAccounts, updateCarrierAccount, webhookSetup } from '../use-cases/carrier-accounts.js';
+import { sandboxAccountId } from '../use-cases/carrier-accounts.js';
+import { buyNumber, releaseNumber, searchAvailableNumbers } from '../use-cases/number-ordering.js';
 import { listAutomations } from '../use-cases/automations/automation-store.js';
 import { createMissedCallPreset } from '../use-cases/automations/presets.js';
 import { describeStartupError } from './startup-errors.js';
@@ -428,6 +430,67 @@ carriers
       if (!w.publicBaseUrl) console.log('warning: no public URL: set PUBLIC_BASE_URL or the account\'s public_base_url');
       for (const step of w.steps) console.log(`- ${step}`);
       printWebhookSetup(w.webhooks, w.setup);
+    });
+  });
+
+/** An account id, or `sandbox` for the organization's built-in sandbox account. */
+const accountArg = (orgId: string, id: string) => (id === 'sandbox' ? sandboxAccountId(orgId) : id);
+
+numbers
+  .command('search <account-id>')
+  .description("Numbers a carrier account can buy (account id, or `sandbox` for the organization's sandbox account)")
+  .requiredOption('--country <code>', 'US, CA or GB')
+  .option('--area-code <digits>', 'US/CA: 3 digits (415); GB: without the 0 (20)')
+  .option('--locality <city>')
+  .option('--contains <digits>', 'digits the number contains')
+  .option('--capability <sms|voice>')
+  .option('--limit <n>', 'at most this many (1 to 50)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError('a whole number');
+    return n;
+  })
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, o: { country: string; areaCode?: string; locality?: string; contains?: string; capability?: string; limit?: number; org?: string }) => {
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const found = await searchAvailableNumbers(tb.ctx, orgId, accountArg(orgId, id), {
+        country: o.country,
+        areaCode: o.areaCode,
+        locality: o.locality,
+        contains: o.contains,
+        capability: o.capability,
+        limit: o.limit,
+      });
+      for (const n of found) {
+        const caps = (['sms', 'mms', 'voice'] as const).filter((c) => n.capabilities[c]).join(',');
+        console.log(`${n.phone}  ${[n.locality, n.region].filter(Boolean).join(', ') || '-'}  ${caps}${n.monthlyPrice ? `  ${n.monthlyPrice}/month` : ''}`);
+      }
+      if (found.length === 0) console.log('no numbers found: try another area code, locality or fewer digits');
+    });
+  });
+numbers
+  .command('buy <account-id> <phone>')
+  .description('Buy a number onto a team, with its webhooks pointed at this server')
+  .requiredOption('--team <id>', 'the team its texts go to')
+  .option('--name <name>')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, phone: string, o: { team: string; name?: string; org?: string }) => {
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const n = await buyNumber(tb.ctx, orgId, accountArg(orgId, id), { phone, teamId: o.team, name: o.name });
+      print({ id: n.id, phone: n.e164, carrier: n.carrier, carrier_account_id: n.carrier_account_id, team_id: n.team_id });
+    });
+  });
+numbers
+  .command('release <account-id> <phone>')
+  .description('Release a number at the carrier and remove it here (kept, detached, when it has history); cannot be undone')
+  .requiredOption('--confirm <phone>', 'the same number again, in E.164')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (id: string, phone: string, o: { confirm: string; org?: string }) => {
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const r = await releaseNumber(tb.ctx, orgId, accountArg(orgId, id), phone, o.confirm);
+      console.log(`released ${r.number.e164}${r.kept ? ' (kept for its history, detached from the account and its team)' : ''}`);
     });
   });
 

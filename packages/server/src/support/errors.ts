@@ -18,6 +18,12 @@ export const ERRORS = {
   idempotency_mismatch: { status: 422, title: 'Idempotency key reused with a different request' },
   invalid_state: { status: 409, title: 'Not possible in the current state' },
   opted_out_by_contact: { status: 409, title: 'Only the contact can undo this opt-out' },
+  // Buying numbers (docs/carriers/README.md).
+  number_unavailable: { status: 409, title: 'The number is not available' },
+  regulatory_requirement: { status: 422, title: "The carrier's regulatory requirements are not met" },
+  insufficient_balance: { status: 402, title: 'The carrier account has too little balance' },
+  carrier_auth_failed: { status: 502, title: "The carrier refused the account's credentials" },
+  carrier_error: { status: 502, title: 'The carrier refused the request' },
   payload_too_large: { status: 413, title: 'Request too large' },
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

@@ -18,14 +18,16 @@ import { addNumber } from './numbers.js';
 
 /** Per kind: the secret fields (encrypted), the plain settings, and which of each are required. */
 const FIELDS: Record<CarrierKind, { secrets: string[]; required: string[]; settings: string[]; requiredSettings: string[] }> = {
-  twilio: { secrets: ['account_sid', 'auth_token'], required: ['account_sid', 'auth_token'], settings: [], requiredSettings: [] },
+  // address_sid, bundle_sid: the regulatory Address and Bundle numbers are bought with (docs/carriers/README.md).
+  twilio: { secrets: ['account_sid', 'auth_token'], required: ['account_sid', 'auth_token'], settings: ['address_sid', 'bundle_sid'], requiredSettings: [] },
   // connection_id: the Call Control application speed to lead rings agents from (docs/teams.md).
   telnyx: { secrets: ['api_key'], required: ['api_key'], settings: ['public_key', 'messaging_profile_id', 'connection_id'], requiredSettings: ['public_key'] },
   bandwidth: {
     secrets: ['api_user', 'api_password', 'callback_password'],
     required: ['api_user', 'api_password'],
     // voice_application_id: the voice application speed to lead rings agents through (docs/teams.md).
-    settings: ['account_id', 'application_id', 'callback_username', 'dashboard_url', 'voice_application_id'],
+    // site_id, peer_id: where numbers bought are ordered into (docs/carriers/README.md).
+    settings: ['account_id', 'application_id', 'callback_username', 'dashboard_url', 'voice_application_id', 'site_id', 'peer_id'],
     requiredSettings: ['account_id', 'application_id'],
   },
   sandbox: { secrets: [], required: [], settings: [], requiredSettings: [] },
@@ -107,6 +109,20 @@ function checkAccountFields(
       telnyxPublicKey(settings.public_key);
     } catch {
       errors.push({ field: 'settings.public_key', message: 'is the 32-byte base64 public key of Mission Control → Keys & Credentials → Public Key' });
+    }
+  }
+  // Sent to the carrier with every number bought (docs/carriers/README.md, "Buying numbers").
+  for (const [name, prefix, what] of [
+    ['address_sid', 'AD', 'Address'],
+    ['bundle_sid', 'BU', 'Regulatory Bundle'],
+  ] as const) {
+    if (kind === 'twilio' && settings[name] && !new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(settings[name])) {
+      errors.push({ field: `settings.${name}`, message: `is ${prefix} followed by 32 hex digits (Twilio Console → Phone Numbers → Regulatory Compliance → ${what}es)` });
+    }
+  }
+  for (const name of ['site_id', 'peer_id'] as const) {
+    if (kind === 'bandwidth' && settings[name] && !/^\d{1,12}$/.test(settings[name])) {
+      errors.push({ field: `settings.${name}`, message: `is the numeric ${name === 'site_id' ? 'site (sub-account)' : 'location (SIP peer)'} id of the Bandwidth Dashboard` });
     }
   }
   // Where the API user's credentials are sent to list numbers and set callbacks.
@@ -289,7 +305,28 @@ async function numberCount(ctx: AppContext, accountId: string): Promise<number> 
   return Number(row?.n ?? 0);
 }
 
-async function getRow(ctx: AppContext, orgId: string, id: string): Promise<CarrierAccount> {
+/**
+ * The organization's built-in sandbox account: one per organization, id `ca_sandbox_<org id>` (stable,
+ * and unique across organizations since it names its own), created the first time it is needed (listing
+ * the accounts, or a route naming it). Numbers bought from the sandbox carry its id.
+ */
+export const sandboxAccountId = (orgId: string) => `ca_sandbox_${orgId}`;
+
+export async function ensureSandboxAccount(ctx: AppContext, orgId: string): Promise<void> {
+  const id = sandboxAccountId(orgId);
+  const existing = await ctx.db.kysely.selectFrom('carrier_accounts').select('id').where('id', '=', id).executeTakeFirst();
+  if (existing) return;
+  const now = ctx.clock.now();
+  await ctx.db.kysely
+    .insertInto('carrier_accounts')
+    .values({ id, org_id: orgId, kind: 'sandbox', name: 'Sandbox', credentials: '', settings: '{}', public_base_url: null, api_base_url: null, created_at: now, updated_at: now })
+    // Two first requests at once: one creates it.
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+export async function getRow(ctx: AppContext, orgId: string, id: string): Promise<CarrierAccount> {
+  if (id === sandboxAccountId(orgId)) await ensureSandboxAccount(ctx, orgId);
   const row = await ctx.db.kysely.selectFrom('carrier_accounts').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
   if (!row) throw notFound('carrier account', id);
   return row;
@@ -307,6 +344,7 @@ export async function getCarrierAccount(ctx: AppContext, orgId: string, id: stri
 }
 
 export async function listCarrierAccounts(ctx: AppContext, orgId: string): Promise<CarrierAccountView[]> {
+  await ensureSandboxAccount(ctx, orgId);
   const rows = await ctx.db.kysely.selectFrom('carrier_accounts').selectAll().where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute();
   const counts = await ctx.db.kysely
     .selectFrom('phone_numbers')
@@ -325,6 +363,9 @@ export async function listCarrierAccounts(ctx: AppContext, orgId: string): Promi
  */
 export async function deleteCarrierAccount(ctx: AppContext, orgId: string, id: string, options: { releaseNumbers?: boolean } = {}): Promise<{ released: string[] }> {
   await getRow(ctx, orgId, id);
+  if (id === sandboxAccountId(orgId)) {
+    throw new AppError('invalid_state', `carrier account ${id} is the organization's built-in sandbox account and cannot be deleted`);
+  }
   const numbers = await ctx.db.kysely.selectFrom('phone_numbers').select(['id', 'e164']).where('carrier_account_id', '=', id).execute();
   if (numbers.length > 0 && !options.releaseNumbers) {
     throw new AppError(

@@ -26,9 +26,29 @@
  *   ("Create an Application" parameter table, "Fetch Specific Application Information",
  *   "Partially Update an Application"), and are checked by a loopback fake
  *   (test/carriers/bandwidth-applications.test.ts), not against a spec.
+ *
+ * Buying numbers (`NumberOrderingApi`), on the same Dashboard API, not checked against a spec
+ * (Bandwidth publishes no machine-readable description of it; element names follow
+ * https://dev.bandwidth.com/docs/numbers/guides/searchingForNumbers and …/orderingNumbers, and the
+ * @bandwidth/numbers 2.0.0 client, https://github.com/Bandwidth/node-numbers):
+ * - search: `GET {dashboard}/accounts/{accountId}/availableNumbers?areaCode=&localVanity=&quantity=&enableTNDetail=true`
+ *   (US and Canada only), answered `<SearchResult>` with `<TelephoneNumberDetail>` (`FullNumber`,
+ *   `City`, `State`); a locality is matched on `City` here;
+ * - buy: `POST …/orders` with `<Order><Name/><SiteId/><PeerId/><ExistingTelephoneNumberOrderType>
+ *   <TelephoneNumberList><TelephoneNumber>` (the account's `site_id` and `peer_id` settings: the
+ *   location whose messaging application carries the number, so its callbacks are the application's),
+ *   then `GET …/orders/{id}` once: `FAILED` (or an `<ErrorList>`) → number_unavailable with Bandwidth's
+ *   description; still `RECEIVED` → taken as bought (Bandwidth completes it within seconds);
+ * - release: `POST …/disconnects` with `<DisconnectTelephoneNumberOrder><name/>
+ *   <DisconnectTelephoneNumberOrderType><TelephoneNumberList><TelephoneNumber>`.
+ * Errors: 401 / 403 → carrier_auth_failed; other 4xx carrier_unknown with Bandwidth's `<Description>`.
  */
 import {
   CarrierError,
+  type AvailableNumber,
+  type BoughtNumber,
+  type NumberOrderingApi,
+  type NumberSearch,
   type CarrierAccountApi,
   type CarrierAdapter,
   type CarrierNumber,
@@ -59,6 +79,9 @@ export interface BandwidthCarrierOptions {
   callbackPassword?: string | undefined;
   /** The voice application of the numbers (its call status callback is set by `configureWebhooks` too). */
   voiceApplicationId?: string | undefined;
+  /** Where numbers bought are put: the site (sub-account) and location (SIP peer) of the messaging application. */
+  siteId?: string | undefined;
+  peerId?: string | undefined;
 }
 
 /**
@@ -94,7 +117,7 @@ interface BandwidthErrorBody {
 const REMEMBERED = 10_000;
 const CLOCK_SKEW_MS = 60_000;
 
-export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi {
+export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi, NumberOrderingApi {
   readonly kind: string;
   private readonly messagesUrl: string;
   private readonly dashboardUrl: string;
@@ -106,6 +129,8 @@ export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi {
   private readonly isClaimed: (id: string) => Promise<boolean>;
   private readonly callbackCredentials: { username: string; password: string } | undefined;
   private readonly voiceApplicationId: string | undefined;
+  private readonly siteId: string | undefined;
+  private readonly peerId: string | undefined;
   private readonly sent = new Map<string, string>();
 
   constructor(options: BandwidthCarrierOptions) {
@@ -121,6 +146,82 @@ export class BandwidthCarrier implements CarrierAdapter, CarrierAccountApi {
     this.callbackCredentials =
       options.callbackUsername && options.callbackPassword ? { username: options.callbackUsername, password: options.callbackPassword } : undefined;
     this.voiceApplicationId = options.voiceApplicationId || undefined;
+    this.siteId = options.siteId || undefined;
+    this.peerId = options.peerId || undefined;
+  }
+
+  private accountPath(path: string): string {
+    return `${this.dashboardUrl}/accounts/${encodeURIComponent(this.bandwidthAccountId)}/${path}`;
+  }
+
+  async searchAvailableNumbers(search: NumberSearch): Promise<AvailableNumber[]> {
+    if (search.country === 'GB') {
+      throw new CarrierError('permanent', 'unsupported_country', 'invalid_search', 'country: Bandwidth sells US and CA numbers through its numbers API; accepted: US, CA');
+    }
+    const query = new URLSearchParams({ enableTNDetail: 'true', quantity: String(search.limit) });
+    if (search.areaCode) query.set('areaCode', search.areaCode);
+    if (search.contains) query.set('localVanity', search.contains);
+    const answer = await this.request('GET', `${this.accountPath('availableNumbers')}?${query.toString()}`, undefined, undefined, 'application/xml');
+    if (answer.status < 200 || answer.status >= 300) throw numberFailure(answer);
+    const details = [...answer.text.matchAll(/<TelephoneNumberDetail>([\s\S]*?)<\/TelephoneNumberDetail>/g)].map((m) => m[1]!);
+    const entries = details.length
+      ? details.map((d) => ({ digits: xmlElement(d, 'FullNumber') ?? '', city: xmlElement(d, 'City') ?? null, state: xmlElement(d, 'State') ?? null }))
+      : [...answer.text.matchAll(/<TelephoneNumber>\s*(\d{10,11})\s*<\/TelephoneNumber>/g)].map((m) => ({ digits: m[1]!, city: null, state: null }));
+    const wanted = search.locality?.toLowerCase();
+    return entries
+      .filter((e) => /^1?\d{10}$/.test(e.digits))
+      .filter((e) => !wanted || (e.city ?? '').toLowerCase() === wanted)
+      .map((e) => ({
+        phone: `+1${e.digits.slice(-10)}`,
+        locality: e.city ? titleCase(e.city) : null,
+        region: e.state,
+        country: search.country,
+        // Bandwidth's US and CA numbers carry texts and calls once on a location with a messaging application.
+        capabilities: { sms: true, voice: true, mms: true },
+      }));
+  }
+
+  async buyNumber(phone: string): Promise<BoughtNumber> {
+    if (!this.siteId) {
+      throw new CarrierError(
+        'permanent',
+        'no_site_id',
+        'regulatory_requirement',
+        'the Bandwidth account has no settings.site_id (and settings.peer_id): the site and location numbers are ordered into, whose messaging application carries them; set them (PATCH /v1/carrier-accounts/:id) first',
+      );
+    }
+    const digits = phone.replace(/^\+1/, '');
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?><Order><Name>Textback ${xmlText(phone)}</Name><SiteId>${xmlText(this.siteId)}</SiteId>` +
+      (this.peerId ? `<PeerId>${xmlText(this.peerId)}</PeerId>` : '') +
+      `<ExistingTelephoneNumberOrderType><TelephoneNumberList><TelephoneNumber>${xmlText(digits)}</TelephoneNumber></TelephoneNumberList></ExistingTelephoneNumberOrderType></Order>`;
+    const created = await this.request('POST', this.accountPath('orders'), 'application/xml; charset=utf-8', body, 'application/xml');
+    if (created.status < 200 || created.status >= 300) throw numberFailure(created);
+    const orderId = xmlElement(created.text, 'id');
+    let status = xmlElement(created.text, 'OrderStatus');
+    let text = created.text;
+    if (orderId && status !== 'COMPLETE') {
+      const read = await this.request('GET', this.accountPath(`orders/${encodeURIComponent(orderId)}`), undefined, undefined, 'application/xml');
+      if (read.status >= 200 && read.status < 300) {
+        status = xmlElement(read.text, 'OrderStatus') ?? status;
+        text = read.text;
+      }
+    }
+    if (status === 'FAILED' || /<ErrorList>\s*<Error>/.test(text)) {
+      const code = xmlElement(text, 'ErrorCode') ?? xmlElement(text, 'Code');
+      const description = xmlElement(text, 'Description') ?? 'the order failed';
+      throw new CarrierError('permanent', code ?? 'order_failed', 'number_unavailable', `Bandwidth order ${orderId ?? ''} for ${phone} failed${code ? ` (error ${code})` : ''}: ${description}`);
+    }
+    return { e164: phone, carrierNumberId: orderId, capabilities: ['sms', 'mms', 'voice'] };
+  }
+
+  async releaseNumber(phone: string): Promise<void> {
+    const digits = phone.replace(/^\+1/, '');
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?><DisconnectTelephoneNumberOrder><name>Textback release ${xmlText(phone)}</name>` +
+      `<DisconnectTelephoneNumberOrderType><TelephoneNumberList><TelephoneNumber>${xmlText(digits)}</TelephoneNumber></TelephoneNumberList></DisconnectTelephoneNumberOrderType></DisconnectTelephoneNumberOrder>`;
+    const answer = await this.request('POST', this.accountPath('disconnects'), 'application/xml; charset=utf-8', body, 'application/xml');
+    if (answer.status < 200 || answer.status >= 300) throw numberFailure(answer);
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
@@ -344,4 +445,16 @@ function dashboardFailure(answer: HttpAnswer): CarrierError {
   const description = xmlElement(answer.text, 'Description');
   const detail = `the Bandwidth Dashboard API answered ${answer.status}${code ? ` (error ${code})` : ''}${description ? `: ${description}` : ''}`;
   return transientHttpError('Bandwidth', answer, code ?? `http_${answer.status}`, detail) ?? new CarrierError('permanent', code ?? `http_${answer.status}`, 'carrier_unknown', detail);
+}
+
+function titleCase(city: string): string {
+  return city.toLowerCase().replace(/\b[a-z]/g, (c) => c.toUpperCase());
+}
+
+/** A Dashboard API failure of a number search or order, with its number ordering reason (see the header). */
+function numberFailure(answer: HttpAnswer): CarrierError {
+  const error = dashboardFailure(answer);
+  if (error.errorClass === 'retryable') return error;
+  const reason = answer.status === 401 || answer.status === 403 ? 'carrier_auth_failed' : 'carrier_unknown';
+  return new CarrierError(error.errorClass, error.code, reason, error.message);
 }

@@ -19,13 +19,31 @@
  * Account operations: `GET {base}/phone_numbers` (paged) lists numbers with their messaging
  * profile; `PATCH {base}/messaging_profiles/{id}` sets the profile's `webhook_url` (inbound texts).
  * The call webhook (Call Control application) is printed to paste.
+ *
+ * Buying numbers (`NumberOrderingApi`), checked against the telnyx npm package 7.24.0's types
+ * (resources/available-phone-numbers.d.ts, number-orders.d.ts, phone-numbers/phone-numbers.d.ts;
+ * query arrays comma-separated as its internal/utils/query.js sends them):
+ * - search: `GET /available_phone_numbers?filter[country_code]=&filter[national_destination_code]=
+ *   &filter[locality]=&filter[phone_number][contains]=&filter[features]=sms,voice&filter[limit]=`;
+ * - buy: `POST /number_orders {phone_numbers: [{phone_number}], messaging_profile_id, connection_id?}`
+ *   (the account's settings), then the messaging profile's `webhook_url` is set (as configureWebhooks
+ *   does). An order whose number has `requirements_met: false` waits for regulatory documents:
+ *   regulatory_requirement, naming the order; an order answered with status `failure`: number_unavailable;
+ * - release: `GET /phone_numbers?filter[phone_number]=` for its id, then `DELETE /phone_numbers/{id}`.
+ * Errors: 401 / 403 (Telnyx 10009 authentication failed, 10010 not authorized) → carrier_auth_failed;
+ * 402, or a title or detail naming the balance → insufficient_balance; other 4xx with the number named
+ * "not available" → number_unavailable (https://developers.telnyx.com/development/api-fundamentals/api-errors).
  */
 import { mapCarrierError } from '@textback/core';
 import {
   CarrierError,
   type CarrierAccountApi,
   type CarrierAdapter,
+  type AvailableNumber,
+  type BoughtNumber,
   type CarrierNumber,
+  type NumberOrderingApi,
+  type NumberSearch,
   type OutboundMessage,
   type SendResult,
   type WebhookSetupResult,
@@ -43,6 +61,25 @@ export interface TelnyxCarrierOptions {
   publicBaseUrl: string;
   timeoutMs?: number;
   unknownRetryAfterMs?: number;
+  /** Numbers bought are put on this messaging profile (its webhook_url receives their texts)... */
+  messagingProfileId?: string | undefined;
+  /** ...and this Call Control application (calls). */
+  connectionId?: string | undefined;
+}
+
+interface TelnyxAvailableNumber {
+  phone_number?: string;
+  region_information?: Array<{ region_name?: string; region_type?: string }>;
+  features?: Array<{ name?: string }>;
+  cost_information?: { currency?: string; monthly_cost?: string };
+}
+
+interface TelnyxOrderedNumber {
+  id?: string;
+  phone_number?: string;
+  status?: string;
+  requirements_met?: boolean;
+  regulatory_requirements?: Array<{ requirement_id?: string; field_type?: string }>;
 }
 
 interface TelnyxErrorBody {
@@ -51,7 +88,7 @@ interface TelnyxErrorBody {
 
 const REMEMBERED = 10_000;
 
-export class TelnyxCarrier implements CarrierAdapter, CarrierAccountApi {
+export class TelnyxCarrier implements CarrierAdapter, CarrierAccountApi, NumberOrderingApi {
   readonly kind: string;
   private readonly baseUrl: string;
   private readonly authorization: string;
@@ -59,6 +96,8 @@ export class TelnyxCarrier implements CarrierAdapter, CarrierAccountApi {
   private readonly timeoutMs: number;
   private readonly unknownRetryAfterMs: number;
   private readonly sent = new Map<string, string>();
+  private readonly messagingProfileId: string | undefined;
+  private readonly connectionId: string | undefined;
 
   constructor(options: TelnyxCarrierOptions) {
     this.kind = options.kind ?? 'telnyx';
@@ -67,6 +106,80 @@ export class TelnyxCarrier implements CarrierAdapter, CarrierAccountApi {
     this.webhookBase = `${trimSlash(options.publicBaseUrl)}/webhooks/telnyx/${encodeURIComponent(options.accountId)}/messages`;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.unknownRetryAfterMs = options.unknownRetryAfterMs ?? 120_000;
+    this.messagingProfileId = options.messagingProfileId || undefined;
+    this.connectionId = options.connectionId || undefined;
+  }
+
+  async searchAvailableNumbers(search: NumberSearch): Promise<AvailableNumber[]> {
+    const query = new URLSearchParams({ 'filter[country_code]': search.country });
+    if (search.areaCode) query.set('filter[national_destination_code]', search.areaCode);
+    if (search.locality) query.set('filter[locality]', search.locality);
+    if (search.contains) query.set('filter[phone_number][contains]', search.contains);
+    if (search.capabilities?.length) query.set('filter[features]', search.capabilities.join(','));
+    query.set('filter[limit]', String(search.limit));
+    const answer = await this.request('GET', `/available_phone_numbers?${query.toString()}`);
+    if (answer.status < 200 || answer.status >= 300) throw telnyxNumberFailure(answer);
+    const listed = (answer.json as { data?: TelnyxAvailableNumber[] } | undefined)?.data ?? [];
+    return listed
+      .filter((n) => typeof n.phone_number === 'string')
+      .map((n) => {
+        const region = (type: string) => n.region_information?.find((r) => r.region_type === type)?.region_name ?? null;
+        const features = new Set((n.features ?? []).map((f) => f.name));
+        const cost = n.cost_information;
+        return {
+          phone: n.phone_number!,
+          locality: region('location') ?? region('rate_center'),
+          region: region('state'),
+          country: region('country_code') ?? search.country,
+          capabilities: { sms: features.has('sms'), voice: features.has('voice'), mms: features.has('mms') },
+          ...(cost?.monthly_cost ? { monthlyPrice: `${cost.monthly_cost}${cost.currency ? ` ${cost.currency}` : ''}` } : {}),
+        };
+      });
+  }
+
+  async buyNumber(phone: string, urls: WebhookUrls): Promise<BoughtNumber> {
+    if (!this.messagingProfileId) {
+      throw new CarrierError(
+        'permanent',
+        'no_messaging_profile',
+        'regulatory_requirement',
+        'the Telnyx account has no settings.messaging_profile_id: a number bought without a messaging profile cannot text; set it (PATCH /v1/carrier-accounts/:id) first',
+      );
+    }
+    const order: Record<string, unknown> = { phone_numbers: [{ phone_number: phone }], messaging_profile_id: this.messagingProfileId };
+    if (this.connectionId) order.connection_id = this.connectionId;
+    const answer = await this.request('POST', '/number_orders', order);
+    if (answer.status < 200 || answer.status >= 300) throw telnyxNumberFailure(answer);
+    const data = (answer.json as { data?: { id?: string; status?: string; phone_numbers?: TelnyxOrderedNumber[] } } | undefined)?.data;
+    const ordered = data?.phone_numbers?.find((n) => n.phone_number === phone) ?? data?.phone_numbers?.[0];
+    if (data?.status === 'failure' || ordered?.status === 'failure') {
+      throw new CarrierError('permanent', 'order_failure', 'number_unavailable', `Telnyx could not fill number order ${data?.id ?? ''} for ${phone}: the number is no longer available`);
+    }
+    if (ordered?.requirements_met === false) {
+      const fields = (ordered.regulatory_requirements ?? []).map((r) => r.field_type ?? r.requirement_id).filter(Boolean);
+      throw new CarrierError(
+        'permanent',
+        'requirements_not_met',
+        'regulatory_requirement',
+        `Telnyx holds number order ${data?.id ?? ''} for ${phone} until its regulatory requirements are met${fields.length ? ` (${fields.join(', ')})` : ''}: provide them in Mission Control → Numbers → Number orders`,
+      );
+    }
+    // Inbound texts of the profile's numbers go to its webhook_url: point it at us (as configureWebhooks does).
+    await this.configureWebhooks([{ e164: phone, messagingProfileId: this.messagingProfileId }], urls);
+    return { e164: ordered?.phone_number ?? phone, carrierNumberId: undefined, capabilities: ['sms', 'mms', 'voice'] };
+  }
+
+  async releaseNumber(phone: string, carrierNumberId?: string | null): Promise<void> {
+    let id = carrierNumberId ?? undefined;
+    if (!id) {
+      const answer = await this.request('GET', `/phone_numbers?${new URLSearchParams({ 'filter[phone_number]': phone }).toString()}`);
+      if (answer.status < 200 || answer.status >= 300) throw telnyxNumberFailure(answer);
+      id = (answer.json as { data?: Array<{ id?: string; phone_number?: string }> } | undefined)?.data?.find((n) => n.phone_number === phone)?.id;
+      if (!id) return;
+    }
+    const answer = await this.request('DELETE', `/phone_numbers/${encodeURIComponent(id)}`);
+    if (answer.status === 404) return;
+    if (answer.status < 200 || answer.status >= 300) throw telnyxNumberFailure(answer);
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
@@ -145,7 +258,7 @@ export class TelnyxCarrier implements CarrierAdapter, CarrierAccountApi {
     return result;
   }
 
-  private request(method: 'GET' | 'POST' | 'PATCH', path: string, json?: unknown): Promise<HttpAnswer> {
+  private request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, json?: unknown): Promise<HttpAnswer> {
     return carrierRequest({
       carrier: 'Telnyx',
       method,
@@ -182,4 +295,22 @@ export function telnyxFailure(answer: HttpAnswer): CarrierError {
   const transient = transientHttpError('Telnyx', answer, code, detail);
   if (transient) return transient;
   return new CarrierError('permanent', code, hasCode ? mapCarrierError('telnyx', code).reason : 'carrier_unknown', detail);
+}
+
+/** A Telnyx number search or order failure, with its number ordering reason (see the header). */
+export function telnyxNumberFailure(answer: HttpAnswer): CarrierError {
+  const error = telnyxFailure(answer);
+  if (error.errorClass === 'retryable') return error;
+  const text = error.message.toLowerCase();
+  const reason =
+    answer.status === 401 || answer.status === 403 || error.code === '10009' || error.code === '10010'
+      ? 'carrier_auth_failed'
+      : answer.status === 402 || /balance|insufficient funds/.test(text)
+        ? 'insufficient_balance'
+        : /not available|no longer available|unavailable/.test(text)
+          ? 'number_unavailable'
+          : /requirement|bundle|address/.test(text)
+            ? 'regulatory_requirement'
+            : 'carrier_unknown';
+  return new CarrierError(error.errorClass, error.code, reason, error.message);
 }

@@ -30,6 +30,22 @@
  * Account operations (carrier-accounts use case): `listNumbers` reads IncomingPhoneNumbers, and
  * `configureWebhooks` sets each number's SmsUrl and (call) StatusCallback through the same API.
  *
+ * Buying numbers (`NumberOrderingApi`), checked against the twilio npm package 6.2.0's types and
+ * request code (lib/rest/api/v2010/account/availablePhoneNumberCountry/local.d.ts and mobile.d.ts,
+ * lib/rest/api/v2010/account/incomingPhoneNumber.d.ts):
+ * - search: `GET …/AvailablePhoneNumbers/{country}/Local.json` for US and CA, `Mobile.json` for GB
+ *   (UK numbers that can text are mobile numbers), with `AreaCode`, `InLocality`, `Contains`,
+ *   `SmsEnabled`, `VoiceEnabled`, `PageSize`; answer `available_phone_numbers[]`;
+ * - buy: `POST …/IncomingPhoneNumbers.json` with `PhoneNumber`, `SmsUrl` + `SmsMethod` (inbound
+ *   texts), `StatusCallback` + `StatusCallbackMethod` (call events), and the account's `AddressSid`
+ *   / `BundleSid` settings when set (the regulatory requirements of GB and other countries).
+ *   `VoiceUrl` is left as it is: Textback answers no calls itself (docs/carriers/twilio.md);
+ * - release: `DELETE …/IncomingPhoneNumbers/{Sid}.json` (the sid found by `PhoneNumber` when not known).
+ * Error codes (https://www.twilio.com/docs/api/errors/<code>): 20003 authentication → carrier_auth_failed;
+ * 21422 (number not available) and 21452 (no numbers found) → number_unavailable; 21631 (an address
+ * is required), 21615 (a local address), 21649 (a regulatory bundle) → regulatory_requirement; a
+ * message naming the balance or funds → insufficient_balance.
+ *
  * Speed to lead: `placeAgentCall` rings an agent's mobile with `POST …/Calls.json`, and
  * `cancelAgentCall` stops the other agents' phones once one answered.
  */
@@ -38,8 +54,12 @@ import {
   CarrierError,
   type CarrierAccountApi,
   type CarrierAdapter,
+  type AvailableNumber,
+  type BoughtNumber,
   type CarrierNumber,
   type LookupHint,
+  type NumberOrderingApi,
+  type NumberSearch,
   type OutboundMessage,
   type SendResult,
   type WebhookSetupResult,
@@ -66,6 +86,9 @@ export interface TwilioCarrierOptions {
   unknownRetryAfterMs?: number;
   /** True when this sid is already recorded on one of our messages (lookups skip it). */
   isClaimed?: (sid: string) => Promise<boolean>;
+  /** Regulatory: the Address (AD…) and Bundle (BU…) new numbers are bought with, when the country needs them. */
+  addressSid?: string | undefined;
+  bundleSid?: string | undefined;
 }
 
 /** Twilio's error body (a JSON object on every 4xx/5xx). */
@@ -92,11 +115,29 @@ interface TwilioIncomingNumber {
   capabilities?: { sms?: boolean; mms?: boolean; voice?: boolean; fax?: boolean } | null;
 }
 
+interface TwilioAvailableNumber {
+  phone_number?: string;
+  locality?: string | null;
+  region?: string | null;
+  iso_country?: string | null;
+  capabilities?: Record<string, boolean> | null;
+}
+
+/** Twilio error codes of number searches and purchases (https://www.twilio.com/docs/api/errors). */
+const TWILIO_NUMBER_REASONS: Record<string, string> = {
+  '20003': 'carrier_auth_failed',
+  '21422': 'number_unavailable',
+  '21452': 'number_unavailable',
+  '21615': 'regulatory_requirement',
+  '21631': 'regulatory_requirement',
+  '21649': 'regulatory_requirement',
+};
+
 const REMEMBERED_SIDS = 10_000;
 /** Clocks differ: a Twilio date_created up to this much before our id's time still counts. */
 const CLOCK_SKEW_MS = 60_000;
 
-export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi {
+export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi, NumberOrderingApi {
   readonly kind: string;
   private readonly baseUrl: string;
   private readonly accountUrl: string;
@@ -106,6 +147,8 @@ export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi {
   private readonly timeoutMs: number;
   private readonly unknownRetryAfterMs: number;
   private readonly isClaimed: (sid: string) => Promise<boolean>;
+  private readonly addressSid: string | undefined;
+  private readonly bundleSid: string | undefined;
   /** messageId → sid of recent successful sends (insertion-ordered; oldest evicted first). */
   private readonly sent = new Map<string, string>();
 
@@ -120,6 +163,73 @@ export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.unknownRetryAfterMs = options.unknownRetryAfterMs ?? 60_000;
     this.isClaimed = options.isClaimed ?? (async () => false);
+    this.addressSid = options.addressSid || undefined;
+    this.bundleSid = options.bundleSid || undefined;
+  }
+
+  async searchAvailableNumbers(search: NumberSearch): Promise<AvailableNumber[]> {
+    const query = new URLSearchParams();
+    if (search.areaCode) query.set('AreaCode', search.areaCode);
+    if (search.locality) query.set('InLocality', search.locality);
+    if (search.contains) query.set('Contains', search.contains);
+    if (search.capabilities?.includes('sms')) query.set('SmsEnabled', 'true');
+    if (search.capabilities?.includes('voice')) query.set('VoiceEnabled', 'true');
+    query.set('PageSize', String(search.limit));
+    const type = search.country === 'GB' ? 'Mobile' : 'Local';
+    const answer = await this.request('GET', `${this.accountUrl}/AvailablePhoneNumbers/${search.country}/${type}.json?${query.toString()}`);
+    if (answer.status < 200 || answer.status >= 300) throw this.numberFailure(answer);
+    const listed = (answer.json as { available_phone_numbers?: TwilioAvailableNumber[] } | undefined)?.available_phone_numbers ?? [];
+    return listed
+      .filter((n) => typeof n.phone_number === 'string')
+      .map((n) => {
+        // The API spells them SMS and MMS; the SDK's model lower-cases them.
+        const caps = (n.capabilities ?? {}) as Record<string, boolean | undefined>;
+        return {
+          phone: n.phone_number!,
+          locality: n.locality ?? null,
+          region: n.region ?? null,
+          country: n.iso_country ?? search.country,
+          capabilities: { sms: (caps.SMS ?? caps.sms) === true, voice: (caps.voice ?? caps.Voice) === true, mms: (caps.MMS ?? caps.mms) === true },
+        };
+      });
+  }
+
+  async buyNumber(phone: string, urls: WebhookUrls): Promise<BoughtNumber> {
+    const form = new URLSearchParams({ PhoneNumber: phone, SmsUrl: urls.messages, SmsMethod: 'POST', StatusCallback: urls.calls, StatusCallbackMethod: 'POST' });
+    if (this.addressSid) form.set('AddressSid', this.addressSid);
+    if (this.bundleSid) form.set('BundleSid', this.bundleSid);
+    const answer = await this.request('POST', `${this.accountUrl}/IncomingPhoneNumbers.json`, form);
+    if (answer.status < 200 || answer.status >= 300) throw this.numberFailure(answer);
+    const n = (answer.json ?? {}) as TwilioIncomingNumber;
+    const caps = (n.capabilities ?? {}) as Record<string, boolean | undefined>;
+    return {
+      e164: n.phone_number ?? phone,
+      carrierNumberId: n.sid,
+      capabilities: (['sms', 'mms', 'voice'] as const).filter((c) => (caps[c] ?? caps[c.toUpperCase()]) === true),
+    };
+  }
+
+  async releaseNumber(phone: string, carrierNumberId?: string | null): Promise<void> {
+    let sid = carrierNumberId ?? undefined;
+    if (!sid) {
+      const answer = await this.request('GET', `${this.accountUrl}/IncomingPhoneNumbers.json?${new URLSearchParams({ PhoneNumber: phone }).toString()}`);
+      if (answer.status < 200 || answer.status >= 300) throw this.numberFailure(answer);
+      sid = (answer.json as { incoming_phone_numbers?: TwilioIncomingNumber[] } | undefined)?.incoming_phone_numbers?.find((n) => n.phone_number === phone)?.sid;
+      // Not on the account any more: nothing to release.
+      if (!sid) return;
+    }
+    const answer = await this.request('DELETE', `${this.accountUrl}/IncomingPhoneNumbers/${encodeURIComponent(sid)}.json`);
+    if (answer.status === 404) return;
+    if (answer.status < 200 || answer.status >= 300) throw this.numberFailure(answer);
+  }
+
+  /** A number ordering failure, with its reason (see the header). */
+  private numberFailure(answer: HttpAnswer): CarrierError {
+    const error = this.failure(answer);
+    if (error.errorClass === 'retryable') return error;
+    const message = ((answer.json as TwilioErrorBody | undefined)?.message ?? '').toLowerCase();
+    const reason = TWILIO_NUMBER_REASONS[error.code] ?? (answer.status === 401 ? 'carrier_auth_failed' : /balance|funds/.test(message) ? 'insufficient_balance' : 'carrier_unknown');
+    return new CarrierError(error.errorClass, error.code, reason, error.message);
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
@@ -241,7 +351,7 @@ export class TwilioCarrier implements CarrierAdapter, CarrierAccountApi {
     return result;
   }
 
-  private request(method: 'GET' | 'POST', url: string, form?: URLSearchParams): Promise<HttpAnswer> {
+  private request(method: 'GET' | 'POST' | 'DELETE', url: string, form?: URLSearchParams): Promise<HttpAnswer> {
     return carrierRequest({
       carrier: 'Twilio',
       method,

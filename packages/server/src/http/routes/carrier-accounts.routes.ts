@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
-import type { WebhookSetupResult } from '../../carriers/carrier.js';
+import type { AvailableNumber, WebhookSetupResult } from '../../carriers/carrier.js';
 import {
   createCarrierAccount,
   deleteCarrierAccount,
@@ -16,6 +16,7 @@ import {
   webhookSetup,
   type CarrierAccountView,
 } from '../../use-cases/carrier-accounts.js';
+import { buyNumber, MAX_SEARCH, releaseNumber, searchAvailableNumbers } from '../../use-cases/number-ordering.js';
 import { requireRole } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
 import { numberResource, iso } from '../resources.js';
@@ -26,6 +27,8 @@ export const carrierAccountResource = (v: CarrierAccountView) => ({
   id: v.account.id,
   object: 'carrier_account' as const,
   kind: v.account.kind,
+  /** The same as `kind` (the carrier), under the name the web app reads. */
+  carrier: v.account.kind,
   name: v.account.name,
   public_base_url: v.account.public_base_url,
   api_base_url: v.account.api_base_url,
@@ -35,6 +38,15 @@ export const carrierAccountResource = (v: CarrierAccountView) => ({
   webhooks: v.webhooks,
   numbers: v.numbers,
   created_at: iso(v.account.created_at),
+});
+
+const availableResource = (n: AvailableNumber) => ({
+  phone: n.phone,
+  locality: n.locality,
+  region: n.region,
+  country: n.country,
+  capabilities: n.capabilities,
+  ...(n.monthlyPrice ? { monthly_price: n.monthlyPrice } : {}),
 });
 
 const setupResource = (s: WebhookSetupResult | null) => (s ? { configured: s.configured, manual: s.manual } : null);
@@ -211,6 +223,93 @@ export const carrierAccountRoutes =
         requireRole(principal, 'admin');
         const w = await webhookSetup(ctx, principal.orgId, request.params.id, true);
         return { webhooks: w.webhooks, public_base_url: w.publicBaseUrl ?? null, steps: w.steps, webhook_setup: setupResource(w.setup) };
+      },
+    );
+      app.get(
+      '/carrier-accounts/:id/available-numbers',
+      {
+        schema: {
+          tags: ['carriers'],
+          summary: 'Numbers the account can buy: by country, area code or locality, digits it contains, capability',
+          description:
+            "Owner or admin. `country` is required (US, CA, GB); `area_code` is 3 digits in the US and Canada, without the leading 0 in the UK; 400 names the field and the accepted values. The organization's sandbox account (`carrier: \"sandbox\"`) sells fictional numbers. Carrier failures: 502 carrier_auth_failed, 503 unavailable. See docs/carriers/README.md#buying-numbers.",
+          params: IdParams,
+          querystring: Type.Object(
+            {
+              country: Type.Optional(Type.String({ maxLength: 8, description: 'US, CA or GB (required)' })),
+              area_code: Type.Optional(Type.String({ maxLength: 8, description: 'US/CA: 3 digits (415); GB: without the 0 (20, 113)' })),
+              locality: Type.Optional(Type.String({ maxLength: 100, description: 'A city' })),
+              contains: Type.Optional(Type.String({ maxLength: 16, description: 'Digits the number contains' })),
+              capability: Type.Optional(Type.String({ maxLength: 16, description: 'sms or voice' })),
+              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SEARCH, default: 20 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const q = request.query;
+        const found = await searchAvailableNumbers(ctx, principal.orgId, request.params.id, {
+          country: q.country,
+          areaCode: q.area_code,
+          locality: q.locality,
+          contains: q.contains,
+          capability: q.capability,
+          limit: q.limit,
+        });
+        return { data: found.map(availableResource) };
+      },
+    );
+
+    app.post(
+      '/carrier-accounts/:id/numbers',
+      {
+        schema: {
+          tags: ['carriers'],
+          summary: 'Buy a number onto a team, with its webhooks pointed at this server, in one step',
+          description:
+            'Owner or admin. 201 with the number. 409 number_unavailable (taken meanwhile), 422 regulatory_requirement (the requirement is named), 402 insufficient_balance, 502 carrier_auth_failed, 409 invalid_state when a real carrier has no PUBLIC_BASE_URL for the webhooks. A number bought but not registered is released again at once.',
+          params: IdParams,
+          body: Type.Object(
+            {
+              phone: Phone('The number to buy, in E.164 (from available-numbers)'),
+              team_id: Id,
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const b = request.body;
+        const number = await buyNumber(ctx, principal.orgId, request.params.id, { phone: b.phone, teamId: b.team_id, name: b.name });
+        return reply.status(201).send({ ...numberResource(number), carrier_account_id: number.carrier_account_id });
+      },
+    );
+
+    app.delete(
+      '/carrier-accounts/:id/numbers/:number',
+      {
+        schema: {
+          tags: ['carriers'],
+          summary: 'Release a number at the carrier and remove it here',
+          description:
+            'Owner or admin. `confirm` must repeat the number in E.164 (400 naming the expected value otherwise); `:number` is the number in E.164 or its id. A number with history (texts, calls, consent records) is kept, detached from the account and its team (`kept_for_history: true`); one without is deleted.',
+          params: Type.Object({ id: Id, number: Type.String({ minLength: 1, maxLength: 64, description: 'The number in E.164, or its id' }) }),
+          querystring: Type.Object({ confirm: Type.Optional(Type.String({ maxLength: 40 })) }, { additionalProperties: false }),
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requireRole(principal, 'admin');
+        const result = await releaseNumber(ctx, principal.orgId, request.params.id, request.params.number, request.query.confirm);
+        return { ...numberResource(result.number), carrier_account_id: result.number.carrier_account_id, released: true, kept_for_history: result.kept };
       },
     );
   };
