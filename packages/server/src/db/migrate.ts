@@ -54,12 +54,22 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     db.dialect.name === 'postgres' ? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema : undefined;
   if (await allApplied(db, schema ?? undefined)) return [];
   const migrator = new Migrator({ db: db.kysely, provider: new CompiledMigrations(db.dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  let result: MigrationResultSet = await migrator.migrateToLatest();
+  // Before taking its lock, the Migrator lists the tables of every schema (see allApplied); when another
+  // schema is dropped during that listing PostgreSQL answers 3F000 naming it. Nothing was written yet:
+  // list again.
+  for (let attempt = 1; attempt < 5 && result.error && isOtherSchemaDropped(result.error, schema); attempt++) result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new MigrationError(failed?.migrationName, result.error);
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** PostgreSQL's invalid_schema_name for a schema that is not the one being migrated. */
+function isOtherSchemaDropped(error: unknown, schema: string | null | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === '3F000' && typeof e.message === 'string' && !(schema && e.message.includes(`"${schema}"`));
 }
 
 /**
