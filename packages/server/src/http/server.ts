@@ -63,8 +63,8 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   // Parses the Cookie header and sets cookies: the web app's session (http/auth.ts).
   await app.register(cookie);
 
-  let webApp: WebApp | undefined;
-  registerErrorHandling(app, (request, reply) => webApp?.fallback(request, reply) ?? false);
+  const web: { app?: WebApp } = {}; // registered below, after the API's own routes
+  registerErrorHandling(app, (request, reply) => web.app?.fallback(request, reply) ?? false);
   for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
 
   await app.register(swagger, {
@@ -94,7 +94,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   });
 
   // The web app at / (packages/web/dist, or TEXTBACK_WEB_ROOT).
-  webApp = await registerWebApp(app, ctx.config.webRoot ?? defaultWebRoot());
+  web.app = await registerWebApp(app, ctx.config.webRoot ?? defaultWebRoot());
 
   // Carriers' webhooks: outside /v1, authenticated by each carrier's signature (docs/carriers/).
   await app.register(webhookRoutes(ctx), { prefix: '/webhooks' });
