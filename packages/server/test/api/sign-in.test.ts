@@ -209,18 +209,24 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
     const browser = await signIn(app, agent.email);
     const key = await api(app, a, 'POST', '/v1/api-keys', { user_id: agent.id, name: 'agent key' });
     const keyed = { apiKey: key.json.key as string };
-    const checks: [method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown][] = [
-      ['PATCH', '/v1/organization', { name: 'Agent was here' }],
-      ['POST', '/v1/users', { email: 'x@example.com', name: 'X', role: 'agent' }],
-      ['GET', '/v1/api-keys'],
-      ['GET', '/v1/jobs'],
-      ['POST', '/v1/api-keys', { user_id: agent.id, name: 'more' }],
+    const checks: [method: 'GET' | 'POST' | 'PATCH', url: string, body: unknown, least: string][] = [
+      ['PATCH', '/v1/organization', { name: 'Agent was here' }, 'admin'],
+      ['POST', '/v1/users', { email: 'x@example.com', name: 'X', role: 'agent' }, 'admin'],
+      ['GET', '/v1/api-keys', undefined, 'admin'],
+      ['GET', '/v1/jobs', undefined, 'admin'],
+      ['POST', '/v1/api-keys', { user_id: agent.id, name: 'more' }, 'admin'],
+      ['GET', '/v1/carrier-accounts', undefined, 'admin'],
+      ['PATCH', '/v1/compliance/settings', { quiet_hours: false }, 'admin'],
+      ['POST', '/v1/teams', { name: 'Agents only' }, 'supervisor'],
+      ['POST', '/v1/automations/presets/missed-call-text-back', {}, 'supervisor'],
+      ['GET', '/v1/consent/export', undefined, 'supervisor'],
+      ['POST', '/v1/saved-replies', { name: 'R', body: 'Hi' }, 'supervisor'],
     ];
-    for (const [method, url, body] of checks) {
+    for (const [method, url, body, least] of checks) {
       const viaKey = await api(app, keyed, method, url, body);
       const viaSession = await as(app, browser, method, url, body);
       expect(viaSession.status, `${method} ${url}`).toBe(viaKey.status);
-      expectProblem(viaSession, 403, 'forbidden', { detail: ['admin role or above', 'you are agent'] });
+      expectProblem(viaSession, 403, 'forbidden', { detail: [`${least} role or above`, 'you are agent'] });
     }
     expect((await as(app, browser, 'POST', '/v1/messages', { to: '+14155550124', body: 'From an agent' })).status).toBe(201);
     // A role changed in the database applies to the open session at once.
