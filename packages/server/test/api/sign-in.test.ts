@@ -13,6 +13,7 @@ const PASSWORD = 'correct horse battery';
 interface Browser {
   cookie: string;
   csrf: string;
+  userId?: string;
 }
 
 /** Parses the Set-Cookie header of a response into the textback_session cookie's value and attributes. */
@@ -33,7 +34,7 @@ async function login(app: TestApp, email: string, password: string, ip = '10.0.0
 async function signIn(app: TestApp, email: string, password = PASSWORD): Promise<Browser> {
   const res = await login(app, email, password);
   expect(res.status, res.raw.body).toBe(200);
-  return { cookie: `textback_session=${sessionCookie(res)!.value}`, csrf: res.json.csrf_token };
+  return { cookie: `textback_session=${sessionCookie(res)!.value}`, csrf: res.json.csrf_token, userId: res.json.user.id };
 }
 
 /** A request from the browser: the cookie, and the CSRF header unless `csrf` is false or another value. */
@@ -165,6 +166,12 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
     expect((await login(app, emailA, PASSWORD, '10.0.3.2')).status).toBe(200);
     app.clock.advance(30_000);
     expect((await login(app, emailA, PASSWORD, '10.0.3.1')).status).toBe(200);
+    // Failures are forgotten after 15 minutes: their rows go at the next failure.
+    const sprayed = () => app.tb.ctx.db.kysely.selectFrom('login_throttle').select('key').where('key', 'like', 'email:spray%').execute();
+    expect(await sprayed()).toHaveLength(20);
+    app.clock.advance(15 * 60_000);
+    expectProblem(await login(app, 'someone.else@example.com', 'guess', '10.0.3.9'), 401, 'invalid_credentials');
+    expect(await sprayed()).toEqual([]);
   });
 
   it.runIf(dialectAvailable(dialect))('a change made with the cookie needs the X-CSRF-Token of that session: missing or wrong is 403 and writes nothing', async () => {
@@ -250,8 +257,16 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
       app.clock.advance(86_400_000);
       expect((await as(app, active, 'GET', '/v1/me')).status, `day ${day}`).toBe(200);
     }
+    const other = await signIn(app, emailA); // signed in on day 29: lives on
     app.clock.advance(86_400_000);
     expectProblem(await as(app, active, 'GET', '/v1/me'), 401, 'unauthorized');
+    expect((await as(app, other, 'GET', '/v1/me')).status).toBe(200);
+    // Ended sessions are deleted, not kept: at the next sign-in for those that ended unseen.
+    app.clock.advance(73 * 3_600_000);
+    await signIn(app, emailA);
+    const left = await app.tb.ctx.db.kysely.selectFrom('sessions').select(['id', 'last_seen_at', 'expires_at']).where('user_id', '=', active.userId!).execute();
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.filter((s) => s.expires_at <= app.clock.now() || s.last_seen_at <= app.clock.now() - 72 * 3_600_000)).toEqual([]);
   });
 
   it.runIf(dialectAvailable(dialect))('signing out ends the session and clears the cookie', async () => {
