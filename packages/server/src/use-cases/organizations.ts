@@ -271,6 +271,29 @@ export async function checkedPasswordHash(password: string, field = 'password'):
   return hashPassword(password);
 }
 
+/** Renames a user or changes their role. Admins manage roles; only an owner gives or takes the owner role, and the last owner keeps it. */
+export async function updateUser(ctx: AppContext, principal: Principal, userId: string, patch: { name?: string; role?: Role }): Promise<User> {
+  requireRole(principal, 'admin');
+  const user = await getUser(ctx, principal.orgId, userId);
+  if (patch.role !== undefined && patch.role !== user.role) {
+    if (patch.role === 'owner' || user.role === 'owner') requireRole(principal, 'owner');
+    if (user.role === 'owner') {
+      const owners = await ctx.db.kysely.selectFrom('users').select('id').where('org_id', '=', principal.orgId).where('role', '=', 'owner').execute();
+      if (owners.length <= 1) throw new AppError('invalid_state', `user ${userId} is the organization's only owner: make someone else owner first`);
+    }
+  }
+  const now = ctx.clock.now();
+  await ctx.db.kysely
+    .updateTable('users')
+    .set({ ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.role !== undefined ? { role: patch.role } : {}), updated_at: now })
+    .where('id', '=', userId)
+    .where('org_id', '=', principal.orgId)
+    .execute();
+  // API keys of the user are cached briefly with their role.
+  if (patch.role !== undefined) principals.clear();
+  return { ...user, ...patch, updated_at: now };
+}
+
 export async function listUsers(ctx: AppContext, orgId: string): Promise<User[]> {
   return ctx.db.kysely.selectFrom('users').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute();
 }

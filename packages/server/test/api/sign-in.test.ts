@@ -241,6 +241,27 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
     expect((await as(app, browser, 'GET', '/v1/api-keys')).status).toBe(200);
   });
 
+  it.runIf(dialectAvailable(dialect))("PATCH /v1/users/:id: admins rename and change roles, only an owner gives or takes 'owner', the last owner keeps it", async () => {
+    const admin = await signIn(app, emailA);
+    const target = await person(a, 'agent');
+    const browser = await signIn(app, target.email);
+    const promoted = await as(app, admin, 'PATCH', `/v1/users/${target.id}`, { role: 'supervisor', name: 'Promoted Person' });
+    expect(promoted.status, promoted.raw.body).toBe(200);
+    expect(promoted.json).toMatchObject({ id: target.id, role: 'supervisor', name: 'Promoted Person' });
+    // At once for their session.
+    expect((await as(app, browser, 'GET', '/v1/me')).json.user.role).toBe('supervisor');
+    expectProblem(await as(app, admin, 'PATCH', `/v1/users/${target.id}`, { role: 'owner' }), 403, 'forbidden', { detail: ['owner role'] });
+    expectProblem(await as(app, browser, 'PATCH', `/v1/users/${target.id}`, { role: 'admin' }), 403, 'forbidden', { detail: ['admin role'] });
+    expectProblem(await as(app, admin, 'PATCH', `/v1/users/${target.id}`, { role: 'emperor' }), 400, 'validation_failed', { fields: ['body.role'] });
+    expectProblem(await as(app, admin, 'PATCH', `/v1/users/${target.id}`, {}), 400, 'validation_failed');
+    // The only owner stays one; another organization's users are not here.
+    expectProblem(await api(app, a, 'PATCH', `/v1/users/${a.userId}`, { role: 'admin' }), 409, 'invalid_state', { detail: ['only owner'] });
+    expectProblem(await api(app, b, 'PATCH', `/v1/users/${target.id}`, { name: 'Stolen' }), 404, 'not_found');
+    expect((await api(app, a, 'PATCH', `/v1/users/${target.id}`, { role: 'owner' })).json.role).toBe('owner');
+    expect((await api(app, a, 'PATCH', `/v1/users/${a.userId}`, { role: 'admin' })).json.role).toBe('admin');
+    expect((await as(app, browser, 'PATCH', `/v1/users/${a.userId}`, { role: 'owner' })).json.role).toBe('owner');
+  });
+
   it.runIf(dialectAvailable(dialect))('a session ends after 72 hours idle, and 30 days after sign-in however active', async () => {
     const browser = await signIn(app, emailA);
     app.clock.advance(71 * 3_600_000);

@@ -14,14 +14,15 @@ import {
   requireRole,
   revokeApiKey,
   updateOrganization,
+  updateUser,
 } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
 import { iso, numberResource, userResource } from '../resources.js';
-import { errorResponses, IdParams } from '../schemas.js';
+import { errorResponses, IdParams, OneOf } from '../schemas.js';
 import { transaction } from '../../app-context.js';
 import type { Organization } from '../../db/schema.js';
 
-const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('supervisor'), Type.Literal('agent')]);
+const Role = OneOf(['owner', 'admin', 'supervisor', 'agent']);
 
 const orgResource = (o: Organization) => ({
   id: o.id,
@@ -109,6 +110,21 @@ export const adminRoutes =
 
     app.get('/users/:id', { schema: { tags: ['users'], params: IdParams, response: errorResponses } }, async (request) =>
       userResource(await getUser(ctx, principalOf(request).orgId, request.params.id)),
+    );
+
+    app.patch(
+      '/users/:id',
+      {
+        schema: {
+          tags: ['users'],
+          summary: "Rename a user or change their role (admin and above; owner to give or take the owner role)",
+          description: 'The last owner cannot lose the role. A new role applies to their open sessions at once.',
+          params: IdParams,
+          body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), role: Type.Optional(Role) }, { additionalProperties: false, minProperties: 1 }),
+          response: { ...errorResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
+        },
+      },
+      async (request) => userResource(await updateUser(ctx, principalOf(request), request.params.id, request.body)),
     );
 
     app.post(
