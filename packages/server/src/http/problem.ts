@@ -47,7 +47,10 @@ function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
-    if (error instanceof AppError) return sendProblem(reply, error.code, error.detail, error.errors);
+    if (error instanceof AppError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendProblem(reply, error.code, error.detail, error.errors);
+    }
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'body', error.validation);
       return sendProblem(reply, 'validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);

@@ -126,5 +126,6 @@ export const userResource = (u: User) => ({
   email: u.email,
   name: u.name,
   role: u.role,
+  has_password: u.password_hash !== null,
   created_at: iso(u.created_at),
 });

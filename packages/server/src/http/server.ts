@@ -5,7 +5,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
-import { requireApiKey } from './auth.js';
+import cookie from '@fastify/cookie';
+import { requireAuth } from './auth.js';
+import { loginRoutes, SessionSchema, sessionRoutes } from './routes/auth.routes.js';
 import { registerErrorHandling } from './problem.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
@@ -51,13 +53,17 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildValidator } },
+    trustProxy: ctx.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // The API speaks JSON only: anything else is 415, not a string for the schema to reject.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('sessionToken', undefined);
+  // Parses the Cookie header and sets cookies: the web app's session (http/auth.ts).
+  await app.register(cookie);
 
   registerErrorHandling(app);
-  for (const schema of [Problem, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
+  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -66,10 +72,13 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
         title: 'Textback API',
         version: '1',
         description:
-          'Self-hosted SMS engine. Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json. Lists are newest first, paginated with `cursor`.',
+          'Self-hosted SMS engine. Authenticate with `Authorization: Bearer <api key>` (scripts), or sign in with POST /v1/auth/login (browsers: the textback_session cookie, ' +
+          'plus the X-CSRF-Token header on every POST, PUT, PATCH and DELETE). Errors are application/problem+json. Lists are newest first, paginated with `cursor`.',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'textback_session' } },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
   });
@@ -92,9 +101,11 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   // Carriers' webhooks: outside /v1, authenticated by each carrier's signature (docs/carriers/).
   await app.register(webhookRoutes(ctx), { prefix: '/webhooks' });
 
+  await app.register(loginRoutes(ctx), { prefix: '/v1' });
   await app.register(
     async (v1) => {
-      requireApiKey(v1, ctx);
+      requireAuth(v1, ctx);
+      await v1.register(sessionRoutes(ctx));
       await v1.register(messageRoutes(ctx));
       await v1.register(contactRoutes(ctx));
       await v1.register(conversationRoutes(ctx));

@@ -10,7 +10,9 @@ export const ERRORS = {
   malformed_json: { status: 400, title: 'Malformed JSON' },
   invalid_cursor: { status: 400, title: 'Invalid cursor' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
+  invalid_credentials: { status: 401, title: 'Wrong email or password' },
   forbidden: { status: 403, title: 'Not allowed' },
+  csrf_failed: { status: 403, title: 'Missing or wrong CSRF token' },
   not_found: { status: 404, title: 'Not found' },
   unknown_number: { status: 404, title: 'Unknown business number' },
   conflict: { status: 409, title: 'Conflict' },
@@ -19,6 +21,7 @@ export const ERRORS = {
   opted_out_by_contact: { status: 409, title: 'Only the contact can undo this opt-out' },
   payload_too_large: { status: 413, title: 'Request too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  too_many_attempts: { status: 429, title: 'Too many failed attempts' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },
 } as const;
@@ -33,6 +36,8 @@ export interface FieldError {
 
 export class AppError extends Error {
   readonly status: number;
+  /** Sent as Retry-After (429, 503). */
+  retryAfterSeconds: number | undefined;
   constructor(
     readonly code: ErrorCode,
     /** What is wrong and how to fix it, for a person. Never contains message bodies or secrets. */

@@ -63,7 +63,10 @@ describe.each(DIALECTS)('OpenAPI, docs and health (%s)', (dialect) => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info).toMatchObject({ title: 'Textback API', version: expect.any(String) });
     expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'http', scheme: 'bearer' });
-    expect(doc.security).toEqual([{ apiKey: [] }]);
+    expect(doc.components.securitySchemes.session).toEqual({ type: 'apiKey', in: 'cookie', name: 'textback_session' });
+    expect(doc.security).toEqual([{ apiKey: [] }, { session: [] }]);
+    // Signing in needs no credentials.
+    expect(doc.paths['/v1/auth/login'].post.security).toEqual([]);
 
     for (const [path, methods] of Object.entries(DOCUMENTED)) {
       expect(doc.paths, `missing ${path}`).toHaveProperty([path]);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { listNumbers } from '../../use-cases/numbers.js';
 import {
+  checkedPasswordHash,
   createApiKey,
   createUser,
   getOrganization,
@@ -116,7 +117,12 @@ export const adminRoutes =
         schema: {
           tags: ['users'],
           body: Type.Object(
-            { email: Type.String({ format: 'email', maxLength: 200 }), name: Type.String({ minLength: 1, maxLength: 200 }), role: Role },
+            {
+              email: Type.String({ format: 'email', maxLength: 200 }),
+              name: Type.String({ minLength: 1, maxLength: 200 }),
+              role: Role,
+              password: Type.Optional(Type.String({ maxLength: 1000, description: 'Their sign-in password, 10 to 200 characters (without it: API keys only until one is set)' })),
+            },
             { additionalProperties: false },
           ),
         },
@@ -124,7 +130,9 @@ export const adminRoutes =
       async (request, reply) => {
         const principal = principalOf(request);
         requireRole(principal, request.body.role === 'owner' ? 'owner' : 'admin');
-        const user = await transaction(ctx, (tx) => createUser(ctx, tx, { orgId: principal.orgId, ...request.body }));
+        const { password, ...fields } = request.body;
+        const passwordHash = password !== undefined ? await checkedPasswordHash(password) : undefined;
+        const user = await transaction(ctx, (tx) => createUser(ctx, tx, { orgId: principal.orgId, ...fields, ...(passwordHash ? { passwordHash } : {}) }));
         return reply.status(201).send(userResource(user));
       },
     );

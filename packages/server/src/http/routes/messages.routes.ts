@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { AppError } from '../../support/errors.js';
 import { cancelMessage, getMessage, listMessages, sendMessage } from '../../use-cases/messages.js';
-import { principalOf } from '../auth.js';
+import { createdByOf, principalOf } from '../auth.js';
 import { messageResource } from '../resources.js';
 import { errorResponses, IdParams, Page, PageQuery, Phone, Ref, SegmentCountSchema } from '../schemas.js';
 
@@ -42,7 +42,7 @@ export const messageRoutes =
           ...(request.body.from !== undefined ? { from: request.body.from } : {}),
           ...(sendAt !== undefined ? { sendAt } : {}),
           ...(request.headers['idempotency-key'] ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
-          createdBy: { type: 'api_key', id: principal.apiKeyId },
+          createdBy: createdByOf(principal),
         });
         return reply.status(result.replayed ? 200 : 201).send(messageResource(result.message));
       },
@@ -83,7 +83,7 @@ export const messageRoutes =
               ...(m.from !== undefined ? { from: m.from } : {}),
               ...(sendAt !== undefined ? { sendAt } : {}),
               ...(key ? { idempotencyKey: `${key}#${i}` } : {}),
-              createdBy: { type: 'api_key', id: principal.apiKeyId },
+              createdBy: createdByOf(principal),
             });
           }),
         );
