@@ -111,6 +111,22 @@ describe.each(DIALECTS)('the textback command line (%s)', (dialect) => {
     const listed = await api(app, { apiKey: owner.api_key }, 'GET', '/v1/api-keys');
     expect(listed.json.data.find((k: { id: string }) => k.id === key.id)).toMatchObject({ user_id: agent.id, name: 'ana laptop', revoked_at: null });
 
+    // A password from standard input (or --password) lets them sign in; a short one is refused.
+    const dana = cliJson(await runCli(['users', 'create', '--email', 'Dana@acme.example', '--name', 'Dana', '--role', 'supervisor', '--password-stdin'], env, 30_000, 'a long enough secret\n'));
+    expect(dana).toMatchObject({ email: 'dana@acme.example', role: 'supervisor', has_password: true });
+    const signIn = (email: string, password: string) => app.http.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
+    const session = await signIn('dana@acme.example', 'a long enough secret');
+    expect(session.statusCode, session.body).toBe(200);
+    expect(JSON.parse(session.body).user).toMatchObject({ id: dana.id, role: 'supervisor' });
+    expect(cliJson(await runCli(['users', 'create', '--email', 'eli@acme.example', '--name', 'Eli', '--role', 'admin', '--password', 'another fine secret'], env)).role).toBe('admin');
+    expect((await signIn('eli@acme.example', 'another fine secret')).statusCode).toBe(200);
+    const short = await runCli(['users', 'create', '--email', 'fay@acme.example', '--name', 'Fay', '--password-stdin'], env, 30_000, 'short\n');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('10 to 200 characters');
+    expect(cliJson(await runCli(['users', 'set-password', 'dana@acme.example', '--password-stdin'], env, 30_000, 'a newer secret here\n'))).toMatchObject({ id: dana.id });
+    expect((await signIn('dana@acme.example', 'a long enough secret')).statusCode).toBe(401);
+    expect((await signIn('dana@acme.example', 'a newer secret here')).statusCode).toBe(200);
+
     // A role that does not exist is refused by the CLI itself.
     const badRole = await runCli(['users', 'create', '--email', 'x@acme.example', '--name', 'X', '--role', 'emperor'], env);
     expect(badRole.code).toBe(1);
@@ -217,9 +233,9 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     return { status: res.status, json: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
 
-  it.runIf(dialectAvailable(dialect))('first start: prints its URL, is healthy, and sets up the demo organization for TEXTBACK_API_KEY', async () => {
+  it.runIf(dialectAvailable(dialect))('first start: prints its URL, is healthy, and sets up the demo organization for TEXTBACK_API_KEY and TEXTBACK_ADMIN_PASSWORD', async () => {
     expect(apiKey).toHaveLength(32);
-    const server = await start();
+    const server = await start({ TEXTBACK_ADMIN_PASSWORD: 'scripted owner password' });
     expect(server.url).toMatch(/^http:\/\/localhost:\d+$/);
     expect(server.url).not.toMatch(/:0$/);
     const out = server.stdout();
@@ -227,6 +243,16 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     expect(out).toContain('Admin API key: the value of TEXTBACK_API_KEY');
     expect(out).toContain('Demo business number: +14159434591');
     expect(out).not.toContain(apiKey);
+    expect(out).toContain('Owner sign-in: owner@demo.textback.local, password: the value of TEXTBACK_ADMIN_PASSWORD');
+    expect(out).toContain(`Open ${server.url}/ and sign in as owner@demo.textback.local`);
+    expect(out).not.toContain('scripted owner password');
+    const login = await fetch(`${server.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@demo.textback.local', password: 'scripted owner password' }),
+    });
+    expect(login.status).toBe(200);
+    expect(((await login.json()) as { user: { role: string } }).user.role).toBe('owner');
 
     const health = await get(server, '/health', null);
     expect(health).toEqual({ status: 200, json: { status: 'ok', database: 'up', workers: 'up' } });
@@ -271,6 +297,7 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     const out = server.stdout();
     expect(out).toContain('Textback is running at');
     expect(out).not.toMatch(/api key/i);
+    expect(out).not.toMatch(/password|sign in/i);
     expect(out).not.toContain('set up');
     expect(out).not.toContain(apiKey);
 
@@ -292,18 +319,27 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     }
   });
 
-  it.runIf(dialectAvailable(dialect))('without TEXTBACK_API_KEY, the first start prints a generated key once, and it works', async () => {
+  it.runIf(dialectAvailable(dialect))('without TEXTBACK_API_KEY and TEXTBACK_ADMIN_PASSWORD, the first start prints a generated key and password once, and they work', async () => {
     const other = await freshDatabase(dialect);
     try {
       const server = await start({ DATABASE_URL: other.url, TEXTBACK_API_KEY: '' });
       const match = /Admin API key \(shown once, keep it\): (tbk_\S+)/.exec(server.stdout());
       expect(match, server.stdout()).not.toBeNull();
       const key = match![1]!;
+      const password = /Owner sign-in: owner@demo\.textback\.local, password \(shown once[^)]*\): (\S+)/.exec(server.stdout())?.[1];
+      expect(password, server.stdout()).toMatch(/^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$/);
+      const login = await fetch(`${server.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'owner@demo.textback.local', password }),
+      });
+      expect(login.status).toBe(200);
       expect((await get(server, '/v1/organization', key)).status).toBe(200);
       expect((await get(server, '/v1/organization')).status).toBe(401); // the other database's key
       expect(await server.stop()).toBe(0);
       const again = await start({ DATABASE_URL: other.url, TEXTBACK_API_KEY: '' });
       expect(again.stdout()).not.toContain(key);
+      expect(again.stdout()).not.toContain(password);
       expect(await again.stop(), again.stdout() + again.stderr()).toBe(0);
     } finally {
       await other.destroy();
