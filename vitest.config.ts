@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { alias: { '@textback/core': fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)) } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    globalSetup: ['packages/server/test/support/global-setup.ts'],
+    globalSetup: ['packages/server/test/support/global-setup.ts', 'packages/web/test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
