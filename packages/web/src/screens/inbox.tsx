@@ -72,7 +72,7 @@ export function Inbox() {
   const navigate = useNavigate();
   const teams = useTeams();
   const actions = useConversationActions();
-  const [showContact, setShowContact] = useState(() => window.matchMedia('(min-width: 1200px)').matches);
+  const [showContact, setShowContact] = useState(() => window.matchMedia('(min-width: 1440px)').matches);
   const [help, setHelp] = useState(false);
 
   const query = useMemo(() => queryFor(view, search.number), [view, search.number]);

@@ -56,8 +56,20 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
   const items = useMemo(() => {
     const rows: { at: string; key: string; node: ReactNode }[] = [];
     for (const m of messages.data?.data ?? []) rows.push({ at: m.created_at ?? '', key: `m${m.id}`, node: <MessageItem m={m} zone={zone} /> });
+    // Automation steps of one run read as one line ("why"), opened for the detail.
+    const runs = new Map<string, TimelineEntry[]>();
     for (const t of timeline.data ?? []) {
       if (t.kind === 'message') continue; // shown from the conversation's messages, with their full status
+      if (t.kind === 'automation') {
+        const steps = runs.get(t.id);
+        if (steps) steps.push(t);
+        else {
+          const list = [t];
+          runs.set(t.id, list);
+          rows.push({ at: t.at, key: `run${t.id}`, node: <AutomationRun steps={list} /> });
+        }
+        continue;
+      }
       rows.push({ at: t.at, key: `${t.kind}${t.id}${t.at}${t.summary}`, node: <TimelineItem t={t} /> });
     }
     for (const e of (consent.data?.data ?? []) as { id: string; state: string; source: string; created_at: string }[]) {
@@ -259,6 +271,33 @@ function TimelineItem({ t }: { t: TimelineEntry }) {
       </span>
       <time className="event-time">{timeOnly(t.at)}</time>
     </div>
+  );
+}
+
+function AutomationRun({ steps }: { steps: TimelineEntry[] }) {
+  const first = steps[0]!;
+  const name = first.summary.split(' · ')[0] ?? 'Automation';
+  const last = steps[steps.length - 1]!;
+  const lastWhy = String((last.data as { message?: string }).message ?? last.summary).split(' — ').pop() ?? '';
+  return (
+    <details className="event automation">
+      <summary>
+        <span className="event-icon" aria-hidden="true">
+          <Bot size={15} />
+        </span>
+        <span className="event-text">
+          <strong>{name}</strong> · {lastWhy}
+        </span>
+        <time className="event-time">{timeOnly(first.at)}</time>
+      </summary>
+      <ol className="run-steps">
+        {steps.map((s, i) => (
+          <li key={i}>
+            <time>{timeOnly(s.at)}</time> {String((s.data as { step?: string }).step ?? '')}: {String((s.data as { message?: string }).message ?? s.summary)}
+          </li>
+        ))}
+      </ol>
+    </details>
   );
 }
 
