@@ -2,7 +2,7 @@
  * One error handler for the whole API: every error becomes application/problem+json (RFC 9457)
  * with a `code`, a `detail` that says what to fix, and, for invalid fields, `errors[]`.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../support/errors.js';
 
 export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors: FieldError[] = []): FastifyReply {
@@ -45,7 +45,8 @@ function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
   });
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** `pageFallback`: answers unknown GETs that ask for HTML with the web app (http/web.ts). */
+export function registerErrorHandling(app: FastifyInstance, pageFallback?: (request: FastifyRequest, reply: FastifyReply) => boolean): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
     if (error instanceof AppError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
@@ -71,7 +72,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, 'internal', 'something went wrong on our side; the request id in the logs says where');
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    if (pageFallback?.(request, reply)) return reply;
+    return sendProblem(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`);
+  });
 }

@@ -9,6 +9,7 @@ import cookie from '@fastify/cookie';
 import { requireAuth } from './auth.js';
 import { loginRoutes, SessionSchema, sessionRoutes } from './routes/auth.routes.js';
 import { registerErrorHandling } from './problem.js';
+import { defaultWebRoot, registerWebApp, type WebApp } from './web.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
@@ -62,7 +63,8 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   // Parses the Cookie header and sets cookies: the web app's session (http/auth.ts).
   await app.register(cookie);
 
-  registerErrorHandling(app);
+  const web: { app?: WebApp } = {}; // registered below, after the API's own routes
+  registerErrorHandling(app, (request, reply) => web.app?.fallback(request, reply) ?? false);
   for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
 
   await app.register(swagger, {
@@ -91,12 +93,8 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
     return reply.status(result.ok ? 200 : 503).send({ status: result.ok ? 'ok' : 'unavailable', ...result.checks });
   });
 
-  app.get('/', { schema: { hide: true } }, async () => ({
-    name: 'Textback',
-    docs: '/docs',
-    openapi: '/openapi.json',
-    health: '/health',
-  }));
+  // The web app at / (packages/web/dist, or TEXTBACK_WEB_ROOT).
+  web.app = await registerWebApp(app, ctx.config.webRoot ?? defaultWebRoot());
 
   // Carriers' webhooks: outside /v1, authenticated by each carrier's signature (docs/carriers/).
   await app.register(webhookRoutes(ctx), { prefix: '/webhooks' });
