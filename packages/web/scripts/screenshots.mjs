@@ -50,7 +50,7 @@ await api('POST', '/v1/messages', { to: '+15551230000', body: 'Thanks! What time
 await api('POST', '/v1/sandbox/calls', { from: '+15559990042', to: DEMO, outcome: 'no-answer' });
 await api('POST', '/v1/messages', { to: '+15554265646', body: 'We do! A technician can be there at 2 PM today. Does that work?' });
 await wait(1500);
-await api('POST', '/v1/sandbox/messages', { from: '+15554265646', to: DEMO, body: '2 PM is perfect, thank you 🙏' });
+await api('POST', '/v1/sandbox/messages', { from: '+15554265646', to: DEMO, body: '2 PM is perfect, thank you!' });
 await wait(1000);
 
 const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'] });

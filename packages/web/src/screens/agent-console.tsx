@@ -54,7 +54,7 @@ export function AgentConsole() {
         <ErrorNote error={setStatus.error} />
       </section>
       <div className="grid-2">
-        <section className="card" aria-labelledby="invites">
+        <section className="card" aria-labelledby="invites" role="region">
           <h2 id="invites">
             <BellRing size={18} aria-hidden="true" /> Queue invites
           </h2>
@@ -77,7 +77,7 @@ export function AgentConsole() {
           )}
           <ErrorNote error={accept.error} />
         </section>
-        <section className="card" aria-labelledby="sessions">
+        <section className="card" aria-labelledby="sessions" role="region">
           <h2 id="sessions">
             <MessagesSquare size={18} aria-hidden="true" /> Active sessions
           </h2>

@@ -185,7 +185,7 @@ function MessageItem({ m, zone }: { m: Message; zone: string | null }) {
             <DeliveryIcon status={m.status} /> {statusWord(m.status)}
           </span>
         )}
-        {out && m.created_by?.type && m.created_by.type !== 'user' && <span className="muted">· by {m.created_by.type === 'automation' ? 'automation' : m.created_by.type.replace('_', ' ')}</span>}
+        {out && m.created_by?.type && m.created_by.type !== 'user' && <span className="muted">· {m.created_by.type === 'api_key' ? 'via the API' : `by ${m.created_by.type.replace(/_/g, ' ')}`}</span>}
         {m.segments > 1 && <span className="muted">· {m.segments} segments</span>}
       </div>
       {bad && (

@@ -720,7 +720,7 @@ function Queues() {
   const [form, setForm] = useState({ name: '', initiation_keyword: 'CHAT', termination_keyword: 'END', number: '' });
   const create = useMutation({
     mutationFn: () =>
-      ok(api.POST('/v1/queues', { body: { name: form.name, initiation_keyword: form.initiation_keyword, termination_keyword: form.termination_keyword, numbers: [form.number || numbers.data?.[0]?.id] } as Untyped })),
+      ok(api.POST('/v1/queues', { body: { name: form.name, initiation_keyword: form.initiation_keyword, termination_keyword: form.termination_keyword, numbers: [form.number || numbers.data?.[0]?.e164] } as Untyped })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['queues'] }),
   });
   return (
@@ -759,7 +759,7 @@ function Queues() {
             <span>Number</span>
             <select value={form.number} onChange={(e) => setForm({ ...form, number: e.target.value })}>
               {numbers.data?.map((n) => (
-                <option key={n.id} value={n.id}>
+                <option key={n.id} value={n.e164}>
                   {formatPhone(n.e164)}
                 </option>
               ))}

@@ -15,6 +15,7 @@ describeBrowser('web app', () => {
   beforeAll(async () => {
     server = await startWebServer();
     b = await launch();
+    await signIn(b.page, server.url);
   });
   afterAll(async () => {
     await b?.close();
@@ -29,7 +30,8 @@ describeBrowser('web app', () => {
   }
 
   it('refuses a wrong password, signs in, and signs out (sign-in page has no serious accessibility violations)', async () => {
-    const { page } = b;
+    const fresh = await launch();
+    const { page } = fresh;
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await axe(page)).toEqual([]);
@@ -46,11 +48,11 @@ describeBrowser('web app', () => {
     // The session is gone on the server too: the inbox sends back to sign-in.
     await page.goto(`${server.url}/inbox/all`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await fresh.close();
   });
 
   it('shows an inbound text live in the list and the thread, as text (an HTML body stays inert)', async () => {
     const { page } = b;
-    await signIn(page, server.url);
     await page.goto(`${server.url}/inbox/all`);
     await page.getByRole('heading', { name: 'All open' }).waitFor();
     let dialogs = 0;
@@ -171,6 +173,26 @@ describeBrowser('web app', () => {
     } finally {
       await agent.close();
     }
+  });
+
+  it('agent console: a queue invite arrives live, Accept takes it, End closes it', async () => {
+    const { page } = b;
+    const me = await apiCall(server, 'GET', '/v1/me');
+    const ownerId = (me.json.user ?? me.json).id as string;
+    const queue = await apiCall(server, 'POST', '/v1/queues', { name: 'Support chat', initiation_keyword: 'CHAT', termination_keyword: 'BYE', numbers: [DEMO_NUMBER] });
+    expect(queue.status).toBe(201);
+    expect((await apiCall(server, 'PUT', `/v1/queues/${queue.json.id}/agents/${ownerId}`, { sms_enabled: true, max_sessions: 2 })).status).toBeLessThan(300);
+    await page.goto(`${server.url}/agent`);
+    await page.getByRole('radio', { name: /Online/ }).click();
+    await expect.poll(async () => (await apiCall(server, 'GET', `/v1/users/${ownerId}/agent`)).json.status).toBe('online');
+    await inbound('+15550101009', 'chat');
+    const invites = page.getByRole('region', { name: 'Queue invites' });
+    await invites.getByText('(555) 010-1009').waitFor({ timeout: 15_000 });
+    await invites.getByRole('button', { name: 'Accept' }).click();
+    const sessions = page.getByRole('region', { name: 'Active sessions' });
+    await sessions.getByText('(555) 010-1009', { exact: true }).waitFor();
+    await sessions.getByRole('button', { name: 'End', exact: true }).click();
+    await sessions.getByText('No active sessions.').waitFor();
   });
 
   it('is usable at 390 px: list, then thread with a way back, no sideways scrolling', async () => {
