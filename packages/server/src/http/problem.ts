@@ -28,7 +28,8 @@ const FORMATS: Record<string, string> = {
 };
 
 function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
-  return validation.map((v) => {
+  // An if/then failure comes with the error of the `then` that failed (e.g. a required field): that one names the field.
+  return validation.filter((v) => v.keyword !== 'if').map((v) => {
     let path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     if (v.keyword === 'required') path = [path, String(v.params.missingProperty)].filter(Boolean).join('.');
     if (v.keyword === 'additionalProperties') path = [path, String(v.params.additionalProperty)].filter(Boolean).join('.');
@@ -38,7 +39,9 @@ function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
         ? 'is not a known field'
         : v.keyword === 'required'
           ? 'is required'
-          : v.keyword === 'format' && typeof v.params.format === 'string' && v.params.format in FORMATS
+          : v.keyword === 'enum' && Array.isArray(v.params.allowedValues)
+            ? `must be one of: ${(v.params.allowedValues as unknown[]).map(String).join(', ')}`
+            : v.keyword === 'format' && typeof v.params.format === 'string' && v.params.format in FORMATS
             ? FORMATS[v.params.format]!
             : (v.message ?? 'is invalid');
     return { field, message };

@@ -25,7 +25,8 @@ import { messageRoutes } from './routes/messages.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
-import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, Problem } from './schemas.js';
+import { savedReplyRoutes } from './routes/saved-replies.routes.js';
+import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, NoteSchema, Problem, SavedReplySchema } from './schemas.js';
 
 export interface HttpOptions {
   /** True when the database answers and the workers (if any run here) are alive. */
@@ -65,7 +66,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
 
   const web: { app?: WebApp } = {}; // registered below, after the API's own routes
   registerErrorHandling(app, (request, reply) => web.app?.fallback(request, reply) ?? false);
-  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
+  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, NoteSchema, SavedReplySchema, CallSchema, JobSchema]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -118,6 +119,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(teamRoutes(ctx));
       await v1.register(queueRoutes(ctx));
       await v1.register(carrierAccountRoutes(ctx));
+      await v1.register(savedReplyRoutes(ctx));
     },
     { prefix: '/v1' },
   );

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { ApiCall, TestApp } from '../support/test-app.js';
+import { api, type ApiCall, type TestApp } from '../support/test-app.js';
 
 /** Asserts an application/problem+json answer and returns its body for further checks. */
 export function expectProblem(
@@ -264,4 +264,28 @@ export function startServe(env: Record<string, string>, timeoutMs = 30_000): Pro
       }
     });
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A signed-in browser
+
+export interface Browser {
+  cookie: string;
+  csrf: string;
+  userId: string;
+}
+
+/** Signs in through POST /v1/auth/login and keeps the session cookie and CSRF token. */
+export async function signInBrowser(app: TestApp, email: string, password: string): Promise<Browser> {
+  const res = await app.http.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
+  expect(res.statusCode, res.body).toBe(200);
+  const raw = res.headers['set-cookie'];
+  const line = (Array.isArray(raw) ? raw : [String(raw)]).find((c) => c.startsWith('textback_session='))!;
+  const body = JSON.parse(res.body) as { csrf_token: string; user: { id: string } };
+  return { cookie: line.split(';')[0]!, csrf: body.csrf_token, userId: body.user.id };
+}
+
+/** A request as the browser: its cookie and CSRF header. */
+export function asBrowser(app: TestApp, browser: Browser, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<ApiCall> {
+  return api(app, null, method, url, body, { cookie: browser.cookie, 'x-csrf-token': browser.csrf });
 }

@@ -86,10 +86,12 @@ describe.each(DIALECTS)('OpenAPI, docs and health (%s)', (dialect) => {
     // Only the versioned API is in it: no internal routes.
     for (const path of Object.keys(doc.paths)) expect(path).toMatch(/^\/v1\//);
 
-    // Bodies and errors are described: sending needs `to` and `body`, and a 400 is a Problem.
+    // Bodies and errors are described: sending needs `body`, and `to` unless it replies in a conversation; a 400 is a Problem.
     const send = doc.paths['/v1/messages'].post;
     const sendSchema = send.requestBody.content['application/json'].schema;
-    expect(sendSchema.required).toEqual(expect.arrayContaining(['to', 'body']));
+    expect(sendSchema.required).toEqual(['body']);
+    expect(sendSchema.if).toEqual({ not: { required: ['conversation_id'] } });
+    expect(sendSchema.then).toEqual({ required: ['to'] });
     expect(sendSchema.additionalProperties).toBe(false);
     const problem = send.responses['400'].content['application/json'].schema;
     const resolved = problem.$ref ? resolvePointer(doc, problem.$ref) : problem;
