@@ -73,7 +73,7 @@ try {
     await page.getByLabel('Email').fill('owner@demo.textback.local');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'attached' });
+    await page.waitForURL(/\/inbox\//);
     await page.goto(`${url}/inbox/all${label === 'desktop' && first?.conversation_id ? `?c=${first.conversation_id}` : ''}`);
     await page.getByRole('heading', { name: 'All open' }).waitFor();
     await shot('inbox');

@@ -61,10 +61,3 @@ export async function ok<T>(promise: Promise<{ data?: T; error?: unknown; respon
   if (!response.ok) throw new ApiError(response.status, (error ?? {}) as Partial<Problem>);
   return data as Data<NonNullable<T>>;
 }
-
-/**
- * Routes of the web contract that the server's OpenAPI document does not declare yet (conversation
- * status/assignment, notes, saved replies, list filters): called untyped until it does, then through `api`.
- */
-type PendingCall = (path: string, init?: Untyped) => Promise<{ data?: Untyped; error?: unknown; response: Response }>;
-export const pending = api as unknown as { GET: PendingCall; POST: PendingCall; PATCH: PendingCall; DELETE: PendingCall };

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { BellRing, Circle, MessagesSquare, PhoneCall } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
-import { api, ok, pending, type Untyped } from '../api/client';
+import { api, ok } from '../api/client';
 import { useMe } from '../auth';
 import { dateTime, formatPhone, shortTime } from '../format';
 import { Empty, ErrorNote } from '../ui';
@@ -26,7 +26,7 @@ export function AgentConsole() {
   });
   const waiting = useQuery({ queryKey: ['queue-sessions', 'waiting'], queryFn: async () => (await ok(api.GET('/v1/queue-sessions', { params: { query: { state: 'waiting' } } }))).data as Session[], refetchInterval: 30_000 });
   const active = useQuery({ queryKey: ['queue-sessions', 'active'], queryFn: async () => (await ok(api.GET('/v1/queue-sessions', { params: { query: { state: 'active' } } }))).data as Session[] });
-  const mine = useQuery({ queryKey: ['conversations', { assigned: 'me', status: 'open', limit: 20 }], queryFn: (): Promise<{ data: Untyped[] }> => ok(pending.GET('/v1/conversations', { params: { query: { assigned: 'me', status: 'open', limit: 20 } } })) });
+  const mine = useQuery({ queryKey: ['conversations', { assigned: 'me', status: 'open', limit: 20 }], queryFn: () => ok(api.GET('/v1/conversations', { params: { query: { assigned: 'me', status: 'open', limit: 20 } } })) });
   const refresh = () => void qc.invalidateQueries({ queryKey: ['queue-sessions'] });
   const accept = useMutation({ mutationFn: (id: string) => ok(api.POST('/v1/queue-sessions/{id}/accept', { params: { path: { id } } })), onSettled: refresh });
   const end = useMutation({ mutationFn: (id: string) => ok(api.POST('/v1/queue-sessions/{id}/end', { params: { path: { id } } })), onSettled: refresh });

@@ -8,7 +8,7 @@ import { countSegments, renderTemplate } from '@textback/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { AlertTriangle, Ban, CalendarClock, Hourglass, MessageSquareQuote, Send, StickyNote, X } from 'lucide-react';
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { api, ApiError, ok, pending, type Schemas, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import { useMe } from '../auth';
 import { dateTime, formatPhone, templateVars, timeOnly, zoneName } from '../format';
 import { Dialog } from '../ui';
@@ -26,7 +26,7 @@ export function useOrganization() {
   return useQuery({ queryKey: ['organization'], queryFn: () => ok(api.GET('/v1/organization')), staleTime: 60_000 });
 }
 export function useSavedReplies() {
-  return useQuery({ queryKey: ['saved-replies'], queryFn: async () => (await ok(pending.GET('/v1/saved-replies'))).data as Untyped[], staleTime: 30_000 });
+  return useQuery({ queryKey: ['saved-replies'], queryFn: async () => (await ok(api.GET('/v1/saved-replies'))).data, staleTime: 30_000 });
 }
 
 /** Characters that need UCS-2 (each one alone does not fit GSM-7). */
@@ -83,7 +83,7 @@ export function Composer({ conversation, contact }: { conversation: Conversation
       return ok(
         api.POST('/v1/messages', {
           params: { header: { 'idempotency-key': keyRef.current } },
-          body: { to: contact.phone, ...(number ? { from: number.e164 ?? number.phone } : {}), body, ...(when ? { send_at: when } : {}) },
+          body: { conversation_id: conversation.id, body, ...(when ? { send_at: when } : {}) },
         }),
       );
     },
@@ -95,7 +95,7 @@ export function Composer({ conversation, contact }: { conversation: Conversation
     },
   });
   const note = useMutation({
-    mutationFn: () => ok(pending.POST('/v1/conversations/{id}/notes', { params: { path: { id: conversation.id } }, body: { body } })),
+    mutationFn: () => ok(api.POST('/v1/conversations/{id}/notes', { params: { path: { id: conversation.id } }, body: { body } })),
     onSuccess: () => {
       reset();
       void qc.invalidateQueries({ queryKey: ['timeline'] });

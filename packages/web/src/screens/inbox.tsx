@@ -7,7 +7,8 @@ import { useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { AlertCircle, ArrowLeft, Check, CheckCheck, Clock, Inbox as InboxIcon, MailOpen, PanelRight } from 'lucide-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, ok, pending, type Schemas, type Untyped } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
+import type { paths } from '../api/schema';
 import { useMe } from '../auth';
 import { formatPhone, initials, shortTime } from '../format';
 import { Dialog, Empty, Loading } from '../ui';
@@ -15,9 +16,9 @@ import { ContactPanel } from './contact-panel';
 import { Thread } from './thread';
 import { useTeams } from './shell';
 
-type ListQuery = Record<string, string | number>;
-type ConversationPatch = Record<string, string | null>;
-export type ConversationItem = Schemas['Conversation'] & { contact?: Untyped; last_message?: Untyped };
+type ListQuery = NonNullable<paths['/v1/conversations']['get']['parameters']['query']>;
+type ConversationPatch = paths['/v1/conversations/{id}']['patch']['requestBody']['content']['application/json'];
+export type ConversationItem = Schemas['Conversation'];
 
 const VIEW_TITLES: Record<string, string> = { mine: 'Mine', unassigned: 'Unassigned', all: 'All open', done: 'Done', failed: 'Failed texts', scheduled: 'Scheduled', 'opted-out': 'Opted out' };
 
@@ -44,11 +45,11 @@ export function useConversationActions() {
   };
   const patch = useMutation({
     mutationFn: ({ id, body }: { id: string; body: ConversationPatch }) =>
-      ok(pending.PATCH('/v1/conversations/{id}', { params: { path: { id } }, body })),
+      ok(api.PATCH('/v1/conversations/{id}', { params: { path: { id } }, body })),
     onSettled: refresh,
   });
   const unread = useMutation({
-    mutationFn: (id: string) => ok(pending.POST('/v1/conversations/{id}/unread', { params: { path: { id } } })),
+    mutationFn: (id: string) => ok(api.POST('/v1/conversations/{id}/unread', { params: { path: { id } } })),
     onSettled: refresh,
   });
   return {
@@ -78,7 +79,7 @@ export function Inbox() {
   const query = useMemo(() => queryFor(view, search.number), [view, search.number]);
   const list = useInfiniteQuery({
     queryKey: ['conversations', query],
-    queryFn: async ({ pageParam }): Promise<{ data: ConversationItem[]; next_cursor: string | null }> => ok(pending.GET('/v1/conversations', { params: { query: { ...query, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    queryFn: async ({ pageParam }) => ok(api.GET('/v1/conversations', { params: { query: { ...query, ...(pageParam ? { cursor: pageParam } : {}) } } })),
     initialPageParam: '' as string,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });

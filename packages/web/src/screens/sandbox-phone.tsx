@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { PhoneIncoming, PhoneMissed, PhoneOff, Send, Smartphone, Voicemail } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, ok, pending } from '../api/client';
+import { api, ApiError, ok } from '../api/client';
 import { formatPhone, timeOnly } from '../format';
 import { ErrorNote } from '../ui';
 import { useNumbers } from './shell';
@@ -34,9 +34,8 @@ export function SandboxPhone() {
   const handsets = useQuery({
     queryKey: ['handsets'],
     queryFn: async () => {
-      const { data, response } = await pending.GET('/v1/sandbox/handsets');
-      if (!response.ok) return [] as string[];
-      return ((data as { data?: ({ number?: string; phone?: string; handset?: string } | string)[] } | undefined)?.data ?? []).map((h) => (typeof h === 'string' ? h : (h.number ?? h.phone ?? h.handset ?? ''))).filter(Boolean);
+      const { data } = await ok(api.GET('/v1/sandbox/handsets'));
+      return data;
     },
   });
   const [handset, setHandset] = useState(() => localStorage.getItem('textback.sandbox.handset') ?? DEFAULT_HANDSET);
@@ -155,7 +154,9 @@ export function SandboxPhone() {
               </label>
               <datalist id="known-handsets">
                 {(handsets.data ?? []).map((h) => (
-                  <option key={h} value={formatPhone(h)} />
+                  <option key={h.number} value={formatPhone(h.number)}>
+                    {h.fail_reason ? `texts fail: ${h.fail_reason}` : `${h.messages} texts`}
+                  </option>
                 ))}
               </datalist>
               <button className="btn">Use this phone</button>

@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useParams } from '@tanstack/react-router';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { countSegments } from '@textback/core';
-import { api, ApiError, ok, pending, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Untyped } from '../api/client';
 import { atLeast, useMe } from '../auth';
 import { dateTime, formatPhone } from '../format';
 import { useUsers } from '../screens/inbox';
@@ -437,19 +437,19 @@ function AutomationDetail({ id }: { id: string }) {
 
 function SavedReplies() {
   const qc = useQueryClient();
-  const replies = useQuery({ queryKey: ['saved-replies'], queryFn: async () => (await ok(pending.GET('/v1/saved-replies'))).data as Untyped[] });
+  const replies = useQuery({ queryKey: ['saved-replies'], queryFn: async () => (await ok(api.GET('/v1/saved-replies'))).data });
   const [name, setName] = useState('');
   const [body, setBody] = useState('');
   const refresh = () => void qc.invalidateQueries({ queryKey: ['saved-replies'] });
   const create = useMutation({
-    mutationFn: () => ok(pending.POST('/v1/saved-replies', { body: { name, body } })),
+    mutationFn: () => ok(api.POST('/v1/saved-replies', { body: { name, body } })),
     onSuccess: () => {
       setName('');
       setBody('');
       refresh();
     },
   });
-  const remove = useMutation({ mutationFn: (id: string) => ok(pending.DELETE('/v1/saved-replies/{id}', { params: { path: { id } } })), onSettled: refresh });
+  const remove = useMutation({ mutationFn: (id: string) => ok(api.DELETE('/v1/saved-replies/{id}', { params: { path: { id } } })), onSettled: refresh });
   return (
     <div className="stack">
       <p className="muted">

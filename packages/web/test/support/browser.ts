@@ -86,7 +86,7 @@ export async function signIn(page: Page, url: string, email = OWNER_EMAIL, passw
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  await page.waitForURL(/\/inbox\//);
 }
 
 /** Runs axe-core in the page; returns the serious and critical violations (id: nodes' targets). */
