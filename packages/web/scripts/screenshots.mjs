@@ -51,7 +51,13 @@ await api('POST', '/v1/sandbox/calls', { from: '+15559990042', to: DEMO, outcome
 await api('POST', '/v1/messages', { to: '+15554265646', body: 'We do! A technician can be there at 2 PM today. Does that work?' });
 await wait(1500);
 await api('POST', '/v1/sandbox/messages', { from: '+15554265646', to: DEMO, body: '2 PM is perfect, thank you!' });
-await wait(1000);
+await wait(16_000); // the missed call's text-back
+// Names, a note and a saved reply, as a team that has used it for a day would have.
+const conversations = (await api('GET', '/v1/conversations?limit=20')).data ?? [];
+const names = { '+15554265646': 'Maria Lopez', '+15557770123': 'James Carter', '+15551230000': 'Priya Shah', '+15559990042': 'Tom Becker' };
+for (const c of conversations) if (names[c.contact?.phone]) await api('PATCH', `/v1/contacts/${c.contact.id}`, { name: names[c.contact.phone] });
+if (first?.conversation_id) await api('POST', `/v1/conversations/${first.conversation_id}/notes`, { body: 'Water heater is a 50-gallon gas unit, about 12 years old. Bring the replacement valve kit.' });
+await api('POST', '/v1/saved-replies', { name: 'Opening hours', body: 'Hi {Name|there}, {Business} is open 8–6 Monday to Friday and 9–1 on Saturday.' });
 
 const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'] });
 fs.mkdirSync(out, { recursive: true });
@@ -69,7 +75,6 @@ try {
     };
     await page.goto(`${url}/signin`);
     await page.getByLabel('Email').waitFor();
-    await shot('sign-in');
     await page.getByLabel('Email').fill('owner@demo.textback.local');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -82,15 +87,19 @@ try {
       await page.getByRole('list', { name: 'Timeline' }).waitFor();
       await shot('thread');
     }
-    await page.goto(`${url}/sandbox`);
-    await page.getByRole('heading', { name: 'Sandbox phone' }).waitFor();
-    await shot('sandbox-phone');
-    await page.goto(`${url}/agent`);
-    await page.getByRole('heading', { name: 'Agent console' }).waitFor();
-    await shot('agent-console');
-    await page.goto(`${url}/settings/teams`);
-    await page.getByRole('heading', { name: 'Teams', exact: true }).waitFor();
-    await shot('settings-teams');
+    if (label === 'desktop') {
+      // The handset that called and got the missed-call text-back.
+      await page.evaluate(() => localStorage.setItem('textback.sandbox.handset', '+15559990042'));
+      await page.goto(`${url}/sandbox`);
+      await page.getByRole('heading', { name: 'Sandbox phone' }).waitFor();
+      await shot('sandbox-phone');
+      await page.goto(`${url}/agent`);
+      await page.getByRole('heading', { name: 'Agent console' }).waitFor();
+      await shot('agent-console');
+      await page.goto(`${url}/settings/teams`);
+      await page.getByRole('heading', { name: 'Teams', exact: true }).waitFor();
+      await shot('settings-teams');
+    }
     await context.close();
   }
 } finally {

@@ -5,7 +5,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { AlertCircle, ArrowLeft, Check, CheckCheck, Clock, Inbox as InboxIcon, MailOpen, PanelRight } from 'lucide-react';
+import { AlertCircle, ArrowLeft, Keyboard, Check, CheckCheck, Clock, Inbox as InboxIcon, MailOpen, PanelRight } from 'lucide-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ok, type Schemas } from '../api/client';
 import type { paths } from '../api/schema';
@@ -126,7 +126,7 @@ export function Inbox() {
         <header className="pane-head">
           <h1>{title}</h1>
           <button className="icon-btn" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => setHelp(true)}>
-            <kbd>?</kbd>
+            <Keyboard size={18} />
           </button>
         </header>
         {list.isPending ? (
