@@ -13,6 +13,7 @@ const PASSWORD = 'correct horse battery';
 interface Browser {
   cookie: string;
   csrf: string;
+  userId?: string;
 }
 
 /** Parses the Set-Cookie header of a response into the textback_session cookie's value and attributes. */
@@ -33,7 +34,7 @@ async function login(app: TestApp, email: string, password: string, ip = '10.0.0
 async function signIn(app: TestApp, email: string, password = PASSWORD): Promise<Browser> {
   const res = await login(app, email, password);
   expect(res.status, res.raw.body).toBe(200);
-  return { cookie: `textback_session=${sessionCookie(res)!.value}`, csrf: res.json.csrf_token };
+  return { cookie: `textback_session=${sessionCookie(res)!.value}`, csrf: res.json.csrf_token, userId: res.json.user.id };
 }
 
 /** A request from the browser: the cookie, and the CSRF header unless `csrf` is false or another value. */
@@ -165,6 +166,12 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
     expect((await login(app, emailA, PASSWORD, '10.0.3.2')).status).toBe(200);
     app.clock.advance(30_000);
     expect((await login(app, emailA, PASSWORD, '10.0.3.1')).status).toBe(200);
+    // Failures are forgotten after 15 minutes: their rows go at the next failure.
+    const sprayed = () => app.tb.ctx.db.kysely.selectFrom('login_throttle').select('key').where('key', 'like', 'email:spray%').execute();
+    expect(await sprayed()).toHaveLength(20);
+    app.clock.advance(15 * 60_000);
+    expectProblem(await login(app, 'someone.else@example.com', 'guess', '10.0.3.9'), 401, 'invalid_credentials');
+    expect(await sprayed()).toEqual([]);
   });
 
   it.runIf(dialectAvailable(dialect))('a change made with the cookie needs the X-CSRF-Token of that session: missing or wrong is 403 and writes nothing', async () => {
@@ -209,18 +216,24 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
     const browser = await signIn(app, agent.email);
     const key = await api(app, a, 'POST', '/v1/api-keys', { user_id: agent.id, name: 'agent key' });
     const keyed = { apiKey: key.json.key as string };
-    const checks: [method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown][] = [
-      ['PATCH', '/v1/organization', { name: 'Agent was here' }],
-      ['POST', '/v1/users', { email: 'x@example.com', name: 'X', role: 'agent' }],
-      ['GET', '/v1/api-keys'],
-      ['GET', '/v1/jobs'],
-      ['POST', '/v1/api-keys', { user_id: agent.id, name: 'more' }],
+    const checks: [method: 'GET' | 'POST' | 'PATCH', url: string, body: unknown, least: string][] = [
+      ['PATCH', '/v1/organization', { name: 'Agent was here' }, 'admin'],
+      ['POST', '/v1/users', { email: 'x@example.com', name: 'X', role: 'agent' }, 'admin'],
+      ['GET', '/v1/api-keys', undefined, 'admin'],
+      ['GET', '/v1/jobs', undefined, 'admin'],
+      ['POST', '/v1/api-keys', { user_id: agent.id, name: 'more' }, 'admin'],
+      ['GET', '/v1/carrier-accounts', undefined, 'admin'],
+      ['PATCH', '/v1/compliance/settings', { quiet_hours: false }, 'admin'],
+      ['POST', '/v1/teams', { name: 'Agents only' }, 'supervisor'],
+      ['POST', '/v1/automations/presets/missed-call-text-back', {}, 'supervisor'],
+      ['GET', '/v1/consent/export', undefined, 'supervisor'],
+      ['POST', '/v1/saved-replies', { name: 'R', body: 'Hi' }, 'supervisor'],
     ];
-    for (const [method, url, body] of checks) {
+    for (const [method, url, body, least] of checks) {
       const viaKey = await api(app, keyed, method, url, body);
       const viaSession = await as(app, browser, method, url, body);
       expect(viaSession.status, `${method} ${url}`).toBe(viaKey.status);
-      expectProblem(viaSession, 403, 'forbidden', { detail: ['admin role or above', 'you are agent'] });
+      expectProblem(viaSession, 403, 'forbidden', { detail: [`${least} role or above`, 'you are agent'] });
     }
     expect((await as(app, browser, 'POST', '/v1/messages', { to: '+14155550124', body: 'From an agent' })).status).toBe(201);
     // A role changed in the database applies to the open session at once.
@@ -244,8 +257,16 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
       app.clock.advance(86_400_000);
       expect((await as(app, active, 'GET', '/v1/me')).status, `day ${day}`).toBe(200);
     }
+    const other = await signIn(app, emailA); // signed in on day 29: lives on
     app.clock.advance(86_400_000);
     expectProblem(await as(app, active, 'GET', '/v1/me'), 401, 'unauthorized');
+    expect((await as(app, other, 'GET', '/v1/me')).status).toBe(200);
+    // Ended sessions are deleted, not kept: at the next sign-in for those that ended unseen.
+    app.clock.advance(73 * 3_600_000);
+    await signIn(app, emailA);
+    const left = await app.tb.ctx.db.kysely.selectFrom('sessions').select(['id', 'last_seen_at', 'expires_at']).where('user_id', '=', active.userId!).execute();
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.filter((s) => s.expires_at <= app.clock.now() || s.last_seen_at <= app.clock.now() - 72 * 3_600_000)).toEqual([]);
   });
 
   it.runIf(dialectAvailable(dialect))('signing out ends the session and clears the cookie', async () => {

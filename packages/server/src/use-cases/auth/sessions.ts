@@ -76,6 +76,12 @@ async function checkThrottle(ctx: AppContext, keys: string[]): Promise<void> {
 async function recordFailure(ctx: AppContext, keys: string[]): Promise<void> {
   const now = ctx.clock.now();
   await transaction(ctx, async (tx) => {
+    // Forgotten failures go (a spray of made-up emails would otherwise leave a row each).
+    await tx
+      .deleteFrom('login_throttle')
+      .where('last_failure_at', '<', now - FAILURE_MEMORY_MS)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .execute();
     for (const key of keys) {
       const allowed = key.startsWith('ip:') ? IP_FAILURES_ALLOWED : EMAIL_FAILURES_ALLOWED;
       const row = await tx.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
@@ -123,6 +129,12 @@ export async function signIn(ctx: AppContext, input: { email: string; password: 
 
 async function startSession(ctx: AppContext, user: User, input: { ip?: string; userAgent?: string }): Promise<SignedIn> {
   const now = ctx.clock.now();
+  // The user's sessions that ended unseen (expired, or idle too long) go.
+  await ctx.db.kysely
+    .deleteFrom('sessions')
+    .where('user_id', '=', user.id)
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - sessionPolicy(ctx).idleMs)]))
+    .execute();
   const token = crypto.randomBytes(32).toString('base64url');
   const expiresAt = now + sessionPolicy(ctx).absoluteMs;
   await ctx.db.kysely
