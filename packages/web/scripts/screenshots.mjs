@@ -89,7 +89,7 @@ try {
     }
     if (label === 'desktop') {
       // The handset that called and got the missed-call text-back.
-      await page.evaluate(() => localStorage.setItem('textback.sandbox.handset', '+15559990042'));
+      await page.evaluate(() => globalThis.localStorage.setItem('textback.sandbox.handset', '+15559990042'));
       await page.goto(`${url}/sandbox`);
       await page.getByRole('heading', { name: 'Sandbox phone' }).waitFor();
       await shot('sandbox-phone');

@@ -39,6 +39,15 @@ describeBrowser('web app', () => {
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('do not match');
+    // Repeated failures for one email back off: the page says so instead of trying forever.
+    for (let i = 0; i < 6; i++) {
+      await page.getByLabel('Email').fill('nobody@demo.textback.local');
+      await page.getByLabel('Password').fill(`wrong password ${i}`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').waitFor();
+      if ((await page.getByRole('alert').textContent())?.includes('Too many attempts')) break;
+    }
+    expect(await page.getByRole('alert').textContent()).toContain('Too many attempts');
     await signIn(page, server.url);
     // Owners start on everything open.
     await page.getByRole('heading', { name: 'All open' }).waitFor();
@@ -114,6 +123,8 @@ describeBrowser('web app', () => {
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('e');
     await expect.poll(async () => (await apiCall(server, 'GET', `/v1/conversations/${conversationId}`)).json.status).toBe('done');
+    await page.getByRole('link', { name: 'Done' }).click();
+    await page.getByRole('button', { name: /\(555\) 010-1004/ }).waitFor();
     await page.keyboard.press('?');
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
     await page.keyboard.press('Escape');
@@ -216,6 +227,22 @@ describeBrowser('web app', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('changes the password from the user menu (the old one stops working)', async () => {
+    const { page } = b;
+    await page.goto(`${server.url}/inbox/all`);
+    await page.getByRole('button', { name: /Dana Owner/ }).click();
+    await page.getByRole('menuitem', { name: 'Change password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change password' });
+    await dialog.getByLabel('Current password').fill('correct horse battery staple');
+    await dialog.getByLabel('New password').fill('a brand new passphrase');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.getByText('Your password is changed').waitFor();
+    const old = await fetch(`${server.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: OWNER_EMAIL, password: 'correct horse battery staple' }) });
+    expect(old.status).toBe(401);
+    const next = await fetch(`${server.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: OWNER_EMAIL, password: 'a brand new passphrase' }) });
+    expect(next.status).toBe(200);
   });
 
   it('sandbox phone: a missed call gets the text-back on the handset', async () => {
