@@ -6,7 +6,11 @@ export function Dialog({ title, onClose, children, wide }: { title: string; onCl
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
-    if (d && !d.open) d.showModal();
+    if (d && !d.open) {
+      d.showModal();
+      // showModal focuses the first button (Close); a field to type in comes first.
+      d.querySelector<HTMLElement>('input:not([type=hidden]), textarea, select')?.focus();
+    }
     return () => d?.close();
   }, []);
   return (

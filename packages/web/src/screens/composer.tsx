@@ -183,7 +183,17 @@ export function Composer({ conversation, contact }: { conversation: Conversation
           {mode === 'reply' ? (
             <>
               {characters.toLocaleString()} / {maxLength.toLocaleString()} · {count.segments} {count.segments === 1 ? 'segment' : 'segments'} · {count.encoding}
-              {wide.length > 0 && <span title="These characters need UCS-2, which fits 70 characters per segment instead of 160"> (because of {wide.map((c) => `“${c}”`).join(' ')})</span>}
+              {wide.length > 0 && (
+                <span title="These characters need UCS-2, which fits 70 characters per segment instead of 160">
+                  {' '}
+                  because of{' '}
+                  {wide.map((c) => (
+                    <code key={c} className="char">
+                      {c}
+                    </code>
+                  ))}
+                </span>
+              )}
             </>
           ) : (
             'Visible to your team only'

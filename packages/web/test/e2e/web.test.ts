@@ -101,6 +101,29 @@ describeBrowser('web app', () => {
     expect(messages.json.data.filter((m: { body: string }) => m.body === 'We do! When suits you?')).toHaveLength(1);
   });
 
+  it('composer: a saved reply inserted with "/" has its variables filled, names what forces UCS-2, and can be sent later', async () => {
+    const { page } = b;
+    expect((await apiCall(server, 'POST', '/v1/saved-replies', { name: 'Opening hours', body: 'Hi {Name|there}, {Business} is open 8–6.' })).status).toBe(201);
+    const conversationId = await inbound('+15550101006', 'When are you open?');
+    await page.goto(`${server.url}/inbox/all?c=${conversationId}`);
+    await page.getByRole('list', { name: 'Timeline' }).getByText('When are you open?').waitFor();
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('/');
+    const picker = page.getByRole('dialog', { name: 'Saved replies' });
+    await picker.getByRole('button', { name: /Opening hours/ }).click();
+    const composer = page.getByLabel('Message');
+    await expect.poll(() => composer.inputValue()).toBe('Hi there, Demo Plumbing Co. is open 8–6.');
+    await expect.poll(() => page.locator('#composer-count').textContent()).toMatch(/UCS-2 because of –/);
+    await page.getByRole('button', { name: 'Send later' }).click();
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.getByLabel(/Send at/).fill(local);
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    await page.locator('.msg.out').getByText(/Will be sent/).waitFor();
+    const messages = await apiCall(server, 'GET', `/v1/conversations/${conversationId}/messages`);
+    expect(messages.json.data[0]).toMatchObject({ status: 'scheduled', body: 'Hi there, Demo Plumbing Co. is open 8–6.' });
+  });
+
   it('shows why a text failed, in plain words with the carrier error code, in red', async () => {
     const { page } = b;
     const handset = '+15550101003';
