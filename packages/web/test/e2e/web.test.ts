@@ -166,6 +166,17 @@ describeBrowser('web app', () => {
     const teams = await apiCall(server, 'GET', '/v1/teams');
     const sales = await apiCall(server, 'GET', `/v1/teams/${teams.json.data[0].id}`);
     expect(sales.json.settings).toMatchObject({ sms_if_unavailable: true, unavailable_text: 'Thanks for calling Demo Plumbing! We will text you back in a few minutes.' });
+    // Used: a lead while every agent of the team is offline gets that text (sent, or held by quiet hours).
+    expect((await apiCall(server, 'POST', '/v1/leads', { phone: '+14155550188', name: 'Lena Lead', number: DEMO_NUMBER })).status).toBeLessThan(300);
+    await expect
+      .poll(async () => {
+        const list = await apiCall(server, 'GET', '/v1/conversations?limit=100');
+        const conv = list.json.data.find((c: { contact: { phone: string } }) => c.contact.phone === '+14155550188');
+        if (!conv) return [];
+        // The first automated text carries the organization's opt-out language after it.
+        return (await apiCall(server, 'GET', `/v1/conversations/${conv.id}/messages`)).json.data.map((m: { body: string }) => m.body.split('\n')[0]);
+      }, { timeout: 15_000 })
+      .toContain('Thanks for calling Demo Plumbing! We will text you back in a few minutes.');
   });
 
   it('uploads a suppression CSV and shows the report with each rejected line', async () => {
