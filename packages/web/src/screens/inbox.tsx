@@ -20,7 +20,7 @@ type ListQuery = NonNullable<paths['/v1/conversations']['get']['parameters']['qu
 type ConversationPatch = paths['/v1/conversations/{id}']['patch']['requestBody']['content']['application/json'];
 export type ConversationItem = Schemas['Conversation'];
 
-const VIEW_TITLES: Record<string, string> = { mine: 'Mine', unassigned: 'Unassigned', all: 'All open', done: 'Done', failed: 'Failed texts', scheduled: 'Scheduled', 'opted-out': 'Opted out' };
+const VIEW_TITLES: Record<string, string> = { mine: 'Mine', unassigned: 'Unassigned', all: 'All open', done: 'Done', snoozed: 'Snoozed', failed: 'Failed texts', scheduled: 'Scheduled', 'opted-out': 'Opted out' };
 
 function queryFor(view: string, number: string | undefined): ListQuery {
   const q: ListQuery = { limit: 50 };
@@ -29,6 +29,7 @@ function queryFor(view: string, number: string | undefined): ListQuery {
   else if (view === 'unassigned') Object.assign(q, { assigned: 'unassigned', status: 'open' });
   else if (view === 'all') q.status = 'open';
   else if (view === 'done') q.status = 'done';
+  else if (view === 'snoozed') q.status = 'snoozed';
   else if (view === 'failed') q.has = 'failed';
   else if (view === 'scheduled') q.has = 'scheduled';
   else if (view === 'opted-out') q.has = 'opted_out';
@@ -54,7 +55,8 @@ export function useConversationActions() {
   });
   return {
     done: (id: string) => patch.mutate({ id, body: { status: 'done' } }),
-    reopen: (id: string) => patch.mutate({ id, body: { status: 'open' } }),
+    reopen: (id: string) => patch.mutate({ id, body: { status: 'open', snoozed_until: null } }),
+    snooze: (id: string, until: string | null) => patch.mutate({ id, body: { snoozed_until: until } }),
     assignToMe: (id: string) => patch.mutate({ id, body: { assigned_user_id: me.user.id } }),
     assign: (id: string, userId: string | null) => patch.mutate({ id, body: { assigned_user_id: userId } }),
     assignTeam: (id: string, teamId: string | null) => patch.mutate({ id, body: { assigned_team_id: teamId } }),

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate, useRouterState, useSearch } from '@tanstack/react-router';
-import { AlertTriangle, Ban, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
+import { AlarmClock, AlertTriangle, Ban, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, ok } from '../api/client';
 import { atLeast, useChangePassword, useMe, useSignOut } from '../auth';
@@ -123,6 +123,9 @@ function Rail({ onClose }: { onClose: () => void }) {
         </RailLink>
         <RailLink to="/inbox/$view" params={{ view: 'all' }} search={numberSearch} icon={<InboxIcon size={17} />}>
           All open
+        </RailLink>
+        <RailLink to="/inbox/$view" params={{ view: 'snoozed' }} search={numberSearch} icon={<AlarmClock size={17} />}>
+          Snoozed
         </RailLink>
         <RailLink to="/inbox/$view" params={{ view: 'done' }} search={numberSearch} icon={<CheckCheck size={17} />}>
           Done

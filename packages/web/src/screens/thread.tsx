@@ -115,7 +115,7 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
             </select>
           </label>
           {(teams.data?.length ?? 0) > 0 && (
-            <label className="assign">
+            <label className="assign team">
               <span className="sr-only">Team</span>
               <select value={c.assigned_team_id ?? ''} onChange={(e) => actions.assignTeam(c.id, e.target.value || null)} title="Team">
                 <option value="">No team</option>
@@ -135,6 +135,23 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
           <button className="btn" onClick={() => actions.markUnread(c.id)} title="Mark unread (u)">
             <MailQuestion size={16} aria-hidden="true" /> <span className="label">Unread</span>
           </button>
+          <label className="assign">
+            <span className="sr-only">Snooze</span>
+            <select
+              title="Snooze: hide it until then (a new text wakes it)"
+              value=""
+              onChange={(e) => {
+                const v = e.target.value;
+                if (v) actions.snooze(c.id, v === 'wake' ? null : snoozeUntil(v));
+              }}
+            >
+              <option value="">{c.snoozed_until ? `Snoozed until ${dateTime(c.snoozed_until)}` : 'Snooze…'}</option>
+              <option value="1h">1 hour</option>
+              <option value="tomorrow">Tomorrow 8 AM</option>
+              <option value="week">Next Monday 8 AM</option>
+              {c.snoozed_until && <option value="wake">Wake now</option>}
+            </select>
+          </label>
           {c.status === 'done' ? (
             <button className="btn" onClick={() => actions.reopen(c.id)} title="Reopen (e)">
               <RotateCcw size={16} aria-hidden="true" /> <span className="label">Reopen</span>
@@ -164,6 +181,16 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
       <Composer conversation={c} contact={contact.data} />
     </div>
   );
+}
+
+/** When a snooze ends, in the agent's own time. */
+function snoozeUntil(choice: string): string {
+  const d = new Date();
+  if (choice === '1h') return new Date(d.getTime() + 3600_000).toISOString();
+  d.setHours(8, 0, 0, 0);
+  if (choice === 'tomorrow') d.setDate(d.getDate() + 1);
+  else d.setDate(d.getDate() + (((8 - d.getDay()) % 7) || 7));
+  return d.toISOString();
 }
 
 function MessageItem({ m, zone }: { m: Message; zone: string | null }) {
