@@ -4,6 +4,7 @@
  * free port, serving packages/web/dist) driven by the system's Chromium through playwright-core.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,7 +92,7 @@ export async function signIn(page: Page, url: string, email = OWNER_EMAIL, passw
 
 /** Runs axe-core in the page; returns the serious and critical violations (id: nodes' targets). */
 export async function axe(page: Page): Promise<string[]> {
-  const source = fs.readFileSync(path.resolve(here, '../../../../node_modules/axe-core/axe.min.js'), 'utf8');
+  const source = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   // Evaluated through the DevTools protocol: the page's Content-Security-Policy (script-src 'self') stays on.
   await page.evaluate(source);
   const result = (await page.evaluate(async () => {
