@@ -133,7 +133,11 @@ describe('comparisons', () => {
     expect(parse('status:open sort:-name').sort).toEqual({ field: 'name', direction: 'desc' });
     expect(parse('sort:created').sort).toEqual({ field: 'created', direction: 'asc' });
     expect(parse('sort:created').where).toBeNull();
-    expect(errorOf('a or sort:name').reason).toMatch(/top level/);
+    expect(errorOf('a or sort:name').reason).toMatch(/not alone in an or/);
+    expect(errorOf('not sort:name').reason).toMatch(/cannot be negated/);
+    expect(errorOf('sms(sort:name)').reason).toMatch(/cannot be used inside sms/);
+    expect(parse('a or b sort:name').sort).toEqual({ field: 'name', direction: 'asc' });
+    expect(show(parse('a or b sort:name').where)).toBe('(or "a" "b")');
   });
 });
 

@@ -61,31 +61,43 @@ export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
   return { query, where, sort, timeZone: options.zone };
 }
 
+/**
+ * Takes the sort: term out of the tree. It may be written anywhere a plain term may (`a or b
+ * sort:name` sorts the whole list), except under not, inside sms(…)/call(…), or as a branch of its own.
+ */
 function extractSort(root: Parsed | null): { where: Node | null; sort: Sort | null } {
   let sort: Sort | null = null;
-  const take = (p: Parsed): Node | null => {
-    if (p.kind !== 'sort') return p;
-    if (sort) throw new QueryError(p.pos, 'only one sort: term is allowed');
-    sort = p.sort;
-    return null;
+  const visit = (p: Parsed, topLevel: boolean): Node | null => {
+    switch (p.kind) {
+      case 'sort':
+        if (!topLevel) throw new QueryError(p.pos, 'sort: must stand beside the other terms (not alone in an or, not under not, not inside sms(…) or call(…))');
+        if (sort) throw new QueryError(p.pos, 'only one sort: term is allowed');
+        sort = p.sort;
+        return null;
+      case 'and': {
+        const items = p.items.map((n) => visit(n as Parsed, topLevel)).filter((n): n is Node => n !== null);
+        if (items.length === 0) return null;
+        return items.length === 1 ? items[0]! : { ...p, items };
+      }
+      case 'or':
+        return {
+          ...p,
+          items: p.items.map((n) => {
+            const kept = visit(n as Parsed, n.kind === 'and' && topLevel);
+            if (!kept) throw new QueryError(n.pos, 'sort: must stand beside the other terms, not alone in an or');
+            return kept;
+          }),
+        };
+      case 'not':
+        return { ...p, item: visit(p.item as Parsed, false)! };
+      case 'relation':
+        return p.where ? { ...p, where: visit(p.where as Parsed, false) } : p;
+      default:
+        return p;
+    }
   };
-  let where: Node | null = null;
-  if (root?.kind === 'and') {
-    const items = root.items.map((n) => take(n as Parsed)).filter((n): n is Node => n !== null);
-    where = items.length === 0 ? null : items.length === 1 ? items[0]! : { ...root, items };
-  } else if (root) {
-    where = take(root);
-  }
-  if (where) rejectNestedSort(where);
+  const where = root ? visit(root, true) : null;
   return { where, sort };
-}
-
-function rejectNestedSort(node: Node): void {
-  const n = node as Parsed;
-  if (n.kind === 'sort') throw new QueryError(n.pos, 'sort: must be at the top level of the query (not inside or, not or parentheses)');
-  if (node.kind === 'and' || node.kind === 'or') node.items.forEach(rejectNestedSort);
-  else if (node.kind === 'not') rejectNestedSort(node.item);
-  else if (node.kind === 'relation' && node.where) rejectNestedSort(node.where);
 }
 
 class Parser {
@@ -461,7 +473,7 @@ class Parser {
         onlyColon();
         if (v === 'none' || v === 'nobody') return { type: 'ref', value: null };
         if (field.type === 'user' && v === 'me') return { type: 'ref', value: 'me' };
-        return { type: 'ref', value };
+        return { type: 'ref', value: v };
     }
   }
 

@@ -535,6 +535,19 @@ export interface QueueInvitesTable {
   responded_at: number | null;
 }
 
+/** A saved search (0015, docs/search.md): personal to its owner, or shared with the organization. */
+export interface ViewsTable {
+  id: string;
+  org_id: string;
+  owner_user_id: string;
+  name: string;
+  query: string;
+  /** 1: every user of the organization sees it. */
+  shared: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -573,6 +586,7 @@ export interface Database {
   queue_invites: QueueInvitesTable;
   carrier_accounts: CarrierAccountsTable;
   call_detections: CallDetectionsTable;
+  views: ViewsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;
@@ -597,3 +611,4 @@ export type Queue = Selectable<QueuesTable>;
 export type QueueAgent = Selectable<QueueAgentsTable>;
 export type QueueSession = Selectable<QueueSessionsTable>;
 export type CarrierAccount = Selectable<CarrierAccountsTable>;
+export type View = Selectable<ViewsTable>;

@@ -5,12 +5,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../support/errors.js';
 
-export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors: FieldError[] = []): FastifyReply {
+export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors: FieldError[] = [], extra: Record<string, unknown> = {}): FastifyReply {
   const { status, title } = ERRORS[code];
   return reply
     .status(status)
     .type('application/problem+json')
-    .send({ type: `https://textback.dev/problems/${code.replace(/_/g, '-')}`, title, status, code, detail, ...(errors.length ? { errors } : {}) });
+    .send({ ...extra, type: `https://textback.dev/problems/${code.replace(/_/g, '-')}`, title, status, code, detail, ...(errors.length ? { errors } : {}) });
 }
 
 interface AjvError {
@@ -47,7 +47,7 @@ function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
-    if (error instanceof AppError) return sendProblem(reply, error.code, error.detail, error.errors);
+    if (error instanceof AppError) return sendProblem(reply, error.code, error.detail, error.errors, error.extra);
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'body', error.validation);
       return sendProblem(reply, 'validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);

@@ -21,6 +21,7 @@ export const Problem = Type.Object(
     code: Type.String(),
     detail: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    position: Type.Optional(Type.Integer({ description: 'invalid_query: where in the query the error is (offset from 0)' })),
   },
   { $id: 'Problem', description: 'application/problem+json' },
 );

@@ -9,6 +9,7 @@ export const ERRORS = {
   body_too_long: { status: 400, title: 'Message body too long' },
   malformed_json: { status: 400, title: 'Malformed JSON' },
   invalid_cursor: { status: 400, title: 'Invalid cursor' },
+  invalid_query: { status: 400, title: 'Invalid search query' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
@@ -38,6 +39,8 @@ export class AppError extends Error {
     /** What is wrong and how to fix it, for a person. Never contains message bodies or secrets. */
     readonly detail: string,
     readonly errors: FieldError[] = [],
+    /** More members of the problem document (e.g. `position` of a search query's error). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(detail);
     this.status = ERRORS[code].status;
