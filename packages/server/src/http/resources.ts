@@ -1,5 +1,5 @@
 /** How rows are shown through the API: ISO instants, parsed JSON, no internal columns. */
-import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User } from '../db/schema.js';
+import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User, View } from '../db/schema.js';
 
 /** An instant as the API shows it: ISO 8601 in UTC, or null. */
 export function iso(ms: number): string;
@@ -127,4 +127,15 @@ export const userResource = (u: User) => ({
   name: u.name,
   role: u.role,
   created_at: iso(u.created_at),
+});
+
+export const viewResource = (v: View) => ({
+  id: v.id,
+  object: 'view' as const,
+  name: v.name,
+  query: v.query,
+  shared: v.shared === 1,
+  owner_user_id: v.owner_user_id,
+  created_at: iso(v.created_at),
+  updated_at: iso(v.updated_at),
 });

@@ -22,7 +22,8 @@ import { messageRoutes } from './routes/messages.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
-import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, Problem } from './schemas.js';
+import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, Problem, ViewSchema } from './schemas.js';
+import { searchRoutes } from './routes/search.routes.js';
 
 export interface HttpOptions {
   /** True when the database answers and the workers (if any run here) are alive. */
@@ -57,7 +58,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
   app.decorateRequest('principal', undefined);
 
   registerErrorHandling(app);
-  for (const schema of [Problem, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
+  for (const schema of [Problem, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema, ViewSchema]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -109,6 +110,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(teamRoutes(ctx));
       await v1.register(queueRoutes(ctx));
       await v1.register(carrierAccountRoutes(ctx));
+      await v1.register(searchRoutes(ctx));
     },
     { prefix: '/v1' },
   );

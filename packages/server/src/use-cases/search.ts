@@ -3,7 +3,7 @@
  * newest first or in the query's `sort:` order, paginated with a cursor; the parsed query for the
  * inbox's hints; saved views; a view's contacts as CSV with their counters.
  */
-import { isValidTimeZone, parseQuery, QueryError, type ParsedQuery, type Sort } from '@textback/core';
+import { findField, isValidTimeZone, parseQuery, QueryError, type Node, type ParsedQuery, type Sort } from '@textback/core';
 import { sql, type RawBuilder } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { Contact, Conversation, View } from '../db/schema.js';
@@ -39,6 +39,46 @@ export async function parseSearch(ctx: AppContext, orgId: string, query: string,
   } catch (error) {
     if (error instanceof QueryError) throw new AppError('invalid_query', `${field}: ${error.message}`, [{ field, message: error.message }], { position: error.position });
     throw error;
+  }
+}
+
+/**
+ * The parsed query for people and the inbox's hints: each term with its place in the query
+ * (`pos`..`end`), what it tests, and dates as ISO instants of the period they resolved to.
+ */
+export function explainQuery(parsed: ParsedQuery) {
+  return {
+    object: 'search' as const,
+    query: parsed.query,
+    time_zone: parsed.timeZone,
+    sort: parsed.sort ?? { field: 'created', direction: 'desc' },
+    where: parsed.where ? explainNode(parsed.where) : null,
+  };
+}
+
+function explainNode(node: Node): Record<string, unknown> {
+  const at = { pos: node.pos, end: node.end };
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return { kind: node.kind, ...at, items: node.items.map(explainNode) };
+    case 'not':
+      return { kind: 'not', ...at, item: explainNode(node.item) };
+    case 'text':
+      return { kind: 'text', ...at, value: node.value, ...(node.phone ? { phone: node.phone } : {}) };
+    case 'relation':
+      return { kind: node.relation, ...at, where: node.where ? explainNode(node.where) : null };
+    case 'field': {
+      const t = node.test;
+      const isDate = findField(node.scope, node.field)?.type === 'date';
+      const test =
+        t.type === 'range' && isDate
+          ? { type: 'range', from: t.gte === null ? null : new Date(t.gte).toISOString(), before: t.lt === null ? null : new Date(t.lt).toISOString() }
+          : t.type === 'range'
+            ? { type: 'range', min: t.gte, below: t.lt }
+            : t;
+      return { kind: 'field', ...at, scope: node.scope, field: node.field, ...(node.attribute !== undefined ? { attribute: node.attribute } : {}), test };
+    }
   }
 }
 

@@ -5,7 +5,10 @@ import { getConversation, listConversations, markConversationRead } from '../../
 import { listMessages } from '../../use-cases/messages.js';
 import { principalOf } from '../auth.js';
 import { conversationResource, messageResource } from '../resources.js';
-import { errorResponses, IdParams, Page, PageQuery, Ref } from '../schemas.js';
+import { errorResponses, IdParams, Page, PageQuery, Ref, SearchHeaders, SearchPage, SearchParams } from '../schemas.js';
+import { searchConversations } from '../../use-cases/search.js';
+import { AppError } from '../../support/errors.js';
+import { searchTimeZone } from './search.routes.js';
 
 export const conversationRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
@@ -15,17 +18,32 @@ export const conversationRoutes =
       {
         schema: {
           tags: ['conversations'],
+          summary: "Conversations, newest first (or in the query's sort: order); query searches with the search language (docs/search.md)",
           querystring: Type.Object({
             ...PageQuery,
+            ...SearchParams,
             status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
             contact: Type.Optional(Type.String()),
             assigned_user: Type.Optional(Type.String()),
           }),
-          response: { 200: Page(Ref('Conversation')) },
+          headers: SearchHeaders,
+          response: { 200: SearchPage(Ref('Conversation')), ...errorResponses },
         },
       },
       async (request) => {
         const q = request.query;
+        if (q.query !== undefined) {
+          const other = (['status', 'contact', 'assigned_user'] as const).find((k) => q[k] !== undefined);
+          if (other) throw new AppError('validation_failed', `${other}: cannot be combined with query; write it in the query (e.g. status:open, assignee:me)`, [{ field: other, message: 'cannot be combined with query' }]);
+          const page = await searchConversations(ctx, principalOf(request), {
+            query: q.query,
+            limit: q.limit ?? 50,
+            cursor: q.cursor,
+            timeZone: searchTimeZone(request, q.tz),
+            includeTotal: q.include_total === true,
+          });
+          return { ...page, data: page.data.map(conversationResource) };
+        }
         const page = await listConversations(ctx, principalOf(request).orgId, {
           limit: q.limit ?? 50,
           ...(q.cursor ? { cursor: q.cursor } : {}),
