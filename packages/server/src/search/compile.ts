@@ -113,18 +113,28 @@ export class SearchCompiler {
     return this.cx.orgId;
   }
 
+  /**
+   * The organization test of a subquery correlated to one contact or conversation, written as an
+   * expression: SQLite plans without statistics and, offered `org_id = ?`, probed the
+   * organization's index (all its texts, for every contact: 17 s for a page among 10,000 contacts)
+   * instead of the contact's. The test is the same; only the index chosen differs.
+   */
+  private sameOrg(alias: 'm' | 'k'): Sql {
+    return sql`${sql.ref(`${alias}.org_id`)} || '' = ${this.org}`;
+  }
+
   private text(node: Extract<Node, { kind: 'text' }>): Sql {
     if (node.phone) return sql`c.e164 = ${node.phone}`;
     return or([
       contains(sql`c.name`, node.value),
       ...(node.digits ? [sql`c.e164 like ${`%${node.digits}%`}`] : []),
-      sql`exists (select 1 from messages m where m.org_id = ${this.org} and m.contact_id = c.id and ${contains(sql`m.body`, node.value)})`,
+      sql`exists (select 1 from messages m where ${this.sameOrg('m')} and m.contact_id = c.id and ${contains(sql`m.body`, node.value)})`,
     ]);
   }
 
   /** The contact's texts: `m` rows of this contact matching `extra`. */
   private messagesOfContact(extra: Sql): Sql {
-    return sql`from messages m where m.org_id = ${this.org} and m.contact_id = c.id and ${extra}`;
+    return sql`from messages m where ${this.sameOrg('m')} and m.contact_id = c.id and ${extra}`;
   }
 
   private count(from: Sql, t: Test, field: string): Sql {
@@ -176,9 +186,9 @@ export class SearchCompiler {
       case 'sms_received':
         return this.count(this.messagesOfContact(sql`m.direction = 'inbound'`), t, 'sms_received');
       case 'missed_calls':
-        return this.count(sql`from calls k where k.org_id = ${this.org} and k.contact_id = c.id and k.outcome = 'missed'`, t, 'missed_calls');
+        return this.count(sql`from calls k where ${this.sameOrg('k')} and k.contact_id = c.id and k.outcome = 'missed'`, t, 'missed_calls');
       case 'latest_sms_status': {
-        const latest = sql`(select m.status from messages m where m.org_id = ${this.org} and m.contact_id = c.id and m.direction = 'outbound' order by m.created_at desc, m.id desc limit 1)`;
+        const latest = sql`(select m.status from messages m where ${this.sameOrg('m')} and m.contact_id = c.id and m.direction = 'outbound' order by m.created_at desc, m.id desc limit 1)`;
         return inValues(sql`coalesce(${latest}, '')`, expect(t, 'in', 'latest_sms_status').values);
       }
     }
@@ -219,7 +229,7 @@ export class SearchCompiler {
       case 'last_outbound': {
         const direction = node.field === 'last_inbound' ? 'inbound' : 'outbound';
         // No text that way: null, and the test is false (case … else 0), also under not.
-        const latest = sql`(select max(m.created_at) from messages m where m.org_id = ${this.org} and m.conversation_id = ${v}.id and m.direction = ${direction})`;
+        const latest = sql`(select max(m.created_at) from messages m where ${this.sameOrg('m')} and m.conversation_id = ${v}.id and m.direction = ${direction})`;
         return sql`(case when ${nullableRange(latest, expect(t, 'range', node.field))} then 1 else 0 end) = 1`;
       }
     }
@@ -233,13 +243,13 @@ export class SearchCompiler {
   private smsClause(where: Node | null): Sql {
     const match = where ? this.message(where) : TRUE;
     if (boundsCreatedFromBelow(where)) return sql`c.id in (select m.contact_id from messages m where m.org_id = ${this.org} and ${match})`;
-    return sql`exists (select 1 from messages m where m.org_id = ${this.org} and m.contact_id = c.id and ${match})`;
+    return sql`exists (select 1 from messages m where ${this.sameOrg('m')} and m.contact_id = c.id and ${match})`;
   }
 
   private callClause(where: Node | null): Sql {
     const match = where ? this.call(where) : TRUE;
     if (boundsCreatedFromBelow(where)) return sql`c.id in (select k.contact_id from calls k where k.org_id = ${this.org} and ${match})`;
-    return sql`exists (select 1 from calls k where k.org_id = ${this.org} and k.contact_id = c.id and ${match})`;
+    return sql`exists (select 1 from calls k where ${this.sameOrg('k')} and k.contact_id = c.id and ${match})`;
   }
 
   private message(node: Node): Sql {
