@@ -71,7 +71,7 @@ async function bulkInsert(kind, db, table, columns, rows) {
   }
 }
 
-async function generate(kind, tb, orgId, numberId, userId, now) {
+export async function generate(kind, tb, orgId, numberId, userId, now) {
   const db = tb.ctx.db.kysely;
   const random = generator(15);
   const start = now - DAYS * DAY;

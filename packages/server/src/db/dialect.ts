@@ -25,6 +25,14 @@ export interface Dialect {
    * (search's `attr.<name>`). `name` is bound as a parameter.
    */
   jsonMemberText(column: RawBuilder<unknown>, name: string): RawBuilder<string | null>;
+  /**
+   * `column = value` that the planner should check on the rows it reads rather than use to choose an
+   * index: SQLite plans without statistics and, offered an equality on an organization's column,
+   * may scan the organization's index instead of a far more selective one (written as an expression
+   * there); PostgreSQL's statistics already say the organization selects little, and an expression
+   * would only blur its estimates.
+   */
+  residualEquals(column: RawBuilder<unknown>, value: string): RawBuilder<boolean>;
   /** Text ordered by code point (PostgreSQL's database collation may order otherwise; SQLite's BINARY already does). */
   codePointOrder(text: RawBuilder<unknown>): RawBuilder<string>;
 }
@@ -43,6 +51,7 @@ export const sqliteDialect: Dialect = {
     const path = `$."${name.replace(/["\\]/g, '')}"`;
     return sql<string | null>`lower(case json_type(${column}, ${path}) when 'true' then 'true' when 'false' then 'false' when 'text' then json_extract(${column}, ${path}) when 'integer' then cast(json_extract(${column}, ${path}) as text) when 'real' then cast(json_extract(${column}, ${path}) as text) end)`;
   },
+  residualEquals: (column, value) => sql<boolean>`${column} || '' = ${value}`,
   codePointOrder: (text) => sql<string>`${text}`,
 };
 
@@ -55,6 +64,7 @@ export const postgresDialect: Dialect = {
   isUniqueViolation: (error) => typeof error === 'object' && error !== null && 'code' in error && error.code === '23505',
   jsonMemberText: (column, name) =>
     sql<string | null>`lower(case jsonb_typeof(cast(${column} as jsonb) -> ${name}::text) when 'string' then cast(${column} as jsonb) ->> ${name}::text when 'number' then cast(${column} as jsonb) ->> ${name}::text when 'boolean' then cast(${column} as jsonb) ->> ${name}::text end)`,
+  residualEquals: (column, value) => sql<boolean>`${column} = ${value}`,
   codePointOrder: (text) => sql<string>`(${text}) collate "C"`,
 };
 
