@@ -17,7 +17,7 @@
  * Settings: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn), BENCH_SEND_N (10,000),
  * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,search), BENCH_DATABASES (sqlite,postgres),
- * BENCH_SEARCH_CONTACTS (100,000; texts and calls follow at 10 and 2 per contact), BENCH_SEARCH_RUNS (30),
+ * BENCH_SEARCH_CONTACTS (100,000; texts and calls follow at 10 and 2 per contact), BENCH_SEARCH_RUNS (50),
  * BENCH_CHILD_NODE_ARGS (extra node flags for the child processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import fs from 'node:fs';

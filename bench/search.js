@@ -4,7 +4,7 @@
  * 10 and 2 per contact), then, for each search below, the first page (50 contacts, newest first)
  * through Textback's search (parse, compile, query: `searchContacts`, in this process) against a
  * hand-written SQL query for the same question on the same connection: p95 of BENCH_SEARCH_RUNS
- * runs (30) after 3 warm-up runs. Target: p95 < 100 ms and within 2x the baseline.
+ * runs (50) after 3 warm-up runs. Target: p95 < 100 ms and within 2x the baseline.
  */
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
@@ -19,7 +19,7 @@ import { fmtInt, fmtMs, freshDatabase, log, percentile } from './lib.js';
 const CONTACTS = Number(process.env.BENCH_SEARCH_CONTACTS ?? 100_000);
 const TEXTS_PER_CONTACT = 10;
 const CALLS_PER_CONTACT = 2;
-const RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 30);
+const RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 50);
 const PAGE = 50;
 const ZONE = 'America/New_York';
 const DAYS = 90;
