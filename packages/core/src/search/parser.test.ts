@@ -216,6 +216,11 @@ describe('errors say where and what', () => {
     expect(errorOf('('.repeat(100)).reason).toMatch(/nests more than/);
     expect(errorOf('not '.repeat(100) + 'a').reason).toMatch(/nests more than/);
     expect(errorOf('a'.repeat(3000)).reason).toMatch(/longer than 2000/);
+    // Each term is a subquery or more: a query of hundreds of words is refused, not sent to the database.
+    expect(parse('a '.repeat(60)).where).toMatchObject({ kind: 'and' });
+    const many = errorOf('a '.repeat(61));
+    expect(many.message).toBe('at 120: a query has at most 60 words, fields and clauses');
+    expect(errorOf('status:open '.repeat(61)).reason).toMatch(/at most 60/);
   });
   it('an empty query is every contact', () => {
     expect(parse('').where).toBeNull();

@@ -40,6 +40,8 @@ export interface ParseOptions {
 
 export const MAX_QUERY_LENGTH = 2000;
 const MAX_DEPTH = 40;
+/** Words, fields and clauses in one query: each is a subquery or more, and the databases cap an expression's depth (SQLite: 1,000). */
+export const MAX_TERMS = 60;
 
 type Op = ':' | '=' | '>' | '>=' | '<' | '<=';
 
@@ -103,6 +105,11 @@ function extractSort(root: Parsed | null): { where: Node | null; sort: Sort | nu
 class Parser {
   i = 0;
   private depth = 0;
+  private terms = 0;
+
+  private count(at: number): void {
+    if (++this.terms > MAX_TERMS) throw new QueryError(at, `a query has at most ${MAX_TERMS} words, fields and clauses`);
+  }
 
   constructor(
     readonly s: string,
@@ -255,6 +262,7 @@ class Parser {
   private relation(name: 'sms' | 'call', scope: FieldScope): Parsed {
     const at = this.i;
     if (scope !== 'contact') throw new QueryError(at, `${name}(…) cannot be used inside ${scope}(…)`);
+    this.count(at);
     this.i += name.length + 1;
     this.enter(at);
     const where = this.parseOr(name);
@@ -309,6 +317,7 @@ class Parser {
   }
 
   private textNode(text: string, at: number, scope: FieldScope): Parsed {
+    this.count(at);
     if (scope === 'call') throw new QueryError(at, `words inside call(…) are not searched: use a field (${fieldsOf('call').map((f) => f.name).join(', ')})`);
     const phone = this.asPhone(text);
     const digits = text.replace(/\D/g, '');
@@ -361,6 +370,7 @@ class Parser {
 
     if (!quoted && lower === 'has') return this.hasTerm(at, scope, op);
     if (!quoted && lower === 'sort') return this.sortTerm(at, scope, op);
+    this.count(at);
 
     let def: FieldDefinition | undefined;
     let attribute: string | undefined;
@@ -487,6 +497,7 @@ class Parser {
       const guess = closest(what, HAS.map((h) => h.name));
       throw new QueryError(valueAt, `unknown has:${what}${guess ? ` (did you mean "has:${guess}"?)` : `; choose among ${HAS.map((h) => h.name).join(', ')}`}`);
     }
+    this.count(at);
     const inner = parseQuery(def.means, this.options).where!;
     return relocate(inner, at, this.i);
   }
