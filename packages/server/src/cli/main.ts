@@ -28,6 +28,8 @@ import { listAutomations } from '../use-cases/automations/automation-store.js';
 import { createMissedCallPreset } from '../use-cases/automations/presets.js';
 import { describeStartupError } from './startup-errors.js';
 import { defaultOrganization, resolveOrg as resolveOrgOf, useOrganization } from './default-org.js';
+import { contactsCsv, parseSearch, searchContactsParsed } from '../use-cases/search.js';
+import type { Principal } from '../use-cases/organizations.js';
 
 // A `.env` file in the working directory, if there is one (variables already set win).
 if (fs.existsSync('.env')) process.loadEnvFile('.env');
@@ -645,6 +647,39 @@ automations
   .action(async (o: { org?: string }) => {
     await withTextback(async (tb) => {
       for (const a of await listAutomations(tb.ctx, await resolveOrg(tb, o.org))) console.log(`${a.id}  ${a.state.padEnd(7)} priority=${a.priority}  ${a.trigger_type.padEnd(20)} ${a.name}`);
+    });
+  });
+
+program
+  .command('search <query>')
+  .description('Contacts matching a search query (docs/search.md), e.g. textback search \'sms(created:today status:error)\'')
+  .option('--csv', 'every matching contact as CSV, with its counters (failed_sms, sms_sent, sms_received, missed_calls, latest_sms_status)')
+  .option('--limit <n>', 'how many contacts without --csv', (v) => Number.parseInt(v, 10), 50)
+  .option('--tz <zone>', "IANA time zone of the query's dates (default: the organization's)")
+  .option('--user <id>', 'the user `assignee:me` means (default: the organization\'s owner)')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (query: string, o: { csv?: boolean; limit: number; tz?: string; user?: string; org?: string }) => {
+    if (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > 1000) throw new InvalidArgumentError('--limit: a whole number from 1 to 1000');
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const user = await tb.ctx.db.kysely
+        .selectFrom('users')
+        .select(['id', 'role'])
+        .where('org_id', '=', orgId)
+        .$if(o.user !== undefined, (q) => q.where('id', '=', o.user!))
+        .$if(o.user === undefined, (q) => q.where('role', '=', 'owner'))
+        .orderBy('created_at')
+        .executeTakeFirst();
+      if (!user) throw new AppError('not_found', o.user ? `user ${o.user} does not exist in ${orgId}` : `organization ${orgId} has no owner: pass --user <id>`);
+      const principal: Principal = { orgId, userId: user.id, role: user.role, apiKeyId: null, sessionId: null };
+      const parsed = await parseSearch(tb.ctx, orgId, query, o.tz);
+      if (o.csv) {
+        for await (const chunk of contactsCsv(tb.ctx, principal, parsed)) process.stdout.write(chunk);
+        return;
+      }
+      const page = await searchContactsParsed(tb.ctx, principal, parsed, { limit: o.limit, includeTotal: true });
+      for (const c of page.data) console.log(`${c.id}  ${c.e164.padEnd(16)} ${c.name ?? ''}`);
+      console.error(`${page.total} contact(s)${page.next_cursor ? `; first ${page.data.length} shown (--limit, or --csv for all)` : ''}`);
     });
   });
 

@@ -20,6 +20,21 @@ export interface Dialect {
   readonly skipLocked: RawBuilder<unknown>;
   /** True when an error is a unique-constraint violation. */
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * A JSON object's member as lower-case text when it is a string, number or boolean, else null
+   * (search's `attr.<name>`). `name` is bound as a parameter.
+   */
+  jsonMemberText(column: RawBuilder<unknown>, name: string): RawBuilder<string | null>;
+  /**
+   * `column = value` that the planner should check on the rows it reads rather than use to choose an
+   * index: SQLite plans without statistics and, offered an equality on an organization's column,
+   * may scan the organization's index instead of a far more selective one (written as an expression
+   * there); PostgreSQL's statistics already say the organization selects little, and an expression
+   * would only blur its estimates.
+   */
+  residualEquals(column: RawBuilder<unknown>, value: string): RawBuilder<boolean>;
+  /** Text ordered by code point (PostgreSQL's database collation may order otherwise; SQLite's BINARY already does). */
+  codePointOrder(text: RawBuilder<unknown>): RawBuilder<string>;
 }
 
 export const sqliteDialect: Dialect = {
@@ -32,6 +47,12 @@ export const sqliteDialect: Dialect = {
     error !== null &&
     'code' in error &&
     (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'),
+  jsonMemberText: (column, name) => {
+    const path = `$."${name.replace(/["\\]/g, '')}"`;
+    return sql<string | null>`lower(case json_type(${column}, ${path}) when 'true' then 'true' when 'false' then 'false' when 'text' then json_extract(${column}, ${path}) when 'integer' then cast(json_extract(${column}, ${path}) as text) when 'real' then cast(json_extract(${column}, ${path}) as text) end)`;
+  },
+  residualEquals: (column, value) => sql<boolean>`${column} || '' = ${value}`,
+  codePointOrder: (text) => sql<string>`${text}`,
 };
 
 export const postgresDialect: Dialect = {
@@ -41,6 +62,10 @@ export const postgresDialect: Dialect = {
   autoIncrementPrimaryKey: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
   skipLocked: sql`FOR UPDATE SKIP LOCKED`,
   isUniqueViolation: (error) => typeof error === 'object' && error !== null && 'code' in error && error.code === '23505',
+  jsonMemberText: (column, name) =>
+    sql<string | null>`lower(case jsonb_typeof(cast(${column} as jsonb) -> ${name}::text) when 'string' then cast(${column} as jsonb) ->> ${name}::text when 'number' then cast(${column} as jsonb) ->> ${name}::text when 'boolean' then cast(${column} as jsonb) ->> ${name}::text end)`,
+  residualEquals: (column, value) => sql<boolean>`${column} = ${value}`,
+  codePointOrder: (text) => sql<string>`(${text}) collate "C"`,
 };
 
 export type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

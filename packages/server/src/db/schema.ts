@@ -586,6 +586,19 @@ export interface QueueInvitesTable {
   responded_at: number | null;
 }
 
+/** A saved search (0015, docs/search.md): personal to its owner, or shared with the organization. */
+export interface ViewsTable {
+  id: string;
+  org_id: string;
+  owner_user_id: string;
+  name: string;
+  query: string;
+  /** 1: every user of the organization sees it. */
+  shared: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -628,6 +641,7 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   notes: NotesTable;
   saved_replies: SavedRepliesTable;
+  views: ViewsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;
@@ -655,3 +669,4 @@ export type CarrierAccount = Selectable<CarrierAccountsTable>;
 export type Session = Selectable<SessionsTable>;
 export type Note = Selectable<NotesTable>;
 export type SavedReply = Selectable<SavedRepliesTable>;
+export type View = Selectable<ViewsTable>;

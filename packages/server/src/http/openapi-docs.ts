@@ -27,6 +27,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'events', description: 'A live stream of what happens (server-sent events), resumable with Last-Event-ID.' },
   { name: 'sign-in', description: 'People sign in with email and password: an httpOnly session cookie, a CSRF token for every change, sign-out and password change. Scripts use API keys instead.' },
   { name: 'saved replies', description: "The organization's saved replies, with the automations' variables filled in per conversation." },
+  { name: 'search', description: "Close's query language over contacts, conversations, texts and calls, and saved views. See docs/search.md." },
   { name: 'sandbox', description: 'The sandbox carrier: simulated handsets that text and call your numbers and receive your texts, and simulated failures.' },
 ];
 
@@ -58,6 +59,14 @@ const OPERATIONS: Record<string, Words> = {
   'POST /v1/conversations/:id/unread': { description: 'Marks the conversation unread again, as if its last inbound text had not been seen.' },
   'GET /v1/conversations/:id/notes': { description: 'Internal notes of the conversation, newest first: never sent to the contact.' },
   'POST /v1/conversations/:id/notes': { description: 'Adds an internal note (author: the signed-in user or the key\'s user). It is shown in the thread and the contact timeline, never sent.' },
+  'GET /v1/search/explain': { description: 'The query as parsed: each clause with its position and dates resolved to instants in the zone (tz or X-TZ, else the organization\'s). A query that does not parse answers 400 invalid_query with its position.' },
+  'GET /v1/search/fields': { description: 'Every field with its type, meaning and accepted values, for suggestions as a query is typed.' },
+  'GET /v1/views': { description: 'Shared views of the organization and your personal ones, by name (no pagination).' },
+  'POST /v1/views': { description: 'The query is checked as a search is; a shared view is seen by everyone in the organization.' },
+  'GET /v1/views/:id': { summary: 'One saved view', description: "Someone else's personal view, or another organization's, answers 404." },
+  'PATCH /v1/views/:id': { description: 'A shared view can be changed by its owner or an admin.' },
+  'DELETE /v1/views/:id': { summary: 'Delete a saved view', description: 'By its owner, or an admin for a shared view; answers 204.' },
+  'GET /v1/views/:id/export.csv': { description: 'Every contact the view finds, with its counters (failed_sms, sms_sent, sms_received, missed_calls, latest_sms_status), as CSV.' },
   'POST /v1/auth/login': { description: 'Answers the user, the organization and the CSRF token, and sets the session cookie. Unknown email and wrong password answer the same 401; repeated failures answer 429 with Retry-After.' },
   'GET /v1/auth/session': { description: 'A fresh CSRF token for the session; 401 without one.' },
   'GET /v1/me': { description: 'Works with a session or an API key (then csrf_token is null).' },

@@ -6,12 +6,12 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../support/errors.js';
 
-export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors: FieldError[] = []): FastifyReply {
+export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors: FieldError[] = [], extra: Record<string, unknown> = {}): FastifyReply {
   const { status, title } = ERRORS[code];
   return reply
     .status(status)
     .type('application/problem+json')
-    .send({ type: `https://textback.dev/problems/${code.replace(/_/g, '-')}`, title, status, code, detail, ...(errors.length ? { errors } : {}) });
+    .send({ ...extra, type: `https://textback.dev/problems/${code.replace(/_/g, '-')}`, title, status, code, detail, ...(errors.length ? { errors } : {}) });
 }
 
 interface AjvError {
@@ -140,7 +140,7 @@ export function registerErrorHandling(app: FastifyInstance, pageFallback?: (requ
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
     if (error instanceof AppError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      return sendProblem(reply, error.code, error.detail, error.errors);
+      return sendProblem(reply, error.code, error.detail, error.errors, error.extra);
     }
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'body', error.validation);

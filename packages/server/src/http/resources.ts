@@ -1,6 +1,6 @@
 /** How rows are shown through the API: ISO instants, parsed JSON, no internal columns. */
 import { describeDeliveryFailure } from '@textback/core';
-import type { Call, Contact, Job, Message, PhoneNumber, SavedReply, User } from '../db/schema.js';
+import type { Call, Contact, Job, Message, PhoneNumber, SavedReply, User, View } from '../db/schema.js';
 import { templateVariables, type InboxRow, type NoteWithAuthor } from '../use-cases/inbox.js';
 
 /** An instant as the API shows it: ISO 8601 in UTC, or null. */
@@ -167,4 +167,15 @@ export const userResource = (u: User) => ({
   role: u.role,
   has_password: u.password_hash !== null,
   created_at: iso(u.created_at),
+});
+
+export const viewResource = (v: View) => ({
+  id: v.id,
+  object: 'view' as const,
+  name: v.name,
+  query: v.query,
+  shared: v.shared === 1,
+  owner_user_id: v.owner_user_id,
+  created_at: iso(v.created_at),
+  updated_at: iso(v.updated_at),
 });

@@ -21,6 +21,23 @@ export const ListOf = <T extends string>(values: readonly T[], description: stri
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
 
+/** The search parameters of a list (docs/search.md). */
+export const SearchParams = {
+  query: Type.Optional(Type.String({ maxLength: 2000, description: 'A search query (docs/search.md), e.g. `sms(created:today status:error)`; an invalid one is 400 invalid_query with its position' })),
+  tz: Type.Optional(Type.String({ maxLength: 64, description: "IANA time zone of the query's dates (default: the X-TZ header, else the organization's)" })),
+  include_total: Type.Optional(Type.Boolean({ description: 'Also count every matching row (total)' })),
+};
+
+/** `X-TZ`: the time zone of a search's dates, when `tz` is not given. */
+export const SearchHeaders = Type.Object({ 'x-tz': Type.Optional(Type.String({ maxLength: 64, description: "IANA time zone of the query's dates" })) });
+
+export const SearchPage = <T extends TSchema>(item: T) =>
+  Type.Object({
+    data: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+    total: Type.Optional(Type.Integer({ description: 'With include_total=true: every row matching' })),
+  });
+
 export const Problem = Type.Object(
   {
     type: Type.String(),
@@ -29,6 +46,7 @@ export const Problem = Type.Object(
     code: Type.String(),
     detail: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    position: Type.Optional(Type.Integer({ description: 'invalid_query: where in the query the error is (offset from 0)' })),
   },
   { $id: 'Problem', description: 'application/problem+json' },
 );
@@ -189,6 +207,20 @@ export const JobSchema = Type.Object(
     finished_at: Instant,
   },
   { $id: 'Job' },
+);
+
+export const ViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('view'),
+    name: Type.String(),
+    query: Type.String(),
+    shared: Type.Boolean({ description: 'true: every user of the organization sees it; false: its owner only' }),
+    owner_user_id: Type.String(),
+    created_at: Instant,
+    updated_at: Instant,
+  },
+  { $id: 'View' },
 );
 
 export const SegmentCountSchema = Type.Object({

@@ -29,7 +29,8 @@ import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
 import { savedReplyRoutes } from './routes/saved-replies.routes.js';
-import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, NoteSchema, Problem, SavedReplySchema } from './schemas.js';
+import { searchRoutes } from './routes/search.routes.js';
+import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, NoteSchema, Problem, SavedReplySchema, ViewSchema } from './schemas.js';
 
 export interface HttpOptions {
   /** True when the database answers and the workers (if any run here) are alive. */
@@ -78,7 +79,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
 
   const web: { app?: WebApp } = {}; // registered below, after the API's own routes
   registerErrorHandling(app, (request, reply) => web.app?.fallback(request, reply) ?? false);
-  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, NoteSchema, SavedReplySchema, CallSchema, JobSchema]) app.addSchema(schema);
+  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, NoteSchema, SavedReplySchema, CallSchema, JobSchema, ViewSchema]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -150,6 +151,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(queueRoutes(ctx));
       await v1.register(carrierAccountRoutes(ctx));
       await v1.register(savedReplyRoutes(ctx));
+      await v1.register(searchRoutes(ctx));
     },
     { prefix: '/v1' },
   );

@@ -57,19 +57,26 @@ export async function registerWebApp(app: FastifyInstance, root: string): Promis
       : reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(NOT_BUILT);
 
   if (built) {
+    // Hashed assets under /assets/ only: a wildcard at the root would be a sibling of every API route,
+    // and the router would fall back to it for a path the API refuses (an over-long id is 414, not 404).
     await app.register(fastifyStatic, {
-      root,
-      prefix: '/',
+      root: path.join(root, 'assets'),
+      prefix: '/assets/',
       index: false,
       cacheControl: false,
-      // Files are looked up per request under root; unknown ones go to the not-found handler.
       wildcard: true,
-      setHeaders: (res, filePath) => {
-        const relative = path.relative(root, filePath).split(path.sep).join('/');
-        res.setHeader('cache-control', relative.startsWith('assets/') ? IMMUTABLE : 'no-cache');
+      setHeaders: (res) => {
+        res.setHeader('cache-control', IMMUTABLE);
         res.setHeader('x-content-type-options', 'nosniff');
       },
     });
+    // The few other files of the build's top level (favicon, ...): found once, revalidated on every use.
+    for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+      if (!entry.isFile() || entry.name === 'index.html') continue;
+      app.get(`/${entry.name}`, { schema: { hide: true } }, (_request, reply) =>
+        reply.header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').sendFile(entry.name, root, { cacheControl: false }),
+      );
+    }
   }
   // A browser gets the app; a script asking for JSON, where things are.
   app.get('/', { schema: { hide: true } }, async (request, reply) =>

@@ -10,6 +10,7 @@ export const ERRORS = {
   malformed_json: { status: 400, title: 'Malformed JSON' },
   invalid_cursor: { status: 400, title: 'Invalid cursor' },
   bad_url: { status: 400, title: 'Malformed URL' },
+  invalid_query: { status: 400, title: 'Invalid search query' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
   invalid_credentials: { status: 401, title: 'Wrong email or password' },
   forbidden: { status: 403, title: 'Not allowed' },
@@ -51,6 +52,8 @@ export class AppError extends Error {
     /** What is wrong and how to fix it, for a person. Never contains message bodies or secrets. */
     readonly detail: string,
     readonly errors: FieldError[] = [],
+    /** More members of the problem document (e.g. `position` of a search query's error). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(detail);
     this.status = ERRORS[code].status;

@@ -1720,7 +1720,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Contacts, newest first; q searches name and number
+         * Contacts, newest first (or in the query's sort: order); query searches with the search language (docs/search.md), q the name and number
          * @description Paginated with `limit` and `cursor`. `q` searches name and number; `source` filters by where the contact came from.
          */
         get: {
@@ -1728,12 +1728,21 @@ export interface paths {
                 query?: {
                     /** @description next_cursor of the previous page */
                     cursor?: string;
+                    /** @description Also count every matching row (total) */
+                    include_total?: boolean;
                     /** @description Page size */
                     limit?: number;
                     q?: string;
+                    /** @description A search query (docs/search.md), e.g. `sms(created:today status:error)`; an invalid one is 400 invalid_query with its position */
+                    query?: string;
                     source?: string;
+                    /** @description IANA time zone of the query's dates (default: the X-TZ header, else the organization's) */
+                    tz?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description IANA time zone of the query's dates */
+                    "x-tz"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1748,7 +1757,36 @@ export interface paths {
                         "application/json": {
                             data: components["schemas"]["Contact"][];
                             next_cursor: string | null;
+                            /** @description With include_total=true: every row matching */
+                            total?: number;
                         };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -2140,7 +2178,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The inbox: conversations by their last message, newest first, each with its contact and last message
+         * The inbox: conversations by their last message, newest first, each with its contact and last message; or those a search query finds (docs/search.md), in its sort: order
          * @description The inbox. Filter by status (open, closed), contact or assigned user; paginated with `limit` and `cursor`.
          */
         get: {
@@ -2155,14 +2193,23 @@ export interface paths {
                     cursor?: string;
                     /** @description failed: the last text sent failed or was undelivered; scheduled: a text is scheduled or held; opted_out: the contact opted out */
                     has?: "failed" | "scheduled" | "opted_out";
+                    /** @description Also count every matching row (total) */
+                    include_total?: boolean;
                     /** @description Page size */
                     limit?: number;
                     number?: string;
+                    /** @description A search query (docs/search.md), e.g. `sms(created:today status:error)`; an invalid one is 400 invalid_query with its position */
+                    query?: string;
                     /** @description open: not done and not snoozed; snoozed: snoozed until later; done (closed is the same) */
                     status?: "open" | "done" | "snoozed" | "closed";
                     team?: string;
+                    /** @description IANA time zone of the query's dates (default: the X-TZ header, else the organization's) */
+                    tz?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description IANA time zone of the query's dates */
+                    "x-tz"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2177,6 +2224,8 @@ export interface paths {
                         "application/json": {
                             data: components["schemas"]["Conversation"][];
                             next_cursor: string | null;
+                            /** @description With include_total=true: every row matching */
+                            total?: number;
                         };
                     };
                 };
@@ -5786,6 +5835,111 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/search/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The parsed query: each term with its position, what it tests, dates resolved (for hints); 400 invalid_query with the position of an error */
+        get: {
+            parameters: {
+                query: {
+                    query: string;
+                    tz?: string;
+                };
+                header?: {
+                    /** @description IANA time zone of the query's dates */
+                    "x-tz"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The fields of the search language, has: predicates and sortable fields (for suggestions as you type) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/suppressions": {
         parameters: {
             query?: never;
@@ -6798,6 +6952,310 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Saved views: the organization's shared ones and your own */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["View"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a search as a view (personal unless shared: true); its query is checked */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description A search query (docs/search.md) */
+                        query: string;
+                        /** @default false */
+                        shared?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["View"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/views/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["View"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a view (its owner; a shared view also an admin) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description A search query (docs/search.md) */
+                        query?: string;
+                        shared?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["View"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/views/{id}/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The view's contacts as CSV: id,phone,name,source,created_at,failed_sms,sms_sent,sms_received,missed_calls,latest_sms_status */
+        get: {
+            parameters: {
+                query?: {
+                    tz?: string;
+                };
+                header?: {
+                    /** @description IANA time zone of the query's dates */
+                    "x-tz"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6945,6 +7403,8 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+            /** @description invalid_query: where in the query the error is (offset from 0) */
+            position?: number;
             status: number;
             title: string;
             type: string;
@@ -6980,6 +7440,18 @@ export interface components {
                 name: string;
                 role: "owner" | "admin" | "supervisor" | "agent";
             };
+        };
+        View: {
+            created_at: string | null;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "view";
+            owner_user_id: string;
+            query: string;
+            /** @description true: every user of the organization sees it; false: its owner only */
+            shared: boolean;
+            updated_at: string | null;
         };
     };
     responses: never;

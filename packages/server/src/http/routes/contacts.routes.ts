@@ -4,7 +4,10 @@ import type { AppContext } from '../../app-context.js';
 import { createContact, getContact, listContacts, updateContact } from '../../use-cases/contacts.js';
 import { principalOf } from '../auth.js';
 import { contactResource } from '../resources.js';
-import { errorResponses, IdParams, Page, PageQuery, Phone, Ref } from '../schemas.js';
+import { errorResponses, IdParams, PageQuery, Phone, Ref, SearchHeaders, SearchPage, SearchParams } from '../schemas.js';
+import { searchContacts } from '../../use-cases/search.js';
+import { AppError } from '../../support/errors.js';
+import { searchTimeZone } from './search.routes.js';
 
 const ContactFields = {
   name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
@@ -33,13 +36,28 @@ export const contactRoutes =
       {
         schema: {
           tags: ['contacts'],
-          summary: 'Contacts, newest first; q searches name and number',
-          querystring: Type.Object({ ...PageQuery, q: Type.Optional(Type.String({ maxLength: 100 })), source: Type.Optional(Type.String()) }),
-          response: { 200: Page(Ref('Contact')) },
+          summary: 'Contacts, newest first (or in the query\'s sort: order); query searches with the search language (docs/search.md), q the name and number',
+          querystring: Type.Object({ ...PageQuery, ...SearchParams, q: Type.Optional(Type.String({ maxLength: 100 })), source: Type.Optional(Type.String()) }),
+          headers: SearchHeaders,
+          response: { 200: SearchPage(Ref('Contact')), ...errorResponses },
         },
       },
       async (request) => {
         const q = request.query;
+        if (q.query !== undefined) {
+          if (q.q !== undefined || q.source !== undefined) {
+            const field = q.q !== undefined ? 'q' : 'source';
+            throw new AppError('validation_failed', `${field}: cannot be combined with query; write it in the query (e.g. source:lead)`, [{ field, message: 'cannot be combined with query' }]);
+          }
+          const page = await searchContacts(ctx, principalOf(request), {
+            query: q.query,
+            limit: q.limit ?? 50,
+            cursor: q.cursor,
+            timeZone: searchTimeZone(request, q.tz),
+            includeTotal: q.include_total === true,
+          });
+          return { ...page, data: page.data.map(contactResource) };
+        }
         const page = await listContacts(ctx, principalOf(request).orgId, {
           limit: q.limit ?? 50,
           ...(q.cursor ? { cursor: q.cursor } : {}),

@@ -2,11 +2,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { getConversation } from '../../use-cases/conversations.js';
-import { addNote, inboxRow, listInbox, listNotes, setConversationRead, updateConversation } from '../../use-cases/inbox.js';
+import { addNote, inboxRow, listInbox, listNotes, setConversationRead, updateConversation, withContactsAndLastMessages } from '../../use-cases/inbox.js';
 import { listMessages } from '../../use-cases/messages.js';
 import { principalOf } from '../auth.js';
 import { conversationResource, messageResource, noteResource } from '../resources.js';
-import { errorResponses, Id, IdParams, OneOf, Page, PageQuery, Ref } from '../schemas.js';
+import { errorResponses, Id, IdParams, OneOf, Page, PageQuery, Ref, SearchHeaders, SearchPage, SearchParams } from '../schemas.js';
+import { searchConversations } from '../../use-cases/search.js';
+import { AppError } from '../../support/errors.js';
+import { searchTimeZone } from './search.routes.js';
 
 const problems = { ...errorResponses, 403: { $ref: 'Problem#' } };
 
@@ -18,9 +21,10 @@ export const conversationRoutes =
       {
         schema: {
           tags: ['conversations'],
-          summary: 'The inbox: conversations by their last message, newest first, each with its contact and last message',
+          summary: "The inbox: conversations by their last message, newest first, each with its contact and last message; or those a search query finds (docs/search.md), in its sort: order",
           querystring: Type.Object({
             ...PageQuery,
+            ...SearchParams,
             status: Type.Optional(
               OneOf(['open', 'done', 'snoozed', 'closed'], {
                 description: 'open: not done and not snoozed; snoozed: snoozed until later; done (closed is the same)',
@@ -37,11 +41,25 @@ export const conversationRoutes =
             contact: Type.Optional(Id),
             assigned_user: Type.Optional(Type.String({ description: 'Same as assigned=<user id>' })),
           }),
-          response: { 200: Page(Ref('Conversation')), ...problems },
+          headers: SearchHeaders,
+          response: { 200: SearchPage(Ref('Conversation')), ...problems },
         },
       },
       async (request) => {
         const q = request.query;
+        if (q.query !== undefined) {
+          const other = (['status', 'assigned', 'assigned_user', 'team', 'number', 'has', 'contact'] as const).find((k) => q[k] !== undefined);
+          if (other) throw new AppError('validation_failed', `${other}: cannot be combined with query; write it in the query (e.g. status:open, assignee:me)`, [{ field: other, message: 'cannot be combined with query' }]);
+          const page = await searchConversations(ctx, principalOf(request), {
+            query: q.query,
+            limit: q.limit ?? 50,
+            cursor: q.cursor,
+            timeZone: searchTimeZone(request, q.tz),
+            includeTotal: q.include_total === true,
+          });
+          const rows = await withContactsAndLastMessages(ctx, principalOf(request).orgId, page.data);
+          return { ...page, data: rows.map(conversationResource) };
+        }
         const assigned = q.assigned ?? q.assigned_user;
         const page = await listInbox(ctx, principalOf(request), {
           limit: q.limit ?? 50,
