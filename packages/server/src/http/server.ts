@@ -8,6 +8,7 @@ import type { AppContext } from '../app-context.js';
 import { requireApiKey } from './auth.js';
 import { registerErrorHandling } from './problem.js';
 import { adminRoutes } from './routes/admin.routes.js';
+import { analyticsRoutes } from './routes/analytics.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
 import { queueRoutes } from './routes/queues.routes.js';
@@ -109,6 +110,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(teamRoutes(ctx));
       await v1.register(queueRoutes(ctx));
       await v1.register(carrierAccountRoutes(ctx));
+      await v1.register(analyticsRoutes(ctx));
     },
     { prefix: '/v1' },
   );

@@ -1,0 +1,200 @@
+/**
+ * The analytics reports behind /v1/analytics/* and `textback report`: a summary, time series,
+ * breakdowns, the text-back funnel, the weekday × hour heatmap and an automation's A/B experiment.
+ */
+import { analyzeExperiment, DEFAULT_EXPERIMENT_RULES, type ExperimentResult } from '@textback/core';
+import type { AppContext } from '../app-context.js';
+import { AppError } from '../support/errors.js';
+import { getAutomation } from '../use-cases/automations/automation-store.js';
+import { loadFacts, type AnalyticsFilter, type Facts, type Windows } from './facts.js';
+import { MISSED_OUTCOMES, agentResponses, computeMetrics, emptyMetrics, type Grouping, type Metrics } from './metrics.js';
+import { bucketIndex, buckets, LocalClock, parseRange, WEEKDAY_NAMES, type Interval, type Range } from './range.js';
+
+export const DIMENSIONS = ['automation', 'variant', 'number', 'team', 'agent', 'hour', 'weekday', 'source'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export interface ReportInput {
+  from?: string | undefined;
+  to?: string | undefined;
+  tz?: string | undefined;
+  /** Days after a text-back in which a reply or an opt-out counts (default 7). */
+  replyWindowDays?: number | undefined;
+  /** Days after a text-back in which a connected call counts as a callback (default 7). */
+  callbackWindowDays?: number | undefined;
+  filter?: AnalyticsFilter;
+}
+
+const DAY_MS = 86_400_000;
+export const DEFAULT_WINDOW_DAYS = 7;
+
+export interface Prepared {
+  range: Range;
+  windows: Windows;
+  facts: Facts;
+}
+
+async function prepare(ctx: AppContext, orgId: string, input: ReportInput, defaultFrom?: number): Promise<Prepared> {
+  const org = await ctx.db.kysely.selectFrom('organizations').select('time_zone').where('id', '=', orgId).executeTakeFirstOrThrow();
+  let range = parseRange(input, org.time_zone, ctx.clock.now());
+  if (input.from === undefined && defaultFrom !== undefined) range = { ...range, from: Math.min(defaultFrom, range.to) };
+  const windows = { replyMs: (input.replyWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS, callbackMs: (input.callbackWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS };
+  return { range, windows, facts: await loadFacts(ctx, orgId, range, windows, input.filter) };
+}
+
+const rangeView = (r: Range) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), tz: r.zone });
+
+const constant = (key: string): Grouping => ({ call: () => key, text: () => key, session: () => key, response: () => key });
+
+function dimensionGrouping(dimension: Dimension, facts: Facts): Grouping {
+  const none = () => 'none';
+  const team = (numberId: string) => facts.teams.get(numberId) ?? 'none';
+  switch (dimension) {
+    case 'automation':
+      return { call: none, text: (t) => t.automation_id ?? 'none', session: none, response: none };
+    case 'variant':
+      return { call: none, text: (t) => t.variant_id ?? 'none', session: none, response: none };
+    case 'number':
+      return { call: (c) => c.number_id, text: (t) => t.number_id, session: (s) => s.number_id, response: (r) => r.inbound.number_id };
+    case 'team':
+      return { call: (c) => team(c.number_id), text: (t) => team(t.number_id), session: (s) => team(s.number_id), response: (r) => team(r.inbound.number_id) };
+    case 'agent':
+      return { call: none, text: (t) => (t.created_by_type === 'user' && t.created_by_id ? t.created_by_id : 'none'), session: (s) => s.agent_user_id ?? 'none', response: (r) => r.agentId ?? 'none' };
+    case 'source':
+      return { call: (c) => c.source ?? 'none', text: (t) => t.source ?? 'none', session: none, response: none };
+    case 'hour':
+    case 'weekday': {
+      const clock = new LocalClock(facts.range.zone, facts.range.from, facts.range.to);
+      const key = dimension === 'hour' ? (t: number) => String(clock.hour(t)) : (t: number) => WEEKDAY_NAMES[clock.weekday(t)] as string;
+      return { call: (c) => key(c.created_at), text: (t) => key(t.created_at), session: (s) => key(s.created_at), response: (r) => key(r.inbound.created_at) };
+    }
+  }
+}
+
+/** The headline numbers of the range. */
+export async function summaryReport(ctx: AppContext, orgId: string, input: ReportInput) {
+  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const metrics = computeMetrics(facts, windows, constant('all')).metrics.get('all') ?? emptyMetrics();
+  return { object: 'analytics_summary' as const, ...rangeView(range), reply_window_days: windows.replyMs / DAY_MS, callback_window_days: windows.callbackMs / DAY_MS, ...metrics };
+}
+
+/** Every metric per local day, ISO week or month; buckets without activity are there, with zeros. */
+export async function timeseriesReport(ctx: AppContext, orgId: string, input: ReportInput & { interval?: Interval | undefined }) {
+  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const interval = input.interval ?? 'day';
+  const list = buckets(range, interval);
+  const key = (t: number) => {
+    const i = bucketIndex(list, t);
+    return i === -1 ? null : (list[i]?.key ?? null);
+  };
+  const { metrics } = computeMetrics(facts, windows, { call: (c) => key(c.created_at), text: (t) => key(t.created_at), session: (s) => key(s.created_at), response: (r) => key(r.inbound.created_at) });
+  return {
+    object: 'analytics_timeseries' as const,
+    ...rangeView(range),
+    by: interval,
+    data: list.map((b) => ({ bucket: b.key, start: new Date(b.start).toISOString(), end: new Date(b.end).toISOString(), ...(metrics.get(b.key) ?? emptyMetrics()) })),
+  };
+}
+
+/** Every metric per automation, variant, number, team, agent, hour, weekday or lead source ("none" where a row has none). */
+export async function breakdownReport(ctx: AppContext, orgId: string, input: ReportInput & { dimension: Dimension }) {
+  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const { metrics } = computeMetrics(facts, windows, dimensionGrouping(input.dimension, facts));
+  const keys = [...metrics.keys()];
+  if (input.dimension === 'hour') keys.sort((a, b) => Number(a) - Number(b));
+  else if (input.dimension === 'weekday') keys.sort((a, b) => WEEKDAY_NAMES.indexOf(a as never) - WEEKDAY_NAMES.indexOf(b as never));
+  else keys.sort((a, b) => (a === 'none' ? 1 : b === 'none' ? -1 : a < b ? -1 : a > b ? 1 : 0));
+  return { object: 'analytics_breakdown' as const, ...rangeView(range), by: input.dimension, data: keys.map((k) => ({ key: k, ...(metrics.get(k) as Metrics) })) };
+}
+
+export const FUNNEL_STAGES = ['missed_calls', 'texts_sent', 'delivered', 'replied', 'called_back', 'opted_out'] as const;
+
+function funnelOf(m: Metrics) {
+  const counts = [m.missed_calls, m.text_backs_sent, m.text_backs_delivered, m.replied, m.called_back, m.opted_out];
+  return FUNNEL_STAGES.map((stage, i) => ({
+    stage,
+    count: counts[i] as number,
+    // The share of the stage before (a fraction 0..1); opted out is a share of the delivered, like the opt-out rate.
+    rate_from_previous: i === 0 ? null : ratioOf(counts[i] as number, (stage === 'opted_out' || stage === 'called_back' ? m.contacts_texted_back : counts[i - 1]) as number),
+  }));
+}
+const ratioOf = (a: number, b: number) => (b > 0 ? a / b : null);
+
+/** The text-back funnel, for the whole range or per group of a dimension. */
+export async function funnelReport(ctx: AppContext, orgId: string, input: ReportInput & { dimension?: Dimension | undefined }) {
+  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const base = { object: 'analytics_funnel' as const, ...rangeView(range), reply_window_days: windows.replyMs / DAY_MS, callback_window_days: windows.callbackMs / DAY_MS };
+  if (!input.dimension) {
+    const m = computeMetrics(facts, windows, constant('all')).metrics.get('all') ?? emptyMetrics();
+    return { ...base, by: null, stages: funnelOf(m) };
+  }
+  const { metrics } = computeMetrics(facts, windows, dimensionGrouping(input.dimension, facts));
+  return { ...base, by: input.dimension, data: [...metrics.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, m]) => ({ key, stages: funnelOf(m) })) };
+}
+
+/** Missed calls and first replies by local weekday (mon..sun) × hour (0..23). */
+export async function heatmapReport(ctx: AppContext, orgId: string, input: ReportInput) {
+  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const clock = new LocalClock(range.zone, range.from, range.to + windows.replyMs);
+  const grid = () => Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  const missed = grid();
+  const replies = grid();
+  for (const c of facts.calls) if (c.outcome !== null && MISSED_OUTCOMES.has(c.outcome)) (missed[clock.weekday(c.created_at) - 1] as number[])[clock.hour(c.created_at)]! += 1;
+  const units = computeMetrics(facts, windows, constant('all'), []).units.get('all') ?? [];
+  for (const u of units) if (u.firstReplyAt !== null) (replies[clock.weekday(u.firstReplyAt) - 1] as number[])[clock.hour(u.firstReplyAt)]! += 1;
+  return { object: 'analytics_heatmap' as const, ...rangeView(range), weekdays: WEEKDAY_NAMES.slice(1), hours: 24, missed_calls: missed, replies };
+}
+
+export interface ExperimentReport {
+  object: 'analytics_experiment';
+  automation_id: string;
+  from: string;
+  to: string;
+  tz: string;
+  reply_window_days: number;
+  rules: { min_delivered: number; min_chance_to_beat: number; max_expected_loss: number };
+  verdict: ExperimentResult['verdict'];
+  winner: string | null;
+  more_texts_needed: number | null;
+  reason: string;
+  variants: (ExperimentResult['variants'][number] & { callback_conversion: number | null; opt_out_rate: number | null; texts_sent: number })[];
+}
+
+/** The variant ids an automation's send_sms steps declare, in order. */
+function declaredVariants(document: string): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'send_sms' && Array.isArray(o.variants)) for (const x of o.variants) if (x && typeof (x as { id?: unknown }).id === 'string') out.push((x as { id: string }).id);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(JSON.parse(document));
+  return [...new Set(out)];
+}
+
+/** An automation's A/B experiment: each variant's delivered contacts and replies, and the verdict. */
+export async function experimentReport(ctx: AppContext, orgId: string, automationId: string, input: ReportInput): Promise<ExperimentReport> {
+  const automation = await getAutomation(ctx, orgId, automationId);
+  const { range, windows, facts } = await prepare(ctx, orgId, { ...input, filter: { ...input.filter, automationIds: [automationId] } }, automation.created_at);
+  const { metrics } = computeMetrics(facts, windows, { call: () => null, text: (t) => (t.automation_id === automationId ? (t.variant_id ?? 'none') : null), session: () => null, response: () => null });
+  const ids = [...new Set([...declaredVariants(automation.document), ...[...metrics.keys()].filter((k) => k !== 'none')])];
+  if (ids.length === 0) throw new AppError('invalid_state', `automation ${automationId} has no A/B variants: give a send_sms step "variants" to run an experiment`);
+  const rows = ids.map((id) => metrics.get(id) ?? emptyMetrics());
+  const result = analyzeExperiment(ids.map((id, i) => ({ id, delivered: (rows[i] as Metrics).contacts_texted_back, replies: (rows[i] as Metrics).replied })));
+  return {
+    object: 'analytics_experiment',
+    automation_id: automationId,
+    ...rangeView(range),
+    reply_window_days: windows.replyMs / DAY_MS,
+    rules: { min_delivered: DEFAULT_EXPERIMENT_RULES.minDelivered, min_chance_to_beat: DEFAULT_EXPERIMENT_RULES.minChanceToBeat, max_expected_loss: DEFAULT_EXPERIMENT_RULES.maxExpectedLoss },
+    verdict: result.verdict,
+    winner: result.winner,
+    more_texts_needed: result.more_texts_needed,
+    reason: result.reason,
+    variants: result.variants.map((v, i) => ({ ...v, texts_sent: (rows[i] as Metrics).text_backs_sent, callback_conversion: (rows[i] as Metrics).callback_conversion, opt_out_rate: (rows[i] as Metrics).opt_out_rate })),
+  };
+}
+
+export { agentResponses };
