@@ -3,10 +3,9 @@
  * bucket of time, an automation, a variant, an hour of the day, ...). Pure: no I/O.
  */
 import { queueStatistics, quantile, ratio } from '@textback/core';
-import type { CallFact, Facts, InboundFact, SessionFact, TextFact, Windows } from './facts.js';
+import type { CallGroup, Facts, InboundFact, SessionFact, SqlKey, TextFact, TextGroup, Windows } from './facts.js';
 
 export const MISSED_OUTCOMES = new Set(['missed', 'voicemail']);
-const SENT_STATUSES = new Set(['sent', 'delivered', 'undelivered', 'failed']);
 
 export interface AgentResponse {
   inbound: InboundFact;
@@ -16,7 +15,11 @@ export interface AgentResponse {
 
 /** How each kind of fact is grouped; null leaves it out. */
 export interface Grouping {
-  call(c: CallFact): string | null;
+  /** Texts and calls are grouped by the database on this key... */
+  sql: SqlKey;
+  /** ...which becomes the group's name here. */
+  mapKey(raw: string | number | null): string | null;
+  /** A delivered text-back's group: the same as its row's in SQL. */
   text(t: TextFact): string | null;
   session(s: SessionFact): string | null;
   response(r: AgentResponse): string | null;
@@ -102,17 +105,18 @@ export interface TextBackUnit {
 }
 
 class Group {
-  calls: CallFact[] = [];
-  texts: TextFact[] = [];
+  calls: CallGroup[] = [];
+  texts: TextGroup[] = [];
+  textBacks: TextFact[] = [];
   sessions: SessionFact[] = [];
   responses: number[] = [];
   /** contact → the first delivered text-back of the group. */
   firstTextBack = new Map<string, number>();
 }
 
-const count = (map: Record<string, number>, key: string | null) => {
+const count = (map: Record<string, number>, key: string | null, n = 1) => {
   const k = key ?? 'unknown';
-  map[k] = (map[k] ?? 0) + 1;
+  map[k] = (map[k] ?? 0) + n;
 };
 
 /** Sorted instants per contact. */
@@ -187,12 +191,13 @@ export function computeMetrics(facts: Facts, windows: Windows, grouping: Groupin
     if (!g) groups.set(key, (g = new Group()));
     return g;
   };
-  for (const c of facts.calls) group(grouping.call(c))?.calls.push(c);
-  for (const t of facts.texts) group(grouping.text(t))?.texts.push(t);
+  for (const c of facts.callGroups) group(grouping.mapKey(c.key))?.calls.push(c);
+  for (const t of facts.textGroups) group(grouping.mapKey(t.key))?.texts.push(t);
+  for (const t of facts.textBacks) group(grouping.text(t))?.textBacks.push(t);
   for (const s of facts.sessions) group(grouping.session(s))?.sessions.push(s);
   for (const r of responses) group(grouping.response(r))?.responses.push(r.seconds);
 
-  const replies = indexByContact(facts.inbound.filter((m) => !m.keyword));
+  const replies = indexByContact(facts.replies);
   const answered = indexByContact(facts.answeredCalls);
   const optOuts = indexByContact(facts.optOuts);
 
@@ -202,7 +207,7 @@ export function computeMetrics(facts: Facts, windows: Windows, grouping: Groupin
     const m: Metrics = {
       missed_calls: 0,
       calls_by_outcome: {},
-      texts_created: g.texts.length,
+      texts_created: g.texts.reduce((a, t) => a + t.n, 0),
       texts_sent: 0,
       delivered: 0,
       failed: 0,
@@ -236,39 +241,38 @@ export function computeMetrics(facts: Facts, windows: Windows, grouping: Groupin
       queue_abandoned: 0,
     };
     for (const c of g.calls) {
-      count(m.calls_by_outcome, c.outcome);
-      if (c.outcome !== null && MISSED_OUTCOMES.has(c.outcome)) m.missed_calls++;
+      count(m.calls_by_outcome, c.outcome, c.n);
+      if (c.outcome !== null && MISSED_OUTCOMES.has(c.outcome)) m.missed_calls += c.n;
     }
-    const firstTextBack = new Map<string, number>();
     for (const t of g.texts) {
-      const sent = t.sent_at !== null || SENT_STATUSES.has(t.status);
-      if (sent) {
-        m.texts_sent++;
+      if (t.sent) {
+        m.texts_sent += t.n;
         m.segments += t.segments;
+        if (t.text_back) m.text_backs_sent += t.n;
       }
-      if (t.status === 'delivered') m.delivered++;
+      if (t.status === 'delivered') {
+        m.delivered += t.n;
+        if (t.text_back) m.text_backs_delivered += t.n;
+      }
       if (t.status === 'failed' || t.status === 'undelivered') {
-        m.failed++;
-        count(m.failed_by_reason, t.reason);
-        count(m.failed_by_error_code, t.error_code);
+        m.failed += t.n;
+        count(m.failed_by_reason, t.reason, t.n);
+        count(m.failed_by_error_code, t.error_code, t.n);
       }
       if (t.status === 'held') {
-        m.held++;
-        count(m.held_by_rule, t.rule);
+        m.held += t.n;
+        count(m.held_by_rule, t.rule, t.n);
       }
       if (t.status === 'blocked') {
-        m.blocked++;
-        count(m.blocked_by_rule, t.rule);
+        m.blocked += t.n;
+        count(m.blocked_by_rule, t.rule, t.n);
       }
-      if (t.automation_run_id !== null) {
-        if (sent) m.text_backs_sent++;
-        if (t.status === 'delivered') {
-          m.text_backs_delivered++;
-          const at = t.sent_at ?? t.created_at;
-          const known = firstTextBack.get(t.contact_id);
-          if (known === undefined || at < known) firstTextBack.set(t.contact_id, at);
-        }
-      }
+    }
+    const firstTextBack = new Map<string, number>();
+    for (const t of g.textBacks) {
+      const at = t.sent_at ?? t.created_at;
+      const known = firstTextBack.get(t.contact_id);
+      if (known === undefined || at < known) firstTextBack.set(t.contact_id, at);
     }
     const list: TextBackUnit[] = [];
     const times: number[] = [];

@@ -105,8 +105,9 @@ const STEP = 6 * HOUR;
  * bisection), then each instant is its offset away from UTC.
  */
 export class LocalClock {
-  private readonly starts: number[] = [];
-  private readonly offsets: number[] = [];
+  /** Where each offset starts (the first is -Infinity) and the offset from then on, in ms. */
+  readonly starts: number[] = [];
+  readonly offsets: number[] = [];
 
   constructor(
     readonly zone: string,
@@ -144,6 +145,11 @@ export class LocalClock {
     return this.offsets[i] as number;
   }
 
+  /** The local day number (days since 1970-01-01 in local time). */
+  day(t: number): number {
+    return Math.floor((t + this.offset(t)) / DAY);
+  }
+
   /** 0..23. */
   hour(t: number): number {
     const local = t + this.offset(t);
@@ -158,3 +164,20 @@ export class LocalClock {
 }
 
 export const WEEKDAY_NAMES = ['', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** The local date (yyyy-mm-dd) of a local day number. */
+export function dayNumberDate(day: number): string {
+  return new Date(day * DAY).toISOString().slice(0, 10);
+}
+
+/** ISO weekday (1 = Monday) of a local day number (day 0, 1970-01-01, was a Thursday). */
+export function dayNumberWeekday(day: number): number {
+  return ((((day + 3) % 7) + 7) % 7) + 1;
+}
+
+/** The bucket key (as `buckets` names them) of a local day number. */
+export function dayNumberBucket(day: number, interval: Interval): string {
+  if (interval === 'day') return dayNumberDate(day);
+  if (interval === 'month') return dayNumberDate(day).slice(0, 7);
+  return dayNumberDate(day - (dayNumberWeekday(day) - 1));
+}

@@ -6,9 +6,9 @@ import { analyzeExperiment, DEFAULT_EXPERIMENT_RULES, type ExperimentResult } fr
 import type { AppContext } from '../app-context.js';
 import { AppError } from '../support/errors.js';
 import { getAutomation } from '../use-cases/automations/automation-store.js';
-import { loadFacts, type AnalyticsFilter, type Facts, type Windows } from './facts.js';
+import { loadFacts, type AnalyticsFilter, type Facts, type SqlKey, type Windows } from './facts.js';
 import { MISSED_OUTCOMES, agentResponses, computeMetrics, emptyMetrics, type Grouping, type Metrics } from './metrics.js';
-import { bucketIndex, buckets, LocalClock, parseRange, WEEKDAY_NAMES, type Interval, type Range } from './range.js';
+import { bucketIndex, buckets, dayNumberBucket, dayNumberWeekday, LocalClock, parseRange, WEEKDAY_NAMES, type Interval, type Range } from './range.js';
 
 export const DIMENSIONS = ['automation', 'variant', 'number', 'team', 'agent', 'hour', 'weekday', 'source'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -33,60 +33,97 @@ export interface Prepared {
   facts: Facts;
 }
 
-async function prepare(ctx: AppContext, orgId: string, input: ReportInput, defaultFrom?: number): Promise<Prepared> {
+async function resolveRange(ctx: AppContext, orgId: string, input: ReportInput, defaultFrom?: number): Promise<{ range: Range; windows: Windows }> {
   const org = await ctx.db.kysely.selectFrom('organizations').select('time_zone').where('id', '=', orgId).executeTakeFirstOrThrow();
   let range = parseRange(input, org.time_zone, ctx.clock.now());
   if (input.from === undefined && defaultFrom !== undefined) range = { ...range, from: Math.min(defaultFrom, range.to) };
   const windows = { replyMs: (input.replyWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS, callbackMs: (input.callbackWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS };
-  return { range, windows, facts: await loadFacts(ctx, orgId, range, windows, input.filter) };
+  return { range, windows };
 }
 
 const rangeView = (r: Range) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), tz: r.zone });
 
-const constant = (key: string): Grouping => ({ call: () => key, text: () => key, session: () => key, response: () => key });
+const constant = (key: string): Grouping => ({ sql: { kind: 'constant', value: key }, mapKey: () => key, text: () => key, session: () => key, response: () => key });
 
-function dimensionGrouping(dimension: Dimension, facts: Facts): Grouping {
+const FULL = { responses: true, sessions: true };
+const UNITS_ONLY = { responses: false, sessions: false };
+
+function dimensionKey(dimension: Dimension, clock: LocalClock): SqlKey {
+  switch (dimension) {
+    case 'team':
+      return { kind: 'number' };
+    case 'hour':
+      return { kind: 'localHour', clock };
+    case 'weekday':
+      return { kind: 'localDay', clock };
+    default:
+      return { kind: dimension };
+  }
+}
+
+function dimensionGrouping(dimension: Dimension, facts: Facts, clock: LocalClock): Grouping {
   const none = () => 'none';
-  const team = (numberId: string) => facts.teams.get(numberId) ?? 'none';
+  const sqlKey = dimensionKey(dimension, clock);
+  const orNone = (raw: string | number | null) => (raw === null ? 'none' : String(raw));
+  const team = (numberId: string | null) => (numberId === null ? 'none' : (facts.teams.get(numberId) ?? 'none'));
   switch (dimension) {
     case 'automation':
-      return { call: none, text: (t) => t.automation_id ?? 'none', session: none, response: none };
+      return { sql: sqlKey, mapKey: orNone, text: (t) => t.automation_id ?? 'none', session: none, response: none };
     case 'variant':
-      return { call: none, text: (t) => t.variant_id ?? 'none', session: none, response: none };
+      return { sql: sqlKey, mapKey: orNone, text: (t) => t.variant_id ?? 'none', session: none, response: none };
     case 'number':
-      return { call: (c) => c.number_id, text: (t) => t.number_id, session: (s) => s.number_id, response: (r) => r.inbound.number_id };
+      return { sql: sqlKey, mapKey: orNone, text: (t) => t.number_id, session: (s) => s.number_id, response: (r) => r.inbound.number_id };
     case 'team':
-      return { call: (c) => team(c.number_id), text: (t) => team(t.number_id), session: (s) => team(s.number_id), response: (r) => team(r.inbound.number_id) };
+      return { sql: sqlKey, mapKey: (raw) => team(raw === null ? null : String(raw)), text: (t) => team(t.number_id), session: (s) => team(s.number_id), response: (r) => team(r.inbound.number_id) };
     case 'agent':
-      return { call: none, text: (t) => (t.created_by_type === 'user' && t.created_by_id ? t.created_by_id : 'none'), session: (s) => s.agent_user_id ?? 'none', response: (r) => r.agentId ?? 'none' };
+      return { sql: sqlKey, mapKey: orNone, text: (t) => (t.created_by_type === 'user' && t.created_by_id ? t.created_by_id : 'none'), session: (s) => s.agent_user_id ?? 'none', response: (r) => r.agentId ?? 'none' };
     case 'source':
-      return { call: (c) => c.source ?? 'none', text: (t) => t.source ?? 'none', session: none, response: none };
-    case 'hour':
+      return { sql: sqlKey, mapKey: orNone, text: (t) => t.source ?? 'none', session: none, response: none };
+    case 'hour': {
+      const key = (t: number) => String(clock.hour(t));
+      return { sql: sqlKey, mapKey: orNone, text: (t) => key(t.created_at), session: (s) => key(s.created_at), response: (r) => key(r.inbound.created_at) };
+    }
     case 'weekday': {
-      const clock = new LocalClock(facts.range.zone, facts.range.from, facts.range.to);
-      const key = dimension === 'hour' ? (t: number) => String(clock.hour(t)) : (t: number) => WEEKDAY_NAMES[clock.weekday(t)] as string;
-      return { call: (c) => key(c.created_at), text: (t) => key(t.created_at), session: (s) => key(s.created_at), response: (r) => key(r.inbound.created_at) };
+      const key = (t: number) => WEEKDAY_NAMES[clock.weekday(t)] as string;
+      return {
+        sql: sqlKey,
+        mapKey: (raw) => (raw === null ? null : (WEEKDAY_NAMES[dayNumberWeekday(Number(raw))] as string)),
+        text: (t) => key(t.created_at),
+        session: (s) => key(s.created_at),
+        response: (r) => key(r.inbound.created_at),
+      };
     }
   }
 }
 
 /** The headline numbers of the range. */
 export async function summaryReport(ctx: AppContext, orgId: string, input: ReportInput) {
-  const { range, windows, facts } = await prepare(ctx, orgId, input);
-  const metrics = computeMetrics(facts, windows, constant('all')).metrics.get('all') ?? emptyMetrics();
+  const { range, windows } = await resolveRange(ctx, orgId, input);
+  const grouping = constant('all');
+  const facts = await loadFacts(ctx, orgId, range, windows, { key: grouping.sql, ...FULL }, input.filter);
+  const metrics = computeMetrics(facts, windows, grouping).metrics.get('all') ?? emptyMetrics();
   return { object: 'analytics_summary' as const, ...rangeView(range), reply_window_days: windows.replyMs / DAY_MS, callback_window_days: windows.callbackMs / DAY_MS, ...metrics };
 }
 
 /** Every metric per local day, ISO week or month; buckets without activity are there, with zeros. */
 export async function timeseriesReport(ctx: AppContext, orgId: string, input: ReportInput & { interval?: Interval | undefined }) {
-  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const { range, windows } = await resolveRange(ctx, orgId, input);
   const interval = input.interval ?? 'day';
   const list = buckets(range, interval);
+  const clock = new LocalClock(range.zone, range.from, range.to);
   const key = (t: number) => {
     const i = bucketIndex(list, t);
     return i === -1 ? null : (list[i]?.key ?? null);
   };
-  const { metrics } = computeMetrics(facts, windows, { call: (c) => key(c.created_at), text: (t) => key(t.created_at), session: (s) => key(s.created_at), response: (r) => key(r.inbound.created_at) });
+  const grouping: Grouping = {
+    sql: { kind: 'localDay', clock },
+    mapKey: (raw) => (raw === null ? null : dayNumberBucket(Number(raw), interval)),
+    text: (t) => key(t.created_at),
+    session: (s) => key(s.created_at),
+    response: (r) => key(r.inbound.created_at),
+  };
+  const facts = await loadFacts(ctx, orgId, range, windows, { key: grouping.sql, ...FULL }, input.filter);
+  const { metrics } = computeMetrics(facts, windows, grouping);
   return {
     object: 'analytics_timeseries' as const,
     ...rangeView(range),
@@ -95,10 +132,17 @@ export async function timeseriesReport(ctx: AppContext, orgId: string, input: Re
   };
 }
 
+async function groupedFacts(ctx: AppContext, orgId: string, range: Range, windows: Windows, dimension: Dimension, needs: { responses: boolean; sessions: boolean }, filter?: AnalyticsFilter) {
+  const clock = new LocalClock(range.zone, range.from, range.to);
+  const facts = await loadFacts(ctx, orgId, range, windows, { key: dimensionKey(dimension, clock), ...needs }, filter);
+  return { facts, grouping: dimensionGrouping(dimension, facts, clock) };
+}
+
 /** Every metric per automation, variant, number, team, agent, hour, weekday or lead source ("none" where a row has none). */
 export async function breakdownReport(ctx: AppContext, orgId: string, input: ReportInput & { dimension: Dimension }) {
-  const { range, windows, facts } = await prepare(ctx, orgId, input);
-  const { metrics } = computeMetrics(facts, windows, dimensionGrouping(input.dimension, facts));
+  const { range, windows } = await resolveRange(ctx, orgId, input);
+  const { facts, grouping } = await groupedFacts(ctx, orgId, range, windows, input.dimension, FULL, input.filter);
+  const { metrics } = computeMetrics(facts, windows, grouping);
   const keys = [...metrics.keys()];
   if (input.dimension === 'hour') keys.sort((a, b) => Number(a) - Number(b));
   else if (input.dimension === 'weekday') keys.sort((a, b) => WEEKDAY_NAMES.indexOf(a as never) - WEEKDAY_NAMES.indexOf(b as never));
@@ -121,25 +165,34 @@ const ratioOf = (a: number, b: number) => (b > 0 ? a / b : null);
 
 /** The text-back funnel, for the whole range or per group of a dimension. */
 export async function funnelReport(ctx: AppContext, orgId: string, input: ReportInput & { dimension?: Dimension | undefined }) {
-  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const { range, windows } = await resolveRange(ctx, orgId, input);
   const base = { object: 'analytics_funnel' as const, ...rangeView(range), reply_window_days: windows.replyMs / DAY_MS, callback_window_days: windows.callbackMs / DAY_MS };
   if (!input.dimension) {
-    const m = computeMetrics(facts, windows, constant('all')).metrics.get('all') ?? emptyMetrics();
+    const grouping = constant('all');
+    const facts = await loadFacts(ctx, orgId, range, windows, { key: grouping.sql, ...UNITS_ONLY }, input.filter);
+    const m = computeMetrics(facts, windows, grouping, []).metrics.get('all') ?? emptyMetrics();
     return { ...base, by: null, stages: funnelOf(m) };
   }
-  const { metrics } = computeMetrics(facts, windows, dimensionGrouping(input.dimension, facts));
+  const { facts, grouping } = await groupedFacts(ctx, orgId, range, windows, input.dimension, UNITS_ONLY, input.filter);
+  const { metrics } = computeMetrics(facts, windows, grouping, []);
   return { ...base, by: input.dimension, data: [...metrics.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, m]) => ({ key, stages: funnelOf(m) })) };
 }
 
 /** Missed calls and first replies by local weekday (mon..sun) × hour (0..23). */
 export async function heatmapReport(ctx: AppContext, orgId: string, input: ReportInput) {
-  const { range, windows, facts } = await prepare(ctx, orgId, input);
+  const { range, windows } = await resolveRange(ctx, orgId, input);
   const clock = new LocalClock(range.zone, range.from, range.to + windows.replyMs);
+  const grouping: Grouping = { sql: { kind: 'localHourNumber', clock }, mapKey: () => 'all', text: () => 'all', session: () => null, response: () => null };
+  const facts = await loadFacts(ctx, orgId, range, windows, { key: grouping.sql, ...UNITS_ONLY }, input.filter);
   const grid = () => Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
   const missed = grid();
   const replies = grid();
-  for (const c of facts.calls) if (c.outcome !== null && MISSED_OUTCOMES.has(c.outcome)) (missed[clock.weekday(c.created_at) - 1] as number[])[clock.hour(c.created_at)]! += 1;
-  const units = computeMetrics(facts, windows, constant('all'), []).units.get('all') ?? [];
+  for (const c of facts.callGroups) {
+    if (c.outcome === null || !MISSED_OUTCOMES.has(c.outcome) || c.key === null) continue;
+    const hours = Number(c.key);
+    (missed[dayNumberWeekday(Math.floor(hours / 24)) - 1] as number[])[hours % 24]! += c.n;
+  }
+  const units = computeMetrics(facts, windows, grouping, []).units.get('all') ?? [];
   for (const u of units) if (u.firstReplyAt !== null) (replies[clock.weekday(u.firstReplyAt) - 1] as number[])[clock.hour(u.firstReplyAt)]! += 1;
   return { object: 'analytics_heatmap' as const, ...rangeView(range), weekdays: WEEKDAY_NAMES.slice(1), hours: 24, missed_calls: missed, replies };
 }
@@ -177,8 +230,16 @@ function declaredVariants(document: string): string[] {
 /** An automation's A/B experiment: each variant's delivered contacts and replies, and the verdict. */
 export async function experimentReport(ctx: AppContext, orgId: string, automationId: string, input: ReportInput): Promise<ExperimentReport> {
   const automation = await getAutomation(ctx, orgId, automationId);
-  const { range, windows, facts } = await prepare(ctx, orgId, { ...input, filter: { ...input.filter, automationIds: [automationId] } }, automation.created_at);
-  const { metrics } = computeMetrics(facts, windows, { call: () => null, text: (t) => (t.automation_id === automationId ? (t.variant_id ?? 'none') : null), session: () => null, response: () => null });
+  const { range, windows } = await resolveRange(ctx, orgId, input, automation.created_at);
+  const grouping: Grouping = {
+    sql: { kind: 'variant' },
+    mapKey: (raw) => (raw === null ? 'none' : String(raw)),
+    text: (t) => (t.automation_id === automationId ? (t.variant_id ?? 'none') : null),
+    session: () => null,
+    response: () => null,
+  };
+  const facts = await loadFacts(ctx, orgId, range, windows, { key: grouping.sql, ...UNITS_ONLY }, { ...input.filter, automationIds: [automationId] });
+  const { metrics } = computeMetrics(facts, windows, grouping, []);
   const ids = [...new Set([...declaredVariants(automation.document), ...[...metrics.keys()].filter((k) => k !== 'none')])];
   if (ids.length === 0) throw new AppError('invalid_state', `automation ${automationId} has no A/B variants: give a send_sms step "variants" to run an experiment`);
   const rows = ids.map((id) => metrics.get(id) ?? emptyMetrics());
