@@ -3,7 +3,7 @@
  * default 100,000; BENCH_ANALYTICS_TEXTS texts, 1,000,000; BENCH_ANALYTICS_CALLS calls, 200,000, over
  * 120 days) straight into the tables of a `textback serve`'s database, then asks each
  * /v1/analytics endpoint for the last 90 days BENCH_ANALYTICS_REPEAT times (20) one after another
- * and reports p95. The baseline, in the same run: one plain SQL aggregate over the raw tables
+ * (after one warm-up request) and reports p95. The baseline, in the same run: one plain SQL aggregate over the raw tables
  * (texts by status and calls by outcome in the range), timed the same way from this process.
  */
 import path from 'node:path';
@@ -190,6 +190,7 @@ async function loadHistory(w, orgId, numberId, numberE164, now) {
 }
 
 async function timed(fn) {
+  await fn(); // warm-up: statements prepared, code compiled
   const times = [];
   for (let i = 0; i < REPEAT; i++) {
     const t = performance.now();

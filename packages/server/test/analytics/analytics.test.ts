@@ -248,6 +248,21 @@ describe.each(DIALECTS)('analytics over a seeded history (%s)', (dialect) => {
       ['opted_out', e.opted_out],
     ]);
     expect(res.json.stages[3].rate_from_previous).toBe(e.reply_rate);
+    const byVariant = await api(app, org, 'GET', `/v1/analytics/funnel?${QUERY}&by=variant`);
+    const u = units(h);
+    expect(byVariant.json.data.map((g: Row) => g.key)).toEqual(['a', 'b', 'none']);
+    for (const g of byVariant.json.data.filter((x: Row) => x.key !== 'none')) {
+      const replied = u.filter((x) => x.text.variant_id === g.key && x.firstReply !== null).length;
+      expect(g.stages.find((s: Row) => s.stage === 'replied').count).toBe(replied);
+    }
+  });
+
+  it.skipIf(!dialectAvailable(dialect))('an automation without variants has no experiment (409)', async () => {
+    await app.tb.ctx.db.kysely
+      .insertInto('automations')
+      .values({ id: 'aut_plain', org_id: org.orgId, name: 'Plain', state: 'active', priority: 0, trigger_type: 'call.missed', document: '{"steps":[{"id":"s","type":"send_sms","template":"hi"}]}', preset: null, created_at: FROM, updated_at: FROM })
+      .execute();
+    expectProblem(await api(app, org, 'GET', `/v1/analytics/experiments/aut_plain?${QUERY}`), 409, 'invalid_state', { detail: ['no A/B variants'] });
   });
 
   it.skipIf(!dialectAvailable(dialect))('the experiment: per-variant counts from the rows, and the truly better variant wins', async () => {
