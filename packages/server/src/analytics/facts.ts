@@ -62,13 +62,18 @@ export interface TextFact {
   source: string | null;
 }
 
+/** An inbound text that started an agent's response clock. */
 export interface InboundFact {
-  contact_id: string;
   conversation_id: string;
   number_id: string;
   created_at: number;
-  /** True for STOP, HELP, START and the like: compliance keywords, not replies. */
-  keyword: boolean;
+}
+
+/** An agent's first response to an inbound text. */
+export interface ResponseFact {
+  inbound: InboundFact;
+  agent_id: string | null;
+  answered_at: number;
 }
 
 export interface SessionFact {
@@ -95,10 +100,8 @@ export interface Facts {
   answeredCalls: { contact_id: string; created_at: number }[];
   /** Their opt-outs in [from, to + reply window). */
   optOuts: { contact_id: string; created_at: number }[];
-  /** Inbound texts in the range (for agents' response times; empty unless asked). */
-  inbound: InboundFact[];
-  /** Texts sent by people (agents) in [from, to + reply window) (empty unless asked). */
-  agentTexts: { conversation_id: string; created_by_id: string | null; created_at: number }[];
+  /** Agents' first responses to inbound texts of the range (empty unless asked). */
+  responses: ResponseFact[];
   /** Queue sessions started in the range (empty unless asked). */
   sessions: SessionFact[];
   /** number id → team id. */
@@ -235,7 +238,7 @@ export async function loadFacts(ctx: AppContext, orgId: string, range: Range, wi
     .where('messages.direction', '=', 'outbound')
     .where('messages.status', '=', 'delivered');
 
-  const [calls, texts, textBacks, replies, answeredCalls, optOuts, inbound, agentTexts, sessions, numbers] = await Promise.all([
+  const [calls, texts, textBacks, replies, answeredCalls, optOuts, responses, sessions, numbers] = await Promise.all([
     callsQuery.execute(),
     textsQuery.execute(),
     textBacksQuery.execute(),
@@ -267,27 +270,7 @@ export async function loadFacts(ctx: AppContext, orgId: string, range: Range, wi
       .where('created_at', '<', to + windows.replyMs)
       .where('state', '=', 'opted_out')
       .execute(),
-    needs.responses
-      ? db
-          .selectFrom('messages')
-          .select(['contact_id', 'conversation_id', 'number_id', 'created_at', 'flags'])
-          .where('org_id', '=', orgId)
-          .where('created_at', '>=', from)
-          .where('created_at', '<', to)
-          .where('direction', '=', 'inbound')
-          .execute()
-      : [],
-    needs.responses
-      ? db
-          .selectFrom('messages')
-          .select(['conversation_id', 'created_by_id', 'created_at'])
-          .where('org_id', '=', orgId)
-          .where('created_at', '>=', from)
-          .where('created_at', '<', to + windows.replyMs)
-          .where('direction', '=', 'outbound')
-          .where('created_by_type', '=', 'user')
-          .execute()
-      : [],
+    needs.responses ? agentResponseRows(ctx, orgId, range, windows) : [],
     needs.sessions
       ? db
           .selectFrom('queue_sessions')
@@ -320,18 +303,42 @@ export async function loadFacts(ctx: AppContext, orgId: string, range: Range, wi
     replies: replies.map((r) => ({ contact_id: r.contact_id, created_at: num(r.created_at) })),
     answeredCalls: answeredCalls.map((c) => ({ contact_id: c.contact_id, created_at: num(c.created_at) })),
     optOuts: optOuts.map((c) => ({ contact_id: c.contact_id, created_at: num(c.created_at) })),
-    inbound: inbound.map((m) => ({ contact_id: m.contact_id, conversation_id: m.conversation_id, number_id: m.number_id, created_at: num(m.created_at), keyword: m.flags !== null && isKeyword(m.flags) })),
-    agentTexts: agentTexts.map((m) => ({ ...m, created_at: num(m.created_at) })),
+    responses: responses.map((r) => ({
+      inbound: { conversation_id: r.conversation_id, number_id: r.number_id, created_at: num(r.inbound_at) },
+      agent_id: r.agent_id,
+      answered_at: num(r.answered_at),
+    })),
     sessions: sessions.map((s) => ({ ...s, created_at: num(s.created_at), accepted_at: nullableNum(s.accepted_at), ended_at: nullableNum(s.ended_at) })),
     teams: new Map(numbers.map((n) => [n.id, n.team_id])),
   };
 }
 
-function isKeyword(flags: string): boolean {
-  try {
-    const parsed = JSON.parse(flags) as { keyword?: unknown };
-    return typeof parsed.keyword === 'string';
-  } catch {
-    return false;
-  }
+/**
+ * Agents' first responses, found by the database: in each conversation, the texts that matter are
+ * inbound texts of the range (not keywords) and texts sent by people until the reply window's end,
+ * in order (an inbound text first at the same millisecond). Numbering the people's texts as they
+ * come cuts the conversation into stretches; the first inbound text of a stretch is answered by the
+ * people's text that opens the next one.
+ */
+async function agentResponseRows(ctx: AppContext, orgId: string, range: Range, windows: Windows) {
+  const { rows } = await sql<{ conversation_id: string; number_id: string; inbound_at: number; answered_at: number; agent_id: string | null }>`
+    with ev as (
+      select conversation_id, number_id, direction, created_by_id, created_at,
+             sum(case when direction = 'outbound' then 1 else 0 end)
+               over (partition by conversation_id order by created_at, direction, id rows between unbounded preceding and current row) as stretch
+        from messages
+       where org_id = ${orgId}
+         and created_at >= ${range.from}
+         and created_at < ${range.to + windows.replyMs}
+         and ((direction = 'inbound' and created_at < ${range.to} and (flags is null or flags not like ${KEYWORD_FLAG}))
+              or (direction = 'outbound' and created_by_type = 'user'))
+    ),
+    waiting as (
+      select conversation_id, stretch, min(number_id) as number_id, min(created_at) as inbound_at
+        from ev where direction = 'inbound' group by conversation_id, stretch
+    )
+    select w.conversation_id, w.number_id, w.inbound_at, a.created_at as answered_at, a.created_by_id as agent_id
+      from waiting w
+      join ev a on a.conversation_id = w.conversation_id and a.direction = 'outbound' and a.stretch = w.stretch + 1`.execute(ctx.db.kysely);
+  return rows;
 }

@@ -145,35 +145,9 @@ function firstWithin(list: readonly number[] | undefined, t: number, window: num
   return found !== undefined && found <= t + window ? found : null;
 }
 
-/**
- * Agents' first responses: in each conversation, an inbound text (not a keyword) received in the
- * range while no earlier one is waiting starts the clock; the next text an agent sends in that
- * conversation stops it.
- */
+/** Agents' first responses (found by the database, see agentResponseRows in facts.ts), in seconds. */
 export function agentResponses(facts: Facts): AgentResponse[] {
-  type Ev = { at: number; inbound?: InboundFact; agentId?: string | null };
-  const byConversation = new Map<string, Ev[]>();
-  const push = (id: string, ev: Ev) => {
-    const list = byConversation.get(id);
-    if (list) list.push(ev);
-    else byConversation.set(id, [ev]);
-  };
-  for (const m of facts.inbound) if (!m.keyword && m.created_at < facts.range.to) push(m.conversation_id, { at: m.created_at, inbound: m });
-  for (const t of facts.agentTexts) if (byConversation.has(t.conversation_id)) push(t.conversation_id, { at: t.created_at, agentId: t.created_by_id });
-  const out: AgentResponse[] = [];
-  for (const events of byConversation.values()) {
-    // An inbound text and an agent's text at the same millisecond: the inbound came first.
-    events.sort((a, b) => a.at - b.at || (a.inbound ? -1 : 0) - (b.inbound ? -1 : 0));
-    let waiting: InboundFact | null = null;
-    for (const ev of events) {
-      if (ev.inbound) waiting ??= ev.inbound;
-      else if (waiting) {
-        out.push({ inbound: waiting, agentId: ev.agentId ?? null, seconds: (ev.at - waiting.created_at) / 1000 });
-        waiting = null;
-      }
-    }
-  }
-  return out;
+  return facts.responses.map((r) => ({ inbound: r.inbound, agentId: r.agent_id, seconds: (r.answered_at - r.inbound.created_at) / 1000 }));
 }
 
 export interface Computed {
