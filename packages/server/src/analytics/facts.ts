@@ -111,6 +111,8 @@ export interface Facts {
 export interface Windows {
   replyMs: number;
   callbackMs: number;
+  /** How a wait is measured, in ms: wall-clock by default, the business's open hours when asked. */
+  elapsedMs?: (from: number, to: number) => number;
 }
 
 export interface Needs {

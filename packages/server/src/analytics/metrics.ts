@@ -262,7 +262,7 @@ export function computeMetrics(facts: Facts, windows: Windows, grouping: Groupin
       list.push(unit);
       if (firstReplyAt !== null) {
         m.replied++;
-        times.push((firstReplyAt - at) / 1000);
+        times.push((windows.elapsedMs ? windows.elapsedMs(at, firstReplyAt) : firstReplyAt - at) / 1000);
       }
       if (unit.calledBack) m.called_back++;
       if (unit.optedOut) m.opted_out++;

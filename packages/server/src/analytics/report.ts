@@ -2,7 +2,7 @@
  * The analytics reports behind /v1/analytics/* and `textback report`: a summary, time series,
  * breakdowns, the text-back funnel, the weekday × hour heatmap and an automation's A/B experiment.
  */
-import { analyzeExperiment, DEFAULT_EXPERIMENT_RULES, type ExperimentResult } from '@textback/core';
+import { analyzeExperiment, businessTimeBetween, DEFAULT_EXPERIMENT_RULES, type BusinessHours, type ExperimentResult } from '@textback/core';
 import type { AppContext } from '../app-context.js';
 import { AppError } from '../support/errors.js';
 import { getAutomation } from '../use-cases/automations/automation-store.js';
@@ -22,6 +22,8 @@ export interface ReportInput {
   /** Days after a text-back in which a connected call counts as a callback (default 7). */
   callbackWindowDays?: number | undefined;
   filter?: AnalyticsFilter;
+  /** Time to first reply counts only the organization's business hours. */
+  businessHours?: boolean | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -34,10 +36,15 @@ export interface Prepared {
 }
 
 async function resolveRange(ctx: AppContext, orgId: string, input: ReportInput, defaultFrom?: number): Promise<{ range: Range; windows: Windows }> {
-  const org = await ctx.db.kysely.selectFrom('organizations').select('time_zone').where('id', '=', orgId).executeTakeFirstOrThrow();
+  const org = await ctx.db.kysely.selectFrom('organizations').select(['time_zone', 'business_hours']).where('id', '=', orgId).executeTakeFirstOrThrow();
   let range = parseRange(input, org.time_zone, ctx.clock.now());
   if (input.from === undefined && defaultFrom !== undefined) range = { ...range, from: Math.min(defaultFrom, range.to) };
-  const windows = { replyMs: (input.replyWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS, callbackMs: (input.callbackWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS };
+  const windows: Windows = { replyMs: (input.replyWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS, callbackMs: (input.callbackWindowDays ?? DEFAULT_WINDOW_DAYS) * DAY_MS };
+  if (input.businessHours) {
+    // The organization's hours in its own zone, whatever `tz` the report uses.
+    const hours = { ...(JSON.parse(org.business_hours) as Omit<BusinessHours, 'timeZone'>), timeZone: org.time_zone };
+    windows.elapsedMs = (a, b) => businessTimeBetween(hours, a, b);
+  }
   return { range, windows };
 }
 
@@ -102,7 +109,14 @@ export async function summaryReport(ctx: AppContext, orgId: string, input: Repor
   const grouping = constant('all');
   const facts = await loadFacts(ctx, orgId, range, windows, { key: grouping.sql, ...FULL }, input.filter);
   const metrics = computeMetrics(facts, windows, grouping).metrics.get('all') ?? emptyMetrics();
-  return { object: 'analytics_summary' as const, ...rangeView(range), reply_window_days: windows.replyMs / DAY_MS, callback_window_days: windows.callbackMs / DAY_MS, ...metrics };
+  return {
+    object: 'analytics_summary' as const,
+    ...rangeView(range),
+    reply_window_days: windows.replyMs / DAY_MS,
+    callback_window_days: windows.callbackMs / DAY_MS,
+    business_hours: windows.elapsedMs !== undefined,
+    ...metrics,
+  };
 }
 
 /** Every metric per local day, ISO week or month; buckets without activity are there, with zeros. */

@@ -532,12 +532,13 @@ program
   .option('--tz <zone>', "IANA time zone of the days and hours (default: the organization's)")
   .addOption(new Option('--by <what>', 'group by').choices([...INTERVALS, ...DIMENSIONS]))
   .option('--experiment <automationId>', "an automation's A/B experiment and its verdict")
+  .option('--business-hours', "time to first reply counts only the organization's business hours")
   .option('--csv', 'CSV instead of a table')
   .option('--org <id>', 'organization id (default: the only one)')
-  .action(async (o: { from?: string; to?: string; tz?: string; by?: string; experiment?: string; csv?: boolean; org?: string }) => {
+  .action(async (o: { from?: string; to?: string; tz?: string; by?: string; experiment?: string; businessHours?: boolean; csv?: boolean; org?: string }) => {
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);
-      const input: ReportInput = { from: o.from, to: o.to, tz: o.tz };
+      const input: ReportInput = { from: o.from, to: o.to, tz: o.tz, businessHours: o.businessHours };
       if (o.experiment) {
         const r = await experimentReport(tb.ctx, orgId, o.experiment, input);
         if (o.csv) return void process.stdout.write(experimentCsv(r));

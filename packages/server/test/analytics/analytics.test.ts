@@ -142,7 +142,8 @@ describe.each(DIALECTS)('analytics over a seeded history (%s)', (dialect) => {
     expect(expected.replied).toBeGreaterThan(30);
     expect(expected.agent_responses).toBeGreaterThan(10);
     expect(res.json).toMatchObject({ object: 'analytics_summary', from: '2026-10-19T04:00:00.000Z', to: '2026-11-16T05:00:00.000Z', tz: ZONE, reply_window_days: 7, callback_window_days: 7 });
-    const { object: _o, from: _f, to: _t, tz: _z, reply_window_days: _r, callback_window_days: _c, ...metrics } = res.json;
+    const { object: _o, from: _f, to: _t, tz: _z, reply_window_days: _r, callback_window_days: _c, business_hours: businessHours, ...metrics } = res.json;
+    expect(businessHours).toBe(false);
     expect(metrics).toEqual(expected);
   });
 

@@ -121,4 +121,18 @@ describe.each(DIALECTS)('a reply at 23:30 local (%s)', (dialect) => {
     const summary = await api(app, org, 'GET', '/v1/analytics/summary?from=2026-03-06&to=2026-03-09');
     expect([summary.json.replied, summary.json.contacts_texted_back, summary.json.median_time_to_first_reply_seconds]).toEqual([1, 1, 1199]);
   });
+
+  it.skipIf(!dialectAvailable(dialect))('with business_hours=true, time to first reply counts only open hours', async () => {
+    // The default hours are closed on Saturday night: the reply waited no business time.
+    const closed = await api(app, org, 'GET', '/v1/analytics/summary?from=2026-03-06&to=2026-03-09&business_hours=true');
+    expect(closed.status, closed.raw.body).toBe(200);
+    expect([closed.json.business_hours, closed.json.median_time_to_first_reply_seconds]).toEqual([true, 0]);
+    // Open on Saturdays from 23:20: ten of the twenty minutes count.
+    const patched = await api(app, org, 'PATCH', '/v1/organization', { business_hours: { weekly: { sat: [{ open: '23:20', close: '24:00' }] } } });
+    expect(patched.status, patched.raw.body).toBe(200);
+    const open = await api(app, org, 'GET', '/v1/analytics/breakdown?by=source&from=2026-03-06&to=2026-03-09&business_hours=true');
+    expect(open.json.data.find((r: Record<string, unknown>) => r.key === 'google').median_time_to_first_reply_seconds).toBe(600);
+    const wall = await api(app, org, 'GET', '/v1/analytics/timeseries?from=2026-03-07&to=2026-03-07');
+    expect(wall.json.data[0].median_time_to_first_reply_seconds).toBe(1199);
+  });
 });

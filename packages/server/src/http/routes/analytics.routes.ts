@@ -26,13 +26,17 @@ const RangeQuery = {
   callback_window_days: Window('a connected call'),
   // A search filter (`query=`, the search language) plugs in here: compile it into an AnalyticsFilter (analytics/facts.ts).
 };
+/** Only where time to first reply is shown. */
+const BusinessHoursQuery = {
+  business_hours: Type.Optional(Type.Boolean({ description: "true: time to first reply counts only the organization's business hours (a reply overnight waited the open hours only)" })),
+};
 const Dimension = Type.Union(DIMENSIONS.map((d) => Type.Literal(d)), { description: DIMENSIONS.join(', ') });
 const RangeOnly = Type.Object(RangeQuery, { additionalProperties: false });
 
-type RangeQueryType = Static<typeof RangeOnly>;
+type RangeQueryType = Static<typeof RangeOnly> & { business_hours?: boolean };
 
 function input(q: RangeQueryType): ReportInput {
-  return { from: q.from, to: q.to, tz: q.tz, replyWindowDays: q.reply_window_days, callbackWindowDays: q.callback_window_days };
+  return { from: q.from, to: q.to, tz: q.tz, replyWindowDays: q.reply_window_days, callbackWindowDays: q.callback_window_days, businessHours: q.business_hours };
 }
 
 function wantsCsv(request: FastifyRequest, q: RangeQueryType): boolean {
@@ -52,7 +56,14 @@ export const analyticsRoutes =
   async (app) => {
     app.get(
       '/analytics/summary',
-      { schema: { tags, summary: 'The headline numbers of a range (docs/analytics.md); rates are fractions 0..1', querystring: RangeOnly, response: errorResponses } },
+      {
+        schema: {
+          tags,
+          summary: 'The headline numbers of a range (docs/analytics.md); rates are fractions 0..1',
+          querystring: Type.Object({ ...RangeQuery, ...BusinessHoursQuery }, { additionalProperties: false }),
+          response: errorResponses,
+        },
+      },
       async (request, reply) => {
         const principal = principalOf(request);
         requireRole(principal, 'supervisor');
@@ -67,7 +78,7 @@ export const analyticsRoutes =
         schema: {
           tags,
           summary: "Every metric per local day, ISO week or month of the range (the organization's time zone, or tz)",
-          querystring: Type.Object({ ...RangeQuery, by: Type.Optional(Type.Union(INTERVALS.map((i) => Type.Literal(i)), { description: 'day (default), week or month' })) }, { additionalProperties: false }),
+          querystring: Type.Object({ ...RangeQuery, ...BusinessHoursQuery, by: Type.Optional(Type.Union(INTERVALS.map((i) => Type.Literal(i)), { description: 'day (default), week or month' })) }, { additionalProperties: false }),
           response: errorResponses,
         },
       },
@@ -85,7 +96,7 @@ export const analyticsRoutes =
         schema: {
           tags,
           summary: 'Every metric per automation, variant, number, team, agent, hour of day, weekday or lead source',
-          querystring: Type.Object({ ...RangeQuery, by: Dimension }, { additionalProperties: false }),
+          querystring: Type.Object({ ...RangeQuery, ...BusinessHoursQuery, by: Dimension }, { additionalProperties: false }),
           response: errorResponses,
         },
       },
