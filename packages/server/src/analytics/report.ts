@@ -28,6 +28,8 @@ export interface ReportInput {
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_WINDOW_DAYS = 7;
+/** The most buckets a time series answers (2.7 years of days). */
+export const MAX_BUCKETS = 1000;
 
 export interface Prepared {
   range: Range;
@@ -124,6 +126,11 @@ export async function timeseriesReport(ctx: AppContext, orgId: string, input: Re
   const { range, windows } = await resolveRange(ctx, orgId, input);
   const interval = input.interval ?? 'day';
   const list = buckets(range, interval);
+  if (list.length > MAX_BUCKETS) {
+    throw new AppError('validation_failed', `by: ${interval} from ${input.from ?? 'the default'} to ${input.to ?? 'now'} makes ${list.length} buckets, more than ${MAX_BUCKETS}: use a shorter range or by=week or by=month`, [
+      { field: 'by', message: `more than ${MAX_BUCKETS} buckets` },
+    ]);
+  }
   const clock = new LocalClock(range.zone, range.from, range.to);
   const key = (t: number) => {
     const i = bucketIndex(list, t);

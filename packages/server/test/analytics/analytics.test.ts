@@ -309,6 +309,8 @@ describe.each(DIALECTS)('analytics over a seeded history (%s)', (dialect) => {
     expectProblem(await api(app, org, 'GET', '/v1/analytics/summary?reply_window_days=0'), 400, 'validation_failed', { detail: ['reply_window_days'] });
     expectProblem(await api(app, org, 'GET', '/v1/analytics/summary?colour=red'), 400, 'validation_failed', { detail: ['colour'] });
     expectProblem(await api(app, org, 'GET', '/v1/analytics/experiments/aut_missing'), 404, 'not_found');
+    expectProblem(await api(app, org, 'GET', '/v1/analytics/timeseries?from=2020-01-01&to=2026-01-01&by=day'), 400, 'validation_failed', { detail: ['2193 buckets', 'by=month'], fields: ['by'] });
+    expect((await api(app, org, 'GET', '/v1/analytics/timeseries?from=2020-01-01&to=2026-01-01&by=month')).json.data).toHaveLength(73);
   });
 
   it.skipIf(!dialectAvailable(dialect))('needs the supervisor role', async () => {
