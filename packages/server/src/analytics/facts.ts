@@ -316,18 +316,21 @@ export async function loadFacts(ctx: AppContext, orgId: string, range: Range, wi
 }
 
 /**
- * Agents' first responses, found by the database: in each conversation, the texts that matter are
- * inbound texts of the range (not keywords) and texts sent by people until the reply window's end,
- * in order (an inbound text first at the same millisecond). Numbering the people's texts as they
- * come cuts the conversation into stretches; the first inbound text of a stretch is answered by the
- * people's text that opens the next one.
+ * Agents' first responses, found by the database in one pass over the conversation's texts that
+ * matter: inbound texts of the range (not keywords) and texts sent by people until the reply
+ * window's end, in order (an inbound text first at the same millisecond). Counting the people's
+ * texts as they come cuts a conversation into stretches; the first inbound text of a stretch is
+ * answered by the next text a person sends (the running minimum ahead of it). The agent is read
+ * from that text by the conversation index.
  */
 async function agentResponseRows(ctx: AppContext, orgId: string, range: Range, windows: Windows) {
   const { rows } = await sql<{ conversation_id: string; number_id: string; inbound_at: number; answered_at: number; agent_id: string | null }>`
     with ev as (
-      select conversation_id, number_id, direction, created_by_id, created_at,
+      select conversation_id, number_id, direction, created_at,
              sum(case when direction = 'outbound' then 1 else 0 end)
-               over (partition by conversation_id order by created_at, direction, id rows between unbounded preceding and current row) as stretch
+               over (partition by conversation_id order by created_at, direction, id rows between unbounded preceding and current row) as stretch,
+             min(case when direction = 'outbound' then created_at end)
+               over (partition by conversation_id order by created_at, direction, id rows between current row and unbounded following) as answered_at
         from messages
        where org_id = ${orgId}
          and created_at >= ${range.from}
@@ -336,11 +339,14 @@ async function agentResponseRows(ctx: AppContext, orgId: string, range: Range, w
               or (direction = 'outbound' and created_by_type = 'user'))
     ),
     waiting as (
-      select conversation_id, stretch, min(number_id) as number_id, min(created_at) as inbound_at
+      select conversation_id, min(number_id) as number_id, min(created_at) as inbound_at, min(answered_at) as answered_at
         from ev where direction = 'inbound' group by conversation_id, stretch
     )
-    select w.conversation_id, w.number_id, w.inbound_at, a.created_at as answered_at, a.created_by_id as agent_id
+    select w.conversation_id, w.number_id, w.inbound_at, w.answered_at,
+           (select min(a.created_by_id) from messages a
+             where a.conversation_id = w.conversation_id and a.created_at = w.answered_at
+               and a.direction = 'outbound' and a.created_by_type = 'user') as agent_id
       from waiting w
-      join ev a on a.conversation_id = w.conversation_id and a.direction = 'outbound' and a.stretch = w.stretch + 1`.execute(ctx.db.kysely);
+     where w.answered_at is not null`.execute(ctx.db.kysely);
   return rows;
 }
