@@ -223,7 +223,8 @@ export function generateHistory(o: HistoryOptions): History {
 
   // Queue sessions: handled, abandoned and with no agents.
   for (let i = 0; i < Math.max(5, Math.floor(o.contacts / 20)); i++) {
-    const contact = pick(h.contacts);
+    // One session per contact: a number holds one open session per contact.
+    const contact = h.contacts[(i * 7) % h.contacts.length] as (typeof h.contacts)[number];
     const at = o.start + Math.floor(rnd() * o.days * DAY);
     const kind = rnd();
     const accepted = kind < 0.7 ? at + Math.floor(rnd() * 120_000) : null;
