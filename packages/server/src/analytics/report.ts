@@ -7,7 +7,7 @@ import type { AppContext } from '../app-context.js';
 import { AppError } from '../support/errors.js';
 import { getAutomation } from '../use-cases/automations/automation-store.js';
 import { loadFacts, type AnalyticsFilter, type Facts, type SqlKey, type Windows } from './facts.js';
-import { MISSED_OUTCOMES, agentResponses, computeMetrics, emptyMetrics, type Grouping, type Metrics } from './metrics.js';
+import { MISSED_OUTCOMES, computeMetrics, emptyMetrics, type Grouping, type Metrics } from './metrics.js';
 import { bucketIndex, buckets, dayNumberBucket, dayNumberWeekday, LocalClock, parseRange, WEEKDAY_NAMES, type Interval, type Range } from './range.js';
 
 export const DIMENSIONS = ['automation', 'variant', 'number', 'team', 'agent', 'hour', 'weekday', 'source'] as const;
@@ -30,12 +30,6 @@ const DAY_MS = 86_400_000;
 export const DEFAULT_WINDOW_DAYS = 7;
 /** The most buckets a time series answers (2.7 years of days). */
 export const MAX_BUCKETS = 1000;
-
-export interface Prepared {
-  range: Range;
-  windows: Windows;
-  facts: Facts;
-}
 
 async function resolveRange(ctx: AppContext, orgId: string, input: ReportInput, defaultFrom?: number): Promise<{ range: Range; windows: Windows }> {
   const org = await ctx.db.kysely.selectFrom('organizations').select(['time_zone', 'business_hours']).where('id', '=', orgId).executeTakeFirstOrThrow();
@@ -279,4 +273,3 @@ export async function experimentReport(ctx: AppContext, orgId: string, automatio
   };
 }
 
-export { agentResponses };
