@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { BusinessHours } from '../schedule/business-hours.js';
 import type { Automation, Step } from './automation.js';
-import { advanceRun, cancelRun, completeStep, fingerprintSteps, formatStepPath, startRun } from './evaluate.js';
+import { advanceRun, cancelRun, completeStep, deferStep, fingerprintSteps, formatStepPath, parseStepPath, startRun, stepNotDone } from './evaluate.js';
 import type { CallFacts, RunAction, RunContext, RunState, TraceEntry } from './evaluate.js';
 import { LAST_MISSED_CALL_SMS_AT, missedCallTextBackPreset } from './presets.js';
 
@@ -240,6 +240,55 @@ describe('run state protocol', () => {
     expect(completeStep(first.state, 'steps[9]')).toBe(first.state);
     const next = advanceRun(simple, completed, context(), start);
     expect(next.trace.map((t) => t.message)).toEqual(['update_contact: texted = yes']);
+  });
+
+  it('a text that was not sent ends the run: nothing after it runs, and the trace says why', () => {
+    // The preset's outbound branch: its text is blocked for want of consent.
+    const first = play(preset, context({ direction: 'outbound' }), at('2026-03-05T10:00:00'), undefined);
+    expect(first.performed.map((p) => p.action.kind)).toContain('update_contact'); // when texts are sent
+    let now = at('2026-03-05T10:00:00');
+    let state = startRun(preset, now);
+    let action: RunAction;
+    for (;;) {
+      const result = advanceRun(preset, state, context({ direction: 'outbound' }), now);
+      state = result.state;
+      action = result.action;
+      if (action.kind === 'wait_until') now = action.at;
+      else break;
+    }
+    expect(action.kind).toBe('send_sms');
+    const step = (action as Extract<RunAction, { kind: 'send_sms' }>).step;
+    const ended = stepNotDone(state, step, 'blocked: no_consent', now);
+    expect(ended.state.pending).toBeUndefined();
+    expect(ended.state.done).toEqual({ reason: 'not_sent', detail: `${step}: the text was not sent (blocked: no_consent), so the steps after it do not run`, at: now });
+    expect(ended.trace).toEqual([{ at: now, step: 'run', type: 'run', message: `done (not_sent): ${ended.state.done!.detail}` }]);
+    // No contact update, no follow-up wait: the run is over.
+    const after = advanceRun(preset, JSON.parse(JSON.stringify(ended.state)), context({ direction: 'outbound' }), now + HOUR);
+    expect(after.action).toEqual({ kind: 'done', reason: 'not_sent', detail: ended.state.done!.detail });
+    expect(after.trace).toEqual([]);
+    // Only the pending step can be reported, once.
+    expect(stepNotDone(state, 'steps[9]', 'x', now).state).toBe(state);
+    expect(stepNotDone(ended.state, step, 'x', now).state).toBe(ended.state);
+  });
+
+  it('a deferred text is handed out again on the next advance, and run.replied counts from a text only once it is completed', () => {
+    const first = advanceRun(simple, startRun(simple, start), context(), start);
+    expect(first.action).toMatchObject({ kind: 'send_sms', step: 'steps[0]' });
+    expect(first.state.lastSmsAt).toBeUndefined();
+    const deferred = deferStep(first.state, 'steps[0]');
+    expect(deferred.pending).toBeUndefined();
+    expect(deferred.position).toEqual([0]);
+    expect(deferStep(deferred, 'steps[0]')).toBe(deferred);
+    const again = advanceRun(simple, JSON.parse(JSON.stringify(deferred)), context(), start + MINUTE);
+    expect(again.action).toMatchObject({ kind: 'send_sms', step: 'steps[0]' });
+    expect(completeStep(again.state, 'steps[0]').lastSmsAt).toBe(start + MINUTE);
+  });
+
+  it('parses step paths back into positions', () => {
+    for (const position of [[0], [3, 'then', 0], [4, 'else', 2, 'then', 11]] as const) {
+      expect(parseStepPath(formatStepPath(position))).toEqual(position);
+    }
+    for (const bad of ['run', 'steps', 'steps[0].then', 'steps[x]', 'steps[1].maybe[0]', 'steps[0]junk']) expect(parseStepPath(bad)).toBeNull();
   });
 
   it('keeps returning the same wait until it is due', () => {

@@ -58,7 +58,8 @@ export type DoneReason =
   | 'automation_inactive'
   | 'automation_changed'
   | 'invalid_state'
-  | 'step_failed';
+  | 'step_failed'
+  | 'not_sent';
 
 /**
  * A run's persistent state. Serialisable as JSON; treat it as opaque and
@@ -188,7 +189,8 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
   if (s.pending) {
     const { pending, ...rest } = s;
     note(pending.step, pending.kind, `started at ${new Date(pending.startedAt).toISOString()} but never reported complete; not repeating it`);
-    s = rest;
+    // A text handed out may have gone out: `run.replied` counts from it.
+    s = pending.kind === 'send_sms' ? { ...rest, lastSmsAt: pending.startedAt } : rest;
   }
   if (s.waiting) {
     if (now < s.waiting.until) {
@@ -257,7 +259,7 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
         if (body === '') return finish(s, 'step_failed', `${path}: the message rendered empty`);
         const which = chosen.id === undefined ? 'template' : `variant ${chosen.id} (sticky per contact)`;
         note(path, 'send_sms', `send_sms: ${which}, ${body.length} characters`, step.note);
-        s = { ...startEffect(s, path, 'send_sms', now, after), lastSmsAt: now };
+        s = startEffect(s, path, 'send_sms', now, after);
         const action: RunAction = chosen.id === undefined ? { kind: 'send_sms', step: path, body } : { kind: 'send_sms', step: path, body, variantId: chosen.id };
         return { state: s, action, trace };
       }
@@ -305,8 +307,61 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
  */
 export function completeStep(state: RunState, step: string): RunState {
   if (state.pending?.step !== step) return state;
+  const { pending, ...rest } = state;
+  // When this run last texted the contact (for `run.replied`).
+  return pending.kind === 'send_sms' ? { ...rest, lastSmsAt: pending.startedAt } : rest;
+}
+
+/**
+ * Puts the pending `step` back: the run will hand it out again when it is next advanced (the
+ * engine does this with a text that another automation, of higher priority and still running on
+ * the same event, has precedence over: it waits for that run to text or to end). A step that is
+ * not pending leaves the state unchanged.
+ */
+export function deferStep(state: RunState, step: string): RunState {
+  if (state.pending?.step !== step || state.done) return state;
+  const position = parseStepPath(step);
+  if (position === null) return state;
   const { pending: _pending, ...rest } = state;
-  return rest;
+  return { ...rest, position };
+}
+
+/** `steps[3].then[0]` → `[3, 'then', 0]`; null when it is not a step path. */
+export function parseStepPath(path: string): StepPosition | null {
+  if (!path.startsWith('steps')) return null;
+  const position: Array<number | 'then' | 'else'> = [];
+  const part = /\[(\d+)\]|\.(then|else)/y;
+  part.lastIndex = 'steps'.length;
+  while (part.lastIndex < path.length) {
+    const match = part.exec(path);
+    if (!match) return null;
+    position.push(match[1] !== undefined ? Number(match[1]) : (match[2] as 'then' | 'else'));
+  }
+  return isValidPosition(position) ? position : null;
+}
+
+/**
+ * Reports that the side effect of `step` (the `action.step` handed out) did not happen: a text the
+ * compliance gate blocked (no consent, opted out, cap reached, ...) or one the send policy skipped
+ * (another automation texted for this event). The steps after a text assume it went out (a cap
+ * attribute, a follow-up), so the run ends here (`not_sent`, or `step_failed` when the step itself
+ * is broken: a text the send path refuses), and its trace says why. A step that is not pending
+ * leaves the state unchanged.
+ */
+export function stepNotDone(
+  state: RunState,
+  step: string,
+  detail: string,
+  now: number,
+  reason: Extract<DoneReason, 'not_sent' | 'step_failed'> = 'not_sent',
+): { state: RunState; trace: TraceEntry[] } {
+  if (state.pending?.step !== step || state.done) return { state, trace: [] };
+  const { waiting: _w, pending, ...rest } = state;
+  const why = `${pending.kind === 'send_sms' ? 'the text was not sent' : 'the step did not happen'} (${detail}), so the steps after it do not run`;
+  return {
+    state: { ...rest, done: { reason, detail: `${step}: ${why}`, at: now } },
+    trace: [{ at: now, step: 'run', type: 'run', message: `done (${reason}): ${step}: ${why}` }],
+  };
 }
 
 /** Ends a run from outside (the contact opted out, an agent took over, ...). */

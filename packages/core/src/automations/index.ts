@@ -51,7 +51,7 @@ export type {
   FieldSpec,
 } from './condition.js';
 export { formatDuration, isDuration, parseDuration } from './duration.js';
-export { advanceRun, cancelRun, completeStep, fingerprintSteps, formatStepPath, startRun } from './evaluate.js';
+export { advanceRun, cancelRun, completeStep, deferStep, fingerprintSteps, formatStepPath, parseStepPath, startRun, stepNotDone } from './evaluate.js';
 export type {
   AdvanceResult,
   CallFacts,

@@ -58,6 +58,10 @@ export interface MissedCallPresetOptions {
  *    attribute `last_missed_call_sms_at`), checked after the wait so a text
  *    sent meanwhile counts.
  * 3. Send: the outbound text, or the in-hours / after-hours text for inbound.
+ *    Someone who called us gave implied consent; someone we called did not, so
+ *    the outbound text needs their recorded consent (a lead form, an agent's
+ *    opt-in) or the compliance gate blocks it (`no_consent`). A text that is not
+ *    sent ends the run: the steps below never run for it.
  * 4. Set `last_missed_call_sms_at` to now.
  * 5–8. Follow-up: wait 2 h, then until business hours are open; stop if the
  *    contact replied since our text; else send one follow-up.
@@ -110,7 +114,13 @@ export function missedCallTextBackPreset(options: MissedCallPresetOptions): Auto
           else: [{ type: 'send_sms', template: withBusiness(texts.afterHours), note: 'after-hours text' }],
         },
       ],
-      else: [{ type: 'send_sms', template: withBusiness(texts.outbound), note: 'after our unanswered call' }],
+      else: [
+        {
+          type: 'send_sms',
+          template: withBusiness(texts.outbound),
+          note: 'after our unanswered call; needs the contact\'s consent (a lead form, POST /v1/contacts/:id/consent), else it is blocked (no_consent) and the run ends',
+        },
+      ],
     },
     { type: 'update_contact', attribute: LAST_MISSED_CALL_SMS_AT, value: 'now', note: 'remember for the 24 h cap' },
   ];

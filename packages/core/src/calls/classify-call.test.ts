@@ -45,6 +45,33 @@ describe('classifyCall', () => {
     expect(result.reason.length).toBeGreaterThan(0);
   });
 
+  describe('an unanswered call reported with 0 s (talk time) and its timestamps', () => {
+    const rang30s = { startedAt: 1_000_000, endedAt: 1_030_000 };
+    it('takes the ring time from the timestamps: no-answer, 0 s, rang 30 s → missed', () => {
+      const result = classifyCall({ direction: 'inbound', status: 'no-answer', durationSeconds: 0, ...rang30s });
+      expect(result).toEqual({ outcome: 'missed', reason: 'no-answer: nobody picked up (rang 30 s)' });
+    });
+    it('canceled, 0 s, rang 30 s → missed (the caller gave up waiting)', () => {
+      expect(classifyCall({ direction: 'inbound', status: 'canceled', durationSeconds: 0, ...rang30s }).outcome).toBe('missed');
+    });
+    it('no-answer, 0 s, rang 3 s by the timestamps → too_short', () => {
+      const result = classifyCall({ direction: 'inbound', status: 'no-answer', durationSeconds: 0, startedAt: 1_000_000, endedAt: 1_003_000 });
+      expect(result.outcome).toBe('too_short');
+      expect(result.reason).toContain('after 3 s');
+    });
+    it('without timestamps the reported duration is the ring time (no-answer, 0 s → too_short)', () => {
+      expect(classifyCall({ direction: 'inbound', status: 'no-answer', durationSeconds: 0 }).outcome).toBe('too_short');
+    });
+    it('timestamps out of order are ignored in favour of the reported duration', () => {
+      expect(callDurationSeconds({ direction: 'inbound', status: 'no-answer', durationSeconds: 12, startedAt: 2_000, endedAt: 1_000 })).toBe(12);
+    });
+    it('a completed call keeps its talk time, not the span that includes the ringing', () => {
+      expect(callDurationSeconds({ direction: 'inbound', status: 'completed', durationSeconds: 5, ...rang30s })).toBe(5);
+      expect(callDurationSeconds({ direction: 'inbound', status: 'completed', ...rang30s })).toBe(30);
+      expect(classifyCall({ direction: 'inbound', status: 'completed', durationSeconds: 0, ...rang30s }).outcome).toBe('missed');
+    });
+  });
+
   it('honours a custom tooShortSeconds', () => {
     const call: CallRecord = { direction: 'inbound', status: 'canceled', durationSeconds: 9 };
     expect(classifyCall(call).outcome).toBe('missed');
@@ -77,7 +104,10 @@ describe('callDurationSeconds', () => {
   it.each<[string, CallRecord, number | undefined]>([
     ['explicit duration wins', { direction: 'inbound', status: 'completed', durationSeconds: 5, startedAt: 0, endedAt: 9_000 }, 5],
     ['derived from timestamps', { direction: 'inbound', status: 'completed', startedAt: 1_000, endedAt: 4_500 }, 3.5],
-    ['negative clamps to 0', { direction: 'inbound', status: 'completed', startedAt: 5_000, endedAt: 1_000 }, 0],
+    ['timestamps out of order say nothing', { direction: 'inbound', status: 'completed', startedAt: 5_000, endedAt: 1_000 }, undefined],
+    ['a negative reported duration clamps to 0', { direction: 'inbound', status: 'completed', durationSeconds: -3 }, 0],
+    ['unanswered: the timestamps win over a reported 0', { direction: 'inbound', status: 'no-answer', durationSeconds: 0, startedAt: 1_000, endedAt: 31_000 }, 30],
+    ['unanswered without timestamps: the reported duration', { direction: 'inbound', status: 'busy', durationSeconds: 4 }, 4],
     ['unknown', { direction: 'inbound', status: 'completed', startedAt: 1_000 }, undefined],
   ])('%s', (_name, call, expected) => {
     expect(callDurationSeconds(call)).toBe(expected);

@@ -29,9 +29,10 @@ export interface CallRecord {
   direction: CallDirection;
   status: CallStatus;
   /**
-   * Seconds the leg lasted. For an answered call this is the conversation; for
-   * an unanswered one it is how long it rang before the caller gave up.
-   * When absent it is derived from `startedAt`/`endedAt` if both are present.
+   * Seconds the leg lasted as the carrier or PBX reports them. For an answered
+   * call this is the conversation. For an unanswered one most systems report the
+   * talk time, 0 (Twilio `CallDuration`, Asterisk `billsec`), so the ring time
+   * comes from `startedAt`/`endedAt` when both are known; see {@link callDurationSeconds}.
    */
   durationSeconds?: number;
   /** Answering-machine detection, when it ran. */
@@ -125,15 +126,25 @@ export function classifyCall(call: CallRecord, options: ClassifyCallOptions = {}
   }
 }
 
-/** Seconds the leg lasted: `durationSeconds`, else `endedAt - startedAt`, else undefined. */
+/**
+ * Seconds the leg lasted, as classification counts them:
+ *
+ * - an unanswered call (`no-answer`, `busy`, `failed`, `canceled`, `voicemail`): the ring time,
+ *   `endedAt - startedAt` when both timestamps are known (and in order), else `durationSeconds`.
+ *   Twilio, Asterisk (`billsec`) and most PBXs report 0, the talk time, for a call nobody
+ *   answered; the timestamps say how long it rang.
+ * - a `completed` call: the talk time, `durationSeconds`, else `endedAt - startedAt`.
+ *
+ * Undefined when neither is known.
+ */
 export function callDurationSeconds(call: CallRecord): number | undefined {
-  if (call.durationSeconds !== undefined && Number.isFinite(call.durationSeconds)) {
-    return Math.max(0, call.durationSeconds);
-  }
-  if (call.startedAt !== undefined && call.endedAt !== undefined) {
-    return Math.max(0, (call.endedAt - call.startedAt) / 1000);
-  }
-  return undefined;
+  const reported = call.durationSeconds !== undefined && Number.isFinite(call.durationSeconds) ? Math.max(0, call.durationSeconds) : undefined;
+  const spanned =
+    call.startedAt !== undefined && call.endedAt !== undefined && Number.isFinite(call.startedAt) && Number.isFinite(call.endedAt) && call.endedAt >= call.startedAt
+      ? (call.endedAt - call.startedAt) / 1000
+      : undefined;
+  if (call.status === 'completed') return reported ?? spanned;
+  return spanned ?? reported;
 }
 
 function formatSeconds(seconds: number): string {

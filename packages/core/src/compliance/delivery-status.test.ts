@@ -4,6 +4,7 @@ import { BANDWIDTH_ERROR_RULES } from './carrier-error-codes.js';
 import {
   DELIVERY_REASONS,
   DELIVERY_STATUSES,
+  describeDeliveryFailure,
   isDeliveryReason,
   isDeliveryStatus,
   isTerminalStatus,
@@ -126,5 +127,25 @@ describe('mapCarrierError', () => {
         expect(DELIVERY_REASONS).toContain(m.reason);
       }
     }
+  });
+});
+
+describe('describeDeliveryFailure', () => {
+  it('says in plain words why a text did not arrive, with the number and the carrier code', () => {
+    expect(describeDeliveryFailure({ reason: 'landline_or_unreachable', errorCode: '30006', to: '+14155550803' })).toBe(
+      'the carrier says +1 415 555 0803 is a landline or unreachable (30006)',
+    );
+    expect(describeDeliveryFailure({ reason: 'spam_filtered', errorCode: null, to: '+14155550803' })).toBe('the carrier filtered it as spam');
+  });
+
+  it.each(DELIVERY_REASONS.map((reason) => [reason]))('has a sentence for %s', (reason) => {
+    const sentence = describeDeliveryFailure({ reason, errorCode: '123', to: '+14155550803' });
+    expect(sentence).toMatch(/^[a-z+].* \(123\)$/);
+    expect(sentence).not.toContain('_');
+  });
+
+  it('a reason outside the vocabulary or none still reads as a sentence', () => {
+    expect(describeDeliveryFailure({ reason: null, to: '+14155550803' })).toBe('the carrier could not deliver it to +1 415 555 0803, and gave no reason');
+    expect(describeDeliveryFailure({ reason: 'mystery_code', errorCode: '9', to: 'not-a-number' })).toBe('the carrier could not deliver it to not-a-number (mystery code) (9)');
   });
 });

@@ -6,6 +6,7 @@
  * precedence and never move a terminal status backwards"), telnyx.md (to[].status), bandwidth.md
  * (message-delivered / message-failed callbacks). Carrier error tables: carrier-error-codes.ts.
  */
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { BANDWIDTH_ERROR_CODES } from './bandwidth-error-codes.data.js';
 import {
   BANDWIDTH_ERROR_RULES,
@@ -134,4 +135,37 @@ export function mapCarrierError(carrier: Carrier, code: string | number): Carrie
     (carrier === 'bandwidth' && numeric !== undefined ? BANDWIDTH_ERROR_CODES[numeric]?.description : undefined) ??
     `${carrier} error ${text}`;
   return { reason: rule.reason, ...OUTCOME_FLAGS[rule.outcome], description };
+}
+
+/**
+ * Why a text that `failed` or was `undelivered` did not arrive, in a sentence a person reads beside
+ * the status: `the carrier says +1 415 555 0803 is a landline or unreachable (30006)`. Every
+ * {@link DeliveryReason} has one; the carrier's error code, when known, is in brackets.
+ */
+export function describeDeliveryFailure(failure: { reason: string | null | undefined; errorCode?: string | null | undefined; to: string }): string {
+  const to = formatPhoneForPeople(failure.to);
+  const code = failure.errorCode ? ` (${failure.errorCode})` : '';
+  const reason = failure.reason ?? '';
+  const sentence = isDeliveryReason(reason) ? FAILURE_SENTENCES[reason](to) : `the carrier could not deliver it to ${to}${reason ? ` (${reason.replace(/_/g, ' ')})` : ', and gave no reason'}`;
+  return `${sentence}${code}`;
+}
+
+const FAILURE_SENTENCES: Readonly<Record<DeliveryReason, (to: string) => string>> = {
+  landline_or_unreachable: (to) => `the carrier says ${to} is a landline or unreachable`,
+  unsupported_country: (to) => `the carrier does not deliver to ${to}'s country from this number`,
+  spam_filtered: () => 'the carrier filtered it as spam',
+  opted_out: (to) => `the carrier says ${to} has opted out of texts from this number (replied STOP)`,
+  invalid_number: (to) => `the carrier says ${to} is not a working mobile number`,
+  blocked_by_carrier: () => 'the carrier refused it (the sending number or account is not allowed to send it)',
+  rate_limited: () => 'the carrier refused it because texts were sent too fast, and every retry failed',
+  carrier_unknown: (to) => `the carrier could not deliver it to ${to} and did not say why`,
+  quiet_hours: (to) => `it could not go out within the quiet-hours window for ${to}`,
+  suppressed: (to) => `${to} is on the suppression list`,
+  cap_reached: (to) => `${to} already got the most automated texts allowed in 24 hours`,
+  no_consent: (to) => `${to} has not consented to automated texts`,
+};
+
+/** `+14155550803` → `+1 415 555 0803` (libphonenumber's international format); anything else unchanged. */
+function formatPhoneForPeople(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
 }

@@ -26,6 +26,7 @@ export {
 export {
   COUNTRY_TIME_ZONES,
   DEFAULT_RECIPIENT_ZONE,
+  countryForNumber,
   isValidTimeZone,
   latestWakingZone,
   nanpAreaCodeInfo,
@@ -42,8 +43,11 @@ export { NANP_AREA_CODES, type NanpAreaCode } from './nanp-area-codes.data.js';
 export { isUsFederalHoliday, usFederalHolidayDates, usFederalHolidays, type UsFederalHoliday } from './holidays.js';
 
 export {
+  CRTC_QUIET_HOURS_RULE,
+  DEFAULT_QUIET_HOURS_RULE,
   FEDERAL_QUIET_HOURS_RULE,
   LIVE_CONVERSATION_EXEMPTION,
+  countryQuietHoursRule,
   defaultQuietHoursRules,
   quietHoursDecision,
   stateQuietHoursRule,
@@ -82,6 +86,7 @@ export {
   DELIVERY_STATUSES,
   FAILURE_STATUSES,
   TERMINAL_STATUSES,
+  describeDeliveryFailure,
   isDeliveryReason,
   isDeliveryStatus,
   isTerminalStatus,

@@ -102,6 +102,29 @@ describe('quietHoursDecision: state rules', () => {
   ])('%s', (_label, input, expected) => check(input, expected));
 });
 
+describe("quietHoursDecision: the recipient's country decides the rule", () => {
+  const TORONTO = 'America/Toronto';
+  it.each<[string, QuietHoursInput, Expect]>([
+    // Canada (a Toronto number): the CRTC's window, 09:00–21:30 weekdays, 10:00–18:00 weekends
+    ['CA weekday 08:30 → 09:00', { now: ms('2025-01-15T13:30:00Z'), zone: TORONTO, e164: '+14165550100' }, { allowed: false, rule: 'CA-CRTC', next: '2025-01-15T14:00:00Z' }],
+    ['CA weekday 21:15 (after 21:00, before 21:30)', { now: ms('2025-01-16T02:15:00Z'), zone: TORONTO, e164: '+14165550100' }, { allowed: true, rule: 'CA-CRTC' }],
+    ['CA weekday 21:30 → 09:00 next day', { now: ms('2025-01-16T02:30:00Z'), zone: TORONTO, e164: '+14165550100' }, { allowed: false, rule: 'CA-CRTC', next: '2025-01-16T14:00:00Z' }],
+    ['CA Saturday 18:00 → Sunday 10:00', { now: ms('2025-01-18T23:00:00Z'), zone: TORONTO, e164: '+14165550100' }, { allowed: false, rule: 'CA-CRTC', next: '2025-01-19T15:00:00Z' }],
+    ['CA by the country alone', { now: ms('2025-01-15T13:30:00Z'), zone: TORONTO, country: 'ca' }, { allowed: false, rule: 'CA-CRTC', next: '2025-01-15T14:00:00Z' }],
+    // No law applied: the default window, labelled as such
+    ['GB 22:00 → 08:00', { now: ms('2025-01-15T22:00:00Z'), zone: 'Europe/London', e164: '+447700900123' }, { allowed: false, rule: 'DEFAULT', next: '2025-01-16T08:00:00Z' }],
+    ['AU 12:00', { now: ms('2025-01-15T01:00:00Z'), zone: 'Australia/Sydney', e164: '+61412345678' }, { allowed: true, rule: 'DEFAULT' }],
+    // The US (and a number of unknown country) keep the TCPA's
+    ['US 07:59', { now: ms('2025-01-15T12:59:00Z'), zone: NY, e164: '+12125550100' }, { allowed: false, rule: 'US-FEDERAL', next: '2025-01-15T13:00:00Z' }],
+  ])('%s', (_label, input, expected) => check(input, expected));
+
+  it('state rules apply to US recipients only', () => {
+    expect(defaultQuietHoursRules(['TX'], 'CA').map((r) => r.id)).toEqual(['CA-CRTC']);
+    expect(defaultQuietHoursRules(['TX'], 'US').map((r) => r.id)).toEqual(['US-FEDERAL', 'US-TX']);
+    expect(defaultQuietHoursRules([], 'DE').map((r) => r.id)).toEqual(['DEFAULT']);
+  });
+});
+
 describe('quietHoursDecision: several candidate zones must all be open', () => {
   const kentucky270 = recipientTimeZone({ e164: '+12705550100', now: ms('2025-01-15T15:30:00Z') }).candidates;
 

@@ -3,7 +3,10 @@
  *
  * Sources:
  * - Federal TCPA, 47 CFR 64.1200(c)(1): no telephone solicitation before 08:00 or after 21:00 at
- *   the called party's local time (applied here as the default window for every recipient).
+ *   the called party's local time (US recipients, and recipients of unknown country).
+ * - Canada: CRTC Unsolicited Telecommunications Rules, Part III: 09:00–21:30 weekdays, 10:00–18:00
+ *   weekends (https://crtc.gc.ca/eng/trules-reglest.htm).
+ * - Elsewhere no calling-hours law is applied: Textback's default window, 08:00–21:00 (`DEFAULT`).
  * - State mini-TCPAs: state-quiet-hours.csv (→ state-quiet-hours.data.ts), stricter windows per
  *   weekday / Saturday / Sunday / holiday, e.g. CT 09–20, TX Sunday 12–21, AL/LA no Sundays or
  *   holidays, RI 09–18 weekdays / 10–17 Saturday / none Sundays and holidays.
@@ -15,7 +18,7 @@
 import { DateTime } from 'luxon';
 import { usFederalHolidayDates } from './holidays.js';
 import { STATE_QUIET_HOURS, type QuietHoursCell, type StateQuietHoursRow } from './state-quiet-hours.data.js';
-import { toEpochMillis, usStateForNumber, type Instant } from './time-zones.js';
+import { countryForNumber, toEpochMillis, usStateForNumber, type Instant } from './time-zones.js';
 
 /** Local-time window in minutes after midnight, half-open: [start, end). */
 export interface DayWindow {
@@ -67,6 +70,52 @@ export const FEDERAL_QUIET_HOURS_RULE: QuietHoursRule = (() => {
   };
 })();
 
+/**
+ * Canada: the CRTC Unsolicited Telecommunications Rules, Part III (Telemarketing Rules): 09:00–21:30
+ * on weekdays, 10:00–18:00 on Saturdays and Sundays, the recipient's local time (a province's own
+ * rule may be stricter). https://crtc.gc.ca/eng/trules-reglest.htm; plain-language summary:
+ * https://www.lnnte-dncl.gc.ca/ind/ntr-nrt-eng
+ */
+export const CRTC_QUIET_HOURS_RULE: QuietHoursRule = (() => {
+  const weekend = { start: 10 * 60, end: 18 * 60 };
+  const days = { weekday: { start: 9 * 60, end: 21 * 60 + 30 }, saturday: weekend, sunday: weekend };
+  return {
+    id: 'CA-CRTC',
+    description: describe('CRTC Telemarketing Rules window', days),
+    source: 'CRTC Unsolicited Telecommunications Rules, Part III (Telemarketing Rules); https://crtc.gc.ca/eng/trules-reglest.htm',
+    ...days,
+  };
+})();
+
+/**
+ * Where no law with calling hours is applied (a recipient outside the US and Canada): Textback's
+ * default quiet hours, the same 08:00–21:00 window as the TCPA's, so nobody is texted at night.
+ */
+export const DEFAULT_QUIET_HOURS_RULE: QuietHoursRule = (() => {
+  const window = { start: 8 * 60, end: 21 * 60 };
+  const days = { weekday: window, saturday: window, sunday: window };
+  return {
+    id: 'DEFAULT',
+    description: describe('default quiet hours (no law applied for this country)', days),
+    source: "Textback's default; the organization can turn quiet hours off (quiet_hours: false)",
+    ...days,
+  };
+})();
+
+/** The US and its territories, where the TCPA (and, by area code, a state's rule) applies. */
+const TCPA_COUNTRIES: ReadonlySet<string> = new Set(['US', 'PR', 'VI', 'GU', 'AS', 'MP']);
+
+/**
+ * The national rule for a recipient's country: the TCPA's for the US and its territories (and when
+ * the country is unknown), the CRTC's for Canada, {@link DEFAULT_QUIET_HOURS_RULE} elsewhere.
+ */
+export function countryQuietHoursRule(country: string | undefined): QuietHoursRule {
+  const code = country?.trim().toUpperCase();
+  if (code === undefined || code === '' || TCPA_COUNTRIES.has(code)) return FEDERAL_QUIET_HOURS_RULE;
+  if (code === 'CA') return CRTC_QUIET_HOURS_RULE;
+  return DEFAULT_QUIET_HOURS_RULE;
+}
+
 /** Applied instead of quiet hours when the consumer initiated the live conversation. */
 export const LIVE_CONVERSATION_EXEMPTION: QuietHoursRuleRef = {
   id: 'LIVE-CONVERSATION',
@@ -108,8 +157,13 @@ export function stateQuietHoursRule(state: string): QuietHoursRule | undefined {
   return row ? ruleFromRow(row) : undefined;
 }
 
-/** Federal rule followed by the rule of every given state that has one (duplicates removed). */
-export function defaultQuietHoursRules(states: readonly string[] = []): QuietHoursRule[] {
+/**
+ * The country's rule ({@link countryQuietHoursRule}; the TCPA's when the country is not given)
+ * followed, for the US, by the rule of every given state that has one (duplicates removed).
+ */
+export function defaultQuietHoursRules(states: readonly string[] = [], country?: string): QuietHoursRule[] {
+  const base = countryQuietHoursRule(country);
+  if (base !== FEDERAL_QUIET_HOURS_RULE) return [base];
   const codes = [...new Set(states.map(stateCode))];
   const stateRules = codes.map(stateQuietHoursRule).filter((r): r is QuietHoursRule => r !== undefined);
   return [FEDERAL_QUIET_HOURS_RULE, ...stateRules];
@@ -136,8 +190,13 @@ export interface QuietHoursInput {
    * state law may apply by residence or by area code (compliance.md: strictest plausible rule).
    */
   readonly state?: string | readonly string[];
-  /** Recipient number; its NANP area code's region_code supplies the state when not given. */
+  /** Recipient number; its NANP area code's region_code supplies the state when not given, and it gives the country. */
   readonly e164?: string;
+  /**
+   * Recipient's country (ISO 3166-1 alpha-2), which decides the national rule: US → `US-FEDERAL`
+   * (TCPA), CA → `CA-CRTC`, elsewhere → `DEFAULT`. Default: the country of `e164`; unknown → US.
+   */
+  readonly country?: string;
   /** Local holiday dates `YYYY-MM-DD`; replaces the default US federal holidays. */
   readonly holidays?: readonly string[];
   /** Rules to apply instead of {@link defaultQuietHoursRules}; all must allow. */
@@ -244,7 +303,8 @@ export function quietHoursDecision(input: QuietHoursInput): QuietHoursDecision {
   const areaCodeState = input.e164 === undefined ? undefined : usStateForNumber(input.e164);
   if (areaCodeState !== undefined) states.push(areaCodeState);
 
-  const rules = input.rules ?? defaultQuietHoursRules(states);
+  const country = input.country ?? (input.e164 === undefined ? undefined : countryForNumber(input.e164));
+  const rules = input.rules ?? defaultQuietHoursRules(states, country);
   const evaluator = new Evaluator(rules, input.holidays ? new Set(input.holidays) : undefined);
   const mostSpecific: QuietHoursRuleRef = rules[rules.length - 1] ?? FEDERAL_QUIET_HOURS_RULE;
 

@@ -151,6 +151,14 @@ export function latestWakingZone(zones: readonly [string, ...string[]], now: Ins
   return best;
 }
 
+/**
+ * The recipient's country (ISO 3166-1 alpha-2): the NANP area code's country (US, CA, a Caribbean
+ * country, ...), else libphonenumber's, else the calling code's main country.
+ */
+export function countryForNumber(e164: string): string | undefined {
+  return nanpAreaCodeInfo(e164)?.country ?? countryOfNumber(e164);
+}
+
 function countryOfNumber(e164: string): string | undefined {
   const parsed = parsePhoneNumberFromString(e164.trim().startsWith('+') ? e164.trim() : `+${e164.trim()}`);
   if (!parsed) return undefined;

@@ -89,6 +89,30 @@ export function pickAgentsToInvite(strategy: QueueStrategy, available: readonly 
   return [sorted[0]!.userId];
 }
 
+/**
+ * Replies an agent texts to take the invite they were sent: `1` or `ACCEPT` (any case, surrounding
+ * spaces ignored).
+ */
+export const ACCEPT_REPLIES = ['1', 'ACCEPT'] as const;
+
+export function isAcceptReply(body: string): boolean {
+  return (ACCEPT_REPLIES as readonly string[]).includes(body.trim().toUpperCase());
+}
+
+/**
+ * How an automated sender (an auto-responder, another bot) is recognised, so that an automated
+ * answer never feeds a loop: at least `texts` texts from the sender to the number within `windowMs`
+ * (this one included), while an automated text of ours went to them within that window. People do
+ * not type five texts a minute into a queue number; two auto-responders answering each other do.
+ */
+export const AUTOMATED_SENDER = { texts: 5, windowMs: 60_000 } as const;
+
+export function looksLikeAutomatedSender(input: { textsInWindow: number; lastAutomatedReplyAt: number | null; now: number }): boolean {
+  return (
+    input.textsInWindow >= AUTOMATED_SENDER.texts && input.lastAutomatedReplyAt !== null && input.now - input.lastAutomatedReplyAt < AUTOMATED_SENDER.windowMs
+  );
+}
+
 export interface SessionTimes {
   createdAt: number;
   acceptedAt: number | null;

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   effectiveAgentStatus,
   formatForwardedText,
+  isAcceptReply,
+  looksLikeAutomatedSender,
   matchesQueueKeyword,
   pickAgentsToInvite,
   queueStatistics,
@@ -108,5 +110,21 @@ describe('queues', () => {
       { createdAt: 0, acceptedAt: null, endedAt: 0, endReason: 'no_agents' },
     ]);
     expect(s).toEqual({ sms_vol: 2, sms_aht_seconds: 90, avg_wait_seconds: 20, abandoned: 2, no_agents: 1 });
+  });
+});
+
+describe('queue replies and automated senders', () => {
+  it('takes 1 or ACCEPT, alone, as an accept', () => {
+    for (const body of ['1', ' accept ', 'Accept', 'ACCEPT\n']) expect(isAcceptReply(body), body).toBe(true);
+    for (const body of ['11', 'accept it', 'yes', '', '1.']) expect(isAcceptReply(body), body).toBe(false);
+  });
+
+  it('an automated sender texts at least 5 times a minute while we answered them within that minute', () => {
+    const now = 1_000_000;
+    expect(looksLikeAutomatedSender({ textsInWindow: 5, lastAutomatedReplyAt: now - 2_000, now })).toBe(true);
+    // A person: fewer texts, or no automated answer of ours within the minute.
+    expect(looksLikeAutomatedSender({ textsInWindow: 4, lastAutomatedReplyAt: now - 2_000, now })).toBe(false);
+    expect(looksLikeAutomatedSender({ textsInWindow: 9, lastAutomatedReplyAt: now - 60_000, now })).toBe(false);
+    expect(looksLikeAutomatedSender({ textsInWindow: 9, lastAutomatedReplyAt: null, now })).toBe(false);
   });
 });

@@ -25,6 +25,8 @@ import { createMissedCallPreset } from '../use-cases/automations/presets.js';
 import { breakdownReport, DIMENSIONS, experimentReport, summaryReport, timeseriesReport, type Dimension, type ReportInput } from '../analytics/report.js';
 import { breakdownCsv, experimentCsv, summaryCsv, timeseriesCsv } from '../analytics/csv.js';
 import { INTERVALS, type Interval } from '../analytics/range.js';
+import { describeStartupError } from './startup-errors.js';
+import { defaultOrganization, resolveOrg as resolveOrgOf, useOrganization } from './default-org.js';
 
 // A `.env` file in the working directory, if there is one (variables already set win).
 if (fs.existsSync('.env')) process.loadEnvFile('.env');
@@ -54,13 +56,8 @@ async function withTextback<T>(fn: (tb: Textback) => Promise<T>): Promise<T> {
   }
 }
 
-async function resolveOrg(tb: Textback, orgOption: string | undefined): Promise<string> {
-  if (orgOption) return orgOption;
-  const orgs = await tb.ctx.db.kysely.selectFrom('organizations').select(['id', 'name']).limit(2).execute();
-  if (orgs.length === 1 && orgs[0]) return orgs[0].id;
-  if (orgs.length === 0) throw new AppError('not_found', 'there is no organization yet: run `textback serve` once, or `textback orgs create`');
-  throw new AppError('validation_failed', 'there are several organizations: pass --org <id>');
-}
+/** `--org`, else TEXTBACK_ORG, else the default of `textback use`, else the only organization (cli/default-org.ts). */
+const resolveOrg = (tb: Textback, orgOption: string | undefined): Promise<string> => resolveOrgOf(tb, tb.ctx.config, orgOption);
 
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
@@ -72,6 +69,22 @@ program
     const started = performance.now();
     const tb = await createTextback({ config: cfg });
     const log = tb.ctx.log;
+    // Signals first, so that a stop requested while starting is still graceful.
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      await tb.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    // The port first: a port in use ends the start before anything is set up or any worker runs.
+    let address: string;
+    try {
+      address = await tb.listen();
+    } catch (error) {
+      await tb.close().catch(() => undefined);
+      throw error;
+    }
     if (await isFirstStart(tb.ctx)) {
       const created = cfg.demo
         ? await createDemoOrganization(tb.ctx, cfg.apiKey)
@@ -83,16 +96,7 @@ program
           (cfg.demo ? '  Demo business number: +14159434591 (sandbox carrier)\n' : ''),
       );
     }
-    // Signals first, so that a stop requested while starting is still graceful.
-    const shutdown = async (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      await tb.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
     if (cfg.runWorkers) tb.startWorkers();
-    const address = await tb.listen();
     const url = address.replace('127.0.0.1', 'localhost');
     process.stdout.write(`\n  Textback is running at ${url}  (API docs: ${url}/docs)\n\n`);
     log.info({ db: tb.ctx.db.description, startupMs: Math.round(performance.now() - started) }, 'ready');
@@ -141,6 +145,28 @@ orgs
     });
   });
 
+orgs
+  .command('list')
+  .description('Organizations: id, name, and which one is the default (`textback use`)')
+  .action(async () => {
+    await withTextback(async (tb) => {
+      const fallback = defaultOrganization(tb.ctx.config);
+      const rows = await tb.ctx.db.kysely.selectFrom('organizations').select(['id', 'name']).orderBy('created_at').execute();
+      for (const o of rows) console.log(`${o.id}  ${o.name}${o.id === fallback ? '  (default)' : ''}`);
+      if (rows.length === 0) console.log('no organizations yet');
+    });
+  });
+
+program
+  .command('use <org>')
+  .description('Make an organization (id or name) the default of later commands on this database (--org and TEXTBACK_ORG still win)')
+  .action(async (org: string) => {
+    await withTextback(async (tb) => {
+      const { org: chosen, file } = await useOrganization(tb, tb.ctx.config, org);
+      console.log(`commands now act on ${chosen.id} (${chosen.name}) by default (kept in ${file})`);
+    });
+  });
+
 const users = program.command('users').description('Users of an organization');
 users
   .command('create')
@@ -148,7 +174,7 @@ users
   .requiredOption('--email <email>')
   .requiredOption('--name <name>')
   .addOption(new Option('--role <role>').choices(['owner', 'admin', 'supervisor', 'agent']).default('agent'))
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (o: { email: string; name: string; role: 'owner' | 'admin' | 'supervisor' | 'agent'; org?: string }) => {
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);
@@ -163,7 +189,7 @@ keys
   .description("Create an API key for a user (printed once; stored hashed)")
   .requiredOption('--user <id>', 'user id')
   .option('--name <name>', 'a label', 'cli')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (o: { user: string; name: string; org?: string }) => {
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);
@@ -174,7 +200,7 @@ keys
 keys
   .command('revoke <id>')
   .description('Revoke an API key')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, o: { org?: string }) => {
     await withTextback(async (tb) => {
       await revokeApiKey(tb.ctx, await resolveOrg(tb, o.org), id);
@@ -187,7 +213,7 @@ numbers
   .command('add <e164>')
   .description('Register a business number (sandbox carrier by default)')
   .option('--name <name>')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (e164: string, o: { name?: string; org?: string }) => {
     await withTextback(async (tb) => {
       const n = await addNumber(tb.ctx, await resolveOrg(tb, o.org), { e164, ...(o.name ? { name: o.name } : {}) });
@@ -213,7 +239,7 @@ carriers
   .option('--voice-application <id>', 'Bandwidth voice application id (speed to lead rings agents through it)')
   .option('--api-user <user>', 'Bandwidth API user')
   .option('--api-password <password>', 'Bandwidth API password')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (kind: string, o: Record<string, string | undefined>) => {
     const env = process.env;
     const pick = (entries: Record<string, string | undefined>) =>
@@ -289,7 +315,7 @@ carriers
   .option('--setting <name=value>', 'any setting by name (repeatable)', collectPairs)
   .option('--unset <name>', 'remove an optional setting (repeatable)', collectList)
   .option('--secrets-from-env', "read the account kind's secrets from the environment variables above")
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, o: Record<string, string | boolean | Record<string, string> | string[] | undefined>) => {
     const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
     const pick = (entries: Record<string, unknown>) => Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => text(e[1]) !== undefined));
@@ -358,7 +384,7 @@ carriers
 carriers
   .command('list')
   .description('Carrier accounts of the organization (credentials are never shown)')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (o: { org?: string }) => {
     await withTextback(async (tb) => {
       const rows = await listCarrierAccounts(tb.ctx, await resolveOrg(tb, o.org));
@@ -370,7 +396,7 @@ carriers
   .command('remove <id>')
   .description('Delete a carrier account')
   .option('--release-numbers', 'move its numbers to the sandbox carrier (otherwise refused while it has numbers)')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, o: { releaseNumbers?: boolean; org?: string }) => {
     await withTextback(async (tb) => {
       const { released } = await deleteCarrierAccount(tb.ctx, await resolveOrg(tb, o.org), id, { releaseNumbers: o.releaseNumbers === true });
@@ -383,7 +409,7 @@ carriers
   .option('--number <e164...>', 'only these numbers')
   .option('--team <id>', 'attach the numbers to this team')
   .option('--configure-webhooks', "also point the numbers' webhooks at this server where the carrier's API allows")
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, o: { number?: string[]; team?: string; configureWebhooks?: boolean; org?: string }) => {
     await withTextback(async (tb) => {
       const result = await importNumbers(tb.ctx, await resolveOrg(tb, o.org), id, { numbers: o.number, teamId: o.team, configureWebhooks: o.configureWebhooks });
@@ -396,7 +422,7 @@ carriers
   .command('webhooks <id>')
   .description('Print the exact webhook URLs to paste into the carrier console (--apply sets them through its API where possible)')
   .option('--apply', "set them through the carrier's API")
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, o: { apply?: boolean; org?: string }) => {
     await withTextback(async (tb) => {
       const w = await webhookSetup(tb.ctx, await resolveOrg(tb, o.org), id, o.apply === true);
@@ -424,7 +450,7 @@ program
   .description('Send a text (queued for the workers of a running server or `textback worker`)')
   .option('--from <number>', "one of the organization's numbers")
   .option('--at <datetime>', 'send later (ISO 8601)', parseWhen)
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (to: string, body: string, o: { from?: string; at?: number; org?: string }) => {
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);
@@ -445,7 +471,7 @@ sandbox
   .command('text <handset> <body>')
   .description('A handset texts a business number, e.g. textback sandbox text +15554265646 --to +14159434591 "hi"')
   .requiredOption('--to <number>', 'the business number')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (handset: string, body: string, o: { to: string; org?: string }) => {
     await withTextback(async (tb) => {
       const { message } = await sandboxText(tb.ctx, await resolveOrg(tb, o.org), { from: handset, to: o.to, body });
@@ -457,7 +483,7 @@ sandbox
   .description('A handset calls a business number with an outcome')
   .requiredOption('--to <number>', 'the business number')
   .addOption(new Option('--outcome <outcome>').choices([...CALL_OUTCOMES]).default('no-answer'))
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (handset: string, o: { to: string; outcome: SandboxCallOutcome; org?: string }) => {
     await withTextback(async (tb) => {
       const { call } = await sandboxCall(tb.ctx, await resolveOrg(tb, o.org), { from: handset, to: o.to, outcome: o.outcome });
@@ -467,7 +493,7 @@ sandbox
 sandbox
   .command('inbox <handset>')
   .description('What a handset received')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (handset: string, o: { org?: string }) => {
     await withTextback(async (tb) => {
       const rows = await handsetMessages(tb.ctx, await resolveOrg(tb, o.org), handset);
@@ -481,7 +507,7 @@ sandbox
   .description('Make texts to a handset fail (or --clear)')
   .addOption(new Option('--reason <reason>').choices(Object.keys(SANDBOX_FAILURES)))
   .option('--clear', 'deliver normally again')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (handset: string, o: { reason?: SandboxFailure; clear?: boolean; org?: string }) => {
     if (!o.reason && !o.clear) throw new InvalidArgumentError('give --reason or --clear');
     await withTextback(async (tb) => {
@@ -498,7 +524,7 @@ automations
   .option('--numbers <e164...>', 'only these business numbers (default: all)')
   .option('--draft', 'create it as a draft (does not run until activated)')
   .option('--voicemail-delay <duration>', 'also text calls that reached voicemail, after this delay (e.g. 20m)')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (o: { business?: string; numbers?: string[]; draft?: boolean; voicemailDelay?: string; org?: string }) => {
     await withTextback(async (tb) => {
       const row = await createMissedCallPreset(tb.ctx, {
@@ -514,7 +540,7 @@ automations
 automations
   .command('list')
   .description('Automations of the organization')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (o: { org?: string }) => {
     await withTextback(async (tb) => {
       for (const a of await listAutomations(tb.ctx, await resolveOrg(tb, o.org))) console.log(`${a.id}  ${a.state.padEnd(7)} priority=${a.priority}  ${a.trigger_type.padEnd(20)} ${a.name}`);
@@ -620,6 +646,21 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }
+  // A port in use, PostgreSQL unreachable, a database that does not exist: one line, what to do.
+  const settings = startupSettings();
+  const known = settings ? describeStartupError(error, settings) : undefined;
+  if (known) {
+    console.error(`error: ${known}`);
+    process.exit(1);
+  }
   console.error(error);
   process.exit(1);
 });
+
+function startupSettings(): { databaseUrl: string; port: number; host: string } | undefined {
+  try {
+    return loadConfig();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,4 +1,5 @@
 /** How rows are shown through the API: ISO instants, parsed JSON, no internal columns. */
+import { describeDeliveryFailure } from '@textback/core';
 import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User } from '../db/schema.js';
 
 /** An instant as the API shows it: ISO 8601 in UTC, or null. */
@@ -8,10 +9,14 @@ export function iso(ms: number | null | undefined): string | null {
   return ms == null ? null : new Date(ms).toISOString();
 }
 
-/** "held for quiet hours until …", "blocked: opted_out (CONSENT)": what a person reads beside the status. */
+/**
+ * "held for quiet hours until …", "blocked: opted_out (rule CONSENT)", "undelivered: the carrier says
+ * +1 415 555 0803 is a landline or unreachable (30006)": what a person reads beside the status.
+ */
 function statusDetail(m: Message): string | null {
   if (m.status === 'held' && m.held_until != null) return `held for ${(m.reason ?? 'compliance').replace(/_/g, ' ')} until ${iso(m.held_until)} (rule ${m.rule ?? '?'})`;
   if (m.status === 'blocked') return `blocked: ${m.reason ?? 'compliance'} (rule ${m.rule ?? '?'})`;
+  if (m.status === 'failed' || m.status === 'undelivered') return `${m.status}: ${describeDeliveryFailure({ reason: m.reason, errorCode: m.error_code, to: m.to_e164 })}`;
   return null;
 }
 
@@ -39,6 +44,10 @@ export const messageResource = (m: Message) => ({
   conversation_id: m.conversation_id,
   number_id: m.number_id,
   created_by: { type: m.created_by_type, id: m.created_by_id },
+  // An automation's text: which automation, which run of it, and the A/B variant it chose.
+  automation_id: m.created_by_type === 'automation' ? m.created_by_id : null,
+  automation_run_id: m.automation_run_id,
+  variant_id: m.variant_id,
   scheduled_at: iso(m.scheduled_at),
   sent_at: iso(m.sent_at),
   delivered_at: iso(m.delivered_at),

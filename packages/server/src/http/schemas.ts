@@ -40,7 +40,12 @@ export const MessageSchema = Type.Object(
     status: Type.String({ description: 'scheduled, held, queued, sending, sent, delivered, undelivered, failed, cancelled, blocked, received' }),
     reason: Nullable(Type.String({ description: 'Why it failed, was blocked or is held: opted_out, suppressed, quiet_hours, cap_reached, unsupported_country, landline_or_unreachable, ...' })),
     error_code: Nullable(Type.String()),
-    status_detail: Nullable(Type.String({ description: 'e.g. "held for quiet hours until 2026-01-16T14:00:00.000Z (rule US-TX)"' })),
+    status_detail: Nullable(
+      Type.String({
+        description:
+          'Why it is held, blocked, failed or undelivered, in plain words: "held for quiet hours until 2026-01-16T14:00:00.000Z (rule US-TX)", "undelivered: the carrier says +1 415 555 0803 is a landline or unreachable (30006)"',
+      }),
+    ),
     rule: Nullable(Type.String({ description: 'The compliance rule that held or blocked it (US-FEDERAL, US-TX, CONSENT, SUPPRESSION, COUNTRY, ...)' })),
     held_until: Instant,
     flags: Type.Record(Type.String(), Type.Unknown(), { description: 'keyword (opt_out, opt_in, help) on inbound keywords, likely_opt_out, landline' }),
@@ -52,6 +57,9 @@ export const MessageSchema = Type.Object(
     conversation_id: Type.String(),
     number_id: Type.String(),
     created_by: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
+    automation_id: Nullable(Type.String({ description: "The automation that sent it (an automation's text), else null" })),
+    automation_run_id: Nullable(Type.String({ description: 'The run of that automation (GET /v1/automations/:id/runs), else null' })),
+    variant_id: Nullable(Type.String({ description: "The A/B variant of the automation's send_sms step it was written from, else null" })),
     scheduled_at: Instant,
     sent_at: Instant,
     delivered_at: Instant,

@@ -8,7 +8,8 @@ import { runWebhookJob, type WebhookJobPayload } from '../use-cases/automations/
 import type { InboundMessage } from '../carriers/carrier.js';
 import { INBOUND_JOB, runInboundJob } from '../use-cases/ingest.js';
 import { runTeamInboundJob, TEAM_INBOUND_JOB, type TeamInboundPayload } from '../use-cases/teams/inbound.js';
-import { INVITE_TIMEOUT_JOB, runInviteTimeout } from '../use-cases/teams/sessions.js';
+import { QUEUE_DISPATCH_JOB } from '../use-cases/teams/common.js';
+import { INVITE_TIMEOUT_JOB, runInviteTimeout, runQueueDispatch } from '../use-cases/teams/sessions.js';
 import {
   AGENT_CANCEL_JOB,
   AGENT_DIAL_JOB,
@@ -74,6 +75,9 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     },
     [INVITE_TIMEOUT_JOB]: async (payload: { sessionId: string }) => {
       await runInviteTimeout(ctx, payload);
+    },
+    [QUEUE_DISPATCH_JOB]: async (payload: { queueId: string }) => {
+      await runQueueDispatch(ctx, payload);
     },
   };
 }

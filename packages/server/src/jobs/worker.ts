@@ -6,6 +6,9 @@
  *   and no job is claimed twice; on SQLite one process runs them.
  * - Lease: a claimed job is locked until `locked_until`; the worker extends it while the handler runs.
  *   If the worker dies, the lease expires and any worker puts the job back (rescue).
+ * - Start-up on SQLite: one process owns the database, so the jobs left `running` by a process that
+ *   is gone (a crash, a `kill -9`) go back to pending at once instead of waiting out their lease
+ *   (`recoverAbandoned`). PostgreSQL is shared by several processes: there the lease decides.
  * - Outcome: success → completed; an error → retried with exponential backoff and jitter, dead after
  *   `max_attempts`; `PermanentJobError` → dead at once; a `{ snoozeUntil }` result → rescheduled without
  *   counting as a failure (a text held for quiet hours is snoozed, not failed).
@@ -88,6 +91,26 @@ const CLAIM_WAIT_MS = 2;
 
 export const defaultBackoffMs = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 60 * 60 * 1000);
 
+/** Ids of the workers constructed in this process and not stopped: their jobs are not abandoned. */
+const liveWorkers = new Set<string>();
+
+/** True when the process named by a worker id (`host:pid:suffix`) may still be running. */
+function ownerMayBeAlive(workerId: string | null): boolean {
+  if (workerId === null) return false;
+  if (liveWorkers.has(workerId)) return true;
+  const [host, pidText] = workerId.split(':');
+  const pid = Number(pidText);
+  // Another machine, or an id not made by this class: only its lease can tell.
+  if (host !== os.hostname() || !Number.isSafeInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return false; // this process, but no live worker has that id: a previous life
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class Worker {
   readonly id: string;
   private readonly db: Db;
@@ -111,6 +134,7 @@ export class Worker {
   private lastExtendAt = 0;
   private freeSince: number | undefined;
   private backlog = false;
+  private recovered = false;
   /** When the loop last completed a cycle: the health check reads it. */
   lastTickAt = 0;
 
@@ -126,6 +150,28 @@ export class Worker {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.backoffMs = options.backoffMs ?? defaultBackoffMs;
     this.random = options.random ?? Math.random;
+    liveWorkers.add(this.id);
+  }
+
+  /**
+   * SQLite only, once, before the first claim: the jobs left `running` by a process that is gone go
+   * back to pending now (their attempt counts; out of attempts, they are dead), instead of after
+   * their lease. A job of a live worker (of this process, or another process of this machine) keeps
+   * its lease. Returns how many were taken back.
+   */
+  async recoverAbandoned(): Promise<number> {
+    if (this.recovered) return 0;
+    this.recovered = true;
+    if (this.db.dialect.name !== 'sqlite') return 0;
+    const now = this.clock.now();
+    const running = await this.db.kysely.selectFrom('jobs').select(['id', 'attempts', 'max_attempts', 'locked_by']).where('state', '=', 'running').execute();
+    let taken = 0;
+    for (const job of running) {
+      if (ownerMayBeAlive(job.locked_by)) continue;
+      taken += await this.putBack(job, now, `worker ${job.locked_by ?? '?'} stopped while running it (taken back at start-up)`, false);
+    }
+    if (taken > 0) this.log.warn({ jobs: taken }, 'took back the jobs a previous process left running');
+    return taken;
   }
 
   /** Claims up to `limit` due jobs. Exposed for tests and benchmarks. */
@@ -151,6 +197,7 @@ export class Worker {
    */
   async drain(): Promise<number> {
     let total = 0;
+    await this.recoverAbandoned();
     for (;;) {
       await this.rescueExpired();
       const jobs = await this.claim(this.concurrency);
@@ -173,6 +220,7 @@ export class Worker {
   /** Stops claiming, and waits for the jobs in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
+    liveWorkers.delete(this.id);
     this.wake();
     await this.loop;
     await Promise.allSettled(this.inFlight.values());
@@ -213,6 +261,11 @@ export class Worker {
 
   private async run(): Promise<void> {
     this.log.info({ concurrency: this.concurrency }, 'worker started');
+    try {
+      await this.recoverAbandoned();
+    } catch (error) {
+      this.log.error({ err: error }, 'taking back abandoned jobs failed; their leases will');
+    }
     while (this.running) {
       this.woken = false;
       try {
@@ -439,31 +492,38 @@ export class Worker {
       .limit(1000)
       .execute();
     for (const job of expired) {
-      const dead = job.attempts >= job.max_attempts;
-      const lastError = `lease expired: worker ${job.locked_by ?? '?'} stopped while running it`;
-      const q = this.db.kysely
-        .updateTable('jobs')
-        .set(
-          dead
-            ? { state: 'dead', locked_by: null, locked_until: null, last_error: lastError, finished_at: now, updated_at: now }
-            : { state: 'pending', run_at: now, locked_by: null, locked_until: null, last_error: lastError, updated_at: now },
-        )
-        .where('id', '=', job.id)
-        .where('state', '=', 'running')
-        .where('locked_until', '<', now);
-      try {
-        await q.execute();
-      } catch (error) {
-        if (!this.db.dialect.isUniqueViolation(error)) throw error;
-        await this.db.kysely
-          .updateTable('jobs')
-          .set({ state: 'cancelled', last_error: 'superseded by a newer job with the same key', finished_at: now, updated_at: now })
-          .where('id', '=', job.id)
-          .where('state', '=', 'running')
-          .execute();
-      }
-      this.log.warn({ jobId: job.id, dead }, 'rescued a job whose lease expired');
+      await this.putBack(job, now, `lease expired: worker ${job.locked_by ?? '?'} stopped while running it`, true);
     }
     return expired.length;
+  }
+
+  /** A running job back to pending (or dead when out of attempts); 1 when it was put back. */
+  private async putBack(job: { id: string; attempts: number; max_attempts: number; locked_by: string | null }, now: number, lastError: string, onlyExpired: boolean): Promise<number> {
+    const dead = job.attempts >= job.max_attempts;
+    let q = this.db.kysely
+      .updateTable('jobs')
+      .set(
+        dead
+          ? { state: 'dead', locked_by: null, locked_until: null, last_error: lastError, finished_at: now, updated_at: now }
+          : { state: 'pending', run_at: now, locked_by: null, locked_until: null, last_error: lastError, updated_at: now },
+      )
+      .where('id', '=', job.id)
+      .where('state', '=', 'running');
+    if (onlyExpired) q = q.where('locked_until', '<', now);
+    let changed: number;
+    try {
+      changed = Number((await q.executeTakeFirst()).numUpdatedRows);
+    } catch (error) {
+      if (!this.db.dialect.isUniqueViolation(error)) throw error;
+      await this.db.kysely
+        .updateTable('jobs')
+        .set({ state: 'cancelled', last_error: 'superseded by a newer job with the same key', finished_at: now, updated_at: now })
+        .where('id', '=', job.id)
+        .where('state', '=', 'running')
+        .execute();
+      changed = 1;
+    }
+    this.log.warn({ jobId: job.id, dead }, onlyExpired ? 'rescued a job whose lease expired' : 'took back a job left running by a previous process');
+    return changed > 0 ? 1 : 0;
   }
 }

@@ -1,4 +1,4 @@
-import { classifyCall, parseE164Loose, type AnsweredBy, type CallClassification } from '@textback/core';
+import { callDurationSeconds, classifyCall, parseE164Loose, type AnsweredBy, type CallClassification, type CallRecord } from '@textback/core';
 import { transaction, type AppContext } from '../app-context.js';
 import type { Call } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
@@ -105,7 +105,11 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
           durationSeconds: input.durationSeconds,
           answeredBy,
           otherLegAnswered: input.otherLegAnswered,
+          startedAt: input.startedAt,
+          endedAt: input.endedAt,
         });
+        // What `call.duration` conditions see: the ring time of an unanswered call, the talk time of an answered one.
+        const duration = callDurationSeconds(callRecord({ direction: input.direction, status: input.status, durationSeconds: input.durationSeconds, startedAt: input.startedAt, endedAt: input.endedAt }));
         const { contact, created: contactIsNew } = await findOrCreateContact(ctx, tx, number.org_id, otherSide, { source: input.direction === 'inbound' ? 'inbound_call' : 'outbound_call' });
         const call: Call = {
           id: newId('call'),
@@ -158,7 +162,7 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
             call: {
               outcome: classification.outcome,
               direction: input.direction,
-              ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
+              ...(duration !== undefined ? { durationSeconds: duration } : {}),
               number: number.e164,
             },
             at: now,
@@ -192,7 +196,15 @@ export async function recordCall(ctx: AppContext, input: CallEventInput): Promis
   }
 }
 
-type CallToClassify = { direction: 'inbound' | 'outbound'; status: CallStatus; durationSeconds?: number | undefined; answeredBy?: AnsweredBy | undefined; otherLegAnswered?: boolean | undefined };
+type CallToClassify = {
+  direction: 'inbound' | 'outbound';
+  status: CallStatus;
+  durationSeconds?: number | undefined;
+  answeredBy?: AnsweredBy | undefined;
+  otherLegAnswered?: boolean | undefined;
+  startedAt?: number | undefined;
+  endedAt?: number | undefined;
+};
 
 async function classify(ctx: AppContext, orgId: string, call: CallToClassify): Promise<CallClassification> {
   const org = await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', orgId).executeTakeFirstOrThrow();
@@ -200,16 +212,20 @@ async function classify(ctx: AppContext, orgId: string, call: CallToClassify): P
 }
 
 function classifyWith(tooShortSeconds: number, call: CallToClassify): CallClassification {
-  return classifyCall(
-    {
-      direction: call.direction,
-      status: call.status,
-      ...(call.durationSeconds !== undefined ? { durationSeconds: call.durationSeconds } : {}),
-      ...(call.answeredBy !== undefined ? { answeredBy: call.answeredBy } : {}),
-      ...(call.otherLegAnswered !== undefined ? { otherLegAnswered: call.otherLegAnswered } : {}),
-    },
-    { tooShortSeconds },
-  );
+  return classifyCall(callRecord(call), { tooShortSeconds });
+}
+
+/** The core's CallRecord of a call: the ring time of an unanswered call comes from its timestamps (callDurationSeconds). */
+function callRecord(call: CallToClassify): CallRecord {
+  return {
+    direction: call.direction,
+    status: call.status,
+    ...(call.durationSeconds !== undefined ? { durationSeconds: call.durationSeconds } : {}),
+    ...(call.answeredBy !== undefined ? { answeredBy: call.answeredBy } : {}),
+    ...(call.otherLegAnswered !== undefined ? { otherLegAnswered: call.otherLegAnswered } : {}),
+    ...(call.startedAt !== undefined ? { startedAt: call.startedAt } : {}),
+    ...(call.endedAt !== undefined ? { endedAt: call.endedAt } : {}),
+  };
 }
 
 /**

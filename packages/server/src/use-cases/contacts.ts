@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { AppContext, Tx } from '../app-context.js';
 import type { Contact } from '../db/schema.js';
 import { AppError, notFound } from '../support/errors.js';
+import { validateTemplateValues } from './message-text.js';
 import { newId } from '../support/ids.js';
 import { getOrganization, orgSettings } from './organizations.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
@@ -68,7 +69,13 @@ export function newContactRow(orgId: string, e164: string, defaults: ContactInpu
   };
 }
 
+/** A contact's name and attributes fill templates ({Name}, {attr.plan}): they must be sendable text. */
+function validateContactInput(input: ContactInput): void {
+  validateTemplateValues({ name: input.name, ...Object.fromEntries(Object.entries(input.attributes ?? {}).map(([k, v]) => [`attributes.${k}`, v])) });
+}
+
 export async function createContact(ctx: AppContext, orgId: string, input: ContactInput & { phone: string }): Promise<Contact> {
+  validateContactInput(input);
   const org = await getOrganization(ctx, orgId);
   const e164 = parsePhoneField('phone', input.phone, orgSettings(org).default_country);
   return ctx.db.kysely.transaction().execute(async (tx) => {
@@ -85,6 +92,7 @@ export async function getContact(ctx: AppContext, orgId: string, id: string): Pr
 }
 
 export async function updateContact(ctx: AppContext, orgId: string, id: string, patch: ContactInput): Promise<Contact> {
+  validateContactInput(patch);
   const contact = await getContact(ctx, orgId, id);
   const attributes = patch.attributes ? { ...(JSON.parse(contact.attributes) as object), ...patch.attributes } : undefined;
   // A null attribute value removes the attribute.

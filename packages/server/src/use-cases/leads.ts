@@ -4,6 +4,7 @@
  */
 import { transaction, type AppContext } from '../app-context.js';
 import { AppError } from '../support/errors.js';
+import { validateTemplateValues } from './message-text.js';
 import { newId } from '../support/ids.js';
 import { startRunsForEvent } from './automations/engine.js';
 import { findOrCreateContact, parsePhoneField } from './contacts.js';
@@ -32,6 +33,8 @@ export interface LeadInput {
 }
 
 export async function createLead(ctx: AppContext, input: LeadInput) {
+  // The name fills templates ({Name}) and the agents' ring announcement.
+  validateTemplateValues({ name: input.name });
   const org = await ctx.db.kysely.selectFrom('organizations').selectAll().where('id', '=', input.orgId).executeTakeFirstOrThrow();
   const country = orgSettings(org).default_country;
   const e164 = parsePhoneField('phone', input.phone, country);

@@ -20,6 +20,7 @@ import { acceptInBatch, acceptsInBatch } from './accept-batch.js';
 import { recordSenderTaken, reserveSendSlot, takeSender } from './compliance/pacing.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { decodeCursor, toPage, type Page, olderThan } from './pagination.js';
+import { validateBody } from './message-text.js';
 import { insertRows } from '../db/insert-rows.js';
 import { prepared } from '../db/prepared.js';
 
@@ -71,29 +72,7 @@ export interface SendMessageResult {
   replayed: boolean;
 }
 
-/** Checks a body against the organization's limit; returns it unchanged. */
-export function validateBody(body: string, maxLength: number, field = 'body'): string {
-  if (body.trim().length === 0) {
-    throw new AppError('empty_body', `${field} is empty: write the text to send`, [{ field, message: 'must not be empty' }]);
-  }
-  // PostgreSQL cannot store NUL, and an unpaired surrogate is not text: refuse both rather than
-  // store something else than was sent.
-  if (body.includes('\u0000')) {
-    throw new AppError('validation_failed', `${field} contains a NUL character (\\u0000); remove it`, [{ field, message: 'must not contain NUL characters' }]);
-  }
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(body)) {
-    throw new AppError('validation_failed', `${field} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`, [{ field, message: 'must be valid Unicode' }]);
-  }
-  const length = [...body].length;
-  if (length > maxLength) {
-    throw new AppError(
-      'body_too_long',
-      `${field} has ${length} characters; this organization's limit is ${maxLength}. Shorten it or raise settings.max_body_length`,
-      [{ field, message: `at most ${maxLength} characters` }],
-    );
-  }
-  return body;
-}
+export { validateBody };
 
 /**
  * Accepts an outbound text: validates it, stores it as queued (or scheduled) with its send job, in

@@ -7,6 +7,7 @@ import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { TtlCache } from '../support/ttl-cache.js';
 import { validateComplianceSettings } from './compliance/settings.js';
+import { validateStoredTexts } from './message-text.js';
 
 export interface OrganizationSettings {
   /** Longest message body accepted, in characters (Close's limit: 1,000). */
@@ -97,6 +98,8 @@ export async function updateOrganization(
   orgId: string,
   patch: { name?: string; time_zone?: string; business_hours?: { weekly: unknown; holidays?: string[] }; settings?: Partial<OrganizationSettings> },
 ): Promise<Organization> {
+  // The name is in texts (the default STOP, START and HELP answers, {Business} in templates).
+  if (patch.name !== undefined) validateStoredTexts({ name: patch.name });
   const org = await getOrganization(ctx, orgId);
   const timeZone = patch.time_zone ?? org.time_zone;
   if (!isValidTimeZone(timeZone)) {
@@ -280,6 +283,7 @@ export async function createOrganization(
   ctx: AppContext,
   input: { name: string; timeZone?: string; ownerEmail: string; ownerName?: string; apiKey?: string },
 ): Promise<CreatedOrganization> {
+  validateStoredTexts({ name: input.name });
   return transaction(ctx, async (tx) => {
     const now = ctx.clock.now();
     const org: Organization = {

@@ -189,6 +189,10 @@ export async function applyDeliveryReceipt(ctx: AppContext, receipt: DeliveryRec
     if (status === message.status) return true;
     const now = ctx.clock.now();
     const failed = status === 'failed' || status === 'undelivered';
+    // A receipt that skips a state fills in what it implies: `delivered` and `undelivered` mean the
+    // carrier sent the text, even when our `sent` update never committed (a crash between the
+    // carrier's acceptance and that commit), so the text gets its sent_at and its `sent` event.
+    const skippedSent = message.sent_at === null && (status === 'sent' || status === 'delivered' || status === 'undelivered');
     await tx
       .updateTable('messages')
       .set({
@@ -196,11 +200,14 @@ export async function applyDeliveryReceipt(ctx: AppContext, receipt: DeliveryRec
         updated_at: now,
         carrier_message_id: message.carrier_message_id ?? receipt.carrierMessageId,
         ...(status === 'delivered' ? { delivered_at: now } : {}),
-        ...(status === 'sent' && message.sent_at === null ? { sent_at: now } : {}),
+        ...(skippedSent ? { sent_at: now } : {}),
         ...(failed ? { failed_at: now, reason: receipt.reason ?? 'carrier_unknown', error_code: receipt.errorCode ?? null } : {}),
       })
       .where('id', '=', message.id)
       .execute();
+    if (skippedSent && status !== 'sent') {
+      await appendEvent(tx, ctx, { orgId: message.org_id, type: 'message.status_changed', subjectType: 'message', subjectId: message.id, data: { status: 'sent' } });
+    }
     await appendEvent(tx, ctx, {
       orgId: message.org_id,
       type: 'message.status_changed',

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { createLogger } from '../../src/support/logger.js';
 import { createTextback, type Textback } from '../../src/textback.js';
-import { createTestDatabase, DIALECTS, dialectAvailable, type DialectName } from '../support/databases.js';
+import { createTestDatabase, DIALECTS, dialectAvailable, pgUrl, type DialectName } from '../support/databases.js';
 import { api, type TestApp } from '../support/test-app.js';
 import { cliJson, countRows, requireBuiltCli, runCli, startServe, type RunningServer } from './helpers.js';
 
@@ -179,7 +180,8 @@ describe.each(DIALECTS)('the textback command line (%s)', (dialect) => {
     const second = cliJson(await runCli(['orgs', 'create', '--name', 'Second Co', '--owner-email', 'owner@second.example'], env));
     const ambiguous = await runCli(['send', '+14155550123', 'hi'], env);
     expect(ambiguous.code).toBe(1);
-    expect(ambiguous.stderr).toContain('there are several organizations: pass --org <id>');
+    expect(ambiguous.stderr).toContain(`there are several organizations (${owner.org_id} (Acme Plumbing), ${second.org_id} (Second Co))`);
+    expect(ambiguous.stderr).toContain('pass --org <id>, set TEXTBACK_ORG=<id>, or make one the default with `textback use <id or name>`');
     // With --org it goes to that organization, whose numbers it then needs.
     const noNumber = await runCli(['send', '+14155550123', 'hi', '--org', second.org_id], env);
     expect(noNumber.code).toBe(1);
@@ -187,6 +189,41 @@ describe.each(DIALECTS)('the textback command line (%s)', (dialect) => {
     const sent = cliJson(await runCli(['send', '+14155550124', 'Second text', '--org', owner.org_id], env));
     expect((await api(app, { apiKey: owner.api_key }, 'GET', `/v1/messages/${sent.id}`)).json.body).toBe('Second text');
     expect((await api(app, { apiKey: second.api_key }, 'GET', `/v1/messages/${sent.id}`)).status).toBe(404);
+  });
+
+  it.runIf(dialectAvailable(dialect))('textback use remembers a default organization; TEXTBACK_ORG and --org win over it', async () => {
+    // PostgreSQL keeps the default under ./data of the working directory: a directory of its own here.
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-cli-cwd-'));
+    const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra }, 30_000, cwd);
+    try {
+      const unknown = await cli(['use', 'Nobody Inc']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('there is no organization "Nobody Inc"');
+
+      const chosen = await cli(['use', 'acme plumbing']); // by name, any case
+      expect(chosen.code, chosen.stderr).toBe(0);
+      expect(chosen.stdout).toContain(`commands now act on ${owner.org_id} (Acme Plumbing) by default`);
+      const where = dialect === 'sqlite' ? path.join(path.dirname(database.url), 'textback-cli.json') : path.join(cwd, 'data', 'textback-cli.json');
+      expect(JSON.parse(fs.readFileSync(where, 'utf8'))).toEqual({ org: owner.org_id });
+      expect((await cli(['orgs', 'list'])).stdout).toMatch(new RegExp(`^${owner.org_id}  Acme Plumbing  \\(default\\)$`, 'm'));
+
+      // No --org needed now.
+      const sent = cliJson(await cli(['send', '+14155550125', 'By default']));
+      expect((await api(app, { apiKey: owner.api_key }, 'GET', `/v1/messages/${sent.id}`)).json.body).toBe('By default');
+
+      // TEXTBACK_ORG wins over the default, --org over both.
+      const second = (await cli(['orgs', 'list'])).stdout.match(/^(\S+) {2}Second Co$/m)![1]!;
+      const viaEnv = await cli(['send', '+14155550126', 'hi'], { TEXTBACK_ORG: second });
+      expect(viaEnv.stderr).toContain('no business number'); // the second organization has none
+      const viaOption = cliJson(await cli(['send', '+14155550127', 'By option', '--org', owner.org_id], { TEXTBACK_ORG: second }));
+      expect(viaOption.status).toMatch(/^(queued|held)$/);
+      const badEnv = await cli(['send', '+14155550128', 'hi'], { TEXTBACK_ORG: 'org_missing' });
+      expect(badEnv.code).toBe(1);
+      expect(badEnv.stderr).toContain('TEXTBACK_ORG: there is no organization "org_missing"');
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+      if (dialect === 'sqlite') fs.rmSync(path.join(path.dirname(database.url), 'textback-cli.json'), { force: true });
+    }
   });
 });
 
@@ -308,5 +345,56 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     } finally {
       await other.destroy();
     }
+  });
+});
+
+describe('textback serve cannot start: one clear line, no stack trace, exit 1', () => {
+  let dir: string;
+  beforeAll(() => {
+    requireBuiltCli();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-start-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const expectOneLine = (result: { code: number | null; stdout: string; stderr: string }, line: RegExp) => {
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(line);
+    expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    expect(result.stdout).not.toContain('worker started');
+    expect(result.stdout).not.toContain('Textback is running');
+  };
+
+  it('a port already in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const result = await runCli(['serve'], { DATABASE_URL: path.join(dir, 'port', 'textback.db'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+      expectOneLine(result, new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use .*set PORT to a free port$`));
+      // Nothing was set up: no API key was printed that the next start would not know.
+      expect(result.stdout).not.toContain('Admin API key');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('PostgreSQL that does not answer (the password is never shown)', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve)); // a port nobody listens on
+    const result = await runCli(['serve'], { DATABASE_URL: `postgres://textback:s3cret-pw@127.0.0.1:${port}/textback`, PORT: '0', LOG_LEVEL: 'info' });
+    expectOneLine(result, new RegExp(`^error: cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port}, database "textback": connection refused\\. Start PostgreSQL, or fix the host and port in DATABASE_URL$`));
+    expect(result.stderr).not.toContain('s3cret-pw');
+  });
+
+  it.runIf(dialectAvailable('postgres'))('a PostgreSQL database that does not exist', async () => {
+    const url = new URL(pgUrl()!);
+    url.pathname = '/textback_missing_database';
+    url.search = '';
+    const result = await runCli(['serve'], { DATABASE_URL: url.toString(), PORT: '0', LOG_LEVEL: 'info' });
+    expectOneLine(result, /^error: PostgreSQL at .*, database "textback_missing_database" does not exist: create it .*DATABASE_URL$/);
   });
 });

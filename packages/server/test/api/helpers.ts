@@ -156,10 +156,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `textback <args>` to completion. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliResult> {
+/** Runs `textback <args>` to completion (in the repository, or in `cwd`). */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000, cwd = REPO_ROOT): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -75,7 +75,8 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     const doc = onMissedCall('ab', 1, [
       { type: 'send_sms', variants: [{ id: 'warm', template: 'Warm hello', weight: 1 }, { id: 'short', template: 'Short hello', weight: 1 }] },
     ]);
-    expect((await api(app, org, 'POST', '/v1/automations', doc)).status).toBe(201);
+    const automation = await api(app, org, 'POST', '/v1/automations', doc);
+    expect(automation.status).toBe(201);
     const seen: Record<string, string> = {};
     for (let i = 0; i < 12; i++) {
       const phone = handset();
@@ -86,8 +87,16 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
       // The first automated text to a contact carries the opt-out language (docs/compliance.md).
       expect(row.body).toBe(`${row.variant_id === 'warm' ? 'Warm hello' : 'Short hello'}\nReply STOP to opt out`);
       seen[phone] = row.variant_id!;
+      // The message resource names the automation, its run and the variant, in lists and by id.
+      const runs = (await api(app, org, 'GET', `/v1/automations/${automation.json.id}/runs?contact=${call.json.contact_id}`)).json.data;
+      const expected = { automation_id: automation.json.id, automation_run_id: runs[0].id, variant_id: row.variant_id };
+      expect(msg).toMatchObject(expected);
+      expect((await api(app, org, 'GET', `/v1/messages/${msg.id}`)).json).toMatchObject(expected);
     }
     expect(new Set(Object.values(seen))).toEqual(new Set(['warm', 'short']));
+    // A text sent through the API names no automation.
+    const manual = await api(app, org, 'POST', '/v1/messages', { to: '+14155550199', body: 'Sent by hand' });
+    expect(manual.json).toMatchObject({ automation_id: null, automation_run_id: null, variant_id: null });
     // The same contact calls again next week: same variant.
     const [phone, variant] = Object.entries(seen)[0]!;
     app.clock.advance(7 * 24 * HOUR);
@@ -108,9 +117,79 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     await app.advance(2 * SECOND);
     expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from high']);
     const lowRuns = (await api(app, org, 'GET', `/v1/automations/${low.json.id}/runs?contact=${call.json.contact_id}`)).json.data;
-    expect(lowRuns[0].steps.map((s: { message: string }) => s.message).join('\n')).toContain('skipped: automation "high" (priority 50) has precedence');
+    const lowSteps = lowRuns[0].steps.map((s: { message: string }) => s.message).join('\n');
+    expect(lowSteps).toContain('waiting: automation "high" (priority 50) has precedence');
+    expect(lowSteps).toContain('skipped: automation "high" already texted this contact for this event');
+    expect(lowRuns[0]).toMatchObject({ status: 'stopped' });
+    expect(lowRuns[0].outcome).toMatch(/^no text: /);
     const highRuns = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs`)).json.data;
     expect(highRuns[0].outcome).toMatch(/^sent/);
+  });
+
+  run('a higher-priority automation that fails never keeps a lower-priority one from texting', async () => {
+    const org = await createTestOrg(app);
+    const low = await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    const high = await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'delay', duration: '30s' }, { type: 'send_sms', template: 'from high' }]));
+    // A template stored before texts were validated at save time: a NUL character the send path refuses.
+    const row = await app.tb.ctx.db.kysely.selectFrom('automations').select('document').where('id', '=', high.json.id).executeTakeFirstOrThrow();
+    await app.tb.ctx.db.kysely.updateTable('automations').set({ document: row.document.replace('from high', 'from high\\u0000') }).where('id', '=', high.json.id).execute();
+    const phone = handset();
+    const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(0); // the higher one has precedence while it runs
+    await app.advance(31 * SECOND);
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
+    const highRun = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs?contact=${call.json.contact_id}`)).json.data[0];
+    expect(highRun.status).toBe('failed');
+    expect(highRun.steps.map((s: { message: string }) => s.message).join('\n')).toContain('refused: body contains a NUL character');
+    const lowRun = (await api(app, org, 'GET', `/v1/automations/${low.json.id}/runs?contact=${call.json.contact_id}`)).json.data[0];
+    expect(lowRun.outcome).toMatch(/^sent/);
+    // No job is left failing behind it.
+    expect((await app.tb.ctx.db.kysely.selectFrom('jobs').select('id').where('org_id', '=', org.orgId).where('state', '=', 'dead').execute())).toHaveLength(0);
+  });
+
+  run('a broken higher-priority template with no delay: its run fails at once and the lower-priority text goes out', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    const high = await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'send_sms', template: 'from high' }]));
+    const row = await app.tb.ctx.db.kysely.selectFrom('automations').select('document').where('id', '=', high.json.id).executeTakeFirstOrThrow();
+    await app.tb.ctx.db.kysely.updateTable('automations').set({ document: row.document.replace('from high', 'from high\\ud800') }).where('id', '=', high.json.id).execute();
+    const phone = handset();
+    const call = await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    expect(call.status).toBe(201);
+    await app.drain();
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
+    const highRun = (await api(app, org, 'GET', `/v1/automations/${high.json.id}/runs?contact=${call.json.contact_id}`)).json.data[0];
+    expect(highRun).toMatchObject({ status: 'failed' });
+    expect(highRun.outcome).toContain('unpaired UTF-16 surrogate');
+  });
+
+  run('deleting the higher-priority automation while a lower-priority text waits for it lets that text go', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    const high = await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'delay', duration: '1h' }, { type: 'send_sms', template: 'from high' }]));
+    const phone = handset();
+    await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(0);
+    expect((await api(app, org, 'DELETE', `/v1/automations/${high.json.id}`)).status).toBe(204);
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
+  });
+
+  run('a higher-priority automation that stops without texting lets the lower-priority one text', async () => {
+    const org = await createTestOrg(app);
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));
+    await api(app, org, 'POST', '/v1/automations', onMissedCall('high', 50, [{ type: 'delay', duration: '1m' }, { type: 'stop', reason: 'changed its mind' }]));
+    const phone = handset();
+    await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+    await app.drain();
+    expect(await inbox(org, phone)).toHaveLength(0);
+    await app.advance(61 * SECOND);
+    await app.advance(2 * SECOND);
+    expect((await inbox(org, phone)).map((m) => firstLine(m.body))).toEqual(['from low']);
   });
 
   run('no automated text answers an automated text (loop prevention)', async () => {

@@ -70,6 +70,37 @@ describe.each(DIALECTS)('missed-call text-back (%s)', (dialect) => {
     expect(message.created_by).toEqual({ type: 'automation', id: preset.id });
   });
 
+  run('a PBX call posted with 0 s talk time that rang 30 s is missed and texted (the timestamps give the ring time)', async () => {
+    await atNoon();
+    const handset = nextHandset();
+    const endedAt = app.clock.now();
+    const res = await api(app, org, 'POST', '/v1/calls', {
+      from: handset,
+      to: org.number,
+      direction: 'inbound',
+      status: 'no-answer',
+      duration: 0,
+      started_at: new Date(endedAt - 30 * SECOND).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+    });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ outcome: 'missed', outcome_reason: 'no-answer: nobody picked up (rang 30 s)', duration_seconds: 0 });
+    await app.drain();
+    await app.advance(15 * SECOND);
+    expect(await received(handset)).toHaveLength(1);
+    // 3 s of ringing by the timestamps is still a pocket dial.
+    const quick = await api(app, org, 'POST', '/v1/calls', {
+      from: nextHandset(),
+      to: org.number,
+      direction: 'inbound',
+      status: 'no-answer',
+      duration: 0,
+      started_at: new Date(endedAt - 3 * SECOND).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+    });
+    expect(quick.json.outcome).toBe('too_short');
+  });
+
   run('an outbound unanswered call gets its text after 3 minutes', async () => {
     await atNoon();
     const handset = nextHandset();
@@ -82,6 +113,32 @@ describe.each(DIALECTS)('missed-call text-back (%s)', (dialect) => {
     const texts = await received(handset);
     expect(texts).toHaveLength(1);
     expect(texts[0]!.body).toContain('We just tried to call you');
+  });
+
+  run('an outbound call to a number that never contacted us: the text is blocked (no consent), and the run sets nothing and schedules nothing', async () => {
+    await atNoon();
+    const handset = nextHandset();
+    const res = await call(org.number, 'no-answer', { to: handset, direction: 'outbound' });
+    await app.advance(3 * MINUTE);
+    const message = (await api(app, org, 'GET', `/v1/messages?contact=${res.json.contact_id}&direction=outbound`)).json.data[0];
+    expect(message).toMatchObject({ status: 'blocked', reason: 'no_consent', automation_id: preset.id });
+    // The 24 h cap did not count a text never sent...
+    const contact = (await api(app, org, 'GET', `/v1/contacts/${res.json.contact_id}`)).json;
+    expect(contact.attributes.last_missed_call_sms_at).toBeUndefined();
+    // ...the run ended at the text, with no follow-up waiting...
+    const runs = (await api(app, org, 'GET', `/v1/automations/${preset.id}/runs?contact=${res.json.contact_id}`)).json.data;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'stopped', next_at: null });
+    expect(runs[0].outcome).toMatch(/^no text: .*the text was not sent \(blocked: no_consent, rule CONSENT\), so the steps after it do not run/);
+    const pending = await app.tb.ctx.db.kysely.selectFrom('jobs').select('id').where('kind', '=', 'automation.advance').where('unique_key', 'like', `%${runs[0].id}%`).where('state', 'in', ['pending', 'running']).execute();
+    expect(pending).toHaveLength(0);
+    // ...and the timeline says why.
+    const timeline = (await api(app, org, 'GET', `/v1/contacts/${res.json.contact_id}/timeline`)).json.data as { kind: string; summary: string }[];
+    expect(timeline.filter((e) => e.kind === 'automation').map((e) => e.summary).join('\n')).toContain('the text was not sent (blocked: no_consent, rule CONSENT)');
+    // Two hours later: still nothing, no follow-up.
+    await app.advance(4 * HOUR);
+    expect(await received(handset)).toHaveLength(0);
+    expect((await api(app, org, 'GET', `/v1/messages?contact=${res.json.contact_id}`)).json.data).toHaveLength(1);
   });
 
   run('a call that reached voicemail is skipped by default, and the run says why', async () => {

@@ -11,6 +11,8 @@ import { at, freshOrg, inbox, iso, settle } from './helpers.js';
 const PT = 'America/Los_Angeles';
 const CT = 'America/Chicago';
 const ET = 'America/New_York';
+const TO = 'America/Toronto';
+const LON = 'Europe/London';
 
 interface Case {
   name: string;
@@ -60,6 +62,12 @@ const CASES: Case[] = [
     rule: 'US-FEDERAL',
     release: true,
   },
+  // Canada: the CRTC's window (09:00–21:30 weekdays, 10:00–18:00 weekends), labelled CA-CRTC, not US-FEDERAL.
+  { name: 'Toronto 08:30 local: held until 09:00 (CRTC)', to: '+14165550101', now: at(TO, '2026-01-16T08:30'), heldUntil: at(TO, '2026-01-16T09:00'), rule: 'CA-CRTC', release: true },
+  { name: 'Toronto 21:15 local on a weekday: allowed (CRTC)', to: '+14165550102', now: at(TO, '2026-01-15T21:15'), heldUntil: null },
+  { name: 'Toronto Saturday 18:00: held until Sunday 10:00 (CRTC)', to: '+14165550103', now: at(TO, '2026-01-17T18:00'), heldUntil: at(TO, '2026-01-18T10:00'), rule: 'CA-CRTC' },
+  // Where no law is applied: the default quiet hours, labelled DEFAULT.
+  { name: 'London 22:00: held until 08:00 (default quiet hours)', to: '+447911123456', now: at(LON, '2026-01-15T22:00'), heldUntil: at(LON, '2026-01-16T08:00'), rule: 'DEFAULT' },
   { name: 'fall back: Sunday 07:30 PST (after the repeated hour) held until 08:00 PST', to: '+14155550407', now: Date.parse('2026-11-01T15:30:00Z'), heldUntil: Date.parse('2026-11-01T16:00:00Z'), rule: 'US-FEDERAL' },
 ];
 

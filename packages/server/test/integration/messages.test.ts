@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordFailure } from '../../src/use-cases/messages.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
 import { api, createTestApp, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 
@@ -100,10 +101,44 @@ describe.each(DIALECTS)('sending and receiving texts end to end through the sand
     await app.advance(1000);
     await app.advance(1000);
     const failed = await api(app, org, 'GET', `/v1/messages/${msg.json.id}`);
-    expect(failed.json).toMatchObject({ status: 'undelivered', reason: 'landline_or_unreachable', error_code: '30006' });
+    expect(failed.json).toMatchObject({
+      status: 'undelivered',
+      reason: 'landline_or_unreachable',
+      error_code: '30006',
+      status_detail: 'undelivered: the carrier says +1 415 555 0170 is a landline or unreachable (30006)',
+    });
     expect(failed.json.failed_at).not.toBeNull();
     const filtered = await api(app, org, 'GET', '/v1/messages?status=undelivered');
     expect(filtered.json.data.map((m: { id: string }) => m.id)).toContain(msg.json.id);
+  });
+
+  it.runIf(dialectAvailable(dialect))('every failed or undelivered text says why in plain words (status_detail)', async () => {
+    const cases = [
+      { fail: 'unreachable', to: '+14155550171', detail: 'undelivered: the carrier says +1 415 555 0171 is a landline or unreachable (30003)' },
+      { fail: 'spam-filtered', to: '+14155550172', detail: 'undelivered: the carrier filtered it as spam (30007)' },
+    ];
+    const sent: string[] = [];
+    for (const c of cases) {
+      expect((await api(app, org, 'PUT', `/v1/sandbox/destinations/${c.to}`, { fail_reason: c.fail })).status).toBe(204);
+      sent.push((await api(app, org, 'POST', '/v1/messages', { to: c.to, body: 'Hello?' })).json.id);
+    }
+    await app.advance(1000);
+    await app.advance(1000);
+    await app.advance(1000);
+    for (const [i, c] of cases.entries()) {
+      expect((await api(app, org, 'GET', `/v1/messages/${sent[i]}`)).json).toMatchObject({ status: 'undelivered', status_detail: c.detail });
+    }
+    // A text the carrier refused when it was sent (a permanent error) is failed, with its sentence too.
+    const refused = await api(app, org, 'POST', '/v1/messages', { to: '+14155550173', body: 'Hello?', send_at: new Date(app.clock.now() + 3600_000).toISOString() });
+    const row = await app.tb.ctx.db.kysely.selectFrom('messages').selectAll().where('id', '=', refused.json.id).executeTakeFirstOrThrow();
+    await recordFailure(app.tb.ctx, row, 'failed', 'invalid_number', '21211');
+    expect((await api(app, org, 'GET', `/v1/messages/${refused.json.id}`)).json).toMatchObject({
+      status: 'failed',
+      status_detail: 'failed: the carrier says +1 415 555 0173 is not a working mobile number (21211)',
+    });
+    // Delivered and queued texts have none.
+    const fine = await api(app, org, 'POST', '/v1/messages', { to: '+14155550174', body: 'Hello' });
+    expect(fine.json.status_detail).toBeNull();
   });
 
   it.runIf(dialectAvailable(dialect))('counts segments and encoding, exposes them and previews without sending', async () => {

@@ -2,6 +2,7 @@
  * Leases: a job claimed by a worker that dies is taken over by another worker once its lease
  * expires (and not before), runs once, and goes dead if it has no attempts left.
  */
+import os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enqueue } from '../../src/jobs/job-queue.js';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
@@ -44,6 +45,31 @@ describe.each(DIALECTS)('leases and rescue (%s)', (dialect) => {
     s.clock.advance(10 * LEASE);
     expect(await survivor.drain()).toBe(0);
     expect(r.calls).toHaveLength(1);
+  });
+
+  it.runIf(dialectAvailable(dialect))(`a job left running by a process that is gone is run ${dialect === 'sqlite' ? 'right after start-up (SQLite: one process owns the database)' : 'only after its lease (PostgreSQL: shared by several processes)'}`, async () => {
+    const r = recorder(s.clock);
+    const id = await enqueue(s.database.db.kysely, s.clock, { kind: 'send', payload: { to: '+14155550100' } });
+    // What a crash leaves: the job running, claimed by a process of this machine that no longer
+    // exists (no pid is that large), its lease far in the future.
+    const gone = `${os.hostname()}:2147483646:abcdef`;
+    await s.database.db.kysely.updateTable('jobs').set({ state: 'running', locked_by: gone, locked_until: s.clock.now() + 10 * LEASE, attempts: 1 }).where('id', '=', id).execute();
+    // Another worker of this process that is alive keeps its job.
+    const alive = s.worker({}, { workerId: 'alive-in-this-process', leaseMs: LEASE });
+    const kept = await enqueue(s.database.db.kysely, s.clock, { kind: 'send', payload: { to: '+14155550101' } });
+    expect((await alive.claim(1)).map((j) => j.id)).toEqual([kept]);
+
+    const restarted = s.worker({ send: r.handler }, { leaseMs: LEASE });
+    if (dialect === 'sqlite') {
+      expect(await restarted.drain()).toBe(1);
+      expect(r.calls).toMatchObject([{ jobId: id, attempt: 2, at: s.clock.now() }]);
+      expect(await s.job(id)).toMatchObject({ state: 'completed', attempts: 2 });
+      expect((await s.job(id)).last_error).toContain(gone);
+    } else {
+      expect(await restarted.drain()).toBe(0);
+      expect(await s.job(id)).toMatchObject({ state: 'running', locked_by: gone });
+    }
+    expect(await s.job(kept)).toMatchObject({ state: 'running', locked_by: 'alive-in-this-process' });
   });
 
   it.runIf(dialectAvailable(dialect))('a rescued job with no attempts left is dead, with the reason', async () => {

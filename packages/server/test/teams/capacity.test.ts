@@ -87,17 +87,23 @@ describe.each(DIALECTS)('queue capacity under concurrency (%s)', (dialect) => {
     expect(posted.every((r) => r.status === 201 || r.status === 202)).toBe(true);
     await drainAll();
 
-    const sessions = await app.tb.ctx.db.kysely.selectFrom('queue_sessions').selectAll().where('queue_id', '=', queue.id).execute();
+    const sessions = await app.tb.ctx.db.kysely.selectFrom('queue_sessions').selectAll().where('queue_id', '=', queue.id).orderBy('created_at').orderBy('id').execute();
     expect(sessions).toHaveLength(ORIGINATORS);
     expect(new Set(sessions.map((s) => s.originator_e164)).size).toBe(ORIGINATORS);
     expect(sessions.every((s) => s.state === 'waiting')).toBe(true);
+    // As many sessions are offered (ring all: to every agent) as the agents have slots together;
+    // the others wait in line, each told a different place in it.
     const invites = await app.tb.ctx.db.kysely.selectFrom('queue_invites').select(['session_id', 'user_id']).where('org_id', '=', org.orgId).execute();
-    expect(invites).toHaveLength(ORIGINATORS * 3);
+    const offered = sessions.filter((s) => invites.some((i) => i.session_id === s.id));
+    expect(offered).toHaveLength(3 * MAX);
+    expect(invites).toHaveLength(3 * MAX * 3);
+    const queued = await app.tb.ctx.db.kysely.selectFrom('events').select('data').where('org_id', '=', org.orgId).where('type', '=', 'queue.session_queued').execute();
+    expect(queued.map((e) => (JSON.parse(e.data) as { position: number }).position).sort((a, b) => a - b)).toEqual(Array.from({ length: ORIGINATORS - 3 * MAX }, (_, i) => i + 1));
 
-    // Every agent accepts every invite at once, through both servers.
+    // Every agent accepts every session at once, through both servers (those in line have no invite: 403).
     const attempts = org.agents.flatMap((agent, a) => sessions.map((s, i) => ({ agent, session: s, i: i + a })));
     const results = await Promise.all(attempts.map(({ agent, session, i }) => call(i, agent.apiKey, 'POST', `/v1/queue-sessions/${session.id}/accept`)));
-    expect(results.filter((r) => r.status !== 200 && r.status !== 409).map((r) => r.json)).toEqual([]);
+    expect(results.filter((r) => r.status !== 200 && r.status !== 409 && r.status !== 403).map((r) => r.json)).toEqual([]);
     for (const agent of org.agents) {
       const won = results.filter((r, k) => r.status === 200 && attempts[k]!.agent === agent);
       expect(won).toHaveLength(MAX);
@@ -113,15 +119,23 @@ describe.each(DIALECTS)('queue capacity under concurrency (%s)', (dialect) => {
     const accepted = await app.tb.ctx.db.kysely.selectFrom('queue_invites').select(['session_id']).where('org_id', '=', org.orgId).where('state', '=', 'accepted').execute();
     expect(accepted).toHaveLength(3 * MAX);
 
-    // One agent ends a session: one slot frees, and only one more accept gets through.
+    // One agent ends a session: one slot frees, the first in line is offered to that agent, and
+    // only one more accept gets through.
     const freed = active.find((s) => s.agent_user_id === org.agents[0]!.userId)!;
     ok(await api(app, { apiKey: org.agents[0]!.apiKey }, 'POST', `/v1/queue-sessions/${freed.id}/end`));
-    const waiting = sessions.filter((s) => !active.some((x) => x.id === s.id)).slice(0, 10);
+    await drainAll();
+    const waiting = sessions.filter((s) => !offered.includes(s)).slice(0, 10);
+    const next = await app.tb.ctx.db.kysely.selectFrom('queue_invites').select(['session_id', 'user_id']).where('org_id', '=', org.orgId).where('state', '=', 'pending').execute();
+    expect(next).toEqual([{ session_id: waiting[0]!.id, user_id: org.agents[0]!.userId }]);
     const retry = await Promise.all(waiting.map((s, i) => call(i, org.agents[0]!.apiKey, 'POST', `/v1/queue-sessions/${s.id}/accept`)));
-    expect(retry.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(retry.map((r) => r.status)).toEqual([200, ...Array(9).fill(403)]);
 
-    // The invites run out for everyone else at the same moment; both workers time the sessions out.
+    // The line waits while agents are online, however long; when the last one goes offline, it
+    // ends with the no-agents message.
     app.clock.advance(600 * SECOND);
+    await drainAll();
+    expect(await app.tb.ctx.db.kysely.selectFrom('queue_sessions').select('id').where('queue_id', '=', queue.id).where('state', '=', 'waiting').execute()).toHaveLength(ORIGINATORS - 3 * MAX - 1);
+    for (const a of org.agents) ok(await api(app, org, 'PUT', `/v1/users/${a.userId}/status`, { status: 'offline' }));
     await drainAll();
     const { rows } = await sql<{ state: string; end_reason: string | null; n: number }>`
       select state, end_reason, count(*) as n from queue_sessions where queue_id = ${queue.id} group by state, end_reason order by state, end_reason`.execute(app.tb.ctx.db.kysely);
@@ -132,6 +146,7 @@ describe.each(DIALECTS)('queue capacity under concurrency (%s)', (dialect) => {
     ]);
     const final = await app.tb.ctx.db.kysely.selectFrom('queue_agents').select('active_sessions').where('queue_id', '=', queue.id).execute();
     expect(final.map((r) => r.active_sessions)).toEqual([MAX, MAX, MAX]);
+    expect(sessions.length).toBe(ORIGINATORS);
     if (second) expect(claimed.every((n) => n > 0), `jobs claimed per worker: ${claimed.join(', ')}`).toBe(true);
   });
 });

@@ -75,7 +75,7 @@ describe.each(DIALECTS)('SMS queues (%s)', (dialect) => {
     expect(waiting).toMatchObject({ queue_id: queue.id, originator: customer, state: 'waiting', agent_id: null, invites: [{ user_id: ana.userId, state: 'pending' }] });
     // The invite is on the event stream, and (this queue says so) on the agent's phone.
     expect(await events(org, 'queue.session_invite')).toEqual([expect.objectContaining({ subject: waiting.id, user_id: ana.userId })]);
-    expect(await texts(org, ana.mobile)).toEqual([`Support: ${customer} is waiting for an agent. Accept session ${waiting.id} in Textback within 60 s.`]);
+    expect(await texts(org, ana.mobile)).toEqual([`Support: ${customer} is waiting for an agent. Reply 1 or ACCEPT within 60 s to take session ${waiting.id} (or accept it in Textback).`]);
 
     await app.advance(20 * SECOND);
     const accepted = ok(await api(app, as(ana), 'POST', `/v1/queue-sessions/${waiting.id}/accept`)).json;
@@ -97,8 +97,11 @@ describe.each(DIALECTS)('SMS queues (%s)', (dialect) => {
     const [ended] = await sessionsOf(org);
     expect(ended).toMatchObject({ state: 'ended', end_reason: 'originator', agent_id: ana.userId });
     expect(ok(await api(app, org, 'GET', `/v1/queues/${queue.id}/agents`)).json.data[0]).toMatchObject({ active_sessions: 0 });
+    // The agent is told, the way the invite reached them (a text, and the event).
+    expect((await texts(org, ana.mobile)).at(-1)).toBe(`Support: ${customer} ended session ${waiting.id}.`);
+    expect(await events(org, 'queue.session_ended')).toEqual([expect.objectContaining({ subject: waiting.id, reason: 'originator', agent_id: ana.userId })]);
     // After the session, texts are not relayed any more: the originator needs the keyword again.
-    await app.advance(120 * SECOND);
+    // A person's text right after the termination message is answered, not dropped.
     await textFrom(app, org, customer, 'one more thing');
     expect((await texts(org, customer)).at(-1)).toBe(QUEUE.initiation_needed_message);
 
@@ -119,18 +122,91 @@ describe.each(DIALECTS)('SMS queues (%s)', (dialect) => {
     await textFrom(app, org, someone, 'Hi, is this the support line?');
     expect((await texts(org, someone))[0]!.startsWith(QUEUE.initiation_needed_message)).toBe(true);
     expect(await sessionsOf(org)).toEqual([]);
-    // "support please" is not the keyword either; and no automated answer within a minute of ours.
-    await textFrom(app, org, someone, 'support please');
-    expect(await texts(org, someone)).toHaveLength(1);
-    await app.advance(61 * SECOND);
+    // "support please" is not the keyword either; a person is answered every time, even within a minute.
     await textFrom(app, org, someone, 'support please');
     expect(await texts(org, someone)).toHaveLength(2);
+    await textFrom(app, org, someone, 'SUPPORT PLEASE');
+    expect(await texts(org, someone)).toHaveLength(3);
     // STOP is compliance's: one confirmation, nothing from the queue.
     await app.advance(61 * SECOND);
     await textFrom(app, org, someone, 'STOP');
     const last = (await texts(org, someone)).at(-1)!;
     expect(last).toContain('unsubscribed');
-    expect(await texts(org, someone)).toHaveLength(3);
+    expect(await texts(org, someone)).toHaveLength(4);
+  });
+
+  run('an automated sender (5 texts a minute, each answered by us) gets no answer, so no loop starts', async () => {
+    const { org } = await queueOrg(1);
+    const bot = handset();
+    for (let i = 1; i <= 6; i++) {
+      await textFrom(app, org, bot, `Auto-reply: I am away until Monday (${i})`);
+      await app.advance(5 * SECOND);
+    }
+    // Four answers; from the fifth text within the minute, silence.
+    const answers = await texts(org, bot);
+    expect(answers).toHaveLength(4);
+    expect(answers.every((t) => t.startsWith(QUEUE.initiation_needed_message))).toBe(true);
+    const contactId = (await app.tb.ctx.db.kysely.selectFrom('contacts').select('id').where('org_id', '=', org.orgId).where('e164', '=', bot).executeTakeFirstOrThrow()).id;
+    expect((await teamTimeline(app, org, contactId)).at(-1)).toMatch(/^Support: no initiation-needed message: 6 texts from this sender within 60 s.*automated sender \(loop prevention\)$/);
+    // Once it slows down, it is answered again.
+    await app.advance(120 * SECOND);
+    await textFrom(app, org, bot, 'Auto-reply: I am away until Monday');
+    expect(await texts(org, bot)).toHaveLength(5);
+  });
+
+  run('every agent at their maximum: originators wait in line, told their place, and are invited in order as slots free', async () => {
+    const { org, queue } = await queueOrg(1, { invite_by_sms: true });
+    const ana = org.agents[0]!;
+    ok(await api(app, org, 'PUT', `/v1/queues/${queue.id}/agents/${ana.userId}`, { sms_enabled: true, max_sessions: 1 }));
+    const [c1, c2, c3, c4] = [handset(), handset(), handset(), handset()];
+
+    // The first is invited; Ana takes it by replying to the invite text.
+    await textFrom(app, org, c1, 'SUPPORT');
+    expect((await texts(org, c1)).map((t) => t.split('\n')[0])).toEqual([QUEUE.initiation_message]);
+    await textFrom(app, org, ana.mobile, ' accept ');
+    const [s1] = await sessionsOf(org, '?state=active');
+    expect(s1).toMatchObject({ originator: c1, agent_id: ana.userId });
+    expect((await texts(org, ana.mobile)).at(-1)).toBe(`Support: you have ${c1} (session ${s1.id}). Your texts to this number go to them.`);
+
+    // Ana is at her maximum: the next ones wait in line, each told their place; no no-agents message.
+    for (const [i, c] of [c2, c3, c4].entries()) {
+      await textFrom(app, org, c, 'support');
+      expect((await texts(org, c)).map((t) => t.split('\n')[0])).toEqual([`${QUEUE.initiation_message} You are number ${i + 1} in line.`]);
+    }
+    expect(await events(org, 'queue.session_queued')).toMatchObject([{ position: 1 }, { position: 2 }, { position: 3 }]);
+    expect((await sessionsOf(org, '?state=waiting')).every((s: { invites: unknown[] }) => s.invites.length === 0)).toBe(true);
+    // The third leaves the line with the termination keyword.
+    await textFrom(app, org, c3, 'BYE');
+    expect((await texts(org, c3)).at(-1)).toBe(QUEUE.termination_message);
+
+    // Five minutes later Ana ends her session: the first in line (c2) is invited, not c4.
+    await app.advance(300 * SECOND);
+    ok(await api(app, as(ana), 'POST', `/v1/queue-sessions/${s1.id}/end`));
+    await settle(app);
+    const invited = (await sessionsOf(org, '?state=waiting')).find((s: { originator: string }) => s.originator === c2);
+    expect(invited.invites).toMatchObject([{ user_id: ana.userId, state: 'pending' }]);
+    expect((await texts(org, ana.mobile)).at(-1)).toMatch(new RegExp(`^Support: \\${c2} is waiting for an agent\\. Reply 1 or ACCEPT`));
+    await app.advance(10 * SECOND);
+    await textFrom(app, org, ana.mobile, '1');
+    expect(ok(await api(app, org, 'GET', `/v1/queue-sessions/${invited.id}`)).json).toMatchObject({ state: 'active', agent_id: ana.userId });
+    // With no open invite, "1" is an ordinary answer, relayed to the originator.
+    await textFrom(app, org, ana.mobile, '1');
+    expect((await texts(org, c2)).at(-1)).toBe('1');
+
+    // c2 ends it: Ana is told; c4 is invited next.
+    await app.advance(60 * SECOND);
+    await textFrom(app, org, c2, 'bye');
+    expect((await texts(org, ana.mobile)).at(-2)).toBe(`Support: ${c2} ended session ${invited.id}.`);
+    const s4 = (await sessionsOf(org, '?state=waiting'))[0];
+    expect(s4).toMatchObject({ originator: c4, invites: [{ user_id: ana.userId, state: 'pending' }] });
+    expect((await texts(org, ana.mobile)).at(-1)).toContain(`session ${s4.id}`);
+
+    // The time in line counts as waiting: c1 waited a few seconds and c2 over 310 s (the texts go
+    // out a second apart, which moves the clock a little); c3 abandoned the line.
+    const stats = ok(await api(app, org, 'GET', `/v1/queues/${queue.id}/statistics?from=2026-01-01&to=2027-01-01`)).json;
+    expect(stats.totals).toMatchObject({ sms_vol: 2, abandoned: 1, no_agents: 0 });
+    expect(stats.totals.avg_wait_seconds).toBeGreaterThanOrEqual(155);
+    expect(stats.totals.avg_wait_seconds).toBeLessThan(170);
   });
 
   run('a keyword and the text right after it are handled in order, even when both arrive before the worker runs', async () => {
@@ -232,5 +308,34 @@ describe.each(DIALECTS)('SMS queues (%s)', (dialect) => {
     // An opt-out ends the session without another text.
     await textFrom(app, org, someone, 'STOP');
     expect(ok(await api(app, org, 'GET', `/v1/queue-sessions/${session.id}`)).json).toMatchObject({ state: 'ended', end_reason: 'opted_out' });
+  });
+
+  run('an agent coming online takes the first in line; an agent is told when their originator opts out', async () => {
+    const { org, queue } = await queueOrg(2, { invite_by_sms: true });
+    const [ana, ben] = org.agents as [(typeof org.agents)[0], (typeof org.agents)[0]];
+    ok(await api(app, org, 'PUT', `/v1/users/${ben.userId}/status`, { status: 'offline' }));
+    ok(await api(app, org, 'PUT', `/v1/queues/${queue.id}/agents/${ana.userId}`, { sms_enabled: true, max_sessions: 1 }));
+    const [c1, c2] = [handset(), handset()];
+    await textFrom(app, org, c1, 'SUPPORT');
+    await textFrom(app, org, ana.mobile, 'ACCEPT');
+    await textFrom(app, org, c2, 'SUPPORT');
+    expect((await texts(org, c2))[0]!.split('\n')[0]).toBe(`${QUEUE.initiation_message} You are number 1 in line.`);
+
+    // Ben comes online: the line moves at once, to him.
+    ok(await api(app, org, 'PUT', `/v1/users/${ben.userId}/status`, { status: 'online' }));
+    await settle(app);
+    const [waiting] = await sessionsOf(org, '?state=waiting');
+    expect(waiting).toMatchObject({ originator: c2, invites: [{ user_id: ben.userId, state: 'pending' }] });
+    expect((await texts(org, ben.mobile)).at(-1)).toContain(`session ${waiting.id}`);
+
+    // c1 opts out: the session ends, Ana is told (one STOP confirmation to c1, from compliance).
+    const [active] = await sessionsOf(org, '?state=active');
+    await textFrom(app, org, c1, 'STOP');
+    expect(ok(await api(app, org, 'GET', `/v1/queue-sessions/${active.id}`)).json).toMatchObject({ state: 'ended', end_reason: 'opted_out' });
+    expect((await texts(org, ana.mobile)).at(-1)).toBe(`Support: ${c1} opted out (STOP); session ${active.id} has ended.`);
+    // c2 gives up before Ben accepts: Ben's invite is withdrawn, and he is told.
+    await textFrom(app, org, c2, 'bye');
+    expect((await texts(org, ben.mobile)).at(-1)).toBe(`Support: ${c2} left the queue; the invite to session ${waiting.id} is withdrawn.`);
+    expect((await api(app, as(ben), 'POST', `/v1/queue-sessions/${waiting.id}/accept`)).status).toBe(409);
   });
 });

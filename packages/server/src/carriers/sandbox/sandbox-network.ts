@@ -82,7 +82,8 @@ export async function sandboxCall(
     status: input.outcome === 'answered' ? 'completed' : input.outcome,
     durationSeconds: duration,
     answeredBy: input.outcome === 'answered' ? 'human' : input.outcome === 'voicemail' ? 'machine' : undefined,
-    startedAt: now - (duration + 20) * 1000,
+    // An answered call (a person or a voicemail box) rang 20 s first; an unanswered one rang for its whole duration.
+    startedAt: now - (duration + (input.outcome === 'answered' || input.outcome === 'voicemail' ? 20 : 0)) * 1000,
     endedAt: now,
     externalId: newId('SBCALL'),
     carrier: SANDBOX,

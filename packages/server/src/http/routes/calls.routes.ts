@@ -21,7 +21,14 @@ export const callRoutes =
               to: Phone('Callee, E.164'),
               direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
               status: Type.Union(CALL_STATUSES.map((s) => Type.Literal(s))),
-              duration: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400, description: 'Seconds: the conversation when answered, how long it rang when not (under 7 s of ringing is too_short)' })),
+              duration: Type.Optional(
+                Type.Integer({
+                  minimum: 0,
+                  maximum: 86400,
+                  description:
+                    'Seconds: the conversation (talk time) when answered. For an unanswered call the ring time is ended_at - started_at when both are given (PBXs report 0 talk time for it), else this value; under 7 s of ringing is too_short',
+                }),
+              ),
               answered_by: Type.Optional(Type.Union([Type.Literal('human'), Type.Literal('machine'), Type.Literal('unknown')])),
               answered_elsewhere: Type.Optional(Type.Boolean({ description: 'Another leg of the same call was answered' })),
               started_at: Type.Optional(Type.String({ format: 'date-time' })),

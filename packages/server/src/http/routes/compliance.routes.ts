@@ -12,6 +12,7 @@ import { AppError } from '../../support/errors.js';
 import { agentConsentChange, contactConsent, exportConsentCsv } from '../../use-cases/compliance/consent.js';
 import { DEFAULT_RATES, SENDER_TYPES, sendInterval } from '../../use-cases/compliance/pacing.js';
 import { helpTextErrors, type NumberComplianceTexts } from '../../use-cases/compliance/settings.js';
+import { storedTextErrors } from '../../use-cases/message-text.js';
 import {
   addSuppression,
   exportSuppressionsCsv,
@@ -365,7 +366,11 @@ export const complianceRoutes =
         const b = request.body;
         const texts: NumberComplianceTexts = number.compliance_texts ? (JSON.parse(number.compliance_texts) as NumberComplianceTexts) : {};
         for (const key of ['help_text', 'opt_out_text', 'opt_in_text'] as const) if (b[key] !== undefined) texts[key] = b[key];
-        const errors = helpTextErrors(texts.help_text, org.name, 'help_text');
+        const errors = [
+          ...helpTextErrors(texts.help_text, org.name, 'help_text', orgSettings(org).max_body_length),
+          // Sent later (the STOP and START confirmations): checked as a body is, on save.
+          ...storedTextErrors({ opt_out_text: b.opt_out_text, opt_in_text: b.opt_in_text }, orgSettings(org).max_body_length),
+        ];
         if (errors.length) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
         await ctx.db.kysely
           .updateTable('phone_numbers')

@@ -6,6 +6,7 @@
  */
 import {
   advanceRun,
+  callDurationSeconds,
   classifyCall,
   completeStep,
   matchesTrigger,
@@ -14,6 +15,7 @@ import {
   type BusinessHours,
   type CallFacts,
   type RunContext,
+  type CallRecord,
   type TraceEntry,
   type TriggerType,
 } from '@textback/core';
@@ -114,6 +116,8 @@ export async function recentCallEvents(ctx: AppContext, orgId: string, days: num
       'calls.direction',
       'calls.status',
       'calls.duration_s',
+      'calls.started_at',
+      'calls.ended_at',
       'calls.answered_by',
       'calls.outcome',
       'calls.created_at',
@@ -130,14 +134,21 @@ export async function recentCallEvents(ctx: AppContext, orgId: string, days: num
     .limit(limit)
     .execute();
   return calls.map((c) => {
-    const outcome =
-      (c.outcome as CallFacts['outcome'] | null) ??
-      classifyCall({ direction: c.direction, status: c.status as never, ...(c.duration_s != null ? { durationSeconds: c.duration_s } : {}) }).outcome;
+    const record: CallRecord = {
+      direction: c.direction,
+      status: c.status as CallRecord['status'],
+      ...(c.duration_s != null ? { durationSeconds: c.duration_s } : {}),
+      ...(c.started_at != null ? { startedAt: Number(c.started_at) } : {}),
+      ...(c.ended_at != null ? { endedAt: Number(c.ended_at) } : {}),
+    };
+    const outcome = (c.outcome as CallFacts['outcome'] | null) ?? classifyCall(record).outcome;
+    // What `call.duration` conditions see: the ring time of an unanswered call (core callDurationSeconds).
+    const duration = callDurationSeconds(record);
     return {
       type: 'call.completed' as const,
       at: c.created_at,
       number: c.number,
-      call: { outcome, direction: c.direction, ...(c.duration_s != null ? { durationSeconds: c.duration_s } : {}), number: c.number },
+      call: { outcome, direction: c.direction, ...(duration !== undefined ? { durationSeconds: duration } : {}), number: c.number },
       contact: { id: c.contact_id, phone: c.phone, name: c.name, source: c.source, attributes: JSON.parse(c.attributes) as Record<string, unknown> },
     };
   });

@@ -17,9 +17,11 @@ import {
   compareByPriority,
   completeStep,
   DEFAULT_EPISODE_WINDOW_MS,
+  deferStep,
   matchesTrigger,
   parseDuration,
   startRun,
+  stepNotDone,
   type Automation,
   type BusinessHours,
   type CallFacts,
@@ -34,11 +36,12 @@ import { transaction, type AppContext, type Tx } from '../../app-context.js';
 import type { Selectable } from 'kysely';
 import type { AutomationRun, AutomationsTable, Contact, Organization, PhoneNumber } from '../../db/schema.js';
 import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
+import { AppError } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
 import { appendEvent, collectEvents } from '../events.js';
 import { sendOne } from '../messages.js';
 import { organizationById } from '../organizations.js';
-import { advanceJobKey, toAutomation } from './automation-store.js';
+import { ADVANCE_JOB, advanceJobKey, toAutomation, wakeParkedRuns } from './automation-store.js';
 import { insertRows, insertRowsReturning } from '../../db/insert-rows.js';
 import { prepared } from '../../db/prepared.js';
 
@@ -46,7 +49,7 @@ const activeAutomations = prepared((db, v: { orgId: string; trigger: TriggerType
   db.selectFrom('automations').selectAll().where('org_id', '=', v.orgId).where('trigger_type', '=', v.trigger).where('state', '=', 'active'),
 );
 
-export const ADVANCE_JOB = 'automation.advance';
+export { ADVANCE_JOB };
 export const NOT_REPLIED_JOB = 'automation.not_replied';
 export const WEBHOOK_JOB = 'automation.webhook';
 
@@ -343,8 +346,10 @@ interface Loaded {
   facts?: ContactFacts;
   /** The run's number, once read. */
   number?: PhoneNumber;
-  /** A text of this run was stored in this transaction (its outcome is known without a read). */
+  /** A text of this run was stored in this transaction (the contact has a conversation now). */
   sentHere: boolean;
+  /** A text of this run was stored in this transaction and not blocked (its outcome is known without a read). */
+  textedHere?: boolean;
   /** The contact was created in this transaction: no texts, no conversation yet (nothing to read). */
   contactIsNew?: boolean;
   /**
@@ -387,58 +392,94 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
       return null;
     }
     case 'done': {
-      const status = action.reason === 'completed' ? 'completed' : action.reason === 'stopped' ? 'stopped' : action.reason === 'canceled' ? 'cancelled' : 'failed';
-      const sent = loaded.sentHere || (await tx.selectFrom('messages').select('id').where('automation_run_id', '=', run.id).executeTakeFirst()) !== undefined;
+      const status =
+        action.reason === 'completed' ? 'completed' : action.reason === 'stopped' || action.reason === 'not_sent' ? 'stopped' : action.reason === 'canceled' ? 'cancelled' : 'failed';
+      // Sent: a text of this run that the compliance gate did not block.
+      const sent =
+        loaded.textedHere ||
+        (!loaded.runIsNew &&
+          (await tx.selectFrom('messages').select('id').where('automation_run_id', '=', run.id).where('status', 'not in', NOT_SENT_STATUSES).executeTakeFirst()) !== undefined);
       const outcome = sent ? `sent; ${action.detail}` : `no text: ${action.detail}`;
       await trace(tx, ctx, ids, entries);
-      await finish(ctx, tx, run, state, status, outcome);
+      await finish(ctx, tx, run, state, status, outcome, { wakeParked: !loaded.runIsNew });
       return null;
     }
     case 'send_sms': {
       const skip = await sendPolicy(tx, run, automation, now, loaded.onlyRunOfEvent === true);
+      if (skip?.wait) {
+        // A higher-priority run of the same event may still text, or fail: this text waits for it
+        // (woken when that run texts or ends), instead of being skipped for a text that may never come.
+        entries.push({ at: now, step: action.step, type: 'send_sms', message: `waiting: ${skip.why}; this text goes out if that run ends without texting` });
+        await park(tx, run, deferStep(state, action.step), now);
+        await trace(tx, ctx, ids, entries);
+        return null;
+      }
       if (skip) {
-        entries.push({ at: now, step: action.step, type: 'send_sms', message: `skipped: ${skip}` });
+        entries.push({ at: now, step: action.step, type: 'send_sms', message: `skipped: ${skip.why}` });
+        const ended = stepNotDone(state, action.step, `skipped: ${skip.why}`, now);
+        return { ...loaded, state: ended.state, trace: [...entries, ...ended.trace], contact };
       } else {
         if (run.number_id && !loaded.number) loaded.number = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', run.number_id).executeTakeFirst();
         const number = loaded.number;
-        const { message } = await sendOne(
-          ctx,
-          {
-            orgId: run.org_id,
-            to: contact.e164,
-            ...(number ? { from: number.e164 } : {}),
-            body: action.body,
-            idempotencyKey: `run:${run.id}:${action.step}`,
-            createdBy: { type: 'automation', id: run.automation_id },
-            automationRunId: run.id,
-            ...(action.variantId ? { variantId: action.variantId } : {}),
-            automated: true,
-          },
-          tx,
-          // Rows this transaction already holds: sendOne need not read them again. A new run's
-          // step names a new idempotency key; a contact new in this transaction has no text yet
-          // unless this run (or another run of the event) sent it one.
-          {
-            org: loaded.org,
-            contact,
-            ...(number ? { from: number } : {}),
-            ...(loaded.runIsNew ? { keyIsNew: true } : {}),
-            ...(loaded.contactIsNew && loaded.onlyRunOfEvent && !loaded.sentHere ? { contactIsNew: true } : {}),
-          },
-        );
+        let sent: Awaited<ReturnType<typeof sendOne>>;
+        try {
+          sent = await sendOne(
+            ctx,
+            {
+              orgId: run.org_id,
+              to: contact.e164,
+              ...(number ? { from: number.e164 } : {}),
+              body: action.body,
+              idempotencyKey: `run:${run.id}:${action.step}`,
+              createdBy: { type: 'automation', id: run.automation_id },
+              automationRunId: run.id,
+              ...(action.variantId ? { variantId: action.variantId } : {}),
+              automated: true,
+            },
+            tx,
+            // Rows this transaction already holds: sendOne need not read them again. A new run's
+            // step names a new idempotency key; a contact new in this transaction has no text yet
+            // unless this run (or another run of the event) sent it one.
+            {
+              org: loaded.org,
+              contact,
+              ...(number ? { from: number } : {}),
+              ...(loaded.runIsNew ? { keyIsNew: true } : {}),
+              ...(loaded.contactIsNew && loaded.onlyRunOfEvent && !loaded.sentHere ? { contactIsNew: true } : {}),
+            },
+          );
+        } catch (error) {
+          // The send path refused the text itself (a body with a NUL character, too long, no number
+          // to send from): an AppError, thrown before any statement failed. The run fails here, and
+          // does not hold back a lower-priority automation of the same event.
+          if (!(error instanceof AppError)) throw error;
+          entries.push({ at: now, step: action.step, type: 'send_sms', message: `text refused by the send path (${error.code})` });
+          const ended = stepNotDone(state, action.step, `refused: ${error.message}`, now, 'step_failed');
+          return { ...loaded, state: ended.state, trace: [...entries, ...ended.trace], contact };
+        }
+        const { message } = sent;
         loaded.sentHere = true;
-        await insertRowsReturning(
-          tx,
-          'automation_send_claims',
-          [{ org_id: run.org_id, contact_id: run.contact_id, event_key: eventKey(run), run_id: run.id, automation_id: run.automation_id, created_at: now }],
-          { key: 'first-claim', build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'contact_id', 'event_key']).doNothing()) },
-        );
         entries.push({
           at: now,
           step: action.step,
           type: 'send_sms',
           message: `text ${message.id} ${message.status}${message.reason ? ` (${message.reason})` : ''}${action.variantId ? `, variant ${action.variantId}` : ''}`,
         });
+        if (NOT_SENT_STATUSES.includes(message.status)) {
+          // Refused for good (no consent, opted out, cap reached, ...): the steps after it assumed a
+          // text (a cap attribute, a follow-up), so the run ends, and a lower-priority run may text.
+          const ended = stepNotDone(state, action.step, `${message.status}: ${message.reason ?? 'compliance'}${message.rule ? `, rule ${message.rule}` : ''}`, now);
+          return { ...loaded, state: ended.state, trace: [...entries, ...ended.trace], contact };
+        }
+        loaded.textedHere = true;
+        await insertRowsReturning(
+          tx,
+          'automation_send_claims',
+          [{ org_id: run.org_id, contact_id: run.contact_id, event_key: eventKey(run), run_id: run.id, automation_id: run.automation_id, created_at: now }],
+          { key: 'first-claim', build: (q) => q.onConflict((oc) => oc.columns(['org_id', 'contact_id', 'event_key']).doNothing()) },
+        );
+        // Lower-priority runs of the event waiting on this one learn that it texted.
+        if (!loaded.runIsNew) await wakeParkedRuns(ctx, tx, { orgId: run.org_id, contactId: run.contact_id, eventId: run.event_id, exceptRunId: run.id });
         // What the next step's conditions see: the contact was texted now.
         loaded.facts = { ...loaded.facts, lastTextAt: now };
       }
@@ -476,8 +517,30 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
   return { ...loaded, state: completeStep(state, action.step), trace: entries, contact };
 }
 
-/** Why a text must not be sent for this run, or null. */
-async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number, onlyRunOfEvent: boolean): Promise<string | null> {
+/** The status of a text refused for good when it was created (the compliance gate): the run's steps after it do not run. */
+const NOT_SENT_STATUSES: readonly string[] = ['blocked'];
+
+/**
+ * The run waits, with no job, for a higher-priority run of its event (`sendPolicy`'s `wait`): its
+ * text step is put back, and `wakeParkedRuns` gives it a job when that run texts or ends.
+ */
+async function park(tx: Tx, run: AutomationRun, state: RunState, now: number): Promise<void> {
+  const result = await tx
+    .updateTable('automation_runs')
+    .set({ run_state: JSON.stringify(state), status: 'waiting', next_at: null, updated_at: now })
+    .where('id', '=', run.id)
+    .where('run_state', '=', run.run_state)
+    .where('status', 'in', ['waiting', 'running'])
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new RunChanged();
+}
+
+
+/**
+ * Why a text must not be sent for this run now, or null. `wait`: a higher-priority run of the same
+ * event is still in progress; it may text (then this one is skipped) or end without (then this one texts).
+ */
+async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, now: number, onlyRunOfEvent: boolean): Promise<{ why: string; wait?: true } | null> {
   // The only run of a new event: no other run can have claimed its text or take precedence.
   if (!onlyRunOfEvent) {
     // One text per contact per triggering event, whichever automation gets there first...
@@ -489,7 +552,7 @@ async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, no
       .where('automation_send_claims.contact_id', '=', run.contact_id)
       .where('automation_send_claims.event_key', '=', eventKey(run))
       .executeTakeFirst();
-    if (claim && claim.run_id !== run.id) return `automation "${claim.name}" already texted this contact for this event`;
+    if (claim && claim.run_id !== run.id) return { why: `automation "${claim.name}" already texted this contact for this event` };
     // ...and a higher-priority automation still working on the same event wins.
     const higher = await tx
       .selectFrom('automation_runs')
@@ -501,7 +564,7 @@ async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, no
       .where('automation_runs.status', 'in', ['waiting', 'running'])
       .where('automation_runs.priority', '>', automation.priority)
       .executeTakeFirst();
-    if (higher) return `automation "${higher.name}" (priority ${higher.priority}) has precedence for this event`;
+    if (higher) return { why: `automation "${higher.name}" (priority ${higher.priority}) has precedence for this event`, wait: true };
   }
   // No automated text answers an automated text.
   if (run.trigger_type === 'message.received') {
@@ -516,7 +579,7 @@ async function sendPolicy(tx: Tx, run: AutomationRun, automation: Automation, no
       .executeTakeFirst();
     const at = lastAutomated?.at == null ? null : Number(lastAutomated.at);
     if (at !== null && event.at - at < LOOP_WINDOW_MS) {
-      return `loop prevention: their message came ${Math.round((event.at - at) / 1000)} s after our automated text, so it may be automatic`;
+      return { why: `loop prevention: their message came ${Math.round((event.at - at) / 1000)} s after our automated text, so it may be automatic` };
     }
   }
   void now;
@@ -600,7 +663,15 @@ async function save(tx: Tx, run: AutomationRun, state: RunState, nextAt: number,
   if (Number(result.numUpdatedRows) !== 1) throw new RunChanged();
 }
 
-async function finish(ctx: AppContext, tx: Tx, run: AutomationRun, state: RunState, status: AutomationRun['status'], outcome: string): Promise<void> {
+async function finish(
+  ctx: AppContext,
+  tx: Tx,
+  run: AutomationRun,
+  state: RunState,
+  status: AutomationRun['status'],
+  outcome: string,
+  options: { wakeParked?: boolean } = { wakeParked: true },
+): Promise<void> {
   const now = ctx.clock.now();
   const result = await tx
     .updateTable('automation_runs')
@@ -616,6 +687,9 @@ async function finish(ctx: AppContext, tx: Tx, run: AutomationRun, state: RunSta
     subjectId: run.id,
     data: { automation_id: run.automation_id, contact_id: run.contact_id, status },
   });
+  // Lower-priority runs of the event waiting on this one may text now (or learn that it texted).
+  // (A run new in this transaction has none: the runs of its event after it start after it.)
+  if (options.wakeParked) await wakeParkedRuns(ctx, tx, { orgId: run.org_id, contactId: run.contact_id, eventId: run.event_id, exceptRunId: run.id });
 }
 
 async function trace(

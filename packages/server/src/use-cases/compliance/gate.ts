@@ -25,6 +25,7 @@ import {
   countryAllowed,
   normalizePhone,
   quietHoursDecision,
+  countryForNumber,
   recipientTimeZone,
   stateFrequencyCap,
   UNKNOWN_CONSENT,
@@ -185,23 +186,26 @@ export function decide(f: GateFacts): GateDecision {
  * instant of its minute: decisions are cached per (zones, state, minute), which serves the many
  * texts of one minute from one evaluation. Both caches are bounded.
  */
-const zonesCache = new Map<string, readonly string[]>();
+const zonesCache = new Map<string, { zones: readonly string[]; country: string | undefined }>();
 const quietCache = new Map<string, QuietHoursDecision>();
 const MINUTE_MS = 60_000;
 
 function quietHours(f: Pick<GateFacts, 'now' | 'to' | 'contactTimeZone' | 'orgZone'>): QuietHoursDecision {
   const zoneKey = `${f.contactTimeZone ?? ''}|${f.orgZone ?? ''}|${f.to}`;
-  let zones = zonesCache.get(zoneKey);
-  if (!zones) {
-    zones = recipientTimeZone({ e164: f.to, contactTimeZone: f.contactTimeZone, now: f.now, ...(f.orgZone ? { defaultZone: f.orgZone } : {}) }).candidates;
+  let recipient = zonesCache.get(zoneKey);
+  if (!recipient) {
+    // The zones decide the window's clock; the country decides the rule (US-FEDERAL, CA-CRTC, DEFAULT).
+    const zones = recipientTimeZone({ e164: f.to, contactTimeZone: f.contactTimeZone, now: f.now, ...(f.orgZone ? { defaultZone: f.orgZone } : {}) }).candidates;
+    recipient = { zones, country: countryForNumber(f.to) };
     if (zonesCache.size > 100_000) zonesCache.clear();
-    zonesCache.set(zoneKey, zones);
+    zonesCache.set(zoneKey, recipient);
   }
+  const { zones, country } = recipient;
   const minute = Math.floor(f.now / MINUTE_MS);
-  const key = `${zones.join(',')}|${usStateForNumber(f.to) ?? ''}|${minute}`;
+  const key = `${zones.join(',')}|${country ?? ''}|${usStateForNumber(f.to) ?? ''}|${minute}`;
   let decision = quietCache.get(key);
   if (!decision) {
-    decision = quietHoursDecision({ now: minute * MINUTE_MS, zone: zones, e164: f.to });
+    decision = quietHoursDecision({ now: minute * MINUTE_MS, zone: zones, e164: f.to, ...(country ? { country } : {}) });
     if (quietCache.size > 100_000) quietCache.clear();
     quietCache.set(key, decision);
   }

@@ -19,7 +19,10 @@ import { matchKeyword, type KeywordKind } from '@textback/core';
 import type { AppContext, Tx } from '../../app-context.js';
 import { isSqlite } from '../../db/dialect.js';
 import type { Contact, Message, PhoneNumber } from '../../db/schema.js';
-import { appendEvent } from '../events.js';
+import { sql } from 'kysely';
+import { AppError } from '../../support/errors.js';
+import { appendEvent, collectEvents } from '../events.js';
+import { textProblem } from '../message-text.js';
 import { sendMessage } from '../messages.js';
 import { orgSettings } from '../organizations.js';
 import { changeConsent, currentConsent, recordImpliedConsent } from './consent.js';
@@ -104,20 +107,59 @@ export async function handleInboundCompliance(
   if (reply) {
     const texts = complianceTexts(org, settings, number);
     const body = reply === 'opt_out_confirmation' ? texts.optOutConfirmation : reply === 'opt_in_confirmation' ? texts.optInConfirmation : texts.help;
-    await sendMessage(
-      ctx,
-      {
-        orgId: org.id,
-        to: contact.e164,
-        from: number.e164,
-        body,
-        idempotencyKey: `keyword-reply:${message.id}`,
-        createdBy: { type: 'system', id: null },
-        automated: true,
-        purpose: reply,
-      },
-      tx,
-    );
+    await sendKeywordReply(ctx, tx, { message, contact, number, body, purpose: reply, maxLength: settings.max_body_length });
   }
   return { keyword, likelyOptOut, flags: flagsJson };
+}
+
+/**
+ * The answer to a keyword, independent of the consent change it confirms: a text that cannot be
+ * made (a broken stored text from before save-time validation, any refusal of the send path) is
+ * rolled back to a savepoint alone, so the opt-out (or opt-in) is recorded all the same, and the
+ * failure is on the event stream (`compliance.keyword_reply_failed`) and in the log, by ids.
+ */
+async function sendKeywordReply(
+  ctx: AppContext,
+  tx: Tx,
+  input: { message: Message; contact: Contact; number: PhoneNumber; body: string; purpose: MessagePurpose; maxLength: number },
+): Promise<void> {
+  const { message, contact, number } = input;
+  const failed = async (detail: string) => {
+    ctx.log.warn({ messageId: message.id, contactId: contact.id, purpose: input.purpose }, 'keyword answer not sent; the consent change stands');
+    await appendEvent(tx, ctx, {
+      orgId: message.org_id,
+      type: 'compliance.keyword_reply_failed',
+      subjectType: 'message',
+      subjectId: message.id,
+      data: { contact_id: contact.id, purpose: input.purpose, detail },
+    });
+  };
+  const problem = textProblem(input.body, input.maxLength, input.purpose === 'help_response' ? 'help_text' : input.purpose === 'opt_out_confirmation' ? 'opt_out_text' : 'opt_in_text');
+  if (problem) return failed(problem.detail);
+  await sql`SAVEPOINT keyword_reply`.execute(tx);
+  try {
+    await collectEvents(tx, ctx, () =>
+      sendMessage(
+        ctx,
+        {
+          orgId: message.org_id,
+          to: contact.e164,
+          from: number.e164,
+          body: input.body,
+          idempotencyKey: `keyword-reply:${message.id}`,
+          createdBy: { type: 'system', id: null },
+          automated: true,
+          purpose: input.purpose,
+        },
+        tx,
+      ),
+    );
+    await sql`RELEASE SAVEPOINT keyword_reply`.execute(tx);
+  } catch (error) {
+    // Back to before the text (on PostgreSQL this also clears a failed statement); if even that
+    // fails, the connection is gone and the whole job retries.
+    await sql`ROLLBACK TO SAVEPOINT keyword_reply`.execute(tx);
+    await sql`RELEASE SAVEPOINT keyword_reply`.execute(tx);
+    await failed(error instanceof AppError ? error.detail : 'the text could not be stored');
+  }
 }

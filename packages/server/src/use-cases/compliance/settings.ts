@@ -9,6 +9,7 @@
 import { defaultComplianceTexts, isValidTimeZone, validateHelpText, type ComplianceTexts } from '@textback/core';
 import type { Organization, PhoneNumber } from '../../db/schema.js';
 import { AppError, type FieldError } from '../../support/errors.js';
+import { storedTextErrors } from '../message-text.js';
 import type { OrganizationSettings } from '../organizations.js';
 
 const HELP_ELEMENT_TEXT: Record<string, string> = {
@@ -44,15 +45,21 @@ export function validateComplianceSettings(settings: OrganizationSettings, busin
   for (const key of ['opt_out_language', 'opt_out_text', 'opt_in_text'] as const) {
     const v = s[key];
     if (v !== null && (typeof v !== 'string' || v.trim() === '' || v.length > 500)) errors.push({ field: `${field}.${key}`, message: 'must be a text of 1 to 500 characters, or null' });
+    // Sent later (a STOP confirmation, the opt-out language of a first automated text): checked as a body.
+    else errors.push(...storedTextErrors({ [`${field}.${key}`]: v }, maxLengthOf(s)));
   }
-  if (checkHelpText) errors.push(...helpTextErrors(s.help_text, businessName, `${field}.help_text`));
+  if (checkHelpText) errors.push(...helpTextErrors(s.help_text, businessName, `${field}.help_text`, maxLengthOf(s)));
   if (errors.length > 0) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
 }
 
+const maxLengthOf = (s: Record<string, unknown>) => (typeof s.max_body_length === 'number' ? s.max_body_length : undefined);
+
 /** Errors of a custom HELP answer: it must hold every element CTIA expects (validateHelpText). */
-export function helpTextErrors(text: unknown, businessName: string, field: string): FieldError[] {
+export function helpTextErrors(text: unknown, businessName: string, field: string, maxLength?: number): FieldError[] {
   if (text === null || text === undefined) return [];
   if (typeof text !== 'string' || text.trim() === '' || text.length > 500) return [{ field, message: 'must be a text of 1 to 500 characters, or null' }];
+  const textErrors = storedTextErrors({ [field]: text }, maxLength);
+  if (textErrors.length > 0) return textErrors;
   const missing = validateHelpText(text, businessName);
   if (missing.length === 0) return [];
   return [{ field, message: `must contain ${missing.map((m) => HELP_ELEMENT_TEXT[m] ?? m).join(', ')} (business name: "${businessName}")` }];

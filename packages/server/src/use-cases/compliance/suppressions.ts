@@ -12,12 +12,15 @@ import { transaction, type AppContext, type Tx } from '../../app-context.js';
 import type { Message, Suppression } from '../../db/schema.js';
 import { AppError, notFound } from '../../support/errors.js';
 import { appendEvent } from '../events.js';
+import { textProblem, validateStoredTexts } from '../message-text.js';
 import { getOrganization, orgSettings } from '../organizations.js';
 import { decodeCursor, toPage, type Page } from '../pagination.js';
 import { changeConsent } from './consent.js';
 import { csvField } from './csv.js';
 
 export const MAX_REASON_LENGTH = 200;
+/** At most MAX_REASON_LENGTH code points: a cut never splits a surrogate pair. */
+const clip = (reason: string) => [...reason].slice(0, MAX_REASON_LENGTH).join('');
 
 export async function findSuppression(db: Tx, orgId: string, e164: string): Promise<Suppression | undefined> {
   return db.selectFrom('suppressions').selectAll().where('org_id', '=', orgId).where('e164', '=', e164).executeTakeFirst();
@@ -64,13 +67,14 @@ export async function addSuppression(
   ctx: AppContext,
   input: { orgId: string; phone: string; reason?: string; source?: string; createdBy: string | null },
 ): Promise<{ suppression: Suppression; created: boolean }> {
+  validateStoredTexts({ reason: input.reason });
   const org = await getOrganization(ctx, input.orgId);
   const e164 = parseSuppressedNumber('phone', input.phone, orgSettings(org).default_country);
   return transaction(ctx, async (tx) => {
     const row: Suppression = {
       org_id: input.orgId,
       e164,
-      reason: (input.reason ?? 'do_not_contact').slice(0, MAX_REASON_LENGTH),
+      reason: clip(input.reason ?? 'do_not_contact'),
       source: input.source ?? 'api',
       created_at: ctx.clock.now(),
       created_by: input.createdBy,
@@ -190,10 +194,11 @@ export async function importSuppressions(
   ctx: AppContext,
   input: { orgId: string; csv: string; createdBy: string | null; defaultReason?: string },
 ): Promise<ImportReport> {
+  validateStoredTexts({ reason: input.defaultReason });
   const org = await getOrganization(ctx, input.orgId);
   const country = orgSettings(org).default_country;
   const now = ctx.clock.now();
-  const defaultReason = (input.defaultReason ?? 'do_not_contact').slice(0, MAX_REASON_LENGTH);
+  const defaultReason = clip(input.defaultReason ?? 'do_not_contact');
   const report: ImportReport = {
     lines: 0,
     header: false,
@@ -256,6 +261,11 @@ export async function importSuppressions(
     }
     if (phone.length > 40 || reason.length > MAX_REASON_LENGTH) {
       reject(lineNo, phone, 'malformed', phone.length > 40 ? 'the number field is longer than 40 characters' : `the reason is longer than ${MAX_REASON_LENGTH} characters`);
+      continue;
+    }
+    const reasonProblem = reason === '' ? null : textProblem(reason, MAX_REASON_LENGTH, 'reason');
+    if (reasonProblem) {
+      reject(lineNo, phone, 'malformed', reasonProblem.detail);
       continue;
     }
     let e164: string;

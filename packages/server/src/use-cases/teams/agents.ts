@@ -10,6 +10,7 @@ import type { Agent, User } from '../../db/schema.js';
 import { AppError } from '../../support/errors.js';
 import { findOrCreateContact, parsePhoneField } from '../contacts.js';
 import { appendEvent } from '../events.js';
+import { enqueueQueueDispatch } from './common.js';
 import { getOrganization, getUser, orgSettings, requireRole, type Principal } from '../organizations.js';
 
 export interface AgentView {
@@ -134,6 +135,11 @@ export async function updateAgent(ctx: AppContext, principal: Principal, userId:
     }
     if (patch.status !== undefined && patch.status !== existing?.status) {
       await appendEvent(tx, ctx, { orgId, type: 'agent.status_changed', subjectType: 'user', subjectId: userId, data: { status: patch.status } });
+    }
+    // Online (or offline) now: the lines of the agent's queues may move, or have no one left.
+    if (patch.status !== undefined || patch.schedule !== undefined) {
+      const queues = await tx.selectFrom('queue_agents').select('queue_id').where('user_id', '=', userId).execute();
+      for (const q of queues) await enqueueQueueDispatch(ctx, tx, orgId, q.queue_id);
     }
   });
   return getAgent(ctx, orgId, userId);

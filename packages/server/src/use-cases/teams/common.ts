@@ -1,7 +1,16 @@
 /** Pieces every team feature uses: the contact's timeline trace, texts to agents, mailbox locks. */
 import type { AppContext, Tx } from '../../app-context.js';
 import type { PhoneNumber } from '../../db/schema.js';
+import { enqueue } from '../../jobs/job-queue.js';
 import { sendMessage, type SendMessageResult } from '../messages.js';
+
+/** Offers waiting sessions of a queue to agents with a free slot, oldest first (sessions.ts `dispatchQueue`). */
+export const QUEUE_DISPATCH_JOB = 'teams.queue_dispatch';
+
+/** Something may have freed a slot in the queue (a session ended, an invite expired, an agent came online): one pending job per queue. */
+export async function enqueueQueueDispatch(ctx: AppContext, tx: Tx, orgId: string, queueId: string): Promise<void> {
+  await enqueue(tx, ctx.clock, { kind: QUEUE_DISPATCH_JOB, orgId, payload: { queueId }, uniqueKey: `${QUEUE_DISPATCH_JOB}:${queueId}` });
+}
 
 export type TraceKind = 'lead' | 'forward' | 'relay' | 'queue';
 

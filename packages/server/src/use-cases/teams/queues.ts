@@ -9,7 +9,8 @@ import type { Queue, QueueAgent } from '../../db/schema.js';
 import { AppError, notFound, type FieldError } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
 import { parsePhoneField } from '../contacts.js';
-import { validateBody } from '../messages.js';
+import { storedTextErrors } from '../message-text.js';
+import { enqueueQueueDispatch } from './common.js';
 import { getNumberByE164 } from '../numbers.js';
 import { getOrganization, getUser, orgSettings, requireRole, type Principal } from '../organizations.js';
 
@@ -64,14 +65,14 @@ export async function listQueues(ctx: AppContext, orgId: string): Promise<QueueV
 
 function validateQueue(input: Required<Omit<QueueInput, 'invite_by_sms'>> & { invite_by_sms: boolean }, maxBody: number): void {
   const errors: FieldError[] = validateQueueKeywords(input.initiation_keyword, input.termination_keyword).map((e) => ({ field: e.field, message: e.message }));
-  for (const field of ['initiation_message', 'initiation_needed_message', 'termination_message', 'no_agents_message'] as const) {
-    try {
-      validateBody(input[field], maxBody, field);
-    } catch (error) {
-      if (error instanceof AppError) errors.push(...error.errors);
-      else throw error;
-    }
-  }
+  // Texts sent later, checked as a body is; the name is in the agents' invites.
+  errors.push(
+    ...storedTextErrors(
+      { initiation_message: input.initiation_message, initiation_needed_message: input.initiation_needed_message, termination_message: input.termination_message, no_agents_message: input.no_agents_message },
+      maxBody,
+    ),
+    ...storedTextErrors({ name: input.name }),
+  );
   if (!(QUEUE_STRATEGIES as readonly string[]).includes(input.strategy)) errors.push({ field: 'strategy', message: `must be one of ${QUEUE_STRATEGIES.join(', ')}` });
   if (!Number.isInteger(input.invite_timeout_seconds) || input.invite_timeout_seconds < 5 || input.invite_timeout_seconds > 3600) {
     errors.push({ field: 'invite_timeout_seconds', message: 'must be a whole number of seconds from 5 to 3600' });
@@ -229,11 +230,15 @@ export async function setQueueAgent(
   }
   const now = ctx.clock.now();
   const values = { sms_enabled: input.sms_enabled ? 1 : 0, max_sessions: input.max_sessions, updated_at: now };
-  await ctx.db.kysely
-    .insertInto('queue_agents')
-    .values({ queue_id: queueId, user_id: userId, org_id: principal.orgId, ...values, last_offered_at: null, last_accepted_at: null, last_ended_at: null, created_at: now })
-    .onConflict((oc) => oc.columns(['queue_id', 'user_id']).doUpdateSet(values))
-    .execute();
+  await transaction(ctx, async (tx) => {
+    await tx
+      .insertInto('queue_agents')
+      .values({ queue_id: queueId, user_id: userId, org_id: principal.orgId, ...values, last_offered_at: null, last_accepted_at: null, last_ended_at: null, created_at: now })
+      .onConflict((oc) => oc.columns(['queue_id', 'user_id']).doUpdateSet(values))
+      .execute();
+    // A higher maximum (or SMS turned on) may let the line move.
+    await enqueueQueueDispatch(ctx, tx, principal.orgId, queueId);
+  });
   return ctx.db.kysely.selectFrom('queue_agents').selectAll().where('queue_id', '=', queueId).where('user_id', '=', userId).executeTakeFirstOrThrow();
 }
 

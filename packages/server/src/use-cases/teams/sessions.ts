@@ -2,11 +2,16 @@
  * SMS queue sessions, from the originator's keyword to the end.
  *
  * - Only the exact initiation keyword starts a session (and gets the initiation message); anything
- *   else from someone not in a session gets the initiation-needed message; with no agent available
- *   (SMS enabled, online, under their maximum) the originator gets the no-agents message instead.
+ *   else from someone not in a session gets the initiation-needed message (an automated sender
+ *   gets no answer: core's `looksLikeAutomatedSender`); with no agent online at all (SMS enabled,
+ *   online, a maximum of at least 1) the originator gets the no-agents message instead.
+ * - When every online agent is at their maximum (their held sessions and pending invites), the
+ *   session waits in line and the originator is told their position; `dispatchQueue` offers the
+ *   line, oldest first, whenever a slot may have freed (a `teams.queue_dispatch` job).
  * - Invites go to agents by the queue's strategy (event stream, and a text to their phone when the
  *   queue says so); an invite that times out moves on to the next agent; the first to accept owns
- *   the session. When no one is left to invite, the session times out with the no-agents message.
+ *   the session (through the API, or by replying 1 or ACCEPT to the invite text). When no online
+ *   agent is left to invite, the session times out with the no-agents message.
  * - During the session, texts are relayed both ways through the queue's number. The agent ends it
  *   (`POST /v1/queue-sessions/:id/end`), or the originator texts the termination keyword.
  *
@@ -16,19 +21,28 @@
  * workers) cannot both pass it. Row locks are always taken session → invites → queue agents, and
  * queue agents in user-id order, so concurrent transactions wait for each other instead of deadlocking.
  */
-import { matchesQueueKeyword, pickAgentsToInvite, queueStatistics, resolveRelayTarget, type QueueAgentCandidate, type QueueStatistics } from '@textback/core';
+import {
+  AUTOMATED_SENDER,
+  isAcceptReply,
+  looksLikeAutomatedSender,
+  matchesQueueKeyword,
+  pickAgentsToInvite,
+  queueStatistics,
+  resolveRelayTarget,
+  type QueueAgentCandidate,
+  type QueueStatistics,
+} from '@textback/core';
 import { transaction, type AppContext, type Tx } from '../../app-context.js';
 import type { Agent, Contact, Message, PhoneNumber, Queue, QueueSession } from '../../db/schema.js';
 import { cancelByKey, enqueue } from '../../jobs/job-queue.js';
 import { AppError, notFound } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
-import { LOOP_WINDOW_MS } from '../automations/engine.js';
 import { appendEvent } from '../events.js';
 import { sendMessage } from '../messages.js';
 import { requireRole, type Principal } from '../organizations.js';
 import { decodeCursor, toPage, type Page, olderThan } from '../pagination.js';
 import { agentsByUser } from './agents.js';
-import { describeSend, teamTrace, textAgent, textAutomated } from './common.js';
+import { describeSend, enqueueQueueDispatch, lockKey, teamTrace, textAgent, textAutomated, unlockKey } from './common.js';
 
 export const INVITE_TIMEOUT_JOB = 'teams.queue_invite_timeout';
 const inviteJobKey = (sessionId: string) => `${INVITE_TIMEOUT_JOB}:${sessionId}`;
@@ -63,6 +77,101 @@ async function availableAgents(ctx: AppContext, tx: Tx, queue: Queue): Promise<(
     }));
 }
 
+/**
+ * Slots free for one more offer: the free slots of the available agents (their maximum less the
+ * sessions they hold) less the sessions being offered now (waiting with a pending invite). A
+ * session is offered only while this is positive, so the agents are never offered more sessions at
+ * once than they can take together; the others wait in line, in order of arrival.
+ */
+async function freeSlots(ctx: AppContext, tx: Tx, queue: Queue): Promise<number> {
+  const free = (await availableAgents(ctx, tx, queue)).reduce((sum, a) => sum + Math.max(0, a.maxSessions - a.activeSessions), 0);
+  if (free === 0) return 0;
+  const offered = await tx
+    .selectFrom('queue_sessions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('queue_id', '=', queue.id)
+    .where('state', '=', 'waiting')
+    .where((eb) => eb.exists(eb.selectFrom('queue_invites').select('queue_invites.id').whereRef('queue_invites.session_id', '=', 'queue_sessions.id').where('queue_invites.state', '=', 'pending')))
+    .executeTakeFirst();
+  return free - Number(offered?.n ?? 0);
+}
+
+/** Serializes the work on a queue's line (dispatchQueue, a keyword, an originator's end) until the transaction ends. */
+const lockQueue = (ctx: AppContext, tx: Tx, queueId: string) => lockKey(ctx, tx, `queue-line:${queueId}`);
+/** Removes the lock row (the lock itself holds until commit). */
+const unlockQueue = (tx: Tx, queueId: string) => unlockKey(tx, `queue-line:${queueId}`);
+
+/** Agents of the queue who are online to take sessions at all (SMS enabled, a maximum of at least 1), whatever they hold now. */
+async function onlineAgentIds(ctx: AppContext, tx: Tx, queue: Queue): Promise<string[]> {
+  const rows = await tx.selectFrom('queue_agents').select('user_id').where('queue_id', '=', queue.id).where('sms_enabled', '=', 1).where('max_sessions', '>=', 1).orderBy('user_id').execute();
+  const agents = await agentsByUser(ctx, tx, queue.org_id, rows.map((r) => r.user_id));
+  return rows.filter((r) => agents.get(r.user_id)?.effectiveStatus === 'online').map((r) => r.user_id);
+}
+
+/** True when an online agent who was never invited to this session remains: a slot of theirs may free. */
+async function someoneLeftToInvite(ctx: AppContext, tx: Tx, queue: Queue, sessionId: string): Promise<boolean> {
+  const invited = new Set((await tx.selectFrom('queue_invites').select('user_id').where('session_id', '=', sessionId).execute()).map((i) => i.user_id));
+  return (await onlineAgentIds(ctx, tx, queue)).some((id) => !invited.has(id));
+}
+
+/** Waiting sessions of the queue with no pending invite: the line, in order of arrival. */
+async function theLine(tx: Tx, queueId: string): Promise<QueueSession[]> {
+  return tx
+    .selectFrom('queue_sessions')
+    .selectAll()
+    .where('queue_id', '=', queueId)
+    .where('state', '=', 'waiting')
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('queue_invites').select('queue_invites.id').whereRef('queue_invites.session_id', '=', 'queue_sessions.id').where('queue_invites.state', '=', 'pending'))))
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+/** Ends a waiting session no agent will take, with the no-agents message. */
+async function timeOut(ctx: AppContext, tx: Tx, session: QueueSession, queue: Queue, dispatchAfter = true): Promise<void> {
+  if (await endSessionTx(ctx, tx, session, 'timed_out', queue, dispatchAfter)) {
+    const number = await tx.selectFrom('phone_numbers').select('e164').where('id', '=', session.number_id).executeTakeFirstOrThrow();
+    await textAutomated(ctx, tx, { orgId: session.org_id, from: number, to: session.originator_e164, body: queue.no_agents_message, idempotencyKey: `queue-timed-out:${session.id}` });
+  }
+}
+
+/**
+ * Offers the line to agents with a free slot, oldest session first, until no agent has one. A
+ * session whose every online agent already let its invite go is not left waiting forever: it
+ * times out with the no-agents message, as does the whole line when no agent is online any more.
+ * One at a time per queue (a lock on the queue), so two dispatches never offer one slot twice.
+ */
+export async function dispatchQueue(ctx: AppContext, tx: Tx, queue: Queue): Promise<void> {
+  await lockQueue(ctx, tx, queue.id);
+  const line = await theLine(tx, queue.id);
+  const anyoneOnline = line.length > 0 && (await onlineAgentIds(ctx, tx, queue)).length > 0;
+  for (const waiting of line) {
+    if (anyoneOnline && (await freeSlots(ctx, tx, queue)) <= 0) break;
+    // Lock the session first (the order every session transaction follows), then check it is still in line.
+    const locked = await tx.updateTable('queue_sessions').set({ updated_at: ctx.clock.now() }).where('id', '=', waiting.id).where('state', '=', 'waiting').executeTakeFirst();
+    if (Number(locked.numUpdatedRows) === 0) continue;
+    const pending = await tx.selectFrom('queue_invites').select('id').where('session_id', '=', waiting.id).where('state', '=', 'pending').limit(1).executeTakeFirst();
+    if (pending) continue;
+    // Sessions ended here free no agent's slot: no further dispatch is needed for them.
+    if (!anyoneOnline) {
+      await timeOut(ctx, tx, waiting, queue, false);
+      continue;
+    }
+    const number = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', waiting.number_id).executeTakeFirstOrThrow();
+    if ((await offerSession(ctx, tx, queue, waiting, number)) > 0) continue;
+    if (!(await someoneLeftToInvite(ctx, tx, queue, waiting.id))) await timeOut(ctx, tx, waiting, queue, false);
+  }
+  await unlockQueue(tx, queue.id);
+}
+
+/** The job: something may have freed a slot of the queue. */
+export async function runQueueDispatch(ctx: AppContext, payload: { queueId: string }): Promise<void> {
+  await transaction(ctx, async (tx) => {
+    const queue = await tx.selectFrom('queues').selectAll().where('id', '=', payload.queueId).executeTakeFirst();
+    if (queue) await dispatchQueue(ctx, tx, queue);
+  });
+}
+
 /** Invites the next agents by the queue's strategy; returns how many were invited (0: no one left). */
 async function offerSession(ctx: AppContext, tx: Tx, queue: Queue, session: QueueSession, number: PhoneNumber): Promise<number> {
   const now = ctx.clock.now();
@@ -89,7 +198,7 @@ async function offerSession(ctx: AppContext, tx: Tx, queue: Queue, session: Queu
         orgId: queue.org_id,
         from: number,
         to: mobile,
-        body: `${queue.name}: ${session.originator_e164} is waiting for an agent. Accept session ${session.id} in Textback within ${queue.invite_timeout_s} s.`,
+        body: `${queue.name}: ${session.originator_e164} is waiting for an agent. Reply 1 or ACCEPT within ${queue.invite_timeout_s} s to take session ${session.id} (or accept it in Textback).`,
         idempotencyKey: `queue-invite:${inviteId}`,
       });
     }
@@ -100,8 +209,14 @@ async function offerSession(ctx: AppContext, tx: Tx, queue: Queue, session: Queu
   return picked.length;
 }
 
-/** Ends a session (from the state it was read in); frees the agent's slot. False when it had moved on meanwhile. */
-async function endSessionTx(ctx: AppContext, tx: Tx, session: QueueSession, reason: EndReason, queueName: string): Promise<boolean> {
+/**
+ * Ends a session (from the state it was read in); frees the agent's slot and lets the line move
+ * on. When the originator ends it (the termination keyword, STOP), the agent who held it, or the
+ * agents invited to it, are told the way the invite reached them: the `queue.session_ended` event,
+ * and a text to their phone when the queue sends invites by text. False when it had moved on meanwhile.
+ */
+async function endSessionTx(ctx: AppContext, tx: Tx, session: QueueSession, reason: EndReason, queue: Queue, dispatchAfter = true): Promise<boolean> {
+  const queueName = queue.name;
   const now = ctx.clock.now();
   const result = await tx
     .updateTable('queue_sessions')
@@ -110,7 +225,13 @@ async function endSessionTx(ctx: AppContext, tx: Tx, session: QueueSession, reas
     .where('state', '=', session.state)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) return false;
-  await tx.updateTable('queue_invites').set({ state: 'cancelled', responded_at: now }).where('session_id', '=', session.id).where('state', '=', 'pending').execute();
+  const withdrawn = await tx
+    .updateTable('queue_invites')
+    .set({ state: 'cancelled', responded_at: now })
+    .where('session_id', '=', session.id)
+    .where('state', '=', 'pending')
+    .returning('user_id')
+    .execute();
   if (session.state === 'active' && session.agent_user_id) {
     await tx
       .updateTable('queue_agents')
@@ -121,6 +242,21 @@ async function endSessionTx(ctx: AppContext, tx: Tx, session: QueueSession, reas
       .execute();
   }
   await cancelByKey(tx, ctx.clock, inviteJobKey(session.id));
+  if ((reason === 'originator' || reason === 'opted_out' || reason === 'terminated') && queue.invite_by_sms === 1) {
+    const told = session.state === 'active' && session.agent_user_id ? [session.agent_user_id] : withdrawn.map((w) => w.user_id);
+    const phones = told.length ? await tx.selectFrom('agents').select(['user_id', 'mobile_e164']).where('user_id', 'in', told).where('mobile_e164', 'is not', null).execute() : [];
+    if (phones.length > 0) {
+      const number = await tx.selectFrom('phone_numbers').select('e164').where('id', '=', session.number_id).executeTakeFirstOrThrow();
+      const who = session.originator_e164;
+      const body =
+        session.state === 'active'
+          ? reason === 'opted_out'
+            ? `${queueName}: ${who} opted out (STOP); session ${session.id} has ended.`
+            : `${queueName}: ${who} ended session ${session.id}.`
+          : `${queueName}: ${who} left the queue; the invite to session ${session.id} is withdrawn.`;
+      for (const p of phones) await textAgent(ctx, tx, { orgId: session.org_id, from: number, to: p.mobile_e164!, body, idempotencyKey: `queue-ended:${session.id}:${p.user_id}` });
+    }
+  }
   await appendEvent(tx, ctx, {
     orgId: session.org_id,
     type: 'queue.session_ended',
@@ -137,6 +273,8 @@ async function endSessionTx(ctx: AppContext, tx: Tx, session: QueueSession, reas
     no_agents: 'no agent available',
   };
   await teamTrace(ctx, tx, { orgId: session.org_id, contactId: session.contact_id, kind: 'queue', subjectId: session.id, message: `${queueName}: session ${why[reason]}` });
+  // Last: the dispatch job's key is the one lock taken after the agents' rows (see lockQueue).
+  if (dispatchAfter) await enqueueQueueDispatch(ctx, tx, session.org_id, session.queue_id);
   return true;
 }
 
@@ -155,15 +293,21 @@ export async function handleOriginatorText(
 
   // Compliance answered the keyword already; an opt-out ends the session, without another text.
   if (input.keyword) {
-    if (input.keyword === 'opt_out' && open) await endSessionTx(ctx, tx, open, 'opted_out', queue.name);
+    if (input.keyword === 'opt_out' && open) {
+      await lockQueue(ctx, tx, queue.id);
+      await endSessionTx(ctx, tx, open, 'opted_out', queue);
+      await unlockQueue(tx, queue.id);
+    }
     return;
   }
 
   if (open) {
     if (matchesQueueKeyword(message.body, queue.termination_keyword)) {
-      if (await endSessionTx(ctx, tx, open, open.state === 'active' ? 'originator' : 'terminated', queue.name)) {
+      await lockQueue(ctx, tx, queue.id);
+      if (await endSessionTx(ctx, tx, open, open.state === 'active' ? 'originator' : 'terminated', queue)) {
         await textAutomated(ctx, tx, { orgId, from: number, to: contact.e164, body: queue.termination_message, idempotencyKey: `queue-terminated:${message.id}` });
       }
+      await unlockQueue(tx, queue.id);
       return;
     }
     if (open.state === 'active' && open.agent_user_id) {
@@ -204,35 +348,64 @@ export async function handleOriginatorText(
       ended_at: null,
       updated_at: now,
     };
-    if ((await availableAgents(ctx, tx, queue)).length === 0) {
+    if ((await onlineAgentIds(ctx, tx, queue)).length === 0) {
       await tx.insertInto('queue_sessions').values({ ...session, state: 'ended', end_reason: 'no_agents', ended_at: now }).execute();
       const sent = await textAutomated(ctx, tx, { orgId, from: number, to: contact.e164, body: queue.no_agents_message, idempotencyKey: `queue-no-agents:${message.id}` });
-      await teamTrace(ctx, tx, { orgId, contactId: contact.id, kind: 'queue', subjectId: session.id, message: `${queue.name}: keyword received, no agent available (SMS enabled, online, under their maximum): no-agents message ${describeSend(sent)}` });
+      await teamTrace(ctx, tx, { orgId, contactId: contact.id, kind: 'queue', subjectId: session.id, message: `${queue.name}: keyword received, no agent online (SMS enabled, online, a maximum of at least 1): no-agents message ${describeSend(sent)}` });
       await appendEvent(tx, ctx, { orgId, type: 'queue.session_ended', subjectType: 'queue_session', subjectId: session.id, data: { queue_id: queue.id, reason: 'no_agents', contact_id: contact.id } });
       return;
     }
+    await lockQueue(ctx, tx, queue.id);
+    // The id is taken under the queue's lock: ids are sortable, so the line's order (created_at,
+    // then id) is the order sessions joined it, even within one millisecond.
+    session.id = newId('qs');
     await tx.insertInto('queue_sessions').values(session).execute();
-    const sent = await textAutomated(ctx, tx, { orgId, from: number, to: contact.e164, body: queue.initiation_message, idempotencyKey: `queue-initiated:${message.id}` });
-    await teamTrace(ctx, tx, { orgId, contactId: contact.id, kind: 'queue', subjectId: session.id, message: `${queue.name}: session started by the keyword; initiation message ${describeSend(sent)}` });
     await appendEvent(tx, ctx, { orgId, type: 'queue.session_created', subjectType: 'queue_session', subjectId: session.id, data: { queue_id: queue.id, contact_id: contact.id, number_id: number.id } });
-    await offerSession(ctx, tx, queue, session, number);
+    await teamTrace(ctx, tx, { orgId, contactId: contact.id, kind: 'queue', subjectId: session.id, message: `${queue.name}: session started by the keyword` });
+    // The line, this session last: offered at once when an agent has a free slot and no one is ahead.
+    await dispatchQueue(ctx, tx, queue);
+    const line = await theLine(tx, queue.id);
+    const position = line.findIndex((s) => s.id === session.id) + 1;
+    const body = position > 0 ? `${queue.initiation_message} You are number ${position} in line.` : queue.initiation_message;
+    const sent = await textAutomated(ctx, tx, { orgId, from: number, to: contact.e164, body, idempotencyKey: `queue-initiated:${message.id}` });
+    if (position > 0) {
+      await appendEvent(tx, ctx, { orgId, type: 'queue.session_queued', subjectType: 'queue_session', subjectId: session.id, data: { queue_id: queue.id, contact_id: contact.id, position } });
+    }
+    const inLine = position > 0 ? `; every online agent is at their maximum: number ${position} in line` : '';
+    await teamTrace(ctx, tx, { orgId, contactId: contact.id, kind: 'queue', subjectId: session.id, message: `${queue.name}: initiation message ${describeSend(sent)}${inLine}` });
     return;
   }
 
-  // Not in a session and not the keyword. No automated answer to an automated text (auto-responders).
-  const recent = await tx
+  // Not in a session and not the keyword: a person gets the initiation-needed message every time;
+  // an automated sender (an auto-responder answering our answers) gets nothing, so no loop starts.
+  const since = now - AUTOMATED_SENDER.windowMs;
+  const texts = await tx
     .selectFrom('messages')
-    .select('id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('contact_id', '=', contact.id)
+    .where('number_id', '=', number.id)
+    .where('direction', '=', 'inbound')
+    .where('created_at', '>', since)
+    .executeTakeFirst();
+  const lastReply = await tx
+    .selectFrom('messages')
+    .select((eb) => eb.fn.max('created_at').as('at'))
     .where('contact_id', '=', contact.id)
     .where('number_id', '=', number.id)
     .where('direction', '=', 'outbound')
     .where('automated', '=', 1)
-    .where('created_at', '>', now - LOOP_WINDOW_MS)
-    .where('id', '<>', message.id)
-    .limit(1)
+    .where('created_at', '>', since)
     .executeTakeFirst();
-  if (recent) {
-    await teamTrace(ctx, tx, { orgId, contactId: contact.id, kind: 'queue', subjectId: message.id, message: `${queue.name}: no initiation-needed message: we texted this contact less than ${LOOP_WINDOW_MS / 1000} s ago (loop prevention)` });
+  const textsInWindow = Math.max(1, Number(texts?.n ?? 0));
+  const lastAutomatedReplyAt = lastReply?.at == null ? null : Number(lastReply.at);
+  if (looksLikeAutomatedSender({ textsInWindow, lastAutomatedReplyAt, now })) {
+    await teamTrace(ctx, tx, {
+      orgId,
+      contactId: contact.id,
+      kind: 'queue',
+      subjectId: message.id,
+      message: `${queue.name}: no initiation-needed message: ${textsInWindow} texts from this sender within ${AUTOMATED_SENDER.windowMs / 1000} s, while we answered them automatically, look like an automated sender (loop prevention)`,
+    });
     return;
   }
   const sent = await textAutomated(ctx, tx, { orgId, from: number, to: contact.e164, body: queue.initiation_needed_message, idempotencyKey: `queue-needed:${message.id}` });
@@ -242,6 +415,34 @@ export async function handleOriginatorText(
 /** A text from an agent's phone to a queue number: relayed to the originator of one of their open sessions. */
 export async function handleAgentQueueText(ctx: AppContext, tx: Tx, input: { message: Message; number: PhoneNumber; agent: Agent; agentContact: Contact; queue: Queue }): Promise<void> {
   const { message, number, agent, agentContact, queue } = input;
+  // `1` or `ACCEPT` answers the invite text: the agent's oldest open invite on this number. Without
+  // an open invite it is an ordinary text, relayed like any other.
+  if (isAcceptReply(message.body)) {
+    const invite = await tx
+      .selectFrom('queue_invites')
+      .innerJoin('queue_sessions', 'queue_sessions.id', 'queue_invites.session_id')
+      .select(['queue_sessions.id as session_id', 'queue_sessions.originator_e164'])
+      .where('queue_invites.user_id', '=', agent.user_id)
+      .where('queue_invites.state', '=', 'pending')
+      .where('queue_invites.expires_at', '>', ctx.clock.now())
+      .where('queue_sessions.number_id', '=', number.id)
+      .where('queue_sessions.state', '=', 'waiting')
+      .orderBy('queue_invites.created_at')
+      .orderBy('queue_invites.id')
+      .executeTakeFirst();
+    if (invite) {
+      const notice = (body: string) => textAgent(ctx, tx, { orgId: queue.org_id, from: number, to: agentContact.e164, body, idempotencyKey: `queue-agent-notice:${message.id}` });
+      try {
+        await acceptSessionTx(ctx, tx, queue.org_id, agent.user_id, invite.session_id);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        await notice(`Not accepted: ${error.detail}.`);
+        return;
+      }
+      await notice(`${queue.name}: you have ${invite.originator_e164} (session ${invite.session_id}). Your texts to this number go to them.`);
+      return;
+    }
+  }
   const sessions = await tx
     .selectFrom('queue_sessions')
     .selectAll()
@@ -322,10 +523,18 @@ export async function runInviteTimeout(ctx: AppContext, payload: { sessionId: st
       return;
     }
     const number = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', session.number_id).executeTakeFirstOrThrow();
-    if ((await offerSession(ctx, tx, queue, session, number)) > 0) return;
-    if (await endSessionTx(ctx, tx, session, 'timed_out', queue.name)) {
-      await textAutomated(ctx, tx, { orgId: session.org_id, from: number, to: session.originator_e164, body: queue.no_agents_message, idempotencyKey: `queue-timed-out:${session.id}` });
+    // Offered on only while the agents have a slot not promised to another session; else it waits in line.
+    const offered = (await freeSlots(ctx, tx, queue)) > 0 ? await offerSession(ctx, tx, queue, session, number) : 0;
+    // The slots the expired invites held may serve the line (last: see lockQueue).
+    if (expired.length > 0) await enqueueQueueDispatch(ctx, tx, session.org_id, session.queue_id);
+    if (offered > 0) return;
+    // Every agent with a free slot was invited already; one who is busy may still free one: the
+    // session waits in line (dispatchQueue). Nobody left at all: it times out.
+    if (await someoneLeftToInvite(ctx, tx, queue, session.id)) {
+      await teamTrace(ctx, tx, { orgId: session.org_id, contactId: session.contact_id, kind: 'queue', subjectId: session.id, message: `${queue.name}: no agent with a free slot left to invite; waiting in line` });
+      return;
     }
+    await timeOut(ctx, tx, session, queue);
   });
 }
 
@@ -340,44 +549,55 @@ export async function getSession(ctx: AppContext, orgId: string, id: string, db:
 
 /** The invited agent takes the session: the first to accept owns it, within their maximum. */
 export async function acceptSession(ctx: AppContext, principal: Principal, sessionId: string): Promise<QueueSession> {
-  const before = await getSession(ctx, principal.orgId, sessionId);
-  await transaction(ctx, async (tx) => {
-    const now = ctx.clock.now();
-    const locked = await tx.updateTable('queue_sessions').set({ updated_at: now }).where('id', '=', sessionId).where('state', '=', 'waiting').executeTakeFirst();
-    if (Number(locked.numUpdatedRows) === 0) {
-      const s = await getSession(ctx, principal.orgId, sessionId, tx);
-      throw new AppError('invalid_state', s.state === 'active' ? `session ${sessionId} was accepted by ${s.agent_user_id === principal.userId ? 'you' : 'another agent'}` : `session ${sessionId} has ended (${s.end_reason ?? 'ended'})`);
-    }
-    const invite = await tx
-      .updateTable('queue_invites')
-      .set({ state: 'accepted', responded_at: now })
-      .where('session_id', '=', sessionId)
-      .where('user_id', '=', principal.userId)
-      .where('state', '=', 'pending')
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    if (Number(invite.numUpdatedRows) === 0) throw new AppError('forbidden', `you have no open invite for session ${sessionId} (it expired, or went to other agents)`);
-    await tx.updateTable('queue_sessions').set({ state: 'active', agent_user_id: principal.userId, accepted_at: now, updated_at: now }).where('id', '=', sessionId).execute();
-    // The capacity guarantee: one atomic conditional increment.
-    const slot = await tx
-      .updateTable('queue_agents')
-      .set((eb) => ({ active_sessions: eb('active_sessions', '+', 1), last_accepted_at: now, updated_at: now }))
-      .where('queue_id', '=', before.queue_id)
-      .where('user_id', '=', principal.userId)
-      .where('sms_enabled', '=', 1)
-      .whereRef('active_sessions', '<', 'max_sessions')
-      .executeTakeFirst();
-    if (Number(slot.numUpdatedRows) === 0) {
-      throw new AppError('invalid_state', `you already hold your maximum of sessions in this queue; end one before accepting session ${sessionId}`);
-    }
-    await tx.updateTable('queue_invites').set({ state: 'cancelled', responded_at: now }).where('session_id', '=', sessionId).where('state', '=', 'pending').execute();
-    await cancelByKey(tx, ctx.clock, inviteJobKey(sessionId));
-    const user = await tx.selectFrom('users').select('name').where('id', '=', principal.userId).executeTakeFirstOrThrow();
-    const queue = await tx.selectFrom('queues').select('name').where('id', '=', before.queue_id).executeTakeFirstOrThrow();
-    await teamTrace(ctx, tx, { orgId: principal.orgId, contactId: before.contact_id, kind: 'queue', subjectId: sessionId, message: `${queue.name}: ${user.name} accepted after ${Math.round((now - before.created_at) / 1000)} s` });
-    await appendEvent(tx, ctx, { orgId: principal.orgId, type: 'queue.session_accepted', subjectType: 'queue_session', subjectId: sessionId, data: { queue_id: before.queue_id, agent_id: principal.userId, contact_id: before.contact_id } });
-  });
+  await getSession(ctx, principal.orgId, sessionId);
+  await transaction(ctx, (tx) => acceptSessionTx(ctx, tx, principal.orgId, principal.userId, sessionId));
   return getSession(ctx, principal.orgId, sessionId);
+}
+
+/**
+ * The accept, in the caller's transaction (the API's, or the inbound job's when the agent replies
+ * to the invite text). Everything it refuses is refused before it writes anything but the
+ * session's lock, so a caller that goes on after the AppError keeps nothing of it.
+ */
+async function acceptSessionTx(ctx: AppContext, tx: Tx, orgId: string, userId: string, sessionId: string): Promise<QueueSession> {
+  const now = ctx.clock.now();
+  const locked = await tx.updateTable('queue_sessions').set({ updated_at: now }).where('id', '=', sessionId).where('org_id', '=', orgId).where('state', '=', 'waiting').executeTakeFirst();
+  const before = await getSession(ctx, orgId, sessionId, tx);
+  if (Number(locked.numUpdatedRows) === 0) {
+    throw new AppError('invalid_state', before.state === 'active' ? `session ${sessionId} was accepted by ${before.agent_user_id === userId ? 'you' : 'another agent'}` : `session ${sessionId} has ended (${before.end_reason ?? 'ended'})`);
+  }
+  const invite = await tx
+    .selectFrom('queue_invites')
+    .select('id')
+    .where('session_id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .where('state', '=', 'pending')
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  if (!invite) throw new AppError('forbidden', `you have no open invite for session ${sessionId} (it expired, or went to other agents)`);
+  // The capacity guarantee: one atomic conditional increment (before anything else is written).
+  const slot = await tx
+    .updateTable('queue_agents')
+    .set((eb) => ({ active_sessions: eb('active_sessions', '+', 1), last_accepted_at: now, updated_at: now }))
+    .where('queue_id', '=', before.queue_id)
+    .where('user_id', '=', userId)
+    .where('sms_enabled', '=', 1)
+    .whereRef('active_sessions', '<', 'max_sessions')
+    .executeTakeFirst();
+  if (Number(slot.numUpdatedRows) === 0) {
+    throw new AppError('invalid_state', `you already hold your maximum of sessions in this queue; end one before accepting session ${sessionId}`);
+  }
+  await tx.updateTable('queue_invites').set({ state: 'accepted', responded_at: now }).where('id', '=', invite.id).execute();
+  await tx.updateTable('queue_sessions').set({ state: 'active', agent_user_id: userId, accepted_at: now, updated_at: now }).where('id', '=', sessionId).execute();
+  await tx.updateTable('queue_invites').set({ state: 'cancelled', responded_at: now }).where('session_id', '=', sessionId).where('state', '=', 'pending').execute();
+  await cancelByKey(tx, ctx.clock, inviteJobKey(sessionId));
+  const user = await tx.selectFrom('users').select('name').where('id', '=', userId).executeTakeFirstOrThrow();
+  const queue = await tx.selectFrom('queues').select('name').where('id', '=', before.queue_id).executeTakeFirstOrThrow();
+  await teamTrace(ctx, tx, { orgId, contactId: before.contact_id, kind: 'queue', subjectId: sessionId, message: `${queue.name}: ${user.name} accepted after ${Math.round((now - before.created_at) / 1000)} s` });
+  await appendEvent(tx, ctx, { orgId, type: 'queue.session_accepted', subjectType: 'queue_session', subjectId: sessionId, data: { queue_id: before.queue_id, agent_id: userId, contact_id: before.contact_id } });
+  // The session left the offered ones: a slot of the line may be free (last: see lockQueue).
+  await enqueueQueueDispatch(ctx, tx, orgId, before.queue_id);
+  return { ...before, state: 'active', agent_user_id: userId, accepted_at: now, updated_at: now };
 }
 
 /** The agent who owns the session (or a supervisor) ends it. */
@@ -386,8 +606,8 @@ export async function endSession(ctx: AppContext, principal: Principal, sessionI
   if (session.agent_user_id !== principal.userId) requireRole(principal, 'supervisor');
   if (session.state === 'ended') throw new AppError('invalid_state', `session ${sessionId} has already ended (${session.end_reason ?? 'ended'})`);
   const ended = await transaction(ctx, async (tx) => {
-    const queue = await tx.selectFrom('queues').select('name').where('id', '=', session.queue_id).executeTakeFirstOrThrow();
-    return endSessionTx(ctx, tx, session, session.state === 'active' ? 'agent' : 'terminated', queue.name);
+    const queue = await tx.selectFrom('queues').selectAll().where('id', '=', session.queue_id).executeTakeFirstOrThrow();
+    return endSessionTx(ctx, tx, session, session.state === 'active' ? 'agent' : 'terminated', queue);
   });
   if (!ended) throw new AppError('invalid_state', `session ${sessionId} changed meanwhile; read it again`);
   return getSession(ctx, principal.orgId, sessionId);

@@ -7,7 +7,10 @@ import type { PhoneNumber, Team } from '../../db/schema.js';
 import { AppError, notFound } from '../../support/errors.js';
 import { newId } from '../../support/ids.js';
 import { getNumber } from '../numbers.js';
-import { getUser, requireRole, type Principal } from '../organizations.js';
+import { validateStoredTexts } from '../message-text.js';
+import { getOrganization, getUser, orgSettings, requireRole, type Principal } from '../organizations.js';
+
+const maxBodyOf = async (ctx: AppContext, orgId: string) => orgSettings(await getOrganization(ctx, orgId)).max_body_length;
 
 export interface TeamSettings {
   /** "Send SMS if team unavailable": off by default; only owners and admins turn it on. */
@@ -39,19 +42,20 @@ export async function teamMemberIds(db: Tx, orgId: string, teamId: string): Prom
   return rows.map((r) => r.user_id);
 }
 
-function checkSettings(principal: Principal, current: TeamSettings, patch: Partial<TeamSettings>): TeamSettings {
+function checkSettings(principal: Principal, current: TeamSettings, patch: Partial<TeamSettings>, maxBody: number): TeamSettings {
   const next = { ...current, ...patch };
   if ((patch.sms_if_unavailable !== undefined && patch.sms_if_unavailable !== current.sms_if_unavailable) || (patch.unavailable_text !== undefined && patch.unavailable_text !== current.unavailable_text)) {
     // Texts to leads on the organization's behalf: owners and admins decide (as in Callingly).
     requireRole(principal, 'admin');
   }
-  if (next.unavailable_text.trim() === '') throw new AppError('validation_failed', 'settings.unavailable_text must not be empty', [{ field: 'settings.unavailable_text', message: 'must not be empty' }]);
+  // Sent later to leads: checked as a body is, on save (only when it changes: a lowered limit does not lock the team).
+  if (patch.unavailable_text !== undefined || current === DEFAULT_TEAM_SETTINGS) validateStoredTexts({ 'settings.unavailable_text': next.unavailable_text }, maxBody);
   return next;
 }
 
 export async function createTeam(ctx: AppContext, principal: Principal, input: { name: string; memberIds?: string[]; settings?: Partial<TeamSettings> }): Promise<Team> {
   requireRole(principal, 'supervisor');
-  const settings = checkSettings(principal, DEFAULT_TEAM_SETTINGS, input.settings ?? {});
+  const settings = checkSettings(principal, DEFAULT_TEAM_SETTINGS, input.settings ?? {}, await maxBodyOf(ctx, principal.orgId));
   for (const id of input.memberIds ?? []) await getUser(ctx, principal.orgId, id);
   return transaction(ctx, async (tx) => {
     const now = ctx.clock.now();
@@ -67,7 +71,7 @@ export async function createTeam(ctx: AppContext, principal: Principal, input: {
 export async function updateTeam(ctx: AppContext, principal: Principal, id: string, patch: { name?: string; settings?: Partial<TeamSettings> }): Promise<Team> {
   requireRole(principal, 'supervisor');
   const team = await getTeam(ctx, principal.orgId, id);
-  const settings = checkSettings(principal, teamSettings(team), patch.settings ?? {});
+  const settings = checkSettings(principal, teamSettings(team), patch.settings ?? {}, await maxBodyOf(ctx, principal.orgId));
   await ctx.db.kysely
     .updateTable('teams')
     .set({ ...(patch.name !== undefined ? { name: patch.name } : {}), settings: JSON.stringify(settings), updated_at: ctx.clock.now() })
