@@ -8,22 +8,25 @@
  *   5. missed-call text-back through the automation engine: call → carrier latency, runs/s (bench/automations.js);
  *   6. signed Twilio inbound webhooks end to end, against a bare route with the same HMAC check (bench/twilio-webhooks.js);
  *   7. search: the first page of seven searches on 100,000 contacts, 1,000,000 texts and 200,000 calls, against hand-written SQL (bench/search.js).
+ *   8. analytics endpoints for 90 days of a large organization, against one plain SQL aggregate (bench/analytics.js).
  *
- * `node bench/run.js [ingest|send|scheduler|automations|webhooks|search ...]` runs only the scenarios named; such a
+ * `node bench/run.js [ingest|send|scheduler|automations|webhooks|search|analytics ...]` runs only the scenarios named; such a
  * subset run prints its table but leaves bench/results.md (the full suite's) alone.
  *
  * Progress goes to stderr; one markdown table goes to stdout at the end and to bench/results.md.
  * Everything runs on 127.0.0.1; child processes are killed and databases dropped even on failure.
  * Settings: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn), BENCH_SEND_N (10,000),
- * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,search), BENCH_DATABASES (sqlite,postgres),
+ * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,search,analytics), BENCH_DATABASES (sqlite,postgres),
  * BENCH_SEARCH_CONTACTS (100,000; texts and calls follow at 10 and 2 per contact), BENCH_SEARCH_RUNS (50),
+ * BENCH_ANALYTICS_CONTACTS / _TEXTS / _CALLS / _REPEAT (100,000 / 1,000,000 / 200,000 / 20),
  * BENCH_CHILD_NODE_ARGS (extra node flags for the child processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { benchAnalytics } from './analytics.js';
 import { benchAutomations } from './automations.js';
 import { benchIngest } from './ingest.js';
 import { BENCH_DIR, cleanupAll, log, PG_ADMIN_URL, ROOT, stopChild } from './lib.js';
@@ -35,7 +38,7 @@ import { benchTwilioWebhooks } from './twilio-webhooks.js';
 const started = Date.now();
 const loadBefore = os.loadavg();
 const rows = [];
-const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks', 'search'];
+const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks', 'search', 'analytics'];
 const named = process.argv.slice(2);
 for (const n of named) if (!SCENARIOS.includes(n)) throw new Error(`unknown scenario "${n}": choose among ${SCENARIOS.join(', ')}`);
 const only = new Set(named.length ? named : (process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(','));
@@ -122,6 +125,7 @@ try {
   if (only.has('webhooks')) for (const kind of active) await step('6. signed Twilio webhooks', kind, () => benchTwilioWebhooks(kind, rows));
 
   if (only.has('search')) for (const kind of active) await step('7. search', kind, () => benchSearch(kind, rows));
+  if (only.has('analytics')) for (const kind of active) await step('8. analytics', kind, () => benchAnalytics(kind, rows));
 
   const md = table(rows);
   const header = [

@@ -14,3 +14,4 @@ export * from './schedule/index.js';
 export * from './automations/index.js';
 export * from './teams/index.js';
 export * from './search/index.js';
+export * from './analytics/index.js';

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { isWithinBusinessHours, nextOpening, validateBusinessHours } from './business-hours.js';
+import { businessTimeBetween, isWithinBusinessHours, nextOpening, validateBusinessHours } from './business-hours.js';
 import type { BusinessHours } from './business-hours.js';
 
 const NY = 'America/New_York';
@@ -140,5 +140,26 @@ describe('validateBusinessHours', () => {
     ['bad holiday', ok({ mon: [weekdays9to5] }, { holidays: ['2026-02-30', '25/12/2026', '2026-12-25'] }), ['holidays[0]: invalid date "2026-02-30" (expected YYYY-MM-DD)', 'holidays[1]: invalid date "25/12/2026" (expected YYYY-MM-DD)']],
   ])('%s', (_label, hours, expected) => {
     expect(validateBusinessHours(hours).map((e) => `${e.path}: ${e.message}`)).toEqual(expected);
+  });
+});
+
+describe('businessTimeBetween', () => {
+  const weekdays = { timeZone: 'America/New_York', weekly: { mon: [{ open: '09:00', close: '17:00' }], tue: [{ open: '09:00', close: '17:00' }], fri: [{ open: '09:00', close: '12:00' }, { open: '13:00', close: '17:00' }] } };
+  const at = (iso: string) => DateTime.fromISO(iso, { zone: 'America/New_York' }).toMillis();
+
+  it('counts only open hours: Friday 16:00 to Monday 10:00 is two hours', () => {
+    expect(businessTimeBetween(weekdays, at('2026-01-16T16:00'), at('2026-01-19T10:00'))).toBe(2 * 3_600_000);
+  });
+
+  it('skips the lunch break and holidays, and is 0 for a wait while closed', () => {
+    expect(businessTimeBetween(weekdays, at('2026-01-16T11:00'), at('2026-01-16T14:00'))).toBe(2 * 3_600_000);
+    expect(businessTimeBetween({ ...weekdays, holidays: ['2026-01-19'] }, at('2026-01-16T16:00'), at('2026-01-20T10:00'))).toBe(2 * 3_600_000);
+    expect(businessTimeBetween(weekdays, at('2026-01-17T10:00'), at('2026-01-18T10:00'))).toBe(0);
+    expect(businessTimeBetween(weekdays, at('2026-01-19T10:00'), at('2026-01-19T09:00'))).toBe(0);
+  });
+
+  it('counts the 23 hours of a spring-forward day open all day', () => {
+    const always = { timeZone: 'America/New_York', weekly: { sun: [{ open: '00:00', close: '24:00' }] } };
+    expect(businessTimeBetween(always, at('2026-03-07T12:00'), at('2026-03-09T12:00'))).toBe(23 * 3_600_000);
   });
 });

@@ -197,3 +197,26 @@ function firstInstantAtOrAfter(zoneName: string, day: DateTime, minuteOfDay: num
   }
   return hi;
 }
+
+/**
+ * Milliseconds between `from` and `to` (epoch ms) during which the business is open: the
+ * business-hours-aware length of a wait (a reply that came overnight waited only the open hours).
+ * Holidays are closed; a day of 23 or 25 hours counts the hours it really has.
+ */
+export function businessTimeBetween(hours: BusinessHours, from: number, to: number): number {
+  if (to <= from) return 0;
+  let total = 0;
+  let day = toLocal(hours, from).startOf('day');
+  const last = toLocal(hours, to).startOf('day');
+  while (day <= last) {
+    if (!isHoliday(hours, day)) {
+      for (const range of rangesOf(hours, day)) {
+        const open = firstInstantAtOrAfter(hours.timeZone, day, range.open);
+        const close = range.close >= 24 * 60 ? day.plus({ days: 1 }).startOf('day').toMillis() : firstInstantAtOrAfter(hours.timeZone, day, range.close);
+        total += Math.max(0, Math.min(close, to) - Math.max(open, from));
+      }
+    }
+    day = day.plus({ days: 1 }).startOf('day');
+  }
+  return total;
+}

@@ -26,6 +26,9 @@ import { sandboxAccountId } from '../use-cases/carrier-accounts.js';
 import { buyNumber, releaseNumber, searchAvailableNumbers } from '../use-cases/number-ordering.js';
 import { listAutomations } from '../use-cases/automations/automation-store.js';
 import { createMissedCallPreset } from '../use-cases/automations/presets.js';
+import { breakdownReport, DIMENSIONS, experimentReport, summaryReport, timeseriesReport, type Dimension, type ReportInput } from '../analytics/report.js';
+import { breakdownCsv, experimentCsv, summaryCsv, timeseriesCsv } from '../analytics/csv.js';
+import { INTERVALS, type Interval } from '../analytics/range.js';
 import { describeStartupError } from './startup-errors.js';
 import { defaultOrganization, resolveOrg as resolveOrgOf, useOrganization } from './default-org.js';
 import { contactsCsv, parseSearch, searchContactsParsed } from '../use-cases/search.js';
@@ -680,6 +683,72 @@ program
       const page = await searchContactsParsed(tb.ctx, principal, parsed, { limit: o.limit, includeTotal: true });
       for (const c of page.data) console.log(`${c.id}  ${c.e164.padEnd(16)} ${c.name ?? ''}`);
       console.error(`${page.total} contact(s)${page.next_cursor ? `; first ${page.data.length} shown (--limit, or --csv for all)` : ''}`);
+    });
+  });
+
+const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(1)}%`);
+const secs = (v: number | null) => (v === null ? '—' : v < 120 ? `${Math.round(v)}s` : v < 7200 ? `${(v / 60).toFixed(1)}m` : `${(v / 3600).toFixed(1)}h`);
+
+program
+  .command('report')
+  .description('Analytics (docs/analytics.md): the summary of a range, or every metric per day/week/month or per automation, variant, number, team, agent, hour, weekday or source')
+  .option('--from <date>', 'start: a date (2026-03-01) or an instant (default: 29 days before --to)')
+  .option('--to <date>', 'end: a date (the whole day is included) or an instant (default: now)')
+  .option('--tz <zone>', "IANA time zone of the days and hours (default: the organization's)")
+  .addOption(new Option('--by <what>', 'group by').choices([...INTERVALS, ...DIMENSIONS]))
+  .option('--experiment <automationId>', "an automation's A/B experiment and its verdict")
+  .option('--business-hours', "time to first reply counts only the organization's business hours")
+  .option('--csv', 'CSV instead of a table')
+  .option('--org <id>', 'organization id (default: the only one)')
+  .action(async (o: { from?: string; to?: string; tz?: string; by?: string; experiment?: string; businessHours?: boolean; csv?: boolean; org?: string }) => {
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const input: ReportInput = { from: o.from, to: o.to, tz: o.tz, businessHours: o.businessHours };
+      if (o.experiment) {
+        const r = await experimentReport(tb.ctx, orgId, o.experiment, input);
+        if (o.csv) return void process.stdout.write(experimentCsv(r));
+        console.log(`${r.from} → ${r.to} (${r.tz})`);
+        for (const v of r.variants) {
+          const ci = v.reply_rate_interval ? `${pct(v.reply_rate_interval.low)}–${pct(v.reply_rate_interval.high)}` : '—';
+          console.log(`${v.id.padEnd(12)} delivered ${String(v.delivered).padStart(7)}  replies ${String(v.replies).padStart(6)}  reply rate ${pct(v.reply_rate).padStart(6)} (95% ${ci})  chance to beat ${pct(v.chance_to_beat).padStart(6)}  expected loss ${pct(v.expected_loss)}`);
+        }
+        console.log(r.verdict === 'winner' ? `winner: ${r.winner} (${r.reason})` : `too early to tell: ${r.reason}${r.more_texts_needed ? `; about ${r.more_texts_needed} more delivered texts needed` : ''}`);
+        return;
+      }
+      if (!o.by) {
+        const r = await summaryReport(tb.ctx, orgId, input);
+        if (o.csv) return void process.stdout.write(summaryCsv(r));
+        console.log(`${r.from} → ${r.to} (${r.tz})`);
+        const rows: [string, string][] = [
+          ['missed calls', String(r.missed_calls)],
+          ['texts sent', String(r.texts_sent)],
+          ['delivered', `${r.delivered} (${pct(r.delivery_rate)})`],
+          ['failed', String(r.failed)],
+          ['held / blocked', `${r.held} / ${r.blocked} (${pct(r.block_rate)} blocked)`],
+          ['segments', String(r.segments)],
+          ['texted back (delivered)', String(r.contacts_texted_back)],
+          ['replied', `${r.replied} (${pct(r.reply_rate)})`],
+          ['time to first reply', `median ${secs(r.median_time_to_first_reply_seconds)}, p90 ${secs(r.p90_time_to_first_reply_seconds)}`],
+          ['called back', `${r.called_back} (${pct(r.callback_conversion)})`],
+          ['opted out', `${r.opted_out} (${pct(r.opt_out_rate)})`],
+          ['agent first response', `median ${secs(r.median_agent_first_response_seconds)}, p90 ${secs(r.p90_agent_first_response_seconds)} (${r.agent_responses})`],
+          ['queues', `SMS_VOL ${r.sms_vol}, SMS_AHT ${secs(r.sms_aht_seconds)}, wait ${secs(r.queue_avg_wait_seconds)}, abandoned ${r.queue_abandoned}`],
+        ];
+        for (const [k, v] of rows) console.log(`${k.padEnd(24)} ${v}`);
+        return;
+      }
+      const isInterval = (INTERVALS as readonly string[]).includes(o.by);
+      const data = isInterval
+        ? (await timeseriesReport(tb.ctx, orgId, { ...input, interval: o.by as Interval })).data.map((d) => ({ ...d, key: d.bucket }))
+        : (await breakdownReport(tb.ctx, orgId, { ...input, dimension: o.by as Dimension })).data;
+      if (o.csv) {
+        return void process.stdout.write(isInterval ? timeseriesCsv({ data: data as never }) : breakdownCsv({ by: o.by, data }));
+      }
+      console.log(`${o.by.padEnd(28)} ${['missed', 'sent', 'delivered', 'replied', 'reply rate', 'median reply', 'called back', 'opt-out'].map((h) => h.padStart(12)).join('')}`);
+      for (const d of data) {
+        const cells = [d.missed_calls, d.texts_sent, d.delivered, d.replied, pct(d.reply_rate), secs(d.median_time_to_first_reply_seconds), d.called_back, pct(d.opt_out_rate)];
+        console.log(`${d.key.padEnd(28)} ${cells.map((c) => String(c).padStart(12)).join('')}`);
+      }
     });
   });
 

@@ -14,6 +14,7 @@ import * as m0010 from './migrations/0010-run-message-index.js';
 import * as m0011 from './migrations/0011-postgres-hot-tables.js';
 import * as m0014 from './migrations/0014-web-sessions-inbox.js';
 import * as m0015 from './migrations/0015-search-views.js';
+import * as m0017 from './migrations/0017-analytics-indexes.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0011-postgres-hot-tables': m0011,
   '0014-web-sessions-inbox': m0014,
   '0015-search-views': m0015,
+  '0017-analytics-indexes': m0017,
 };
 
 class CompiledMigrations implements MigrationProvider {

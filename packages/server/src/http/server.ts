@@ -13,6 +13,7 @@ import { strictQueryStrings } from './query.js';
 import { documentOperations, TAGS } from './openapi-docs.js';
 import { defaultWebRoot, registerWebApp, type WebApp } from './web.js';
 import { adminRoutes } from './routes/admin.routes.js';
+import { analyticsRoutes } from './routes/analytics.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
 import { queueRoutes } from './routes/queues.routes.js';
@@ -152,6 +153,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(carrierAccountRoutes(ctx));
       await v1.register(savedReplyRoutes(ctx));
       await v1.register(searchRoutes(ctx));
+      await v1.register(analyticsRoutes(ctx));
     },
     { prefix: '/v1' },
   );

@@ -70,8 +70,11 @@ describe.each(DIALECTS)('query strings and URLs (%s)', (dialect) => {
         if (!operations[method]) continue;
         const url = path.replace(/\{number\}/g, encodeURIComponent(HANDSET)).replace(/\{[^}]+\}/g, 'xyz_1');
         // Parameters the route requires are given, so that the unknown one is the only thing wrong.
-        const parameters = (operations[method] as { parameters?: { in: string; name: string; required?: boolean }[] }).parameters ?? [];
-        const required = parameters.filter((p) => p.in === 'query' && p.required).map((p) => `${p.name}=x&`).join('');
+        const parameters = (operations[method] as { parameters?: { in: string; name: string; required?: boolean; schema?: { enum?: string[] } }[] }).parameters ?? [];
+        const required = parameters
+          .filter((p) => p.in === 'query' && p.required)
+          .map((p) => `${p.name}=${p.schema?.enum?.[0] ?? 'x'}&`)
+          .join('');
         const res = await api(app, org, method.toUpperCase() as 'GET' | 'DELETE', `${url}?${required}foo=1`);
         const problem = expectProblem(res, 400, 'validation_failed', { fields: ['querystring.foo'] });
         expect(problem.detail, `${method} ${path}`).toMatch(/^querystring\.foo is not a known parameter/);

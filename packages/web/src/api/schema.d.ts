@@ -100,6 +100,422 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every metric per automation, variant, number, team, agent, hour of day, weekday or lead source */
+        get: {
+            parameters: {
+                query: {
+                    /** @description true: time to first reply counts only the organization's business hours (a reply overnight waited the open hours only) */
+                    business_hours?: boolean;
+                    /** @description automation, variant, number, team, agent, hour, weekday, source */
+                    by: "automation" | "variant" | "number" | "team" | "agent" | "hour" | "weekday" | "source";
+                    /** @description Days after a text-back in which a connected call counts (default 7) */
+                    callback_window_days?: number;
+                    /** @description csv: the same as Accept: text/csv */
+                    format?: "json" | "csv";
+                    /** @description Start: a date (2026-03-01, the start of that local day) or an instant (2026-03-01T09:00:00Z). Default: 29 days before `to` */
+                    from?: string;
+                    /** @description Days after a text-back in which a reply or an opt-out counts (default 7) */
+                    reply_window_days?: number;
+                    /** @description End: a date (the whole local day is included) or an instant (exclusive). Default: now */
+                    to?: string;
+                    /** @description IANA time zone of the days, weeks, months, hours and weekdays. Default: the organization's */
+                    tz?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/experiments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An automation's A/B experiment: each variant's delivered contacts, replies, reply rate with its 95% Wilson interval, chance to beat the others, expected loss, and the verdict. Default range: since the automation was created */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Days after a text-back in which a connected call counts (default 7) */
+                    callback_window_days?: number;
+                    /** @description csv: the same as Accept: text/csv */
+                    format?: "json" | "csv";
+                    /** @description Start: a date (2026-03-01, the start of that local day) or an instant (2026-03-01T09:00:00Z). Default: 29 days before `to` */
+                    from?: string;
+                    /** @description Days after a text-back in which a reply or an opt-out counts (default 7) */
+                    reply_window_days?: number;
+                    /** @description End: a date (the whole local day is included) or an instant (exclusive). Default: now */
+                    to?: string;
+                    /** @description IANA time zone of the days, weeks, months, hours and weekdays. Default: the organization's */
+                    tz?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The text-back funnel: missed calls → texts sent → delivered → replied → called back → opted out; optionally per group (by) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description automation, variant, number, team, agent, hour, weekday, source */
+                    by?: "automation" | "variant" | "number" | "team" | "agent" | "hour" | "weekday" | "source";
+                    /** @description Days after a text-back in which a connected call counts (default 7) */
+                    callback_window_days?: number;
+                    /** @description csv: the same as Accept: text/csv */
+                    format?: "json" | "csv";
+                    /** @description Start: a date (2026-03-01, the start of that local day) or an instant (2026-03-01T09:00:00Z). Default: 29 days before `to` */
+                    from?: string;
+                    /** @description Days after a text-back in which a reply or an opt-out counts (default 7) */
+                    reply_window_days?: number;
+                    /** @description End: a date (the whole local day is included) or an instant (exclusive). Default: now */
+                    to?: string;
+                    /** @description IANA time zone of the days, weeks, months, hours and weekdays. Default: the organization's */
+                    tz?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Missed calls and first replies by local weekday (mon..sun) × hour (0..23) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Days after a text-back in which a connected call counts (default 7) */
+                    callback_window_days?: number;
+                    /** @description csv: the same as Accept: text/csv */
+                    format?: "json" | "csv";
+                    /** @description Start: a date (2026-03-01, the start of that local day) or an instant (2026-03-01T09:00:00Z). Default: 29 days before `to` */
+                    from?: string;
+                    /** @description Days after a text-back in which a reply or an opt-out counts (default 7) */
+                    reply_window_days?: number;
+                    /** @description End: a date (the whole local day is included) or an instant (exclusive). Default: now */
+                    to?: string;
+                    /** @description IANA time zone of the days, weeks, months, hours and weekdays. Default: the organization's */
+                    tz?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The headline numbers of a range (docs/analytics.md); rates are fractions 0..1 */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true: time to first reply counts only the organization's business hours (a reply overnight waited the open hours only) */
+                    business_hours?: boolean;
+                    /** @description Days after a text-back in which a connected call counts (default 7) */
+                    callback_window_days?: number;
+                    /** @description csv: the same as Accept: text/csv */
+                    format?: "json" | "csv";
+                    /** @description Start: a date (2026-03-01, the start of that local day) or an instant (2026-03-01T09:00:00Z). Default: 29 days before `to` */
+                    from?: string;
+                    /** @description Days after a text-back in which a reply or an opt-out counts (default 7) */
+                    reply_window_days?: number;
+                    /** @description End: a date (the whole local day is included) or an instant (exclusive). Default: now */
+                    to?: string;
+                    /** @description IANA time zone of the days, weeks, months, hours and weekdays. Default: the organization's */
+                    tz?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every metric per local day, ISO week or month of the range (the organization's time zone, or tz) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true: time to first reply counts only the organization's business hours (a reply overnight waited the open hours only) */
+                    business_hours?: boolean;
+                    /** @description day (default), week or month */
+                    by?: "day" | "week" | "month";
+                    /** @description Days after a text-back in which a connected call counts (default 7) */
+                    callback_window_days?: number;
+                    /** @description csv: the same as Accept: text/csv */
+                    format?: "json" | "csv";
+                    /** @description Start: a date (2026-03-01, the start of that local day) or an instant (2026-03-01T09:00:00Z). Default: 29 days before `to` */
+                    from?: string;
+                    /** @description Days after a text-back in which a reply or an opt-out counts (default 7) */
+                    reply_window_days?: number;
+                    /** @description End: a date (the whole local day is included) or an instant (exclusive). Default: now */
+                    to?: string;
+                    /** @description IANA time zone of the days, weeks, months, hours and weekdays. Default: the organization's */
+                    tz?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -5842,7 +6258,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The parsed query: each term with its position, what it tests, dates resolved (for hints); 400 invalid_query with the position of an error */
+        /**
+         * The parsed query: each term with its position, what it tests, dates resolved (for hints); 400 invalid_query with the position of an error
+         * @description The query as parsed: each clause with its position and dates resolved to instants in the zone (tz or X-TZ, else the organization's). A query that does not parse answers 400 invalid_query with its position.
+         */
         get: {
             parameters: {
                 query: {
@@ -5911,7 +6330,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The fields of the search language, has: predicates and sortable fields (for suggestions as you type) */
+        /**
+         * The fields of the search language, has: predicates and sortable fields (for suggestions as you type)
+         * @description Every field with its type, meaning and accepted values, for suggestions as a query is typed.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -6959,7 +7381,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Saved views: the organization's shared ones and your own */
+        /**
+         * Saved views: the organization's shared ones and your own
+         * @description Shared views of the organization and your personal ones, by name (no pagination).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -6983,7 +7408,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Save a search as a view (personal unless shared: true); its query is checked */
+        /**
+         * Save a search as a view (personal unless shared: true); its query is checked
+         * @description The query is checked as a search is; a shared view is seen by everyone in the organization.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7054,6 +7482,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * One saved view
+         * @description Someone else's personal view, or another organization's, answers 404.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -7105,6 +7537,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        /**
+         * Delete a saved view
+         * @description By its owner, or an admin for a shared view; answers 204.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -7154,7 +7590,10 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a view (its owner; a shared view also an admin) */
+        /**
+         * Change a view (its owner; a shared view also an admin)
+         * @description A shared view can be changed by its owner or an admin.
+         */
         patch: {
             parameters: {
                 query?: never;
@@ -7222,7 +7661,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The view's contacts as CSV: id,phone,name,source,created_at,failed_sms,sms_sent,sms_received,missed_calls,latest_sms_status */
+        /**
+         * The view's contacts as CSV: id,phone,name,source,created_at,failed_sms,sms_sent,sms_received,missed_calls,latest_sms_status
+         * @description Every contact the view finds, with its counters (failed_sms, sms_sent, sms_received, missed_calls, latest_sms_status), as CSV.
+         */
         get: {
             parameters: {
                 query?: {
