@@ -535,6 +535,25 @@ export interface QueueInvitesTable {
   responded_at: number | null;
 }
 
+/** A user's email notification preferences (0020, docs/notifications.md). */
+export interface NotificationPreferencesTable {
+  user_id: string;
+  org_id: string;
+  /** JSON: the preference document. */
+  settings: string;
+  /** 1 when any email is asked for. */
+  active: number;
+  updated_at: number;
+}
+
+/** When a user last marked a conversation read (0020). */
+export interface ConversationReadsTable {
+  conversation_id: string;
+  user_id: string;
+  org_id: string;
+  read_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -573,6 +592,8 @@ export interface Database {
   queue_invites: QueueInvitesTable;
   carrier_accounts: CarrierAccountsTable;
   call_detections: CallDetectionsTable;
+  notification_preferences: NotificationPreferencesTable;
+  conversation_reads: ConversationReadsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;

@@ -26,6 +26,7 @@ import type { BatchJobHandlers, JobHandlers } from './worker.js';
 import { PRUNE_JOB, pruneFinishedJobs } from './retention.js';
 import { runSendBatch } from '../use-cases/send-batch.js';
 import { runInboundBatch } from '../use-cases/receive-batch.js';
+import { NEW_TEXTS_JOB, runNewTextsJob, type NewTextsPayload } from '../use-cases/notifications/new-texts.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -78,6 +79,10 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     },
     [QUEUE_DISPATCH_JOB]: async (payload: { queueId: string }) => {
       await runQueueDispatch(ctx, payload);
+    },
+    // Email notifications (docs/notifications.md).
+    [NEW_TEXTS_JOB]: async (payload: NewTextsPayload, { job }) => {
+      await runNewTextsJob(ctx, job.org_id ?? '', payload);
     },
   };
 }

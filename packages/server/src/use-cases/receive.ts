@@ -16,6 +16,7 @@ import { nextStatus } from './messages.js';
 import { handleInboundCompliance } from './compliance/keywords.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { routeInboundForTeams } from './teams/inbound.js';
+import { enqueueNewTextNotices } from './notifications/new-texts.js';
 
 export interface ReceiveResult {
   message: Message;
@@ -50,6 +51,17 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
       });
       const message = inboundMessageRow({ orgId: number.org_id, conversationId: conversation.id, contactId: contact.id, numberId: number.id, to, fromAddress, inbound, now });
       await tx.insertInto('messages').values(message).execute();
+      // Email notifications (docs/notifications.md): the digest jobs of the users who asked.
+      await enqueueNewTextNotices(ctx, tx, [
+        {
+          orgId: number.org_id,
+          conversationId: conversation.id,
+          numberId: number.id,
+          assignedUserId: conversation.assigned_user_id,
+          assignedTeamId: conversation.assigned_team_id ?? (conversation.assigned_user_id ? null : number.team_id),
+          at: now,
+        },
+      ]);
       // Compliance first: STOP / START / HELP (ledger, one confirmation), likely opt-outs, implied consent.
       const compliance = await handleInboundCompliance(ctx, tx, { message, number, contact });
       message.flags = compliance.flags;

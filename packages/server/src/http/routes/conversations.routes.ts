@@ -46,7 +46,10 @@ export const conversationRoutes =
     app.post(
       '/conversations/:id/read',
       { schema: { tags: ['conversations'], summary: 'Mark as read', params: IdParams, response: { 200: Ref('Conversation'), ...errorResponses } } },
-      async (request) => conversationResource(await markConversationRead(ctx, principalOf(request).orgId, request.params.id)),
+      async (request) => {
+        const principal = principalOf(request);
+        return conversationResource(await markConversationRead(ctx, principal.orgId, request.params.id, principal.userId));
+      },
     );
 
     app.get(
