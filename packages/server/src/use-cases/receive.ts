@@ -17,6 +17,7 @@ import { handleInboundCompliance } from './compliance/keywords.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { routeInboundForTeams } from './teams/inbound.js';
 import { enqueueNewTextNotices } from './notifications/new-texts.js';
+import { checkOptOutRate } from './notifications/failures.js';
 
 export interface ReceiveResult {
   message: Message;
@@ -65,6 +66,8 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
       // Compliance first: STOP / START / HELP (ledger, one confirmation), likely opt-outs, implied consent.
       const compliance = await handleInboundCompliance(ctx, tx, { message, number, contact });
       message.flags = compliance.flags;
+      // A number whose contacts opt out too often: owners and admins who asked are emailed.
+      if (compliance.keyword === 'opt_out') await checkOptOutRate(ctx, tx, number);
       // Teams (docs/teams.md): an agent's text, a queue's or a forwarding number's, after compliance.
       const teams = await routeInboundForTeams(ctx, tx, { message, number, contact, keyword: compliance.keyword });
       // Any text from the contact ends their waiting text-backs and follow-ups.

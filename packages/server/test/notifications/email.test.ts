@@ -11,6 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
 import { api, capturingLogger, createTestApp, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import { expectProblem } from '../api/helpers.js';
+import { settle } from '../teams/helpers.js';
+import { CARRIER_REJECTING_AFTER, OPT_OUT_MIN_CONTACTS } from '../../src/use-cases/notifications/failures.js';
 
 const DIGEST_MS = 120_000;
 
@@ -47,7 +49,7 @@ describe.each(DIALECTS)('email notifications (%s)', (dialect) => {
   let app: TestApp;
   let org: TestOrg;
   let seq = 0;
-  const handset = () => `+1555301${String(1000 + seq++).slice(-4)}`;
+  const handset = () => `+1415555${String(2000 + seq++)}`;
 
   beforeAll(async () => {
     if (!dialectAvailable(dialect)) return;
@@ -159,6 +161,51 @@ describe.each(DIALECTS)('email notifications (%s)', (dialect) => {
     expect(inbox.mails[0]!.rcpt).not.toContain(agent.email);
     const otherJobs = await app.tb.ctx.db.kysely.selectFrom('jobs').select('id').where('org_id', '=', other.orgId).where('kind', '=', 'notify.new_texts').execute();
     expect(otherJobs).toHaveLength(0);
+  });
+
+  run(`failures: ${CARRIER_REJECTING_AFTER} texts in a row rejected by the carrier email the owner who asked, once`, async () => {
+    const local = await createTestOrg(app);
+    expect((await api(app, local, 'PUT', `/v1/users/${local.userId}/notifications`, { email_failures: true })).status).toBe(200);
+    const owner = await app.tb.ctx.db.kysely.selectFrom('users').select('email').where('id', '=', local.userId).executeTakeFirstOrThrow();
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const to = handset();
+        expect((await api(app, local, 'PUT', `/v1/sandbox/destinations/${to}`, { fail_reason: 'spam-filtered' })).status).toBe(204);
+        expect((await api(app, local, 'POST', '/v1/messages', { to, body: 'Your order shipped' })).status).toBe(201);
+        await settle(app);
+        await app.advance(1000); // the sandbox carrier's receipt
+      }
+    };
+    await send(CARRIER_REJECTING_AFTER - 1);
+    await app.drain();
+    expect(inbox.mails).toHaveLength(0); // one short of the run
+    await send(1);
+    await app.drain();
+    expect(inbox.mails).toHaveLength(1);
+    expect(inbox.mails[0]!.rcpt).toEqual([owner.email]);
+    expect(inbox.mails[0]!.subject).toBe(`Number Main: the carrier rejected the last ${CARRIER_REJECTING_AFTER} texts`);
+    expect(inbox.mails[0]!.text).not.toContain('Your order shipped');
+    // The next failure on the same day does not email again.
+    await send(1);
+    await app.drain();
+    expect(inbox.mails).toHaveLength(1);
+  });
+
+  run('failures: a number whose contacts opt out above the threshold emails the owner who asked', async () => {
+    const local = await createTestOrg(app);
+    expect((await api(app, local, 'PUT', `/v1/users/${local.userId}/notifications`, { email_failures: true })).status).toBe(200);
+    const contacts = Array.from({ length: OPT_OUT_MIN_CONTACTS }, () => handset());
+    const res = await api(app, local, 'POST', '/v1/messages/batch', { messages: contacts.map((to) => ({ to, body: 'Spring sale' })) });
+    expect(res.status, res.raw.body).toBeLessThan(300);
+    await settle(app);
+    await app.advance(1000); // the sandbox carrier's receipts
+    // One STOP in 20 (5%) is not above the threshold; the second is.
+    for (const [i, from] of contacts.slice(0, 2).entries()) {
+      expect([201, 202]).toContain((await api(app, local, 'POST', '/v1/sandbox/messages', { from, to: local.number, body: 'STOP' })).status);
+      await settle(app);
+      expect(inbox.mails, `after ${i + 1} opt-outs`).toHaveLength(i);
+    }
+    expect(inbox.mails[0]!.subject).toBe('Number Main: 10% of contacts opted out in 30 days');
   });
 
   run('preferences: defaults, validation errors naming each field, roles and tenancy', async () => {
