@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectAvailable } from '../support/databases.js';
 import { api, capturingLogger, createTestApp, createTestOrg, type TestApp, type TestOrg } from '../support/test-app.js';
 import { expectProblem } from '../api/helpers.js';
-import { settle } from '../teams/helpers.js';
+import { as, createTeamOrg, settle } from '../teams/helpers.js';
 import { CARRIER_REJECTING_AFTER, OPT_OUT_MIN_CONTACTS } from '../../src/use-cases/notifications/failures.js';
 
 const DIGEST_MS = 120_000;
@@ -141,6 +141,7 @@ describe.each(DIALECTS)('email notifications (%s)', (dialect) => {
     expect(inbox.mails).toHaveLength(0);
     const job = await app.tb.ctx.db.kysely.selectFrom('jobs').select(['state', 'attempts', 'last_error']).where('kind', '=', 'notify.new_texts').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
     expect(job).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(job.last_error).toBe('the SMTP server did not take the email (ESOCKET CONN)');
     await app.advance(60_000); // past the first retry's backoff
     expect(inbox.mails).toHaveLength(1);
     expect(inbox.mails[0]!.text).toContain('> Do you deliver?');
@@ -206,6 +207,23 @@ describe.each(DIALECTS)('email notifications (%s)', (dialect) => {
       expect(inbox.mails, `after ${i + 1} opt-outs`).toHaveLength(i);
     }
     expect(inbox.mails[0]!.subject).toBe('Number Main: 10% of contacts opted out in 30 days');
+  });
+
+  run("a team's conversation emails the team member who asked for their teams' texts; the body goes in the subject when they ask", async () => {
+    const team = await createTeamOrg(app, 2);
+    const [al, bo] = team.agents;
+    expect((await api(app, as(al!), 'PUT', `/v1/users/${al!.userId}/notifications`, { email_new_texts: { my_teams: true }, include_body_in_subject: true })).status).toBe(200);
+    // Bo asks only for the conversations assigned to him: this one is the team's.
+    expect((await api(app, as(bo!), 'PUT', `/v1/users/${bo!.userId}/notifications`, { email_new_texts: { assigned_to_me: true } })).status).toBe(200);
+    const from = handset();
+    expect([201, 202]).toContain((await api(app, team, 'POST', '/v1/sandbox/messages', { from, to: team.number, body: 'Do you\r\nship to Canada?' })).status);
+    await app.drain();
+    await app.advance(DIGEST_MS);
+    const users = await app.tb.ctx.db.kysely.selectFrom('users').select(['id', 'email']).where('id', 'in', [al!.userId, bo!.userId]).execute();
+    const email = (id: string) => users.find((u) => u.id === id)!.email;
+    const mails = inbox.mails.filter((m) => m.rcpt.includes(email(al!.userId)) || m.rcpt.includes(email(bo!.userId)));
+    expect(mails.map((m) => m.rcpt)).toEqual([[email(al!.userId)]]);
+    expect(mails[0]!.subject).toBe(`A new text from ${from} to Main: Do you ship to Canada?`);
   });
 
   run('preferences: defaults, validation errors naming each field, roles and tenancy', async () => {

@@ -31,7 +31,13 @@ export function mailTransport(ctx: AppContext): Transporter | null {
 export async function sendEmail(ctx: AppContext, email: Email): Promise<void> {
   const transport = mailTransport(ctx);
   if (!transport) throw new Error('no SMTP server configured');
-  await transport.sendMail({ from: ctx.config.mailFrom, ...email });
+  try {
+    await transport.sendMail({ from: ctx.config.mailFrom, ...email });
+  } catch (error) {
+    // The job's error (stored and logged) says what failed, without the server's words, which can quote addresses.
+    const e = error as { code?: string; responseCode?: number; command?: string };
+    throw new Error(`the SMTP server did not take the email (${[e.code, e.command, e.responseCode].filter(Boolean).join(' ') || 'no answer'})`);
+  }
 }
 
 /** Text for HTML: every character that could start markup or end an attribute is escaped. */
