@@ -129,6 +129,20 @@ describe.each(DIALECTS)('email notifications (%s)', (dialect) => {
     await api(app, { apiKey: adminKey }, 'PUT', `/v1/users/${admin.id}/notifications`, { email_new_texts: { unassigned: false } });
   });
 
+  run('a text arriving after the user read the conversation is emailed alone, without the texts read before it', async () => {
+    const from = handset();
+    await text(from, 'First question');
+    app.clock.advance(5_000);
+    expect((await api(app, org, 'POST', `/v1/conversations/${await conversationOf(from)}/read`)).status).toBe(200);
+    app.clock.advance(5_000);
+    await text(from, 'Second question');
+    await app.advance(DIGEST_MS);
+    expect(inbox.mails).toHaveLength(1);
+    expect(inbox.mails[0]!.subject).toBe(`A new text from ${from} to Main`);
+    expect(inbox.mails[0]!.text).toContain('> Second question');
+    expect(inbox.mails[0]!.text).not.toContain('First question');
+  });
+
   run('an SMTP outage: the job fails, is retried by the scheduler, and the email arrives once the server is back', async () => {
     const from = handset();
     await text(from, 'Do you deliver?');
