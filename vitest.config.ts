@@ -11,13 +11,15 @@ const REAL_TIME = [
   'packages/server/test/scheduler/lease-extension.test.ts',
   'packages/server/test/scheduler/crash-safety.test.ts',
   'packages/server/test/compliance/rate-limits.test.ts',
+  // The web app in a real browser: pages wait for what the server does in real time.
+  'packages/web/test/e2e/web.test.ts',
 ];
 
 export default defineConfig({
   // Tests run against the sources of @textback/core, not its build.
   resolve: { alias: { '@textback/core': fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)) } },
   test: {
-    globalSetup: ['packages/server/test/support/global-setup.ts'],
+    globalSetup: ['packages/server/test/support/global-setup.ts', 'packages/web/test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

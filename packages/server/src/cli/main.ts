@@ -17,7 +17,9 @@ import { CALL_OUTCOMES, handsetMessages, sandboxCall, sandboxText, setSandboxFai
 import { SANDBOX_FAILURES, type SandboxFailure } from '../carriers/sandbox/sandbox-carrier.js';
 import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
 import { sendMessage } from '../use-cases/messages.js';
-import { createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
+import { checkedPasswordHash, createApiKey, createOrganization, createUser, revokeApiKey } from '../use-cases/organizations.js';
+import { generatePassword } from '../use-cases/auth/passwords.js';
+import { setPassword } from '../use-cases/auth/sessions.js';
 import { registerNumber } from '../use-cases/numbers.js';
 import { createCarrierAccount, deleteCarrierAccount, getCarrierAccount, importNumbers, listCarrierAccounts, updateCarrierAccount, webhookSetup } from '../use-cases/carrier-accounts.js';
 import { sandboxAccountId } from '../use-cases/carrier-accounts.js';
@@ -84,19 +86,26 @@ program
       await tb.close().catch(() => undefined);
       throw error;
     }
+    let signInAs: string | undefined;
     if (await isFirstStart(tb.ctx)) {
+      const password = cfg.adminPassword ?? generatePassword();
       const created = cfg.demo
-        ? await createDemoOrganization(tb.ctx, cfg.apiKey)
-        : await createOrganization(tb.ctx, { name: 'My organization', ownerEmail: 'owner@localhost', ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}) });
+        ? await createDemoOrganization(tb.ctx, { ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}), ownerPassword: password })
+        : await createOrganization(tb.ctx, { name: 'My organization', ownerEmail: 'owner@localhost', ownerPassword: password, ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}) });
+      signInAs = created.owner.email;
       // Shown once, on the terminal only (never in the structured logs).
       process.stdout.write(
         `\n  Textback is set up${cfg.demo ? ' with a demo organization' : ''} (${created.org.name}).\n` +
+          (cfg.adminPassword
+            ? `  Owner sign-in: ${created.owner.email}, password: the value of TEXTBACK_ADMIN_PASSWORD\n`
+            : `  Owner sign-in: ${created.owner.email}, password (shown once, keep it or change it after signing in): ${password}\n`) +
           (cfg.apiKey ? '  Admin API key: the value of TEXTBACK_API_KEY\n' : `  Admin API key (shown once, keep it): ${created.apiKey}\n`) +
           (cfg.demo ? '  Demo business number: +14159434591 (sandbox carrier)\n' : ''),
       );
     }
     if (cfg.runWorkers) tb.startWorkers();
     const url = address.replace('127.0.0.1', 'localhost');
+    if (signInAs) process.stdout.write(`\n  Open ${url}/ and sign in as ${signInAs}\n`);
     process.stdout.write(`\n  Textback is running at ${url}  (API docs: ${url}/docs)\n\n`);
     log.info({ db: tb.ctx.db.description, startupMs: Math.round(performance.now() - started) }, 'ready');
   });
@@ -173,14 +182,44 @@ users
   .requiredOption('--email <email>')
   .requiredOption('--name <name>')
   .addOption(new Option('--role <role>').choices(['owner', 'admin', 'supervisor', 'agent']).default('agent'))
+  .option('--password <password>', 'their sign-in password, 10 to 200 characters (visible to other users of this machine: prefer --password-stdin)')
+  .option('--password-stdin', 'read the sign-in password from standard input (one line)')
   .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
-  .action(async (o: { email: string; name: string; role: 'owner' | 'admin' | 'supervisor' | 'agent'; org?: string }) => {
+  .action(async (o: { email: string; name: string; role: 'owner' | 'admin' | 'supervisor' | 'agent'; org?: string; password?: string; passwordStdin?: boolean }) => {
+    const password = await passwordOption(o);
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);
-      const user = await transaction(tb.ctx, (tx) => createUser(tb.ctx, tx, { orgId, email: o.email, name: o.name, role: o.role }));
-      print({ id: user.id, email: user.email, role: user.role });
+      const passwordHash = password !== undefined ? await checkedPasswordHash(password) : undefined;
+      const user = await transaction(tb.ctx, (tx) => createUser(tb.ctx, tx, { orgId, email: o.email, name: o.name, role: o.role, ...(passwordHash ? { passwordHash } : {}) }));
+      print({ id: user.id, email: user.email, role: user.role, has_password: user.password_hash !== null });
     });
   });
+users
+  .command('set-password <email>')
+  .description("Set a user's sign-in password (their sessions end)")
+  .option('--password <password>', 'the new password, 10 to 200 characters (prefer --password-stdin)')
+  .option('--password-stdin', 'read the password from standard input (one line)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
+  .action(async (email: string, o: { org?: string; password?: string; passwordStdin?: boolean }) => {
+    const password = await passwordOption(o);
+    if (password === undefined) throw new AppError('validation_failed', 'give the password with --password-stdin (or --password)');
+    await withTextback(async (tb) => {
+      const orgId = await resolveOrg(tb, o.org);
+      const user = await tb.ctx.db.kysely.selectFrom('users').select('id').where('org_id', '=', orgId).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+      if (!user) throw new AppError('not_found', `no user with email ${email} in organization ${orgId}`);
+      await setPassword(tb.ctx, orgId, user.id, password);
+      print({ id: user.id, email: email.trim().toLowerCase(), has_password: true });
+    });
+  });
+
+/** --password or --password-stdin (the first line of standard input, without its line ending). */
+async function passwordOption(o: { password?: string; passwordStdin?: boolean }): Promise<string | undefined> {
+  if (o.password !== undefined && o.passwordStdin) throw new AppError('validation_failed', 'give --password or --password-stdin, not both');
+  if (!o.passwordStdin) return o.password;
+  let input = '';
+  for await (const chunk of process.stdin) input += String(chunk);
+  return input.split(/\r?\n/)[0] ?? '';
+}
 
 const keys = program.command('keys').description('API keys');
 keys
@@ -449,7 +488,7 @@ numbers
     if (!Number.isInteger(n)) throw new InvalidArgumentError('a whole number');
     return n;
   })
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, o: { country: string; areaCode?: string; locality?: string; contains?: string; capability?: string; limit?: number; org?: string }) => {
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);
@@ -473,7 +512,7 @@ numbers
   .description('Buy a number onto a team, with its webhooks pointed at this server')
   .requiredOption('--team <id>', 'the team its texts go to')
   .option('--name <name>')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, phone: string, o: { team: string; name?: string; org?: string }) => {
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);
@@ -485,7 +524,7 @@ numbers
   .command('release <account-id> <phone>')
   .description('Release a number at the carrier and remove it here (kept, detached, when it has history); cannot be undone')
   .requiredOption('--confirm <phone>', 'the same number again, in E.164')
-  .option('--org <id>', 'organization id (default: the only one)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
   .action(async (id: string, phone: string, o: { confirm: string; org?: string }) => {
     await withTextback(async (tb) => {
       const orgId = await resolveOrg(tb, o.org);

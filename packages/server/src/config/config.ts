@@ -29,6 +29,16 @@ export interface Config {
   secretKey: string | undefined;
   /** Where carriers reach this server (https://sms.example.com): the default of each carrier account. */
   publicBaseUrl: string | undefined;
+  /** On first start, the owner's password (otherwise one is generated and printed once). */
+  adminPassword: string | undefined;
+  /** A signed-in session ends after this many hours without a request... */
+  sessionIdleHours: number;
+  /** ...and this many days after sign-in in any case. */
+  sessionMaxDays: number;
+  /** Behind a reverse proxy: trust X-Forwarded-For / X-Forwarded-Proto (client address for sign-in limits, Secure cookies). */
+  trustProxy: boolean;
+  /** The built web app (index.html and assets/); default packages/web/dist beside the server package. */
+  webRoot: string | undefined;
   /** smtp://user:password@host:587 or smtps://…: where notification emails go (unset: logged as ids). */
   smtpUrl: string | undefined;
   /** The From of notification emails. */
@@ -90,6 +100,18 @@ export const CONFIG_VARS: VarSpec[] = [
     description: 'Where carriers reach this server, e.g. https://sms.example.com (webhook URLs and their signatures)',
   },
   {
+    name: 'TEXTBACK_ADMIN_PASSWORD',
+    key: 'adminPassword',
+    type: 'string',
+    default: undefined,
+    description: "On first start, becomes the owner's sign-in password (10 to 200 characters)",
+    sensitive: true,
+  },
+  { name: 'SESSION_IDLE_HOURS', key: 'sessionIdleHours', type: 'int', default: '72', description: 'A signed-in session ends after this many hours without a request' },
+  { name: 'SESSION_MAX_DAYS', key: 'sessionMaxDays', type: 'int', default: '30', description: 'A signed-in session ends this many days after sign-in' },
+  { name: 'TRUST_PROXY', key: 'trustProxy', type: 'bool', default: 'false', description: 'Trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy' },
+  { name: 'TEXTBACK_WEB_ROOT', key: 'webRoot', type: 'string', default: undefined, description: 'Directory of the built web app (default: packages/web/dist)' },
+  {
     name: 'SMTP_URL',
     key: 'smtpUrl',
     type: 'string',
@@ -143,6 +165,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.apiKey !== undefined && !/^[A-Za-z0-9_-]{24,128}$/.test(config.apiKey)) {
     problems.push('TEXTBACK_API_KEY must be 24 to 128 letters, digits, _ or - (it is a secret: make it long)');
   }
+  if (config.adminPassword !== undefined && ([...config.adminPassword].length < 10 || [...config.adminPassword].length > 200)) {
+    problems.push('TEXTBACK_ADMIN_PASSWORD must be 10 to 200 characters long');
+  }
+  if (config.sessionIdleHours < 1) problems.push('SESSION_IDLE_HOURS must be at least 1');
+  if (config.sessionMaxDays < 1) problems.push('SESSION_MAX_DAYS must be at least 1');
   if (config.secretKey !== undefined && !isSecretKey(config.secretKey)) {
     problems.push('TEXTBACK_SECRET_KEY must be 32 bytes in base64 (44 characters) or hex (64 characters), e.g. the output of `openssl rand -base64 32`');
   }

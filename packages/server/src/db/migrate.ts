@@ -12,6 +12,7 @@ import * as m0008 from './migrations/0008-agent-call-sids.js';
 import * as m0009 from './migrations/0009-call-detections.js';
 import * as m0010 from './migrations/0010-run-message-index.js';
 import * as m0011 from './migrations/0011-postgres-hot-tables.js';
+import * as m0014 from './migrations/0014-web-sessions-inbox.js';
 import * as m0020 from './migrations/0020-notifications.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0009-call-detections': m0009,
   '0010-run-message-index': m0010,
   '0011-postgres-hot-tables': m0011,
+  '0014-web-sessions-inbox': m0014,
   '0020-notifications': m0020,
 };
 
@@ -56,12 +58,22 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     db.dialect.name === 'postgres' ? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema : undefined;
   if (await allApplied(db, schema ?? undefined)) return [];
   const migrator = new Migrator({ db: db.kysely, provider: new CompiledMigrations(db.dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  let result: MigrationResultSet = await migrator.migrateToLatest();
+  // Before taking its lock, the Migrator lists the tables of every schema (see allApplied); when another
+  // schema is dropped during that listing PostgreSQL answers 3F000 naming it. Nothing was written yet:
+  // list again.
+  for (let attempt = 1; attempt < 5 && result.error && isOtherSchemaDropped(result.error, schema); attempt++) result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new MigrationError(failed?.migrationName, result.error);
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** PostgreSQL's invalid_schema_name for a schema that is not the one being migrated. */
+function isOtherSchemaDropped(error: unknown, schema: string | null | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === '3F000' && typeof e.message === 'string' && !(schema && e.message.includes(`"${schema}"`));
 }
 
 /**

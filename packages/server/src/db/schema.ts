@@ -31,6 +31,54 @@ export interface UsersTable {
   role: Role;
   created_at: number;
   updated_at: number;
+  /** scrypt$N$r$p$salt$hash (0014); null: no password, API keys only. */
+  password_hash: Generated<string | null>;
+  password_changed_at: Generated<number | null>;
+}
+
+/** A signed-in browser (0014): the cookie holds a random token, this row its SHA-256. */
+export interface SessionsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  /** Idle expiry counts from here (refreshed at most once a minute). */
+  last_seen_at: number;
+  /** Absolute expiry. */
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Failed sign-ins of one key (`email:<address>` or `ip:<address>`) (0014). */
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  last_failure_at: number;
+  locked_until: number | null;
+}
+
+/** An internal note on a conversation: never sent (0014). */
+export interface NotesTable {
+  id: string;
+  org_id: string;
+  conversation_id: string;
+  contact_id: string;
+  author_user_id: string | null;
+  body: string;
+  created_at: number;
+}
+
+/** A reply template shared by the organization (0014). */
+export interface SavedRepliesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  body: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface ApiKeysTable {
@@ -130,6 +178,7 @@ export interface ConversationsTable {
   org_id: string;
   contact_id: string;
   number_id: string;
+  /** 'closed' is shown as 'done' by the API. */
   status: 'open' | 'closed';
   assigned_user_id: string | null;
   assigned_team_id: string | null;
@@ -137,6 +186,8 @@ export interface ConversationsTable {
   last_message_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Hidden from the open list until then (0014); new traffic clears it. */
+  snoozed_until: Generated<number | null>;
 }
 
 export interface MessagesTable {
@@ -592,6 +643,10 @@ export interface Database {
   queue_invites: QueueInvitesTable;
   carrier_accounts: CarrierAccountsTable;
   call_detections: CallDetectionsTable;
+  sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
+  notes: NotesTable;
+  saved_replies: SavedRepliesTable;
   notification_preferences: NotificationPreferencesTable;
   conversation_reads: ConversationReadsTable;
 }
@@ -618,3 +673,6 @@ export type Queue = Selectable<QueuesTable>;
 export type QueueAgent = Selectable<QueueAgentsTable>;
 export type QueueSession = Selectable<QueueSessionsTable>;
 export type CarrierAccount = Selectable<CarrierAccountsTable>;
+export type Session = Selectable<SessionsTable>;
+export type Note = Selectable<NotesTable>;
+export type SavedReply = Selectable<SavedRepliesTable>;

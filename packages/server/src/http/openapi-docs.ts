@@ -25,6 +25,8 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'carriers', description: 'Carrier accounts (Twilio, Telnyx, Bandwidth, sandbox): credentials, numbers and webhook URLs. See docs/carriers/.' },
   { name: 'jobs', description: "The scheduler's work for your organization (admin): sends, receipts, automation steps; retry a dead job." },
   { name: 'events', description: 'A live stream of what happens (server-sent events), resumable with Last-Event-ID.' },
+  { name: 'sign-in', description: 'People sign in with email and password: an httpOnly session cookie, a CSRF token for every change, sign-out and password change. Scripts use API keys instead.' },
+  { name: 'saved replies', description: "The organization's saved replies, with the automations' variables filled in per conversation." },
   { name: 'sandbox', description: 'The sandbox carrier: simulated handsets that text and call your numbers and receive your texts, and simulated failures.' },
 ];
 
@@ -53,6 +55,20 @@ const OPERATIONS: Record<string, Words> = {
   'GET /v1/conversations': { summary: 'Conversations, newest activity first', description: 'The inbox. Filter by status (open, closed), contact or assigned user; paginated with `limit` and `cursor`.' },
   'GET /v1/conversations/:id': { summary: 'One conversation', description: 'The conversation between a contact and a business number, with its unread count.' },
   'POST /v1/conversations/:id/read': { description: 'Sets the unread count to zero.' },
+  'POST /v1/conversations/:id/unread': { description: 'Marks the conversation unread again, as if its last inbound text had not been seen.' },
+  'GET /v1/conversations/:id/notes': { description: 'Internal notes of the conversation, newest first: never sent to the contact.' },
+  'POST /v1/conversations/:id/notes': { description: 'Adds an internal note (author: the signed-in user or the key\'s user). It is shown in the thread and the contact timeline, never sent.' },
+  'POST /v1/auth/login': { description: 'Answers the user, the organization and the CSRF token, and sets the session cookie. Unknown email and wrong password answer the same 401; repeated failures answer 429 with Retry-After.' },
+  'GET /v1/auth/session': { description: 'A fresh CSRF token for the session; 401 without one.' },
+  'GET /v1/me': { description: 'Works with a session or an API key (then csrf_token is null).' },
+  'POST /v1/auth/logout': { description: 'Deletes the session and clears the cookie; 204.' },
+  'POST /v1/auth/password': { description: 'A wrong current_password answers 400 naming it; the new password must be 10 to 200 characters.' },
+  'GET /v1/sandbox/handsets': { description: 'Numbers that have texted or been texted through the sandbox, newest first, with their message count and any failure set for them.' },
+  'GET /v1/saved-replies': { description: 'All of them, by name (no pagination). Variables: {Name}, {Agent}, {attr.<name>}, as in automations.' },
+  'POST /v1/saved-replies': { description: 'The body is checked as a message body is (length, characters, variables).' },
+  'GET /v1/saved-replies/:id': { summary: 'One saved reply', description: 'With its variables; another organization\'s id answers 404.' },
+  'PATCH /v1/saved-replies/:id': { description: 'Name and body, each optional, checked as on creation.' },
+  'DELETE /v1/saved-replies/:id': { description: 'Answers 204; conversations keep the texts sent with it.' },
   'GET /v1/conversations/:id/messages': { summary: "A conversation's messages, newest first", description: 'Paginated with `limit` and `cursor`.' },
   'POST /v1/calls': {
     description:

@@ -116,7 +116,8 @@ export function fieldErrors(context: string, validation: AjvError[]): FieldError
   const inBranch = (v: AjvError) => anyOfs.some((a) => within(v, a));
   const messages = new Map<string, string[]>();
   for (const v of validation) {
-    if (inBranch(v)) continue;
+    // An if/then failure comes with the error of the `then` that failed (e.g. a required field): that one names the field.
+    if (inBranch(v) || v.keyword === 'if') continue;
     let path = v.instancePath.replace(/^\//, '').split('/');
     // A query parameter given as a list (status=a,b) is still one parameter.
     if (context === 'querystring') path = path.filter((segment) => !/^\d+$/.test(segment));
@@ -134,9 +135,13 @@ export function fieldErrors(context: string, validation: AjvError[]): FieldError
   return [...messages].map(([field, list]) => ({ field, message: list.join(' and ') }));
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** `pageFallback`: answers unknown GETs that ask for HTML with the web app (http/web.ts). */
+export function registerErrorHandling(app: FastifyInstance, pageFallback?: (request: FastifyRequest, reply: FastifyReply) => boolean): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
-    if (error instanceof AppError) return sendProblem(reply, error.code, error.detail, error.errors);
+    if (error instanceof AppError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendProblem(reply, error.code, error.detail, error.errors);
+    }
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'body', error.validation);
       return sendProblem(reply, 'validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
@@ -163,9 +168,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, 'internal', 'something went wrong on our side; the request id in the logs says where');
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    if (pageFallback?.(request, reply)) return reply;
+    return sendProblem(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`);
+  });
 }
 
 /**

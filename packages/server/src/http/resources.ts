@@ -1,6 +1,7 @@
 /** How rows are shown through the API: ISO instants, parsed JSON, no internal columns. */
 import { describeDeliveryFailure } from '@textback/core';
-import type { Call, Contact, Conversation, Job, Message, PhoneNumber, User } from '../db/schema.js';
+import type { Call, Contact, Job, Message, PhoneNumber, SavedReply, User } from '../db/schema.js';
+import { templateVariables, type InboxRow, type NoteWithAuthor } from '../use-cases/inbox.js';
 
 /** An instant as the API shows it: ISO 8601 in UTC, or null. */
 export function iso(ms: number): string;
@@ -68,12 +69,14 @@ export const contactResource = (c: Contact) => ({
   updated_at: iso(c.updated_at),
 });
 
-export const conversationResource = (c: Conversation) => ({
+export const conversationResource = ({ conversation: c, contact, lastMessage }: InboxRow) => ({
   id: c.id,
   object: 'conversation' as const,
   contact_id: c.contact_id,
   number_id: c.number_id,
-  status: c.status,
+  // Stored 'closed' is the inbox's 'done'.
+  status: c.status === 'closed' ? ('done' as const) : ('open' as const),
+  snoozed_until: iso(c.snoozed_until),
   assigned_user_id: c.assigned_user_id,
   assigned_team_id: c.assigned_team_id,
   unread_count: c.unread_count,
@@ -81,6 +84,32 @@ export const conversationResource = (c: Conversation) => ({
   last_message_at: iso(c.last_message_at),
   created_at: iso(c.created_at),
   updated_at: iso(c.updated_at),
+  contact: { id: contact.id, name: contact.name, phone: contact.e164 },
+  last_message: lastMessage
+    ? { id: lastMessage.id, direction: lastMessage.direction, body: lastMessage.body.slice(0, 160), status: lastMessage.status, created_at: iso(lastMessage.created_at) }
+    : null,
+});
+
+export const noteResource = (n: NoteWithAuthor) => ({
+  id: n.id,
+  object: 'note' as const,
+  body: n.body,
+  conversation_id: n.conversation_id,
+  contact_id: n.contact_id,
+  author: n.author_user_id ? { id: n.author_user_id, name: n.author_name } : null,
+  created_at: iso(n.created_at),
+});
+
+export const savedReplyResource = (r: SavedReply, rendered?: string) => ({
+  id: r.id,
+  object: 'saved_reply' as const,
+  name: r.name,
+  body: r.body,
+  variables: templateVariables(r.body),
+  ...(rendered !== undefined ? { rendered } : {}),
+  created_by: r.created_by,
+  created_at: iso(r.created_at),
+  updated_at: iso(r.updated_at),
 });
 
 export const numberResource = (n: PhoneNumber) => ({
@@ -136,5 +165,6 @@ export const userResource = (u: User) => ({
   email: u.email,
   name: u.name,
   role: u.role,
+  has_password: u.password_hash !== null,
   created_at: iso(u.created_at),
 });

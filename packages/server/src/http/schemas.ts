@@ -11,7 +11,7 @@ export const PageQuery = {
 };
 
 /** One of these values (OpenAPI `enum`; a wrong value answers "must be one of ..."). */
-export const OneOf = <T extends string>(values: readonly T[], options: { description?: string } = {}) =>
+export const OneOf = <const T extends string>(values: readonly T[], options: { description?: string } = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
 /** Several of these values, comma-separated in a query string (`status=failed,undelivered`) or repeated. */
@@ -99,7 +99,8 @@ export const ConversationSchema = Type.Object(
     object: Type.Literal('conversation'),
     contact_id: Type.String(),
     number_id: Type.String(),
-    status: Type.String(),
+    status: Type.Union([Type.Literal('open'), Type.Literal('done')], { description: 'done: handled (new traffic reopens it); a snoozed conversation is open with snoozed_until' }),
+    snoozed_until: Nullable(Type.String({ format: 'date-time', description: 'Out of the open list until then (new inbound texts wake it)' })),
     assigned_user_id: Nullable(Type.String()),
     assigned_team_id: Nullable(Type.String()),
     unread_count: Type.Integer(),
@@ -107,8 +108,46 @@ export const ConversationSchema = Type.Object(
     last_message_at: Instant,
     created_at: Instant,
     updated_at: Instant,
+    contact: Type.Object({ id: Type.String(), name: Nullable(Type.String()), phone: Type.String() }),
+    last_message: Nullable(
+      Type.Object({
+        id: Type.String(),
+        direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
+        body: Type.String({ description: 'The first 160 characters' }),
+        status: Type.String(),
+        created_at: Instant,
+      }),
+    ),
   },
   { $id: 'Conversation' },
+);
+
+export const NoteSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('note'),
+    body: Type.String(),
+    conversation_id: Type.String(),
+    contact_id: Type.String(),
+    author: Nullable(Type.Object({ id: Type.String(), name: Nullable(Type.String()) })),
+    created_at: Instant,
+  },
+  { $id: 'Note', description: 'An internal note: never sent to the contact' },
+);
+
+export const SavedReplySchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('saved_reply'),
+    name: Type.String(),
+    body: Type.String({ description: 'A template: {Name}, {Business}, {Agent}, {Number}, {attr.<name>}, with a fallback as {Name|there}' }),
+    variables: Type.Array(Type.String(), { description: 'The variables the body uses' }),
+    rendered: Type.Optional(Type.String({ description: 'The body with the variables of ?conversation= filled in' })),
+    created_by: Nullable(Type.String()),
+    created_at: Instant,
+    updated_at: Instant,
+  },
+  { $id: 'SavedReply' },
 );
 
 export const CallSchema = Type.Object(

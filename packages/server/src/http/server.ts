@@ -5,10 +5,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
-import { requireApiKey } from './auth.js';
+import cookie from '@fastify/cookie';
+import { requireAuth } from './auth.js';
+import { loginRoutes, SessionSchema, sessionRoutes } from './routes/auth.routes.js';
 import { frameworkErrors, registerErrorHandling } from './problem.js';
 import { strictQueryStrings } from './query.js';
 import { documentOperations, TAGS } from './openapi-docs.js';
+import { defaultWebRoot, registerWebApp, type WebApp } from './web.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
@@ -26,7 +29,8 @@ import { numberRoutes } from './routes/numbers.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
-import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, Problem } from './schemas.js';
+import { savedReplyRoutes } from './routes/saved-replies.routes.js';
+import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, NoteSchema, Problem, SavedReplySchema } from './schemas.js';
 
 export interface HttpOptions {
   /** True when the database answers and the workers (if any run here) are alive. */
@@ -64,13 +68,18 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
     frameworkErrors,
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildValidator } },
+    trustProxy: ctx.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // The API speaks JSON only: anything else is 415, not a string for the schema to reject.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('sessionToken', undefined);
+  // Parses the Cookie header and sets cookies: the web app's session (http/auth.ts).
+  await app.register(cookie);
 
-  registerErrorHandling(app);
-  for (const schema of [Problem, MessageSchema, ContactSchema, ConversationSchema, CallSchema, JobSchema]) app.addSchema(schema);
+  const web: { app?: WebApp } = {}; // registered below, after the API's own routes
+  registerErrorHandling(app, (request, reply) => web.app?.fallback(request, reply) ?? false);
+  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, NoteSchema, SavedReplySchema, CallSchema, JobSchema]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -79,12 +88,15 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
         title: 'Textback API',
         version: '1',
         description:
-          'Self-hosted SMS engine. Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json naming each invalid field and what it accepts. ' +
+          'Self-hosted SMS engine. Authenticate with `Authorization: Bearer <api key>` (scripts), or sign in with POST /v1/auth/login (browsers: the textback_session cookie, ' +
+          'plus the X-CSRF-Token header on every POST, PUT, PATCH and DELETE). Errors are application/problem+json naming each invalid field and what it accepts. ' +
           'Lists are newest first, paginated with `limit` and `cursor`; short administrative lists (numbers, teams, users, ...) come whole. A query parameter a route does not know is refused (400), never ignored.',
       },
       tags: TAGS,
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'textback_session' } },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
   });
@@ -102,21 +114,27 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
     return reply.status(result.ok ? 200 : 503).send({ status: result.ok ? 'ok' : 'unavailable', ...result.checks });
   });
 
-  app.get('/', { schema: { hide: true } }, async () => ({
-    name: 'Textback',
-    docs: '/docs',
-    openapi: '/openapi.json',
-    health: '/health',
-  }));
+  // The web app at / (packages/web/dist, or TEXTBACK_WEB_ROOT).
+  web.app = await registerWebApp(app, ctx.config.webRoot ?? defaultWebRoot());
 
   // Carriers' webhooks: outside /v1, authenticated by each carrier's signature (docs/carriers/).
   await app.register(webhookRoutes(ctx), { prefix: '/webhooks' });
 
+  // Sign-in needs no credentials; its routes follow the same query and documentation rules as the rest.
+  await app.register(
+    async (auth) => {
+      strictQueryStrings(auth);
+      documentOperations(auth);
+      await auth.register(loginRoutes(ctx));
+    },
+    { prefix: '/v1' },
+  );
   await app.register(
     async (v1) => {
-      requireApiKey(v1, ctx);
       strictQueryStrings(v1);
       documentOperations(v1);
+      requireAuth(v1, ctx);
+      await v1.register(sessionRoutes(ctx));
       await v1.register(messageRoutes(ctx));
       await v1.register(contactRoutes(ctx));
       await v1.register(conversationRoutes(ctx));
@@ -133,6 +151,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(notificationRoutes(ctx));
       await v1.register(queueRoutes(ctx));
       await v1.register(carrierAccountRoutes(ctx));
+      await v1.register(savedReplyRoutes(ctx));
     },
     { prefix: '/v1' },
   );

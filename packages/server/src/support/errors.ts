@@ -11,7 +11,9 @@ export const ERRORS = {
   invalid_cursor: { status: 400, title: 'Invalid cursor' },
   bad_url: { status: 400, title: 'Malformed URL' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
+  invalid_credentials: { status: 401, title: 'Wrong email or password' },
   forbidden: { status: 403, title: 'Not allowed' },
+  csrf_failed: { status: 403, title: 'Missing or wrong CSRF token' },
   not_found: { status: 404, title: 'Not found' },
   unknown_number: { status: 404, title: 'Unknown business number' },
   conflict: { status: 409, title: 'Conflict' },
@@ -27,6 +29,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, title: 'Request too large' },
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  too_many_attempts: { status: 429, title: 'Too many failed attempts' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },
 } as const;
@@ -41,6 +44,8 @@ export interface FieldError {
 
 export class AppError extends Error {
   readonly status: number;
+  /** Sent as Retry-After (429, 503). */
+  retryAfterSeconds: number | undefined;
   constructor(
     readonly code: ErrorCode,
     /** What is wrong and how to fix it, for a person. Never contains message bodies or secrets. */

@@ -395,6 +395,7 @@ async function conversationsFor(
         last_message_at: now,
         created_at: now,
         updated_at: now,
+        snoozed_until: null,
       }));
       const inserted = await tx
         .insertInto('conversations')

@@ -31,13 +31,20 @@ export async function touchConversation(
         status: 'open',
         last_message_at: now,
         updated_at: now,
-        ...(input.inbound ? { unread_count: eb('unread_count', '+', 1) } : {}),
+        ...(input.inbound ? { unread_count: eb('unread_count', '+', 1), snoozed_until: null } : {}),
         // A reply reopens an unassigned conversation for the number's team.
         ...(input.inbound && !existing.assigned_user_id && !existing.assigned_team_id && input.teamId ? { assigned_team_id: input.teamId } : {}),
       }))
       .where('id', '=', existing.id)
       .execute();
-    return { ...existing, status: 'open', last_message_at: now, updated_at: now, unread_count: existing.unread_count + (input.inbound ? 1 : 0) };
+    return {
+      ...existing,
+      status: 'open',
+      last_message_at: now,
+      updated_at: now,
+      unread_count: existing.unread_count + (input.inbound ? 1 : 0),
+      snoozed_until: input.inbound ? null : existing.snoozed_until,
+    };
   }
   const conversation = newConversationRow(input, input.inbound ? 1 : 0, now);
   const [inserted] = await insertRowsReturning(tx, 'conversations', [conversation], {
@@ -62,6 +69,7 @@ export function newConversationRow(input: { orgId: string; contactId: string; nu
     last_message_at: now,
     created_at: now,
     updated_at: now,
+    snoozed_until: null,
   };
 }
 

@@ -13,13 +13,17 @@ export async function isFirstStart(ctx: AppContext): Promise<boolean> {
   return !any;
 }
 
-export async function createDemoOrganization(ctx: AppContext, apiKey?: string) {
+export const DEMO_OWNER_EMAIL = 'owner@demo.textback.local';
+
+/** The demo organization; its owner signs in with `ownerPassword` (printed once by `serve`). */
+export async function createDemoOrganization(ctx: AppContext, options: { apiKey?: string; ownerPassword?: string } = {}) {
   const created = await createOrganization(ctx, {
     name: 'Demo Plumbing Co.',
     timeZone: 'America/Los_Angeles',
-    ownerEmail: 'owner@demo.textback.local',
+    ownerEmail: DEMO_OWNER_EMAIL,
     ownerName: 'Dana Owner',
-    ...(apiKey ? { apiKey } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(options.ownerPassword !== undefined ? { ownerPassword: options.ownerPassword } : {}),
   });
   const orgId = created.org.id;
   await transaction(ctx, async (tx) => {

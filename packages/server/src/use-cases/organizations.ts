@@ -8,6 +8,7 @@ import { newId } from '../support/ids.js';
 import { TtlCache } from '../support/ttl-cache.js';
 import { validateComplianceSettings } from './compliance/settings.js';
 import { validateStoredTexts } from './message-text.js';
+import { hashPassword, validateNewPassword } from './auth/passwords.js';
 
 export interface OrganizationSettings {
   /** Longest message body accepted, in characters (Close's limit: 1,000). */
@@ -146,18 +147,22 @@ export function generateApiKey(): string {
   return `${KEY_PREFIX}${crypto.randomBytes(24).toString('base64url')}`;
 }
 
+/** Who is calling: a user, through one of their API keys or a signed-in session (same checks either way). */
 export interface Principal {
   orgId: string;
   userId: string;
   role: Role;
-  apiKeyId: string;
+  /** The API key used, or null for a session. */
+  apiKeyId: string | null;
+  /** The browser session used, or null for an API key. */
+  sessionId: string | null;
 }
 
 const ROLE_RANK: Record<Role, number> = { agent: 0, supervisor: 1, admin: 2, owner: 3 };
 
 export function requireRole(principal: Principal, least: Role): void {
   if (ROLE_RANK[principal.role] < ROLE_RANK[least]) {
-    throw new AppError('forbidden', `this needs the ${least} role or above; your key's user is ${principal.role}`);
+    throw new AppError('forbidden', `this needs the ${least} role or above; you are ${principal.role}`);
   }
 }
 
@@ -181,7 +186,7 @@ async function lookupKey(ctx: AppContext, hash: string): Promise<Principal | nul
     .where('api_keys.key_hash', '=', hash)
     .executeTakeFirst();
   if (!row || row.revoked_at !== null) return null;
-  return { orgId: row.org_id, userId: row.user_id, role: row.role, apiKeyId: row.id };
+  return { orgId: row.org_id, userId: row.user_id, role: row.role, apiKeyId: row.id, sessionId: null };
 }
 
 export async function createApiKey(
@@ -239,17 +244,20 @@ export async function listApiKeys(ctx: AppContext, orgId: string) {
 export async function createUser(
   ctx: AppContext,
   db: Tx,
-  input: { orgId: string; email: string; name: string; role: Role },
+  /** passwordHash: from hashPassword, computed before the transaction (scrypt takes a while). */
+  input: { orgId: string; email: string; name: string; role: Role; passwordHash?: string },
 ): Promise<User> {
   const now = ctx.clock.now();
   const user: User = {
     id: newId('usr'),
     org_id: input.orgId,
-    email: input.email.toLowerCase(),
+    email: input.email.trim().toLowerCase(),
     name: input.name,
     role: input.role,
     created_at: now,
     updated_at: now,
+    password_hash: input.passwordHash ?? null,
+    password_changed_at: input.passwordHash !== undefined ? now : null,
   };
   try {
     await db.insertInto('users').values(user).execute();
@@ -258,6 +266,35 @@ export async function createUser(
     throw error;
   }
   return user;
+}
+
+/** Validates a new password (10 to 200 characters) and hashes it. */
+export async function checkedPasswordHash(password: string, field = 'password'): Promise<string> {
+  validateNewPassword(password, field);
+  return hashPassword(password);
+}
+
+/** Renames a user or changes their role. Admins manage roles; only an owner gives or takes the owner role, and the last owner keeps it. */
+export async function updateUser(ctx: AppContext, principal: Principal, userId: string, patch: { name?: string; role?: Role }): Promise<User> {
+  requireRole(principal, 'admin');
+  const user = await getUser(ctx, principal.orgId, userId);
+  if (patch.role !== undefined && patch.role !== user.role) {
+    if (patch.role === 'owner' || user.role === 'owner') requireRole(principal, 'owner');
+    if (user.role === 'owner') {
+      const owners = await ctx.db.kysely.selectFrom('users').select('id').where('org_id', '=', principal.orgId).where('role', '=', 'owner').execute();
+      if (owners.length <= 1) throw new AppError('invalid_state', `user ${userId} is the organization's only owner: make someone else owner first`);
+    }
+  }
+  const now = ctx.clock.now();
+  await ctx.db.kysely
+    .updateTable('users')
+    .set({ ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.role !== undefined ? { role: patch.role } : {}), updated_at: now })
+    .where('id', '=', userId)
+    .where('org_id', '=', principal.orgId)
+    .execute();
+  // API keys of the user are cached briefly with their role.
+  if (patch.role !== undefined) principals.clear();
+  return { ...user, ...patch, updated_at: now };
 }
 
 export async function listUsers(ctx: AppContext, orgId: string): Promise<User[]> {
@@ -281,9 +318,10 @@ export interface CreatedOrganization {
 
 export async function createOrganization(
   ctx: AppContext,
-  input: { name: string; timeZone?: string; ownerEmail: string; ownerName?: string; apiKey?: string },
+  input: { name: string; timeZone?: string; ownerEmail: string; ownerName?: string; apiKey?: string; ownerPassword?: string },
 ): Promise<CreatedOrganization> {
   validateStoredTexts({ name: input.name });
+  const passwordHash = input.ownerPassword !== undefined ? await checkedPasswordHash(input.ownerPassword) : undefined;
   return transaction(ctx, async (tx) => {
     const now = ctx.clock.now();
     const org: Organization = {
@@ -296,7 +334,13 @@ export async function createOrganization(
       updated_at: now,
     };
     await tx.insertInto('organizations').values(org).execute();
-    const owner = await createUser(ctx, tx, { orgId: org.id, email: input.ownerEmail, name: input.ownerName ?? 'Owner', role: 'owner' });
+    const owner = await createUser(ctx, tx, {
+      orgId: org.id,
+      email: input.ownerEmail,
+      name: input.ownerName ?? 'Owner',
+      role: 'owner',
+      ...(passwordHash !== undefined ? { passwordHash } : {}),
+    });
     const key = await createApiKey(ctx, tx, { orgId: org.id, userId: owner.id, name: 'admin', ...(input.apiKey ? { key: input.apiKey } : {}) });
     return { org, owner, apiKey: key.key };
   });

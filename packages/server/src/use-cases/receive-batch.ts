@@ -401,6 +401,7 @@ async function writeBatch(ctx: AppContext, tx: Tx, planned: Planned[], stored: s
           status: 'open',
           last_message_at: now,
           updated_at: now,
+          snoozed_until: null,
           unread_count: eb('unread_count', '+', caseById(entries.map(([id, t]) => [id, t.unread] as const))),
           ...(teams.length > 0
             ? { assigned_team_id: sql<string | null>`coalesce(${sql.ref('assigned_team_id')}, case when ${sql.ref('assigned_user_id')} is null then ${caseById(teams)} end)` }

@@ -1,10 +1,11 @@
-/** A contact's timeline: calls, messages and automation decisions, in order. */
+/** A contact's timeline: calls, messages, automation and team decisions, and internal notes, in order. */
 import type { AppContext } from '../app-context.js';
 import { getContact } from './contacts.js';
+import { listNotes } from './inbox.js';
 
 export interface TimelineEntry {
   at: string;
-  kind: 'call' | 'message' | 'automation' | 'team';
+  kind: 'call' | 'message' | 'automation' | 'team' | 'note';
   id: string;
   summary: string;
   data: Record<string, unknown>;
@@ -13,7 +14,7 @@ export interface TimelineEntry {
 export async function contactTimeline(ctx: AppContext, orgId: string, contactId: string, limit = 200): Promise<TimelineEntry[]> {
   await getContact(ctx, orgId, contactId);
   const db = ctx.db.kysely;
-  const [calls, messages, steps, teamSteps] = await Promise.all([
+  const [calls, messages, steps, teamSteps, notes] = await Promise.all([
     db.selectFrom('calls').selectAll().where('org_id', '=', orgId).where('contact_id', '=', contactId).orderBy('created_at', 'desc').limit(limit).execute(),
     db.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('contact_id', '=', contactId).orderBy('created_at', 'desc').limit(limit).execute(),
     db
@@ -27,6 +28,8 @@ export async function contactTimeline(ctx: AppContext, orgId: string, contactId:
       .execute(),
     // Team decisions (docs/teams.md): speed to lead, forwarding, relays, queue sessions.
     db.selectFrom('team_trace').selectAll().where('org_id', '=', orgId).where('contact_id', '=', contactId).orderBy('seq', 'desc').limit(limit).execute(),
+    // Internal notes (never sent).
+    listNotes(ctx, orgId, { contactId, limit }),
   ]);
   const entries: (TimelineEntry & { ms: number; order: number })[] = [
     ...calls.map((c) => ({
@@ -64,6 +67,15 @@ export async function contactTimeline(ctx: AppContext, orgId: string, contactId:
       id: t.subject_id,
       summary: t.message,
       data: { kind: t.kind, subject_id: t.subject_id, message: t.message },
+    })),
+    ...notes.map((n) => ({
+      ms: n.created_at,
+      order: 4,
+      at: new Date(n.created_at).toISOString(),
+      kind: 'note' as const,
+      id: n.id,
+      summary: `note by ${n.author_name ?? 'someone'}`,
+      data: { body: n.body, conversation_id: n.conversation_id, author: n.author_user_id ? { id: n.author_user_id, name: n.author_name } : null },
     })),
   ];
   entries.sort((a, b) => a.ms - b.ms || a.order - b.order);

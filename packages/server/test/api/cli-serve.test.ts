@@ -38,9 +38,9 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     return { status: res.status, json: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
 
-  it.runIf(dialectAvailable(dialect))('first start: prints its URL, is healthy, and sets up the demo organization for TEXTBACK_API_KEY', async () => {
+  it.runIf(dialectAvailable(dialect))('first start: prints its URL, is healthy, and sets up the demo organization for TEXTBACK_API_KEY and TEXTBACK_ADMIN_PASSWORD', async () => {
     expect(apiKey).toHaveLength(32);
-    const server = await start();
+    const server = await start({ TEXTBACK_ADMIN_PASSWORD: 'scripted owner password' });
     expect(server.url).toMatch(/^http:\/\/localhost:\d+$/);
     expect(server.url).not.toMatch(/:0$/);
     const out = server.stdout();
@@ -48,6 +48,16 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     expect(out).toContain('Admin API key: the value of TEXTBACK_API_KEY');
     expect(out).toContain('Demo business number: +14159434591');
     expect(out).not.toContain(apiKey);
+    expect(out).toContain('Owner sign-in: owner@demo.textback.local, password: the value of TEXTBACK_ADMIN_PASSWORD');
+    expect(out).toContain(`Open ${server.url}/ and sign in as owner@demo.textback.local`);
+    expect(out).not.toContain('scripted owner password');
+    const login = await fetch(`${server.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@demo.textback.local', password: 'scripted owner password' }),
+    });
+    expect(login.status).toBe(200);
+    expect(((await login.json()) as { user: { role: string } }).user.role).toBe('owner');
 
     const health = await get(server, '/health', null);
     expect(health).toEqual({ status: 200, json: { status: 'ok', database: 'up', workers: 'up' } });
@@ -92,6 +102,7 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     const out = server.stdout();
     expect(out).toContain('Textback is running at');
     expect(out).not.toMatch(/api key/i);
+    expect(out).not.toMatch(/password|sign in/i);
     expect(out).not.toContain('set up');
     expect(out).not.toContain(apiKey);
 
@@ -113,18 +124,27 @@ describe.each(DIALECTS)('textback serve (%s)', (dialect) => {
     }
   });
 
-  it.runIf(dialectAvailable(dialect))('without TEXTBACK_API_KEY, the first start prints a generated key once, and it works', async () => {
+  it.runIf(dialectAvailable(dialect))('without TEXTBACK_API_KEY and TEXTBACK_ADMIN_PASSWORD, the first start prints a generated key and password once, and they work', async () => {
     const other = await freshDatabase(dialect);
     try {
       const server = await start({ DATABASE_URL: other.url, TEXTBACK_API_KEY: '' });
       const match = /Admin API key \(shown once, keep it\): (tbk_\S+)/.exec(server.stdout());
       expect(match, server.stdout()).not.toBeNull();
       const key = match![1]!;
+      const password = /Owner sign-in: owner@demo\.textback\.local, password \(shown once[^)]*\): (\S+)/.exec(server.stdout())?.[1];
+      expect(password, server.stdout()).toMatch(/^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$/);
+      const login = await fetch(`${server.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'owner@demo.textback.local', password }),
+      });
+      expect(login.status).toBe(200);
       expect((await get(server, '/v1/organization', key)).status).toBe(200);
       expect((await get(server, '/v1/organization')).status).toBe(401); // the other database's key
       expect(await server.stop()).toBe(0);
       const again = await start({ DATABASE_URL: other.url, TEXTBACK_API_KEY: '' });
       expect(again.stdout()).not.toContain(key);
+      expect(again.stdout()).not.toContain(password);
       expect(await again.stop(), again.stdout() + again.stderr()).toBe(0);
     } finally {
       await other.destroy();

@@ -88,6 +88,22 @@ describe.each(DIALECTS)('the textback command line (%s)', (dialect) => {
     const listed = await api(app, { apiKey: owner.api_key }, 'GET', '/v1/api-keys');
     expect(listed.json.data.find((k: { id: string }) => k.id === key.id)).toMatchObject({ user_id: agent.id, name: 'ana laptop', revoked_at: null });
 
+    // A password from standard input (or --password) lets them sign in; a short one is refused.
+    const dana = cliJson(await runCli(['users', 'create', '--email', 'Dana@acme.example', '--name', 'Dana', '--role', 'supervisor', '--password-stdin'], env, 30_000, undefined, 'a long enough secret\n'));
+    expect(dana).toMatchObject({ email: 'dana@acme.example', role: 'supervisor', has_password: true });
+    const signIn = (email: string, password: string) => app.http.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
+    const session = await signIn('dana@acme.example', 'a long enough secret');
+    expect(session.statusCode, session.body).toBe(200);
+    expect(JSON.parse(session.body).user).toMatchObject({ id: dana.id, role: 'supervisor' });
+    expect(cliJson(await runCli(['users', 'create', '--email', 'eli@acme.example', '--name', 'Eli', '--role', 'admin', '--password', 'another fine secret'], env)).role).toBe('admin');
+    expect((await signIn('eli@acme.example', 'another fine secret')).statusCode).toBe(200);
+    const short = await runCli(['users', 'create', '--email', 'fay@acme.example', '--name', 'Fay', '--password-stdin'], env, 30_000, undefined, 'short\n');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('10 to 200 characters');
+    expect(cliJson(await runCli(['users', 'set-password', 'dana@acme.example', '--password-stdin'], env, 30_000, undefined, 'a newer secret here\n'))).toMatchObject({ id: dana.id });
+    expect((await signIn('dana@acme.example', 'a long enough secret')).statusCode).toBe(401);
+    expect((await signIn('dana@acme.example', 'a newer secret here')).statusCode).toBe(200);
+
     // A role that does not exist is refused by the CLI itself.
     const badRole = await runCli(['users', 'create', '--email', 'x@acme.example', '--name', 'X', '--role', 'emperor'], env);
     expect(badRole.code).toBe(1);

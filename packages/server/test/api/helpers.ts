@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { createTestDatabase, type DialectName } from '../support/databases.js';
-import type { ApiCall, TestApp } from '../support/test-app.js';
+import { api, type ApiCall, type TestApp } from '../support/test-app.js';
 
 /** Asserts an application/problem+json answer and returns its body for further checks. */
 export function expectProblem(
@@ -182,14 +182,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `textback <args>` to completion (in the repository, or in `cwd`). */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000, cwd = REPO_ROOT): Promise<CliResult> {
+/** Runs `textback <args>` to completion (in the repository, or in `cwd`), with `stdin` as its standard input if given. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000, cwd = REPO_ROOT, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), cwd, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`textback ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
@@ -289,4 +290,28 @@ export function startServe(env: Record<string, string>, timeoutMs = 30_000): Pro
       }
     });
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A signed-in browser
+
+export interface Browser {
+  cookie: string;
+  csrf: string;
+  userId: string;
+}
+
+/** Signs in through POST /v1/auth/login and keeps the session cookie and CSRF token. */
+export async function signInBrowser(app: TestApp, email: string, password: string): Promise<Browser> {
+  const res = await app.http.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
+  expect(res.statusCode, res.body).toBe(200);
+  const raw = res.headers['set-cookie'];
+  const line = (Array.isArray(raw) ? raw : [String(raw)]).find((c) => c.startsWith('textback_session='))!;
+  const body = JSON.parse(res.body) as { csrf_token: string; user: { id: string } };
+  return { cookie: line.split(';')[0]!, csrf: body.csrf_token, userId: body.user.id };
+}
+
+/** A request as the browser: its cookie and CSRF header. */
+export function asBrowser(app: TestApp, browser: Browser, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<ApiCall> {
+  return api(app, null, method, url, body, { cookie: browser.cookie, 'x-csrf-token': browser.csrf });
 }

@@ -12,10 +12,21 @@ const DOCUMENTED: Record<string, string[]> = {
   '/v1/contacts': ['get', 'post'],
   '/v1/contacts/{id}': ['get', 'patch'],
   '/v1/conversations': ['get'],
-  '/v1/conversations/{id}': ['get'],
+  '/v1/conversations/{id}': ['get', 'patch'],
   '/v1/conversations/{id}/messages': ['get'],
   '/v1/numbers': ['get', 'post'],
   '/v1/numbers/{id}': ['get', 'patch', 'delete'],
+  '/v1/conversations/{id}/read': ['post'],
+  '/v1/conversations/{id}/unread': ['post'],
+  '/v1/conversations/{id}/notes': ['get', 'post'],
+  '/v1/saved-replies': ['get', 'post'],
+  '/v1/saved-replies/{id}': ['get', 'patch', 'delete'],
+  '/v1/auth/login': ['post'],
+  '/v1/auth/session': ['get'],
+  '/v1/auth/logout': ['post'],
+  '/v1/auth/password': ['post'],
+  '/v1/me': ['get'],
+  '/v1/sandbox/handsets': ['get'],
   '/v1/jobs': ['get'],
   '/v1/jobs/{id}/retry': ['post'],
   '/v1/sandbox/messages': ['post'],
@@ -64,7 +75,10 @@ describe.each(DIALECTS)('OpenAPI, docs and health (%s)', (dialect) => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info).toMatchObject({ title: 'Textback API', version: expect.any(String) });
     expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'http', scheme: 'bearer' });
-    expect(doc.security).toEqual([{ apiKey: [] }]);
+    expect(doc.components.securitySchemes.session).toEqual({ type: 'apiKey', in: 'cookie', name: 'textback_session' });
+    expect(doc.security).toEqual([{ apiKey: [] }, { session: [] }]);
+    // Signing in needs no credentials.
+    expect(doc.paths['/v1/auth/login'].post.security).toEqual([]);
 
     for (const [path, methods] of Object.entries(DOCUMENTED)) {
       expect(doc.paths, `missing ${path}`).toHaveProperty([path]);
@@ -84,10 +98,12 @@ describe.each(DIALECTS)('OpenAPI, docs and health (%s)', (dialect) => {
     // Only the versioned API is in it: no internal routes.
     for (const path of Object.keys(doc.paths)) expect(path).toMatch(/^\/v1\//);
 
-    // Bodies and errors are described: sending needs `to` and `body`, and a 400 is a Problem.
+    // Bodies and errors are described: sending needs `body`, and `to` unless it replies in a conversation; a 400 is a Problem.
     const send = doc.paths['/v1/messages'].post;
     const sendSchema = send.requestBody.content['application/json'].schema;
-    expect(sendSchema.required).toEqual(expect.arrayContaining(['to', 'body']));
+    expect(sendSchema.required).toEqual(['body']);
+    expect(sendSchema.if).toEqual({ not: { required: ['conversation_id'] } });
+    expect(sendSchema.then).toEqual({ required: ['to'] });
     expect(sendSchema.additionalProperties).toBe(false);
     const problem = send.responses['400'].content['application/json'].schema;
     const resolved = problem.$ref ? resolvePointer(doc, problem.$ref) : problem;

@@ -137,7 +137,7 @@ describe.each(DIALECTS)('query strings and URLs (%s)', (dialect) => {
     expect(expectProblem(fail, 400, 'validation_failed', { fields: ['body.fail_reason'] }).errors?.[0]?.message).toMatch(/^must be one of landline, .*, or null$/);
     const user = await api(app, org, 'POST', '/v1/users', { email: 'a@example.com', name: '', role: 'agent', colour: 'red' });
     expect(expectProblem(user, 400, 'validation_failed').errors).toEqual([
-      { field: 'body.colour', message: 'is not a known field (accepted: email, name, role)' },
+      { field: 'body.colour', message: 'is not a known field (accepted: email, name, role, password)' },
       { field: 'body.name', message: 'must not be empty' },
     ]);
   });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { listNumbers } from '../../use-cases/numbers.js';
 import {
+  checkedPasswordHash,
   createApiKey,
   createUser,
   getOrganization,
@@ -13,14 +14,15 @@ import {
   requireRole,
   revokeApiKey,
   updateOrganization,
+  updateUser,
 } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
 import { iso, numberResource, userResource } from '../resources.js';
-import { errorResponses, IdParams } from '../schemas.js';
+import { errorResponses, IdParams, OneOf } from '../schemas.js';
 import { transaction } from '../../app-context.js';
 import type { Organization } from '../../db/schema.js';
 
-const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('supervisor'), Type.Literal('agent')]);
+const Role = OneOf(['owner', 'admin', 'supervisor', 'agent']);
 
 const orgResource = (o: Organization) => ({
   id: o.id,
@@ -110,13 +112,33 @@ export const adminRoutes =
       userResource(await getUser(ctx, principalOf(request).orgId, request.params.id)),
     );
 
+    app.patch(
+      '/users/:id',
+      {
+        schema: {
+          tags: ['users'],
+          summary: "Rename a user or change their role (admin and above; owner to give or take the owner role)",
+          description: 'The last owner cannot lose the role. A new role applies to their open sessions at once.',
+          params: IdParams,
+          body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), role: Type.Optional(Role) }, { additionalProperties: false, minProperties: 1 }),
+          response: { ...errorResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
+        },
+      },
+      async (request) => userResource(await updateUser(ctx, principalOf(request), request.params.id, request.body)),
+    );
+
     app.post(
       '/users',
       {
         schema: {
           tags: ['users'],
           body: Type.Object(
-            { email: Type.String({ format: 'email', maxLength: 200 }), name: Type.String({ minLength: 1, maxLength: 200 }), role: Role },
+            {
+              email: Type.String({ format: 'email', maxLength: 200 }),
+              name: Type.String({ minLength: 1, maxLength: 200 }),
+              role: Role,
+              password: Type.Optional(Type.String({ maxLength: 1000, description: 'Their sign-in password, 10 to 200 characters (without it: API keys only until one is set)' })),
+            },
             { additionalProperties: false },
           ),
         },
@@ -124,7 +146,9 @@ export const adminRoutes =
       async (request, reply) => {
         const principal = principalOf(request);
         requireRole(principal, request.body.role === 'owner' ? 'owner' : 'admin');
-        const user = await transaction(ctx, (tx) => createUser(ctx, tx, { orgId: principal.orgId, ...request.body }));
+        const { password, ...fields } = request.body;
+        const passwordHash = password !== undefined ? await checkedPasswordHash(password) : undefined;
+        const user = await transaction(ctx, (tx) => createUser(ctx, tx, { orgId: principal.orgId, ...fields, ...(passwordHash ? { passwordHash } : {}) }));
         return reply.status(201).send(userResource(user));
       },
     );

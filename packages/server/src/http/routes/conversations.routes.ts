@@ -1,11 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
-import { getConversation, listConversations, markConversationRead } from '../../use-cases/conversations.js';
+import { getConversation } from '../../use-cases/conversations.js';
+import { addNote, inboxRow, listInbox, listNotes, setConversationRead, updateConversation } from '../../use-cases/inbox.js';
 import { listMessages } from '../../use-cases/messages.js';
 import { principalOf } from '../auth.js';
-import { conversationResource, messageResource } from '../resources.js';
-import { errorResponses, IdParams, Page, PageQuery, Ref } from '../schemas.js';
+import { conversationResource, messageResource, noteResource } from '../resources.js';
+import { errorResponses, Id, IdParams, OneOf, Page, PageQuery, Ref } from '../schemas.js';
+
+const problems = { ...errorResponses, 403: { $ref: 'Problem#' } };
 
 export const conversationRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
@@ -15,23 +18,40 @@ export const conversationRoutes =
       {
         schema: {
           tags: ['conversations'],
+          summary: 'The inbox: conversations by their last message, newest first, each with its contact and last message',
           querystring: Type.Object({
             ...PageQuery,
-            status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
-            contact: Type.Optional(Type.String()),
-            assigned_user: Type.Optional(Type.String()),
+            status: Type.Optional(
+              OneOf(['open', 'done', 'snoozed', 'closed'], {
+                description: 'open: not done and not snoozed; snoozed: snoozed until later; done (closed is the same)',
+              }),
+            ),
+            assigned: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'me, unassigned (no person), or a user id' })),
+            team: Type.Optional(Id),
+            number: Type.Optional(Id),
+            has: Type.Optional(
+              OneOf(['failed', 'scheduled', 'opted_out'], {
+                description: 'failed: the last text sent failed or was undelivered; scheduled: a text is scheduled or held; opted_out: the contact opted out',
+              }),
+            ),
+            contact: Type.Optional(Id),
+            assigned_user: Type.Optional(Type.String({ description: 'Same as assigned=<user id>' })),
           }),
-          response: { 200: Page(Ref('Conversation')) },
+          response: { 200: Page(Ref('Conversation')), ...problems },
         },
       },
       async (request) => {
         const q = request.query;
-        const page = await listConversations(ctx, principalOf(request).orgId, {
+        const assigned = q.assigned ?? q.assigned_user;
+        const page = await listInbox(ctx, principalOf(request), {
           limit: q.limit ?? 50,
           ...(q.cursor ? { cursor: q.cursor } : {}),
           ...(q.status ? { status: q.status } : {}),
+          ...(assigned ? { assigned } : {}),
+          ...(q.team ? { teamId: q.team } : {}),
+          ...(q.number ? { numberId: q.number } : {}),
+          ...(q.has ? { has: q.has } : {}),
           ...(q.contact ? { contactId: q.contact } : {}),
-          ...(q.assigned_user ? { assignedUserId: q.assigned_user } : {}),
         });
         return { data: page.data.map(conversationResource), next_cursor: page.next_cursor };
       },
@@ -39,17 +59,86 @@ export const conversationRoutes =
 
     app.get(
       '/conversations/:id',
-      { schema: { tags: ['conversations'], params: IdParams, response: { 200: Ref('Conversation'), ...errorResponses } } },
-      async (request) => conversationResource(await getConversation(ctx, principalOf(request).orgId, request.params.id)),
+      { schema: { tags: ['conversations'], params: IdParams, response: { 200: Ref('Conversation'), ...problems } } },
+      async (request) => {
+        const orgId = principalOf(request).orgId;
+        return conversationResource(await inboxRow(ctx, orgId, await getConversation(ctx, orgId, request.params.id)));
+      },
+    );
+
+    app.patch(
+      '/conversations/:id',
+      {
+        schema: {
+          tags: ['conversations'],
+          summary: 'Mark done or reopen, snooze, assign to a person or a team',
+          description:
+            'status done also ends a snooze; snoozed_until (in the future) keeps it open and out of the open list until then; null wakes it. ' +
+            'Anyone may assign a conversation to themselves, to a team, or unassign it; assigning it to another person needs the supervisor role.',
+          params: IdParams,
+          body: Type.Object(
+            {
+              status: Type.Optional(OneOf(['open', 'done'])),
+              snoozed_until: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+              assigned_user_id: Type.Optional(Type.Union([Id, Type.Null()])),
+              assigned_team_id: Type.Optional(Type.Union([Id, Type.Null()])),
+            },
+            { additionalProperties: false, minProperties: 1 },
+          ),
+          response: { 200: Ref('Conversation'), ...problems },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const updated = await updateConversation(ctx, principal, request.params.id, request.body);
+        return conversationResource(await inboxRow(ctx, principal.orgId, updated));
+      },
+    );
+
+    for (const [path, read] of [
+      ['read', true],
+      ['unread', false],
+    ] as const) {
+      app.post(
+        `/conversations/:id/${path}`,
+        { schema: { tags: ['conversations'], summary: read ? 'Mark as read' : 'Mark as unread', params: IdParams, response: { 200: Ref('Conversation'), ...problems } } },
+        async (request) => {
+          const principal = principalOf(request);
+          return conversationResource(await inboxRow(ctx, principal.orgId, await setConversationRead(ctx, principal, request.params.id, read)));
+        },
+      );
+    }
+
+    app.get(
+      '/conversations/:id/notes',
+      {
+        schema: {
+          tags: ['conversations'],
+          summary: 'Internal notes of a conversation, newest first',
+          params: IdParams,
+          querystring: Type.Object({ limit: PageQuery.limit }),
+          response: { 200: Type.Object({ data: Type.Array(Ref('Note')) }), ...problems },
+        },
+      },
+      async (request) => {
+        const orgId = principalOf(request).orgId;
+        await getConversation(ctx, orgId, request.params.id);
+        return { data: (await listNotes(ctx, orgId, { conversationId: request.params.id, limit: request.query.limit ?? 50 })).map(noteResource) };
+      },
     );
 
     app.post(
-      '/conversations/:id/read',
-      { schema: { tags: ['conversations'], summary: 'Mark as read', params: IdParams, response: { 200: Ref('Conversation'), ...errorResponses } } },
-      async (request) => {
-        const principal = principalOf(request);
-        return conversationResource(await markConversationRead(ctx, principal.orgId, request.params.id, principal.userId));
+      '/conversations/:id/notes',
+      {
+        schema: {
+          tags: ['conversations'],
+          summary: 'Add an internal note (never sent to the contact; shown in the thread and the contact timeline)',
+          params: IdParams,
+          body: Type.Object({ body: Type.String({ maxLength: 20000, description: 'Up to 5,000 characters' }) }, { additionalProperties: false }),
+          response: { 201: Ref('Note'), ...problems },
+        },
       },
+      async (request, reply) => reply.status(201).send(noteResource(await addNote(ctx, principalOf(request), request.params.id, request.body.body))),
     );
 
     app.get(
@@ -59,7 +148,7 @@ export const conversationRoutes =
           tags: ['conversations'],
           params: IdParams,
           querystring: Type.Object(PageQuery),
-          response: { 200: Page(Ref('Message')), ...errorResponses },
+          response: { 200: Page(Ref('Message')), ...problems },
         },
       },
       async (request) => {

@@ -4,7 +4,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { AppError } from '../../support/errors.js';
 import { cancelMessage, getMessage, listMessages, sendMessage } from '../../use-cases/messages.js';
-import { principalOf } from '../auth.js';
+import { createdByOf, principalOf } from '../auth.js';
+import { assignOnReply } from '../../use-cases/inbox.js';
+import { getConversation } from '../../use-cases/conversations.js';
+import { normalizePhone } from '@textback/core';
 import { messageResource } from '../resources.js';
 import { errorResponses, IdParams, ListOf, Page, PageQuery, Phone, Ref, SegmentCountSchema } from '../schemas.js';
 
@@ -20,6 +23,19 @@ const SendBody = Type.Object(
 
 const MESSAGE_STATUSES = [...DELIVERY_STATUSES, 'received'] as const;
 
+/** One text: to a number, or as a reply in a conversation (its contact, from its business number). */
+const SendOneBody = Type.Object(
+  {
+    to: Type.Optional(Phone('Recipient, E.164 or a national number of a supported country; or give conversation_id')),
+    conversation_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Reply in this conversation: to its contact, from its business number" })),
+    from: SendBody.properties.from,
+    body: SendBody.properties.body,
+    send_at: SendBody.properties.send_at,
+  },
+  // `to` is required unless conversation_id is given.
+  { additionalProperties: false, if: { not: { required: ['conversation_id'] } }, then: { required: ['to'] } },
+);
+
 export const messageRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -29,23 +45,27 @@ export const messageRoutes =
         schema: {
           tags: ['messages'],
           summary: 'Send a text (now or at send_at). Idempotent with the Idempotency-Key header.',
+          description:
+            'Give `to`, or `conversation_id` to reply in a conversation. A reply by a signed-in person (session cookie) to a conversation nobody is assigned to assigns it to them.',
           headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
-          body: SendBody,
+          body: SendOneBody,
           response: { 201: { $ref: 'Message#' }, 200: { $ref: 'Message#' }, ...errorResponses },
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
         const sendAt = request.body.send_at ? Date.parse(request.body.send_at) : undefined;
+        const { to, from } = await recipientOf(ctx, principal.orgId, request.body);
         const result = await sendMessage(ctx, {
           orgId: principal.orgId,
-          to: request.body.to,
+          to,
           body: request.body.body,
-          ...(request.body.from !== undefined ? { from: request.body.from } : {}),
+          ...(from !== undefined ? { from } : {}),
           ...(sendAt !== undefined ? { sendAt } : {}),
           ...(request.headers['idempotency-key'] ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
-          createdBy: { type: 'api_key', id: principal.apiKeyId },
+          createdBy: createdByOf(principal),
         });
+        if (principal.sessionId && !result.replayed) await assignOnReply(ctx, principal, result.message.conversation_id);
         return reply.status(result.replayed ? 200 : 201).send(messageResource(result.message));
       },
     );
@@ -85,7 +105,7 @@ export const messageRoutes =
               ...(m.from !== undefined ? { from: m.from } : {}),
               ...(sendAt !== undefined ? { sendAt } : {}),
               ...(key ? { idempotencyKey: `${key}#${i}` } : {}),
-              createdBy: { type: 'api_key', id: principal.apiKeyId },
+              createdBy: createdByOf(principal),
             });
           }),
         );
@@ -183,4 +203,36 @@ export function parseInstant(field: string, value: string): number {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new AppError('validation_failed', `${field} is not an ISO 8601 date-time`, [{ field, message: 'not a date-time' }]);
   return ms;
+}
+
+/** `to` and `from` of a text: given, or those of the conversation it replies in (they must then agree with it). */
+async function recipientOf(ctx: AppContext, orgId: string, body: { to?: string; from?: string; conversation_id?: string }): Promise<{ to: string; from?: string }> {
+  if (!body.conversation_id) {
+    if (body.to === undefined) throw new AppError('validation_failed', 'body.to is required (or give conversation_id to reply in a conversation)', [{ field: 'body.to', message: 'is required' }]);
+    return { to: body.to, ...(body.from !== undefined ? { from: body.from } : {}) };
+  }
+  const conversation = await getConversation(ctx, orgId, body.conversation_id).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === 'not_found') {
+      throw new AppError('validation_failed', `conversation_id: there is no conversation ${body.conversation_id}`, [{ field: 'body.conversation_id', message: 'no such conversation' }]);
+    }
+    throw error;
+  });
+  const [contact, number] = await Promise.all([
+    ctx.db.kysely.selectFrom('contacts').select('e164').where('id', '=', conversation.contact_id).executeTakeFirstOrThrow(),
+    ctx.db.kysely.selectFrom('phone_numbers').select('e164').where('id', '=', conversation.number_id).executeTakeFirstOrThrow(),
+  ]);
+  const same = (given: string, e164: string) => {
+    try {
+      return normalizePhone(given).e164 === e164;
+    } catch {
+      return given === e164;
+    }
+  };
+  if (body.to !== undefined && !same(body.to, contact.e164)) {
+    throw new AppError('validation_failed', `to: ${body.to} is not the contact of conversation ${conversation.id}; leave out to when replying in a conversation`, [{ field: 'body.to', message: 'is not the conversation\'s contact' }]);
+  }
+  if (body.from !== undefined && !same(body.from, number.e164)) {
+    throw new AppError('validation_failed', `from: ${body.from} is not the business number of conversation ${conversation.id}; leave out from when replying in a conversation`, [{ field: 'body.from', message: 'is not the conversation\'s number' }]);
+  }
+  return { to: contact.e164, from: number.e164 };
 }

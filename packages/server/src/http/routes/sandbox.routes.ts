@@ -5,6 +5,7 @@ import { SANDBOX_FAILURES, type SandboxFailure } from '../../carriers/sandbox/sa
 import { CALL_OUTCOMES, handsetMessages, sandboxCall, sandboxText, setSandboxFailure } from '../../carriers/sandbox/sandbox-network.js';
 import { newId } from '../../support/ids.js';
 import { acceptInbound } from '../../use-cases/ingest.js';
+import { sandboxHandsets } from '../../use-cases/inbox.js';
 import { principalOf } from '../auth.js';
 import { callResource, messageResource } from '../resources.js';
 import { errorResponses, Phone, Ref } from '../schemas.js';
@@ -96,6 +97,45 @@ export const sandboxRoutes =
           ...(b.duration !== undefined ? { durationSeconds: b.duration } : {}),
         });
         return reply.status(201).send(callResource(result.call));
+      },
+    );
+
+    app.get(
+      '/sandbox/handsets',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Simulated handsets that texted or were texted by your numbers, the most recent first',
+          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) }),
+          response: {
+            200: Type.Object({
+              data: Type.Array(
+                Type.Object({
+                  number: Type.String(),
+                  last_message_at: Type.String({ format: 'date-time' }),
+                  messages: Type.Integer({ description: 'Texts sent and received' }),
+                  fail_reason: Type.Union([Type.String(), Type.Null()], { description: 'Set with PUT /v1/sandbox/destinations/:number: texts to it fail so' }),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const orgId = principalOf(request).orgId;
+        const handsets = await sandboxHandsets(ctx, orgId, request.query.limit ?? 50);
+        const failing =
+          handsets.length === 0
+            ? []
+            : await ctx.db.kysely
+                .selectFrom('sandbox_destinations')
+                .select(['e164', 'fail_reason'])
+                .where('org_id', '=', orgId)
+                .where('e164', 'in', handsets.map((h) => h.number))
+                .execute();
+        const reasons = new Map(failing.map((f) => [f.e164, f.fail_reason]));
+        return { data: handsets.map((h) => ({ ...h, last_message_at: new Date(h.last_message_at).toISOString(), fail_reason: reasons.get(h.number) ?? null })) };
       },
     );
 
