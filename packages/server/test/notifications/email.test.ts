@@ -143,6 +143,20 @@ describe.each(DIALECTS)('email notifications (%s)', (dialect) => {
     expect(inbox.mails[0]!.text).not.toContain('First question');
   });
 
+  run('two users read the conversation one after the other: neither is emailed (the second read finds it already read)', async () => {
+    const admin = (await api(app, org, 'POST', '/v1/users', { email: `admin${seq++}@example.com`, name: 'Cy', role: 'admin' })).json;
+    const adminKey = { apiKey: (await api(app, org, 'POST', '/v1/api-keys', { user_id: admin.id, name: 'web' })).json.key as string };
+    expect((await api(app, adminKey, 'PUT', `/v1/users/${admin.id}/notifications`, { email_new_texts: { unassigned: true } })).status).toBe(200);
+    const from = handset();
+    await text(from, 'Is parking free?');
+    const id = await conversationOf(from);
+    expect((await api(app, adminKey, 'POST', `/v1/conversations/${id}/read`)).json.unread_count).toBe(0);
+    expect((await api(app, org, 'POST', `/v1/conversations/${id}/read`)).status).toBe(200);
+    await app.advance(DIGEST_MS);
+    expect(inbox.mails).toHaveLength(0);
+    await api(app, adminKey, 'PUT', `/v1/users/${admin.id}/notifications`, { email_new_texts: { unassigned: false } });
+  });
+
   run('an SMTP outage: the job fails, is retried by the scheduler, and the email arrives once the server is back', async () => {
     const from = handset();
     await text(from, 'Do you deliver?');

@@ -6755,6 +6755,25 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description A user's email notifications (docs/notifications.md) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email_failures: boolean;
+                            email_new_texts: {
+                                assigned_to_me: boolean;
+                                my_teams: boolean;
+                                /** @description The business numbers whose conversations count: "all", or a list of number ids */
+                                numbers: "all" | string[];
+                                unassigned: boolean;
+                            };
+                            include_body_in_subject: boolean;
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -6818,6 +6837,25 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description A user's email notifications (docs/notifications.md) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email_failures: boolean;
+                            email_new_texts: {
+                                assigned_to_me: boolean;
+                                my_teams: boolean;
+                                /** @description The business numbers whose conversations count: "all", or a list of number ids */
+                                numbers: "all" | string[];
+                                unassigned: boolean;
+                            };
+                            include_body_in_subject: boolean;
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {

@@ -29,6 +29,16 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 
+/** What GET and PUT answer: every field, with its value. */
+const Preferences = Type.Object(
+  {
+    email_new_texts: Type.Object({ assigned_to_me: Type.Boolean(), my_teams: Type.Boolean(), unassigned: Type.Boolean(), numbers: Numbers }),
+    email_failures: Type.Boolean(),
+    include_body_in_subject: Type.Boolean(),
+  },
+  { description: 'A user\'s email notifications (docs/notifications.md)' },
+);
+
 export const notificationRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -40,7 +50,7 @@ export const notificationRoutes =
           summary: "A user's email notifications",
           description: 'Which new texts and failures the user is emailed about. Their own, or anyone\'s for admins and owners.',
           params: IdParams,
-          response: errorResponses,
+          response: { 200: Preferences, ...errorResponses },
         },
       },
       async (request) => getPreferences(ctx, principalOf(request), request.params.id),
@@ -56,7 +66,7 @@ export const notificationRoutes =
             'Fields left out keep their value. New texts: in conversations assigned to the user, to their teams, or to nobody, on all or some business numbers. Failures: owners and admins only. Their own, or anyone\'s for admins and owners.',
           params: IdParams,
           body: Body,
-          response: errorResponses,
+          response: { 200: Preferences, ...errorResponses },
         },
       },
       async (request) => updatePreferences(ctx, principalOf(request), request.params.id, request.body),
