@@ -32,4 +32,23 @@ describe('configuration from the environment', () => {
   it('refuses a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be at most 65535/);
   });
+
+  it('email notifications: SMTP_URL (a secret, never echoed), MAIL_FROM and the digest window', () => {
+    expect(loadConfig({})).toMatchObject({ smtpUrl: undefined, mailFrom: 'Textback <textback@localhost>', notifyDigestSeconds: 120 });
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.com:465', MAIL_FROM: 'Shop <sms@example.com>', NOTIFY_DIGEST_SECONDS: '30' })).toMatchObject({
+      smtpUrl: 'smtps://u:p@mail.example.com:465',
+      mailFrom: 'Shop <sms@example.com>',
+      notifyDigestSeconds: 30,
+    });
+    let message = '';
+    try {
+      loadConfig({ SMTP_URL: 'http://u:hunter2@mail.example.com', MAIL_FROM: 'nobody', NOTIFY_DIGEST_SECONDS: 'soon' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('SMTP_URL must be smtp://');
+    expect(message).toContain('MAIL_FROM must be an address');
+    expect(message).toContain('NOTIFY_DIGEST_SECONDS must be a whole number');
+    expect(message).not.toContain('hunter2');
+  });
 });

@@ -39,6 +39,12 @@ export interface Config {
   trustProxy: boolean;
   /** The built web app (index.html and assets/); default packages/web/dist beside the server package. */
   webRoot: string | undefined;
+  /** smtp://user:password@host:587 or smtps://…: where notification emails go (unset: logged as ids). */
+  smtpUrl: string | undefined;
+  /** The From of notification emails. */
+  mailFrom: string;
+  /** How long a new-text email waits to collect the rest of a burst, in seconds. */
+  notifyDigestSeconds: number;
 }
 
 interface VarSpec {
@@ -105,6 +111,16 @@ export const CONFIG_VARS: VarSpec[] = [
   { name: 'SESSION_MAX_DAYS', key: 'sessionMaxDays', type: 'int', default: '30', description: 'A signed-in session ends this many days after sign-in' },
   { name: 'TRUST_PROXY', key: 'trustProxy', type: 'bool', default: 'false', description: 'Trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy' },
   { name: 'TEXTBACK_WEB_ROOT', key: 'webRoot', type: 'string', default: undefined, description: 'Directory of the built web app (default: packages/web/dist)' },
+  {
+    name: 'SMTP_URL',
+    key: 'smtpUrl',
+    type: 'string',
+    default: undefined,
+    description: 'Notification emails: smtp://user:password@host:587 (STARTTLS) or smtps://…:465; unset: notifications are logged as ids',
+    sensitive: true,
+  },
+  { name: 'MAIL_FROM', key: 'mailFrom', type: 'string', default: 'Textback <textback@localhost>', description: 'The From of notification emails' },
+  { name: 'NOTIFY_DIGEST_SECONDS', key: 'notifyDigestSeconds', type: 'int', default: '120', description: 'A new-text email waits this long to collect a burst of texts into one email' },
 ];
 
 export class ConfigError extends Error {}
@@ -160,6 +176,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.publicBaseUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(config.publicBaseUrl)) {
     problems.push(`PUBLIC_BASE_URL must be an http(s) URL without query, e.g. https://sms.example.com; got "${config.publicBaseUrl}"`);
   }
+  if (config.smtpUrl !== undefined && !/^smtps?:\/\/[^/?#\s]+\/?(\?[^#\s]*)?$/.test(config.smtpUrl)) {
+    problems.push('SMTP_URL must be smtp://user:password@host:port or smtps://user:password@host:port (it is a secret: not shown)');
+  }
+  if (!/^[^\r\n]*@[^\r\n]*$/.test(config.mailFrom)) problems.push(`MAIL_FROM must be an address such as "Textback <sms@example.com>"; got "${config.mailFrom}"`);
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return config;
 }

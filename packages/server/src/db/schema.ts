@@ -599,6 +599,25 @@ export interface ViewsTable {
   updated_at: number;
 }
 
+/** A user's email notification preferences (0020, docs/notifications.md). */
+export interface NotificationPreferencesTable {
+  user_id: string;
+  org_id: string;
+  /** JSON: the preference document. */
+  settings: string;
+  /** 1 when any email is asked for. */
+  active: number;
+  updated_at: number;
+}
+
+/** When a user last marked a conversation read (0020). */
+export interface ConversationReadsTable {
+  conversation_id: string;
+  user_id: string;
+  org_id: string;
+  read_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -642,6 +661,8 @@ export interface Database {
   notes: NotesTable;
   saved_replies: SavedRepliesTable;
   views: ViewsTable;
+  notification_preferences: NotificationPreferencesTable;
+  conversation_reads: ConversationReadsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;

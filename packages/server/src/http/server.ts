@@ -18,6 +18,7 @@ import { automationRoutes } from './routes/automations.routes.js';
 import { leadRoutes } from './routes/leads.routes.js';
 import { queueRoutes } from './routes/queues.routes.js';
 import { teamRoutes } from './routes/teams.routes.js';
+import { notificationRoutes } from './routes/notifications.routes.js';
 import { callRoutes } from './routes/calls.routes.js';
 import { complianceRoutes } from './routes/compliance.routes.js';
 import { contactRoutes } from './routes/contacts.routes.js';
@@ -149,6 +150,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(automationRoutes(ctx));
       await v1.register(leadRoutes(ctx));
       await v1.register(teamRoutes(ctx));
+      await v1.register(notificationRoutes(ctx));
       await v1.register(queueRoutes(ctx));
       await v1.register(carrierAccountRoutes(ctx));
       await v1.register(savedReplyRoutes(ctx));

@@ -26,6 +26,8 @@ import type { BatchJobHandlers, JobHandlers } from './worker.js';
 import { PRUNE_JOB, pruneFinishedJobs } from './retention.js';
 import { runSendBatch } from '../use-cases/send-batch.js';
 import { runInboundBatch } from '../use-cases/receive-batch.js';
+import { FAILURE_JOB, runFailureJob, type FailurePayload } from '../use-cases/notifications/failures.js';
+import { NEW_TEXTS_JOB, runNewTextsJob, type NewTextsPayload } from '../use-cases/notifications/new-texts.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -78,6 +80,13 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     },
     [QUEUE_DISPATCH_JOB]: async (payload: { queueId: string }) => {
       await runQueueDispatch(ctx, payload);
+    },
+    // Email notifications (docs/notifications.md).
+    [NEW_TEXTS_JOB]: async (payload: NewTextsPayload, { job }) => {
+      await runNewTextsJob(ctx, job.org_id ?? '', payload);
+    },
+    [FAILURE_JOB]: async (payload: FailurePayload, { job }) => {
+      await runFailureJob(ctx, job.org_id ?? '', payload);
     },
   };
 }

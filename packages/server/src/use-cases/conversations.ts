@@ -1,4 +1,5 @@
-import type { AppContext, Tx } from '../app-context.js';
+import { transaction, type AppContext, type Tx } from '../app-context.js';
+import { recordRead } from './notifications/new-texts.js';
 import type { Conversation } from '../db/schema.js';
 import { notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
@@ -95,13 +96,15 @@ export async function listConversations(
   return toPage(rows, filter.limit, (r) => r);
 }
 
-export async function markConversationRead(ctx: AppContext, orgId: string, id: string): Promise<Conversation> {
+/**
+ * Marks a conversation read: its unread count (shared by everyone) goes to 0, and the reader's own
+ * read time is recorded (new-text emails leave out what they have read, docs/notifications.md).
+ */
+export async function markConversationRead(ctx: AppContext, orgId: string, id: string, userId?: string): Promise<Conversation> {
   await getConversation(ctx, orgId, id);
-  await ctx.db.kysely
-    .updateTable('conversations')
-    .set({ unread_count: 0, updated_at: ctx.clock.now() })
-    .where('id', '=', id)
-    .where('org_id', '=', orgId)
-    .execute();
+  await transaction(ctx, async (tx) => {
+    await tx.updateTable('conversations').set({ unread_count: 0, updated_at: ctx.clock.now() }).where('id', '=', id).where('org_id', '=', orgId).execute();
+    if (userId) await recordRead(ctx, tx, { orgId, conversationId: id, userId });
+  });
   return getConversation(ctx, orgId, id);
 }

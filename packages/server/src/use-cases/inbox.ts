@@ -3,6 +3,7 @@
  * conversation state people control (open / done, snoozed until, assignee, unread), internal notes
  * and the organization's saved replies.
  */
+import { recordRead } from './notifications/new-texts.js';
 import { ANY_ATTRIBUTE, BUILT_IN_VARIABLE_NAMES, renderTemplate, templateVariables, validateTemplate } from '@textback/core';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { transaction, type AppContext } from '../app-context.js';
@@ -216,9 +217,14 @@ export async function updateConversation(ctx: AppContext, principal: Principal, 
 export async function setConversationRead(ctx: AppContext, principal: Principal, id: string, read: boolean): Promise<Conversation> {
   const before = await getConversation(ctx, principal.orgId, id);
   const unread = read ? 0 : Math.max(1, before.unread_count);
-  if (unread === before.unread_count) return before;
   const now = ctx.clock.now();
+  if (unread === before.unread_count) {
+    // Already read by someone: this user's read time still counts for their emails (docs/notifications.md).
+    if (read) await transaction(ctx, (tx) => recordRead(ctx, tx, { orgId: principal.orgId, conversationId: id, userId: principal.userId }));
+    return before;
+  }
   return transaction(ctx, async (tx) => {
+    if (read) await recordRead(ctx, tx, { orgId: principal.orgId, conversationId: id, userId: principal.userId });
     await tx.updateTable('conversations').set({ unread_count: unread, updated_at: now }).where('id', '=', id).where('org_id', '=', principal.orgId).execute();
     const after = { ...before, unread_count: unread, updated_at: now };
     await appendEvent(tx, ctx, { orgId: principal.orgId, type: 'conversation.updated', subjectType: 'conversation', subjectId: id, data: { ...conversationEvent(after), by: principal.userId } });

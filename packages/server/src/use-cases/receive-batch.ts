@@ -30,6 +30,7 @@ import { TEXT_BACK_TRIGGERS } from './automations/engine.js';
 import { consentChangedEvent, consentEventRow, recordOf } from './compliance/consent.js';
 import { newContactRow } from './contacts.js';
 import { newConversationRow } from './conversations.js';
+import { enqueueNewTextNotices, type InboundNotice } from './notifications/new-texts.js';
 import { appendEvents, type NewEvent } from './events.js';
 import { isEmptied, runInboundJob } from './ingest.js';
 import { orgSettings } from './organizations.js';
@@ -304,6 +305,7 @@ async function writeBatch(ctx: AppContext, tx: Tx, planned: Planned[], stored: s
     const messages: Message[] = [];
     const ledgerRows: ConsentEvent[] = [];
     const events: NewEvent[] = [];
+    const notices: InboundNotice[] = [];
 
     for (const p of planned) {
       const key = contactKey(p.org.id, p.fromAddress);
@@ -339,6 +341,14 @@ async function writeBatch(ctx: AppContext, tx: Tx, planned: Planned[], stored: s
         body: p.body,
       });
       messages.push(message);
+      notices.push({
+        orgId: p.org.id,
+        conversationId: conversation.id,
+        numberId: p.number.id,
+        assignedUserId: conversation.assigned_user_id,
+        assignedTeamId: conversation.assigned_team_id ?? (conversation.assigned_user_id ? null : p.number.team_id),
+        at: now,
+      });
 
       // Compliance (keywords.ts): an ordinary text records implied consent when nothing is known yet.
       const scope = orgSettings(p.org).consent_scope;
@@ -401,6 +411,8 @@ async function writeBatch(ctx: AppContext, tx: Tx, planned: Planned[], stored: s
         .execute();
     }
     if (messages.length > 0) await tx.insertInto('messages').values(messages).execute();
+    // Email notifications (docs/notifications.md): the digest jobs of the users who asked.
+    await enqueueNewTextNotices(ctx, tx, notices);
     if (ledgerRows.length > 0) await tx.insertInto('consent_events').values(ledgerRows).execute();
     await appendEvents(tx, ctx, events);
   }

@@ -16,6 +16,8 @@ import { nextStatus } from './messages.js';
 import { handleInboundCompliance } from './compliance/keywords.js';
 import { afterOutboundFailure } from './compliance/suppressions.js';
 import { routeInboundForTeams } from './teams/inbound.js';
+import { enqueueNewTextNotices } from './notifications/new-texts.js';
+import { checkOptOutRate } from './notifications/failures.js';
 
 export interface ReceiveResult {
   message: Message;
@@ -50,9 +52,22 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
       });
       const message = inboundMessageRow({ orgId: number.org_id, conversationId: conversation.id, contactId: contact.id, numberId: number.id, to, fromAddress, inbound, now });
       await tx.insertInto('messages').values(message).execute();
+      // Email notifications (docs/notifications.md): the digest jobs of the users who asked.
+      await enqueueNewTextNotices(ctx, tx, [
+        {
+          orgId: number.org_id,
+          conversationId: conversation.id,
+          numberId: number.id,
+          assignedUserId: conversation.assigned_user_id,
+          assignedTeamId: conversation.assigned_team_id ?? (conversation.assigned_user_id ? null : number.team_id),
+          at: now,
+        },
+      ]);
       // Compliance first: STOP / START / HELP (ledger, one confirmation), likely opt-outs, implied consent.
       const compliance = await handleInboundCompliance(ctx, tx, { message, number, contact });
       message.flags = compliance.flags;
+      // A number whose contacts opt out too often: owners and admins who asked are emailed.
+      if (compliance.keyword === 'opt_out') await checkOptOutRate(ctx, tx, number);
       // Teams (docs/teams.md): an agent's text, a queue's or a forwarding number's, after compliance.
       const teams = await routeInboundForTeams(ctx, tx, { message, number, contact, keyword: compliance.keyword });
       // Any text from the contact ends their waiting text-backs and follow-ups.

@@ -107,7 +107,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every metric per automation, variant, number, team, agent, hour of day, weekday or lead source */
+        /**
+         * Every metric per automation, variant, number, team, agent, hour of day, weekday or lead source
+         * @description Every metric per automation, variant, number, team, agent, hour of day, weekday or lead source (`by`); rows without one are under `none`, so the rows add up to the summary. `from` and `to` are dates (whole local days) or instants, `from` after `to` is a 400 naming both; days and hours are the organization's time zone unless `tz` names another. Rates are fractions from 0 to 1. JSON, or CSV with `Accept: text/csv` or `format=csv`. Supervisor and above.
+         */
         get: {
             parameters: {
                 query: {
@@ -178,7 +181,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An automation's A/B experiment: each variant's delivered contacts, replies, reply rate with its 95% Wilson interval, chance to beat the others, expected loss, and the verdict. Default range: since the automation was created */
+        /**
+         * An automation's A/B experiment: each variant's delivered contacts, replies, reply rate with its 95% Wilson interval, chance to beat the others, expected loss, and the verdict. Default range: since the automation was created
+         * @description An automation's A/B variants: delivered, replies, reply rate with its 95% Wilson interval, chance to beat the others, expected loss, and the verdict (a winner, or too early to tell and about how many more texts it needs). An automation without variants answers 409. `from` and `to` are dates (whole local days) or instants, `from` after `to` is a 400 naming both; days and hours are the organization's time zone unless `tz` names another. Rates are fractions from 0 to 1. JSON, or CSV with `Accept: text/csv` or `format=csv`. Supervisor and above.
+         */
         get: {
             parameters: {
                 query?: {
@@ -247,7 +253,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The text-back funnel: missed calls → texts sent → delivered → replied → called back → opted out; optionally per group (by) */
+        /**
+         * The text-back funnel: missed calls → texts sent → delivered → replied → called back → opted out; optionally per group (by)
+         * @description Missed calls, texts sent, delivered, replied, called back and opted out, optionally per `by`. `from` and `to` are dates (whole local days) or instants, `from` after `to` is a 400 naming both; days and hours are the organization's time zone unless `tz` names another. Rates are fractions from 0 to 1. JSON, or CSV with `Accept: text/csv` or `format=csv`. Supervisor and above.
+         */
         get: {
             parameters: {
                 query?: {
@@ -316,7 +325,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Missed calls and first replies by local weekday (mon..sun) × hour (0..23) */
+        /**
+         * Missed calls and first replies by local weekday (mon..sun) × hour (0..23)
+         * @description Missed calls and first replies by weekday and local hour. `from` and `to` are dates (whole local days) or instants, `from` after `to` is a 400 naming both; days and hours are the organization's time zone unless `tz` names another. Rates are fractions from 0 to 1. JSON, or CSV with `Accept: text/csv` or `format=csv`. Supervisor and above.
+         */
         get: {
             parameters: {
                 query?: {
@@ -383,7 +395,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The headline numbers of a range (docs/analytics.md); rates are fractions 0..1 */
+        /**
+         * The headline numbers of a range (docs/analytics.md); rates are fractions 0..1
+         * @description The headline numbers of a range, named as in docs/analytics.md. `from` and `to` are dates (whole local days) or instants, `from` after `to` is a 400 naming both; days and hours are the organization's time zone unless `tz` names another. Rates are fractions from 0 to 1. JSON, or CSV with `Accept: text/csv` or `format=csv`. Supervisor and above.
+         */
         get: {
             parameters: {
                 query?: {
@@ -452,7 +467,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every metric per local day, ISO week or month of the range (the organization's time zone, or tz) */
+        /**
+         * Every metric per local day, ISO week or month of the range (the organization's time zone, or tz)
+         * @description Every metric per local day, week or month (`by`). `from` and `to` are dates (whole local days) or instants, `from` after `to` is a 400 naming both; days and hours are the organization's time zone unless `tz` names another. Rates are fractions from 0 to 1. JSON, or CSV with `Accept: text/csv` or `format=csv`. Supervisor and above.
+         */
         get: {
             parameters: {
                 query?: {
@@ -7307,6 +7325,165 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/v1/users/{id}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's email notifications
+         * @description Which new texts and failures the user is emailed about. Their own, or anyone's for admins and owners.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A user's email notifications (docs/notifications.md) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email_failures: boolean;
+                            email_new_texts: {
+                                assigned_to_me: boolean;
+                                my_teams: boolean;
+                                /** @description The business numbers whose conversations count: "all", or a list of number ids */
+                                numbers: "all" | string[];
+                                unassigned: boolean;
+                            };
+                            include_body_in_subject: boolean;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set a user's email notifications
+         * @description Fields left out keep their value. New texts: in conversations assigned to the user, to their teams, or to nobody, on all or some business numbers. Failures: owners and admins only. Their own, or anyone's for admins and owners.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The organization's failures (owners and admins only) */
+                        email_failures?: boolean;
+                        email_new_texts?: {
+                            /** @description Conversations assigned to this user */
+                            assigned_to_me?: boolean;
+                            /** @description Conversations of one of this user's teams */
+                            my_teams?: boolean;
+                            /** @description The business numbers whose conversations count: "all", or a list of number ids */
+                            numbers?: "all" | string[];
+                            /** @description Conversations assigned to no user and no team */
+                            unassigned?: boolean;
+                        };
+                        /** @description Put the newest text in the subject (default: the subject names only the contact) */
+                        include_body_in_subject?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description A user's email notifications (docs/notifications.md) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email_failures: boolean;
+                            email_new_texts: {
+                                assigned_to_me: boolean;
+                                my_teams: boolean;
+                                /** @description The business numbers whose conversations count: "all", or a list of number ids */
+                                numbers: "all" | string[];
+                                unassigned: boolean;
+                            };
+                            include_body_in_subject: boolean;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/users/{id}/status": {

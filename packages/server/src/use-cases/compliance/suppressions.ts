@@ -7,6 +7,7 @@
  * outcome: invalid, landline, deactivated, blocklisted numbers; Twilio 30003/30005/30006, Telnyx
  * 40001, Bandwidth 4434/4700/...).
  */
+import { checkCarrierRejecting } from '../notifications/failures.js';
 import { mapCarrierError, normalizePhone, parseE164Loose, type Carrier, type CountryCode } from '@textback/core';
 import { transaction, type AppContext, type Tx } from '../../app-context.js';
 import type { Message, Suppression } from '../../db/schema.js';
@@ -353,6 +354,8 @@ export function meansCannotReceive(carrier: string, reason: string | null, code:
  * consecutive such failures (since the number's last delivery) suppress it with source `carrier`.
  */
 export async function afterOutboundFailure(ctx: AppContext, tx: Tx, message: Message, reason: string | null, code: string | null): Promise<void> {
+  // Owners and admins who asked are emailed when a number's texts all fail (docs/notifications.md).
+  await checkCarrierRejecting(ctx, tx, message, reason);
   const org = await tx.selectFrom('organizations').selectAll().where('id', '=', message.org_id).executeTakeFirstOrThrow();
   const settings = orgSettings(org);
   if (reason === 'opted_out') {
