@@ -26,6 +26,7 @@ import type { BatchJobHandlers, JobHandlers } from './worker.js';
 import { PRUNE_JOB, pruneFinishedJobs } from './retention.js';
 import { runSendBatch } from '../use-cases/send-batch.js';
 import { runInboundBatch } from '../use-cases/receive-batch.js';
+import { runWebhookDelivery, WEBHOOK_DELIVERY_JOB } from '../use-cases/webhook-endpoints.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -79,6 +80,8 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     [QUEUE_DISPATCH_JOB]: async (payload: { queueId: string }) => {
       await runQueueDispatch(ctx, payload);
     },
+    // Webhook subscriptions (docs/integrations.md): one attempt of one delivery, or a snooze.
+    [WEBHOOK_DELIVERY_JOB]: async (payload: { deliveryId: string }) => runWebhookDelivery(ctx, payload.deliveryId),
   };
 }
 
