@@ -304,7 +304,12 @@ export async function runWebhookDelivery(ctx: AppContext, deliveryId: string): P
     .orderBy('id')
     .limit(1)
     .executeTakeFirst();
-  if (earlier) return { snoozeUntil: Math.max(earlier.next_attempt_at ?? now, now) + 1_000 };
+  if (earlier) {
+    // Woken when the earlier one ends (wakeNextInOrder); the snooze is a fallback.
+    const until = Math.max(earlier.next_attempt_at ?? now, now) + 1_000;
+    await db.updateTable('webhook_deliveries').set({ next_attempt_at: until }).where('id', '=', deliveryId).where('state', '=', 'pending').execute();
+    return { snoozeUntil: until };
+  }
   const running = inFlight.get(endpoint.id) ?? 0;
   if (running >= MAX_IN_FLIGHT) return { snoozeUntil: now + 250 };
   inFlight.set(endpoint.id, running + 1);
@@ -380,6 +385,7 @@ async function recordAttempt(
         .set({ state: 'succeeded', attempts, next_attempt_at: null, last_response_code: outcome.code, updated_at: now })
         .where('id', '=', delivery.id)
         .execute();
+      await wakeNextInOrder(tx, now, delivery);
       if (endpoint.failing_since !== null || endpoint.consecutive_failures !== 0) {
         await tx.updateTable('webhook_endpoints').set({ failing_since: null, consecutive_failures: 0 }).where('id', '=', endpoint.id).execute();
       }
@@ -395,6 +401,7 @@ async function recordAttempt(
       .set({ state: givenUp ? 'failed' : 'pending', attempts, next_attempt_at: next, last_response_code: outcome.code, updated_at: now })
       .where('id', '=', delivery.id)
       .execute();
+    if (givenUp) await wakeNextInOrder(tx, now, delivery);
     const endpointSet: Partial<WebhookEndpoint> = { failing_since: failingSince, consecutive_failures: endpoint.consecutive_failures + 1 };
     if (disable) Object.assign(endpointSet, { state: 'disabled', disabled_reason: disable, updated_at: now });
     await tx.updateTable('webhook_endpoints').set(endpointSet).where('id', '=', endpoint.id).execute();
@@ -416,6 +423,23 @@ async function recordAttempt(
     ctx.log.warn({ orgId: endpoint.org_id, endpointId: endpoint.id, reason: disable }, 'webhook endpoint disabled');
   }
   return snoozeUntil === undefined ? undefined : { snoozeUntil };
+}
+
+/** The next pending delivery of the same subject and endpoint, waiting behind this one, runs now. */
+async function wakeNextInOrder(tx: Tx, now: number, delivery: WebhookDelivery): Promise<void> {
+  const next = await tx
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('endpoint_id', '=', delivery.endpoint_id)
+    .where('ordering_key', '=', delivery.ordering_key)
+    .where('state', '=', 'pending')
+    .where('id', '>', delivery.id)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  if (!next) return;
+  await tx.updateTable('webhook_deliveries').set({ next_attempt_at: now }).where('id', '=', next.id).execute();
+  await tx.updateTable('jobs').set({ run_at: now, updated_at: now }).where('unique_key', '=', `webhook:${next.id}`).where('state', '=', 'pending').execute();
 }
 
 // ---------------------------------------------------------------------------------------------

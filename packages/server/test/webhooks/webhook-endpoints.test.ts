@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { transaction } from '../../src/app-context.js';
 import { createApiKey, createUser } from '../../src/use-cases/organizations.js';
 import { expectProblem } from '../api/helpers.js';
@@ -86,6 +86,10 @@ describe.each(DIALECTS)('webhook subscriptions (%s)', (dialect) => {
   afterAll(async () => {
     await app?.close();
     await receiver.stop();
+  });
+  afterEach(async () => {
+    // A failed test leaves no endpoint behind to receive the next test's events.
+    if (app) await app.tb.ctx.db.kysely.deleteFrom('webhook_endpoints').execute();
   });
   beforeEach(() => {
     receiver.mode = 'ok';
@@ -200,15 +204,17 @@ describe.each(DIALECTS)('webhook subscriptions (%s)', (dialect) => {
     receiver.script = ['500'];
     const m = await send();
     await app.drain();
-    await app.advance(1_500); // the sandbox's delivery receipt
-    // Only the first event was tried; the others wait behind it.
+    await app.advance(1_500);
+    // Only the first event was tried; the status change (sent) waits behind it.
     expect(receiver.received.map((r) => r.json.type)).toEqual(['message.created']);
-    await app.advance(10_000);
-    await app.advance(10_000);
+    // The retry at 5 s succeeds, and the waiting deliveries follow at once, in order.
+    await app.advance(6_000);
     const types = receiver.succeeded().map((r) => [r.json.type, r.json.data.status]);
-    expect(types[0]).toEqual(['message.created', expect.anything()]);
-    expect(types.length).toBeGreaterThanOrEqual(3);
-    expect(types.at(-1)).toEqual(['message.status_changed', 'delivered']);
+    expect(types).toEqual([
+      ['message.created', 'queued'],
+      ['message.status_changed', 'sent'],
+      ['message.status_changed', 'delivered'],
+    ]);
     const stored = await app.tb.ctx.db.kysely.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', ep.id).orderBy('id').execute();
     expect(receiver.succeeded().map((r) => r.headers['webhook-id'])).toEqual(stored.map((s) => s.id));
     expect(receiver.succeeded().every((r) => r.json.data.id === m.id)).toBe(true);
@@ -279,7 +285,7 @@ describe.each(DIALECTS)('webhook subscriptions (%s)', (dialect) => {
     expectProblem(await post({ url: 'http://crm.example.com/hook', events: ['*'] }), 400, 'validation_failed', { fields: ['url'], detail: [/https/] });
     expectProblem(await post({ url: 'https://user:pw@crm.example.com/hook', events: ['*'] }), 400, 'validation_failed', { fields: ['url'], detail: [/credentials/] });
     expectProblem(await post({ url: 'not a url', events: ['*'] }), 400, 'validation_failed', { fields: ['url'] });
-    expectProblem(await post({ url: `https://crm.example.com/${'a'.repeat(2100)}`, events: ['*'] }), 400, 'validation_failed', { fields: ['url'] });
+    expectProblem(await post({ url: `https://crm.example.com/${'a'.repeat(2100)}`, events: ['*'] }), 400, 'validation_failed', { fields: ['body.url'] });
     expectProblem(await post({ url: 'https://crm.example.com/hook', events: ['message.created', 'message.sent'] }), 400, 'validation_failed', {
       fields: ['events/1'],
       detail: [/message\.sent/, /message\.status_changed/],
