@@ -52,7 +52,7 @@ export const RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_0
 /** An endpoint failing without a single success for this long is disabled. */
 export const DISABLE_AFTER_MS = 3 * 24 * 3600_000;
 /** Attempts of one endpoint running at once in one process. */
-export const MAX_IN_FLIGHT = 8;
+export const MAX_IN_FLIGHT = 16;
 export const MAX_URL_LENGTH = 2048;
 const RESPONSE_BODY_CHARS = 1000;
 const CACHE_TTL_MS = 5_000;
@@ -311,7 +311,7 @@ export async function runWebhookDelivery(ctx: AppContext, deliveryId: string): P
     return { snoozeUntil: until };
   }
   const running = inFlight.get(endpoint.id) ?? 0;
-  if (running >= MAX_IN_FLIGHT) return { snoozeUntil: now + 250 };
+  if (running >= MAX_IN_FLIGHT) return { snoozeUntil: now + 100 };
   inFlight.set(endpoint.id, running + 1);
   let outcome: { ok: boolean; code: number | null; body: string | null; error: string | null; latency: number };
   const started = performance.now();
