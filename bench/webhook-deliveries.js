@@ -126,6 +126,7 @@ export async function benchWebhookDeliveries(kind, rows) {
     const sample = (await ctx.db.kysely.selectFrom('webhook_deliveries').select('payload').limit(1).executeTakeFirstOrThrow()).payload;
     log(`  ${fmtInt(N)} deliveries pending; bare client first`);
     const bare = await bareRate(receiver.url, sample, N);
+    log(`  bare client: ${fmtInt(bare)} POST/s; now the workers`);
     const workers = kind === 'postgres' ? 2 : 1;
     if (workers === 2) instances.push(await createTextback({ config, logger: createLogger('warn') }));
     const t = performance.now();
@@ -139,6 +140,7 @@ export async function benchWebhookDeliveries(kind, rows) {
       await sleep(50);
     }
     const rate = done / ((performance.now() - t) / 1000);
+    log(`  ${fmtInt(done)} delivered at ${fmtInt(rate)}/s`);
     rows.push({
       scenario: `7a. webhook deliveries to a local receiver (${workers} worker${workers > 1 ? 's' : ''})`,
       database,
