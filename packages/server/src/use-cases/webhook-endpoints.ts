@@ -10,8 +10,8 @@
  * - Delivery: a job of its own kind (`webhook.deliver`), one per delivery. The handler keeps its own
  *   schedule (about three days of retries, with jitter) by snoozing, records each attempt, and
  *   waits for an earlier pending delivery with the same ordering key (the event's subject).
- * - A slow or dead endpoint holds at most MAX_IN_FLIGHT of this process's job slots at a time, each
- *   for at most the timeout; 410 Gone, or failing without a success for three days, disables it.
+ * - A failing endpoint holds at most MAX_IN_FLIGHT_FAILING of this process's job slots at a time (a
+ *   healthy one MAX_IN_FLIGHT), each for at most the timeout; 410 Gone, or failing without a success for three days, disables it.
  */
 import crypto from 'node:crypto';
 import { transaction, type AppContext, type Tx } from '../app-context.js';
@@ -51,8 +51,12 @@ export const WEBHOOK_EVENT_TYPES = [
 export const RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 72_000_000];
 /** An endpoint failing without a single success for this long is disabled. */
 export const DISABLE_AFTER_MS = 3 * 24 * 3600_000;
-/** Attempts of one endpoint running at once in one process. */
-export const MAX_IN_FLIGHT = 16;
+/**
+ * Attempts of one endpoint running at once in one process (of WORKER_CONCURRENCY, 32 by default):
+ * a healthy endpoint may use most slots, a failing one (timeouts, errors) only a few.
+ */
+export const MAX_IN_FLIGHT = 24;
+export const MAX_IN_FLIGHT_FAILING = 4;
 export const MAX_URL_LENGTH = 2048;
 const RESPONSE_BODY_CHARS = 1000;
 const CACHE_TTL_MS = 5_000;
@@ -311,7 +315,7 @@ export async function runWebhookDelivery(ctx: AppContext, deliveryId: string): P
     return { snoozeUntil: until };
   }
   const running = inFlight.get(endpoint.id) ?? 0;
-  if (running >= MAX_IN_FLIGHT) return { snoozeUntil: now + 100 };
+  if (running >= (endpoint.failing_since === null ? MAX_IN_FLIGHT : MAX_IN_FLIGHT_FAILING)) return { snoozeUntil: now + 100 };
   inFlight.set(endpoint.id, running + 1);
   let outcome: { ok: boolean; code: number | null; body: string | null; error: string | null; latency: number };
   const started = performance.now();
