@@ -13,6 +13,14 @@ import { createTextback, type Textback } from '../textback.js';
 import { transaction } from '../app-context.js';
 import { AppError } from '../support/errors.js';
 import { createLogger } from '../support/logger.js';
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  resendWebhookDelivery,
+  WEBHOOK_EVENT_TYPES,
+} from '../use-cases/webhook-endpoints.js';
 import { CALL_OUTCOMES, handsetMessages, sandboxCall, sandboxText, setSandboxFailure, type SandboxCallOutcome } from '../carriers/sandbox/sandbox-network.js';
 import { SANDBOX_FAILURES, type SandboxFailure } from '../carriers/sandbox/sandbox-carrier.js';
 import { createDemoOrganization, isFirstStart } from '../use-cases/demo.js';
@@ -535,6 +543,69 @@ numbers
       const orgId = await resolveOrg(tb, o.org);
       const r = await releaseNumber(tb.ctx, orgId, accountArg(orgId, id), phone, o.confirm);
       console.log(`released ${r.number.e164}${r.kept ? ' (kept for its history, detached from the account and its team)' : ''}`);
+    });
+  });
+
+const webhooks = program.command('webhooks').description('Webhook subscriptions: signed events to a CRM or integration (docs/integrations.md)');
+webhooks
+  .command('list')
+  .description('Webhook endpoints of the organization (secrets are never shown)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
+  .action(async (o: { org?: string }) => {
+    await withTextback(async (tb) => {
+      const rows = await listWebhookEndpoints(tb.ctx, await resolveOrg(tb, o.org));
+      for (const e of rows) console.log(`${e.id}  ${e.state.padEnd(8)} ${e.url}  events=${(JSON.parse(e.events) as string[]).join(',')}${e.disabled_reason ? `  (${e.disabled_reason})` : ''}`);
+      if (rows.length === 0) console.log('no webhook endpoints: textback webhooks add <url> --events message.created,message.received');
+    });
+  });
+webhooks
+  .command('add <url>')
+  .description('Subscribe a URL to events; prints its signing secret once')
+  .option('--events <types>', `comma-separated event types, or * for all: ${WEBHOOK_EVENT_TYPES.join(', ')}`, '*')
+  .option('--description <text>')
+  .option('--no-bodies', 'leave the text of messages out of message.* events')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
+  .action(async (url: string, o: { events: string; description?: string; bodies: boolean; org?: string }) => {
+    await withTextback(async (tb) => {
+      const events = o.events.split(',').map((e) => e.trim()).filter((e) => e !== '');
+      const { endpoint, secret } = await createWebhookEndpoint(tb.ctx, await resolveOrg(tb, o.org), { url, events, description: o.description, includeBodies: o.bodies });
+      print({ id: endpoint.id, url: endpoint.url, events: JSON.parse(endpoint.events) as string[], include_bodies: endpoint.include_bodies === 1, secret });
+      console.error('the secret is shown once: store it where the receiver verifies signatures');
+    });
+  });
+webhooks
+  .command('remove <id>')
+  .description('Delete a webhook endpoint (its pending deliveries are cancelled)')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
+  .action(async (id: string, o: { org?: string }) => {
+    await withTextback(async (tb) => {
+      await deleteWebhookEndpoint(tb.ctx, await resolveOrg(tb, o.org), id);
+      console.log(`deleted ${id}`);
+    });
+  });
+webhooks
+  .command('deliveries <id>')
+  .description("An endpoint's delivery log, newest first: state, attempts, last response code")
+  .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
+  .action(async (id: string, o: { limit: number; org?: string }) => {
+    await withTextback(async (tb) => {
+      const page = await listWebhookDeliveries(tb.ctx, await resolveOrg(tb, o.org), id, { limit: Math.min(Math.max(o.limit || 20, 1), 200) });
+      for (const { delivery: d, attempts } of page.data) {
+        const last = attempts.at(-1);
+        console.log(`${d.id}  ${new Date(d.created_at).toISOString()}  ${d.event_type.padEnd(24)} ${d.state.padEnd(9)} attempts=${d.attempts} code=${d.last_response_code ?? '-'}${last?.error ? `  ${last.error}` : ''}`);
+      }
+      if (page.data.length === 0) console.log('no deliveries yet');
+    });
+  });
+webhooks
+  .command('resend <endpointId> <deliveryId>')
+  .description('Send a delivery again (the same webhook-id), by the running server\'s workers')
+  .option('--org <id>', 'organization id or name (default: TEXTBACK_ORG, `textback use`, or the only one)')
+  .action(async (endpointId: string, deliveryId: string, o: { org?: string }) => {
+    await withTextback(async (tb) => {
+      await resendWebhookDelivery(tb.ctx, await resolveOrg(tb, o.org), endpointId, deliveryId);
+      console.log(`queued ${deliveryId} for delivery`);
     });
   });
 

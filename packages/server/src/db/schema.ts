@@ -158,6 +158,51 @@ export interface CarrierAccountsTable {
   updated_at: number;
 }
 
+/** An organization's webhook subscription (docs/integrations.md). */
+export interface WebhookEndpointsTable {
+  id: string;
+  org_id: string;
+  url: string;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  description: string | null;
+  include_bodies: number;
+  /** AES-256-GCM of the `whsec_` secret (carriers/credentials.ts); never returned after creation. */
+  secret: string;
+  state: 'enabled' | 'disabled';
+  disabled_reason: string | null;
+  failing_since: number | null;
+  consecutive_failures: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  org_id: string;
+  endpoint_id: string;
+  event_type: string;
+  ordering_key: string;
+  payload: string;
+  state: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+  attempts: number;
+  next_attempt_at: number | null;
+  last_response_code: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempted_at: number;
+  status: 'succeeded' | 'failed';
+  latency_ms: number;
+  response_code: number | null;
+  response_body: string | null;
+  error: string | null;
+}
+
 export type SenderType = 'long_code' | 'toll_free' | 'short_code';
 
 export interface ContactsTable {
@@ -663,6 +708,9 @@ export interface Database {
   views: ViewsTable;
   notification_preferences: NotificationPreferencesTable;
   conversation_reads: ConversationReadsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;
@@ -691,3 +739,6 @@ export type Session = Selectable<SessionsTable>;
 export type Note = Selectable<NotesTable>;
 export type SavedReply = Selectable<SavedRepliesTable>;
 export type View = Selectable<ViewsTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttempt = Selectable<WebhookAttemptsTable>;

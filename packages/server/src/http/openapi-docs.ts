@@ -24,6 +24,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'organization', description: "The organization's name, time zone, business hours and settings." },
   { name: 'carriers', description: 'Carrier accounts (Twilio, Telnyx, Bandwidth, sandbox): credentials, numbers and webhook URLs. See docs/carriers/.' },
   { name: 'jobs', description: "The scheduler's work for your organization (admin): sends, receipts, automation steps; retry a dead job." },
+  { name: 'webhooks', description: 'Webhook subscriptions: URLs that receive signed events (Standard Webhooks), retried for three days, with a delivery log. See docs/integrations.md.' },
   { name: 'events', description: 'A live stream of what happens (server-sent events), resumable with Last-Event-ID.' },
   { name: 'sign-in', description: 'People sign in with email and password: an httpOnly session cookie, a CSRF token for every change, sign-out and password change. Scripts use API keys instead.' },
   { name: 'saved replies', description: "The organization's saved replies, with the automations' variables filled in per conversation." },

@@ -1,4 +1,5 @@
 /** The HTTP API: Fastify, JSON, versioned under /v1, every route schema-validated, OpenAPI at /openapi.json. */
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.routes.js';
 import AjvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -156,6 +157,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(savedReplyRoutes(ctx));
       await v1.register(searchRoutes(ctx));
       await v1.register(analyticsRoutes(ctx));
+      await v1.register(webhookEndpointRoutes(ctx));
     },
     { prefix: '/v1' },
   );

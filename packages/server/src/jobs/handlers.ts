@@ -28,6 +28,7 @@ import { runSendBatch } from '../use-cases/send-batch.js';
 import { runInboundBatch } from '../use-cases/receive-batch.js';
 import { FAILURE_JOB, runFailureJob, type FailurePayload } from '../use-cases/notifications/failures.js';
 import { NEW_TEXTS_JOB, runNewTextsJob, type NewTextsPayload } from '../use-cases/notifications/new-texts.js';
+import { runWebhookDelivery, WEBHOOK_DELIVERY_JOB } from '../use-cases/webhook-endpoints.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -88,6 +89,8 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     [FAILURE_JOB]: async (payload: FailurePayload, { job }) => {
       await runFailureJob(ctx, job.org_id ?? '', payload);
     },
+    // Webhook subscriptions (docs/integrations.md): one attempt of one delivery, or a snooze.
+    [WEBHOOK_DELIVERY_JOB]: async (payload: { deliveryId: string }) => runWebhookDelivery(ctx, payload.deliveryId),
   };
 }
 

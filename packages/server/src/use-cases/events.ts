@@ -1,6 +1,7 @@
 import { pendingEventOrgs, type AppContext, type Tx } from '../app-context.js';
 import type { Event } from '../db/schema.js';
 import { insertRows } from '../db/insert-rows.js';
+import { enqueueWebhookDeliveries, mayHaveWebhooks } from './webhook-endpoints.js';
 
 export interface NewEvent {
   orgId: string;
@@ -44,6 +45,8 @@ async function insertEvents(tx: Tx, ctx: AppContext, events: ReadonlyArray<{ eve
   );
   const orgs = pendingEventOrgs.get(tx);
   for (const { event } of events) orgs?.add(event.orgId);
+  // Webhook subscriptions (docs/integrations.md): their deliveries commit with the events.
+  if (mayHaveWebhooks(ctx, events)) await enqueueWebhookDeliveries(tx, ctx, events);
 }
 
 /** Events appended in a transaction while `collectEvents` runs, not yet written. */
