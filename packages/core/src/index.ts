@@ -13,3 +13,4 @@ export * from './templates/index.js';
 export * from './schedule/index.js';
 export * from './automations/index.js';
 export * from './teams/index.js';
+export * from './reply-agent/index.js';
