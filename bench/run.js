@@ -6,16 +6,17 @@
  *   3. send throughput through the scheduler and the Twilio adapter to a local fake Twilio;
  *   4. scheduler lateness with 100,000 pending jobs (+ no-op throughput), against a bare claim loop;
  *   5. missed-call text-back through the automation engine: call → carrier latency, runs/s (bench/automations.js);
- *   6. signed Twilio inbound webhooks end to end, against a bare route with the same HMAC check (bench/twilio-webhooks.js).
+ *   6. signed Twilio inbound webhooks end to end, against a bare route with the same HMAC check (bench/twilio-webhooks.js);
+ *   7. the reply agent's rule engine on its corpus: intent accuracy, callback times, keywords left to compliance (bench/reply-agent.js).
  *
- * `node bench/run.js [ingest|send|scheduler|automations|webhooks ...]` runs only the scenarios named; such a
+ * `node bench/run.js [ingest|send|scheduler|automations|webhooks|reply-agent ...]` runs only the scenarios named; such a
  * subset run prints its table but leaves bench/results.md (the full suite's) alone.
  *
  * Progress goes to stderr; one markdown table goes to stdout at the end and to bench/results.md.
  * Everything runs on 127.0.0.1; child processes are killed and databases dropped even on failure.
  * Settings: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn), BENCH_SEND_N (10,000),
- * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks), BENCH_DATABASES (sqlite,postgres),
+ * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,reply-agent), BENCH_DATABASES (sqlite,postgres),
  * BENCH_CHILD_NODE_ARGS (extra node flags for the child processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import fs from 'node:fs';
@@ -27,12 +28,13 @@ import { benchIngest } from './ingest.js';
 import { BENCH_DIR, cleanupAll, log, PG_ADMIN_URL, ROOT, stopChild } from './lib.js';
 import { benchScheduler } from './scheduler.js';
 import { benchSend, startFakeTwilio } from './send.js';
+import { benchReplyAgent } from './reply-agent.js';
 import { benchTwilioWebhooks } from './twilio-webhooks.js';
 
 const started = Date.now();
 const loadBefore = os.loadavg();
 const rows = [];
-const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks'];
+const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks', 'reply-agent'];
 const named = process.argv.slice(2);
 for (const n of named) if (!SCENARIOS.includes(n)) throw new Error(`unknown scenario "${n}": choose among ${SCENARIOS.join(', ')}`);
 const only = new Set(named.length ? named : (process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(','));
@@ -117,6 +119,8 @@ try {
   if (only.has('automations')) for (const kind of active) await step('5. automations', kind, () => benchAutomations(kind, rows));
 
   if (only.has('webhooks')) for (const kind of active) await step('6. signed Twilio webhooks', kind, () => benchTwilioWebhooks(kind, rows));
+
+  if (only.has('reply-agent')) benchReplyAgent(rows);
 
   const md = table(rows);
   const header = [
