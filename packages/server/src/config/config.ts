@@ -29,6 +29,11 @@ export interface Config {
   secretKey: string | undefined;
   /** Where carriers reach this server (https://sms.example.com): the default of each carrier account. */
   publicBaseUrl: string | undefined;
+  /** The reply agent's optional language model: an OpenAI-compatible chat-completions URL (docs/reply-agent.md). */
+  replyAgentModelUrl?: string | undefined;
+  replyAgentModelKey?: string | undefined;
+  replyAgentModel?: string | undefined;
+  replyAgentModelTimeoutMs?: number;
 }
 
 interface VarSpec {
@@ -83,6 +88,16 @@ export const CONFIG_VARS: VarSpec[] = [
     default: undefined,
     description: 'Where carriers reach this server, e.g. https://sms.example.com (webhook URLs and their signatures)',
   },
+  {
+    name: 'REPLY_AGENT_MODEL_URL',
+    key: 'replyAgentModelUrl',
+    type: 'string',
+    default: undefined,
+    description: "The reply agent's optional language model: an OpenAI-compatible chat completions URL, e.g. http://127.0.0.1:8080/v1/chat/completions (unset: rules only)",
+  },
+  { name: 'REPLY_AGENT_MODEL_KEY', key: 'replyAgentModelKey', type: 'string', default: undefined, description: 'Bearer key for REPLY_AGENT_MODEL_URL', sensitive: true },
+  { name: 'REPLY_AGENT_MODEL', key: 'replyAgentModel', type: 'string', default: undefined, description: 'Model name sent to REPLY_AGENT_MODEL_URL' },
+  { name: 'REPLY_AGENT_MODEL_TIMEOUT_MS', key: 'replyAgentModelTimeoutMs', type: 'int', default: '8000', description: 'Longest wait for the model; then the rules answer' },
 ];
 
 export class ConfigError extends Error {}

@@ -12,6 +12,7 @@ import * as m0008 from './migrations/0008-agent-call-sids.js';
 import * as m0009 from './migrations/0009-call-detections.js';
 import * as m0010 from './migrations/0010-run-message-index.js';
 import * as m0011 from './migrations/0011-postgres-hot-tables.js';
+import * as m0021 from './migrations/0021-reply-agent.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0009-call-detections': m0009,
   '0010-run-message-index': m0010,
   '0011-postgres-hot-tables': m0011,
+  '0021-reply-agent': m0021,
 };
 
 class CompiledMigrations implements MigrationProvider {

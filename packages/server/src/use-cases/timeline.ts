@@ -4,7 +4,7 @@ import { getContact } from './contacts.js';
 
 export interface TimelineEntry {
   at: string;
-  kind: 'call' | 'message' | 'automation' | 'team';
+  kind: 'call' | 'message' | 'automation' | 'team' | 'reply_agent';
   id: string;
   summary: string;
   data: Record<string, unknown>;
@@ -60,7 +60,7 @@ export async function contactTimeline(ctx: AppContext, orgId: string, contactId:
       ms: t.at,
       order: 3 + t.seq / 1e12,
       at: new Date(t.at).toISOString(),
-      kind: 'team' as const,
+      kind: t.kind === 'reply_agent' ? ('reply_agent' as const) : ('team' as const),
       id: t.subject_id,
       summary: t.message,
       data: { kind: t.kind, subject_id: t.subject_id, message: t.message },
