@@ -26,7 +26,7 @@ import type { BatchJobHandlers, JobHandlers } from './worker.js';
 import { PRUNE_JOB, pruneFinishedJobs } from './retention.js';
 import { runSendBatch } from '../use-cases/send-batch.js';
 import { runInboundBatch } from '../use-cases/receive-batch.js';
-import { CALLBACK_DUE_JOB, runCallbackDue } from '../use-cases/reply-agent.js';
+import { CALLBACK_DUE_JOB, REPLY_TURN_JOB, runCallbackDue, runReplyTurnJob } from '../use-cases/reply-agent.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -61,6 +61,9 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     // The reply agent's callback reminders (docs/reply-agent.md).
     [CALLBACK_DUE_JOB]: async (payload: { callbackId: string }) => {
       await runCallbackDue(ctx, payload);
+    },
+    [REPLY_TURN_JOB]: async (payload: { messageId: string }) => {
+      await runReplyTurnJob(ctx, payload);
     },
     // Teams (docs/teams.md): inbound routing, lead ring timeouts, queue invite timeouts.
     [TEAM_INBOUND_JOB]: async (payload: TeamInboundPayload) => {

@@ -28,9 +28,30 @@ import { requireRole, type Principal } from './organizations.js';
 import { sendMessage } from './messages.js';
 import { teamAgents } from './teams/agents.js';
 import { describeSend, teamTrace, textAgent } from './teams/common.js';
-import { askModel, modelConfigured, type ModelAnswer } from './reply-agent-model.js';
+import { askModel, modelConfigured, type ModelAnswer, type ModelResult } from './reply-agent-model.js';
 
 export const CALLBACK_DUE_JOB = 'reply_agent.callback_due';
+/** With a model configured, the agent's turn on a text runs in this job (receive.ts enqueues it). */
+export const REPLY_TURN_JOB = 'reply_agent.turn';
+
+/** The agent's turn with the model: the model is asked first, outside a transaction, then the turn runs with its answer. */
+export async function runReplyTurnJob(ctx: AppContext, payload: { messageId: string }): Promise<void> {
+  const db = ctx.db.kysely;
+  const message = await db.selectFrom('messages').selectAll().where('id', '=', payload.messageId).executeTakeFirst();
+  if (!message?.conversation_id || !message.contact_id || !message.number_id) return;
+  const [number, contact, settingsRow, org] = await Promise.all([
+    db.selectFrom('phone_numbers').selectAll().where('id', '=', message.number_id).executeTakeFirst(),
+    db.selectFrom('contacts').selectAll().where('id', '=', message.contact_id).executeTakeFirst(),
+    db.selectFrom('reply_agents').selectAll().where('number_id', '=', message.number_id).executeTakeFirst(),
+    db.selectFrom('organizations').select(['time_zone']).where('id', '=', message.org_id).executeTakeFirst(),
+  ]);
+  if (!number || !contact || !org || settingsRow?.enabled !== 1) return;
+  const settings = toSettings(number.id, settingsRow);
+  const now = ctx.clock.now();
+  const zone = recipientTimeZone({ contactTimeZone: contact.time_zone, e164: contact.e164, now, defaultZone: org.time_zone }).zone;
+  const model = await askModel(ctx.config, { body: message.body ?? '', facts: settings.facts, zone, nowMs: now });
+  await transaction(ctx, (tx) => runReplyAgent(ctx, tx, { message, number, contact, conversationId: message.conversation_id!, model }));
+}
 
 export interface ReplyAgentSettings {
   number_id: string;
@@ -121,7 +142,7 @@ async function upsertConversationState(tx: Tx, conversation: Pick<Conversation, 
 export async function runReplyAgent(
   ctx: AppContext,
   tx: Tx,
-  input: { message: Message; number: PhoneNumber; contact: Contact; conversationId: string },
+  input: { message: Message; number: PhoneNumber; contact: Contact; conversationId: string; model?: ModelResult },
 ): Promise<void> {
   const { message, number, contact } = input;
   const settingsRow = await tx.selectFrom('reply_agents').selectAll().where('number_id', '=', number.id).executeTakeFirst();
@@ -172,8 +193,13 @@ export async function runReplyAgent(
   const state = { exchanges: agentState?.exchanges ?? 0, unansweredAgentTexts: 0 };
   let decision: ReplyAgentDecision | null = null;
   let source = 'rules';
-  if (modelConfigured(ctx.config) && !classification.adversarial) {
-    const answer = await askModel(ctx.config, { body, facts: settings.facts, zone, nowMs: now });
+  if (modelConfigured(ctx.config) && input.model === undefined) {
+    // The model is asked outside any transaction (it may take seconds): a job does it, then comes back here.
+    await enqueue(tx, ctx.clock, { kind: REPLY_TURN_JOB, orgId: number.org_id, payload: { messageId: message.id }, uniqueKey: `${REPLY_TURN_JOB}:${message.id}` });
+    return;
+  }
+  if (input.model && !classification.adversarial) {
+    const answer = input.model;
     const fromModel = answer.ok ? modelDecision(answer.answer, settings, state, classification) : null;
     if (answer.ok && fromModel && 'refused' in fromModel) {
       decision = handOffDecision(classification, settings.facts, `the model's reply broke a guardrail: ${fromModel.refused}`);
