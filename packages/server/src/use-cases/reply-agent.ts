@@ -24,7 +24,8 @@ import { LOOP_WINDOW_MS } from './automations/engine.js';
 import { getConversation } from './conversations.js';
 import { appendEvent } from './events.js';
 import { getNumber } from './numbers.js';
-import { requireRole, type Principal } from './organizations.js';
+import { orgSettings, requireRole, type Principal } from './organizations.js';
+import { currentConsent } from './compliance/consent.js';
 import { sendMessage } from './messages.js';
 import { teamAgents } from './teams/agents.js';
 import { describeSend, teamTrace, textAgent } from './teams/common.js';
@@ -169,7 +170,13 @@ export async function runReplyAgent(
     return;
   }
 
-  const org = await tx.selectFrom('organizations').select(['time_zone']).where('id', '=', number.org_id).executeTakeFirstOrThrow();
+  const org = await tx.selectFrom('organizations').selectAll().where('id', '=', number.org_id).executeTakeFirstOrThrow();
+  // A contact who opted out gets nothing from the agent (the gate would block it anyway): it stays quiet.
+  const consent = await currentConsent(tx, { orgId: number.org_id, contactId: contact.id, numberId: number.id, scope: orgSettings(org).consent_scope });
+  if (consent.record.state === 'opted_out') {
+    await trace('the contact opted out; the agent stays quiet');
+    return;
+  }
   const zone = recipientTimeZone({ contactTimeZone: contact.time_zone, e164: contact.e164, now, defaultZone: org.time_zone }).zone;
   const body = message.body ?? '';
   let classification: ReplyClassification = classifyReply(body, now, zone);

@@ -105,6 +105,10 @@ describe.each(DIALECTS)('reply agent scenario (%s)', (dialect) => {
     const decisions = await timeline(contactId);
     expect(decisions.filter((d) => d.includes('hours'))).toHaveLength(1);
     expect(decisions.some((d) => /STOP|keyword/i.test(d))).toBe(false);
+    // The texts after the STOP were seen and left alone: no text was even tried.
+    expect(decisions.filter((d) => d === 'reply agent: the contact opted out; the agent stays quiet')).toHaveLength(2);
+    const outbound = ok(await api(app, org, 'GET', `/v1/messages?contact=${contactId}&direction=outbound`)).json.data;
+    expect(outbound.filter((m: { status: string }) => m.status === 'blocked')).toEqual([]);
   });
 
   run('a person who replies takes the conversation over; hand_back gives it back', async () => {
