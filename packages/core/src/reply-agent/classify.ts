@@ -49,26 +49,27 @@ const PATTERNS: Readonly<Record<Scored, ReadonlyArray<readonly [RegExp, number]>
   callback_request: [
     [/\b(call|ring|phone) (me|us)( back)?\b/, 0.45],
     [/\b(call|ring) back\b/, 0.4],
-    [/\b(give|gimme) (me|us) a (call|ring)\b/, 0.45],
+    [/\b(give|gimme) (me|us) a (call|ring)\b/, 0.6],
     [/\b(callback|call back)\b/, 0.3],
     [/\b(available|free|works|good|ok|fine|better|best)\b/, 0.1],
     [/\bllamame\b|\bme (pueden|puede|podrian|podria) llamar\b|\bllamada\b|\bme llaman\b|\bme llamas\b/, 0.45],
     [/\b(disponible|libre|mejor|bien|esta bien)\b/, 0.1],
-    [/\b(yes|yeah|yep|sure|si|claro|ok|okay|please)\b/, 0.1],
+    [/\b(yes|yeah|yep|sure|si|claro|ok|okay)\b/, 0.1],
   ],
   call_now: [
     [/\b(now|right now|asap|immediately|right away|urgent|emergency|this minute)\b/, 0.55],
     [/\b(ahora|ahorita|ya mismo|lo antes posible|urgente|de inmediato|inmediatamente|emergencia|cuanto antes)\b/, 0.55],
     [/\b(call|ring|phone) (me|us)\b|\bllamame\b|\bme (pueden|puede) llamar\b/, 0.35],
     [/\b(available|free|here|waiting|disponible|esperando)\b/, 0.1],
+    [/\bcall (now|asap|right now|right away)\b/, 0.4],
   ],
   booking: [
-    [/\b(book|booking|appointment|reserve|reservation|schedule|set up a time|come in|visit|estimate visit)\b/, 0.6],
-    [/\b(cita|reservar|reserva|agendar|agenda|programar|turno)\b/, 0.6],
+    [/\b(book|booking|appointment|reserve|reservation|schedule|set up a time|come in)\b/, 0.7],
+    [/\b(cita|reservar|reserva|agendar|agenda|programar|turno)\b/, 0.7],
     [/\b(can i|could i|i want to|i would like to|id like to|want to|quiero|puedo|me gustaria)\b/, 0.15],
   ],
   question_hours: [
-    [/\b(hours|opening hours|business hours)\b/, 0.6],
+    [/(?<!\d )\b(hours|opening hours|business hours)\b/, 0.65],
     [/\b(are you|you guys|is it|r you) open\b|\bopen (today|tomorrow|on|now|late|sunday|saturday|weekends?)\b/, 0.6],
     [/\bwhat time (do|does|are) (you|they|it)( guys)? (open|close)\b|\bwhen (do|does|are) (you|it)( guys)? (open|close)\b/, 0.7],
     [/\b(close|closing|open)\b/, 0.2],
@@ -80,11 +81,13 @@ const PATTERNS: Readonly<Record<Scored, ReadonlyArray<readonly [RegExp, number]>
     [/\b(direccion|ubicacion|donde (estan|esta|queda|quedan|se encuentran|los encuentro)|como llego)\b/, 0.7],
   ],
   question_services: [
-    [/\b(services|service|what do you (do|offer)|do you (guys )?(do|offer|fix|repair|install|handle|service|work on|sell|clean)|can you (fix|repair|install|do|help with))\b/, 0.6],
+    [/\b(services|what do you (do|offer)|do you (guys )?(do|offer|fix|repair|install|handle|service|work on|sell|clean)|can you (fix|repair|install|do|help with))\b/, 0.6],
+    [/\bservice\b/, 0.3],
     [/\b(servicios|servicio|que (hacen|ofrecen)|(hacen|ofrecen|reparan|arreglan|instalan|limpian)\b)/, 0.6],
   ],
   question_price: [
-    [/\b(how much|price|prices|pricing|cost|costs|quote|rate|rates|charge|fee|fees|estimate|cheap|expensive)\b/, 0.65],
+    [/\b(how much|price|prices|pricing|cost|costs|quote|rate|rates|charge|fee|fees|cheap|expensive)\b/, 0.7],
+    [/\bestimate\b/, 0.35],
     [/\b(cuanto (cuesta|cobran|cobra|vale|sale)|precio|precios|costo|costos|cotizacion|presupuesto|tarifa)\b/, 0.7],
   ],
   wrong_number: [
@@ -94,7 +97,7 @@ const PATTERNS: Readonly<Record<Scored, ReadonlyArray<readonly [RegExp, number]>
   not_interested: [
     [/\b(not interested|no thanks|no thank you|nevermind|never mind|no longer need|dont need|do not need|already (found|hired|got|booked|have) (someone|somebody|it|another|a)|all set|im good|were good|not anymore|no need)\b/, 0.7],
     [/\b(no me interesa|no gracias|no necesito|ya no|ya (encontre|contrate|tengo)|no es necesario|olvidalo)\b/, 0.7],
-    [/^no$/, 0.5],
+    [/^no$/, 0.65],
   ],
   human: [
     [/\b(real person|human|a person|someone real|live person|live agent|talk to (someone|somebody|a|the|your)|speak (to|with) (someone|somebody|a|the|your)|representative|operator|manager|owner|are you a (bot|robot|machine)|is this a (bot|robot|machine)|bot)\b/, 0.7],
@@ -124,7 +127,9 @@ export function classifyReply(body: string, nowMs: number, zone: string): ReplyC
     if (miss < 1) scores[intent] = 1 - miss;
   }
   // A named time makes a callback request ("after 5 works", "mañana por la mañana"); booking keeps it.
-  if (time) {
+  // A time next to another clear intent ("are you open Sunday?", "book for Tuesday 3pm") is that intent's.
+  const otherClear = (Object.entries(scores) as Array<[ReplyIntent, number]>).some(([k, v]) => k !== 'callback_request' && k !== 'call_now' && v >= 0.5);
+  if (time && ((scores.callback_request ?? 0) >= 0.3 || !otherClear)) {
     scores.callback_request = 1 - (1 - (scores.callback_request ?? 0)) * (1 - 0.6);
     if (scores.call_now !== undefined) scores.call_now *= 0.3;
   }

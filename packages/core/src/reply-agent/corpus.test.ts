@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { REPLY_CORPUS } from './corpus.js';
+import { DateTime } from 'luxon';
+import { classifyReply } from './classify.js';
+import { REPLY_CORPUS, REPLY_CORPUS_NOW, REPLY_CORPUS_ZONE } from './corpus.js';
+import { DEFAULT_REPLY_AGENT_POLICY } from './decide.js';
 import { evaluateCorpus } from './evaluate.js';
 
 describe('reply agent corpus', () => {
@@ -25,5 +28,15 @@ describe('reply agent corpus', () => {
 
   it('leaves 100% of opt-out, opt-in and HELP keywords to compliance', () => {
     expect(report.complianceLeft).toBe(report.complianceTotal);
+  });
+
+  it('is confident enough to answer (not hand off) at the default threshold for at least 90% of the replies it can answer', () => {
+    const now = DateTime.fromISO(REPLY_CORPUS_NOW).toMillis();
+    const answerable = REPLY_CORPUS.filter((e) => !['unknown', 'compliance', 'human'].includes(e.intent));
+    const confident = answerable.filter((e) => {
+      const c = classifyReply(e.text, now, e.zone ?? REPLY_CORPUS_ZONE);
+      return c.intent === e.intent && c.confidence >= DEFAULT_REPLY_AGENT_POLICY.confidence_threshold;
+    });
+    expect(confident.length / answerable.length).toBeGreaterThanOrEqual(0.9);
   });
 });
