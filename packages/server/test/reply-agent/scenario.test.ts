@@ -133,4 +133,20 @@ describe.each(DIALECTS)('reply agent scenario (%s)', (dialect) => {
     await textFrom(app, org, phone, 'what are your hours?');
     expect(await inbox(app, org, phone)).toHaveLength(3);
   });
+
+  run('"a real person please": it says so, assigns the online agent (hand_off_to agent) and stops replying', async () => {
+    ok(await api(app, org, 'PUT', `/v1/numbers/${org.numberId}/reply-agent`, { enabled: true, facts: { business: 'Acme Plumbing', hours: 'Mon-Fri 8am-6pm' }, policy: { hand_off_to: 'agent' } }));
+    app.clock.set(LA_2050 + 21 * 24 * 60 * MINUTE + 12 * 60 * MINUTE);
+    const phone = handset();
+    const contactId = await missedCallAndTextBack(phone);
+    app.clock.advance(10 * MINUTE);
+    await textFrom(app, org, phone, 'can I talk to a real person');
+    expect((await inbox(app, org, phone)).map((t) => t.body).at(-1)).toBe("Thanks! I'm passing this to the Acme Plumbing team; a person will get back to you shortly.");
+    const conversation = ok(await api(app, org, 'GET', `/v1/conversations?contact=${contactId}`)).json.data[0];
+    expect(conversation.assigned_user_id).toBe(org.agents[0]!.userId);
+    expect((await timeline(contactId)).some((d) => d.includes('intent human') && d.includes('handed off (the contact asked for a person)') && d.includes(`assigned to agent ${org.agents[0]!.userId}`))).toBe(true);
+    app.clock.advance(10 * MINUTE);
+    await textFrom(app, org, phone, 'what are your hours?');
+    expect(await inbox(app, org, phone)).toHaveLength(2);
+  });
 });
