@@ -50,7 +50,10 @@ export async function runReplyTurnJob(ctx: AppContext, payload: { messageId: str
   const settings = toSettings(number.id, settingsRow);
   const now = ctx.clock.now();
   const zone = recipientTimeZone({ contactTimeZone: contact.time_zone, e164: contact.e164, now, defaultZone: org.time_zone }).zone;
-  const model = await askModel(ctx.config, { body: message.body ?? '', facts: settings.facts, zone, nowMs: now });
+  // A text that tries to instruct the agent is not sent to the model at all.
+  const model: ModelResult = classifyReply(message.body ?? '', now, zone).adversarial
+    ? { ok: false, error: 'not asked: the text tries to instruct the agent' }
+    : await askModel(ctx.config, { body: message.body ?? '', facts: settings.facts, zone, nowMs: now });
   await transaction(ctx, (tx) => runReplyAgent(ctx, tx, { message, number, contact, conversationId: message.conversation_id!, model }));
 }
 
