@@ -11,15 +11,16 @@
  *   8. analytics endpoints for 90 days of a large organization, against one plain SQL aggregate (bench/analytics.js).
  *   9. webhook subscriptions: deliveries/s to a local receiver against a bare HTTP client, and the send path's CPU with one
  *      subscription against none (bench/webhook-deliveries.js).
+ *  10. the reply agent's rule engine on its corpus: intent accuracy, callback times, keywords left to compliance (bench/reply-agent.js).
  *
- * `node bench/run.js [ingest|send|scheduler|automations|webhooks|search|analytics|deliveries ...]` runs only the scenarios named; such a
+ * `node bench/run.js [ingest|send|scheduler|automations|webhooks|search|analytics|deliveries|reply-agent ...]` runs only the scenarios named; such a
  * subset run prints its table but leaves bench/results.md (the full suite's) alone.
  *
  * Progress goes to stderr; one markdown table goes to stdout at the end and to bench/results.md.
  * Everything runs on 127.0.0.1; child processes are killed and databases dropped even on failure.
  * Settings: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn), BENCH_SEND_N (10,000),
- * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,search,analytics,deliveries), BENCH_DATABASES (sqlite,postgres),
+ * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,search,analytics,deliveries,reply-agent), BENCH_DATABASES (sqlite,postgres),
  * BENCH_SEARCH_CONTACTS (100,000; texts and calls follow at 10 and 2 per contact), BENCH_SEARCH_RUNS (50),
  * BENCH_ANALYTICS_CONTACTS / _TEXTS / _CALLS / _REPEAT (100,000 / 1,000,000 / 200,000 / 20),
  * BENCH_WEBHOOK_N (5,000), BENCH_WEBHOOK_TEXTS (2,000),
@@ -36,13 +37,14 @@ import { BENCH_DIR, cleanupAll, log, PG_ADMIN_URL, ROOT, stopChild } from './lib
 import { benchScheduler } from './scheduler.js';
 import { benchSearch } from './search.js';
 import { benchSend, startFakeTwilio } from './send.js';
+import { benchReplyAgent } from './reply-agent.js';
 import { benchTwilioWebhooks } from './twilio-webhooks.js';
 import { benchWebhookDeliveries } from './webhook-deliveries.js';
 
 const started = Date.now();
 const loadBefore = os.loadavg();
 const rows = [];
-const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks', 'search', 'analytics', 'deliveries'];
+const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks', 'search', 'analytics', 'deliveries', 'reply-agent'];
 const named = process.argv.slice(2);
 for (const n of named) if (!SCENARIOS.includes(n)) throw new Error(`unknown scenario "${n}": choose among ${SCENARIOS.join(', ')}`);
 const only = new Set(named.length ? named : (process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(','));
@@ -131,6 +133,7 @@ try {
   if (only.has('search')) for (const kind of active) await step('7. search', kind, () => benchSearch(kind, rows));
   if (only.has('analytics')) for (const kind of active) await step('8. analytics', kind, () => benchAnalytics(kind, rows));
   if (only.has('deliveries')) for (const kind of active) await step('9. webhook deliveries', kind, () => benchWebhookDeliveries(kind, rows));
+  if (only.has('reply-agent')) benchReplyAgent(rows);
 
   const md = table(rows);
   const header = [

@@ -15,3 +15,4 @@ export * from './automations/index.js';
 export * from './teams/index.js';
 export * from './search/index.js';
 export * from './analytics/index.js';
+export * from './reply-agent/index.js';

@@ -47,6 +47,11 @@ export interface Config {
   mailFrom: string;
   /** How long a new-text email waits to collect the rest of a burst, in seconds. */
   notifyDigestSeconds: number;
+  /** The reply agent's optional language model: an OpenAI-compatible chat-completions URL (docs/reply-agent.md). */
+  replyAgentModelUrl?: string | undefined;
+  replyAgentModelKey?: string | undefined;
+  replyAgentModel?: string | undefined;
+  replyAgentModelTimeoutMs?: number;
 }
 
 interface VarSpec {
@@ -124,6 +129,16 @@ export const CONFIG_VARS: VarSpec[] = [
   },
   { name: 'MAIL_FROM', key: 'mailFrom', type: 'string', default: 'Textback <textback@localhost>', description: 'The From of notification emails' },
   { name: 'NOTIFY_DIGEST_SECONDS', key: 'notifyDigestSeconds', type: 'int', default: '120', description: 'A new-text email waits this long to collect a burst of texts into one email' },
+  {
+    name: 'REPLY_AGENT_MODEL_URL',
+    key: 'replyAgentModelUrl',
+    type: 'string',
+    default: undefined,
+    description: "The reply agent's optional language model: an OpenAI-compatible chat completions URL, e.g. http://127.0.0.1:8080/v1/chat/completions (unset: rules only)",
+  },
+  { name: 'REPLY_AGENT_MODEL_KEY', key: 'replyAgentModelKey', type: 'string', default: undefined, description: 'Bearer key for REPLY_AGENT_MODEL_URL', sensitive: true },
+  { name: 'REPLY_AGENT_MODEL', key: 'replyAgentModel', type: 'string', default: undefined, description: 'Model name sent to REPLY_AGENT_MODEL_URL' },
+  { name: 'REPLY_AGENT_MODEL_TIMEOUT_MS', key: 'replyAgentModelTimeoutMs', type: 'int', default: '8000', description: 'Longest wait for the model; then the rules answer' },
 ];
 
 export class ConfigError extends Error {}

@@ -17,6 +17,7 @@ import * as m0015 from './migrations/0015-search-views.js';
 import * as m0017 from './migrations/0017-analytics-indexes.js';
 import * as m0020 from './migrations/0020-notifications.js';
 import * as m0019 from './migrations/0019-webhook-endpoints.js';
+import * as m0021 from './migrations/0021-reply-agent.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0017-analytics-indexes': m0017,
   '0020-notifications': m0020,
   '0019-webhook-endpoints': m0019,
+  '0021-reply-agent': m0021,
 };
 
 class CompiledMigrations implements MigrationProvider {

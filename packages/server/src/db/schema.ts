@@ -711,6 +711,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  reply_agents: ReplyAgentsTable;
+  reply_agent_conversations: ReplyAgentConversationsTable;
+  callbacks: CallbacksTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;
@@ -742,3 +745,49 @@ export type View = Selectable<ViewsTable>;
 export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttempt = Selectable<WebhookAttemptsTable>;
+
+/** The reply agent's settings for one business number (docs/reply-agent.md). */
+export interface ReplyAgentsTable {
+  number_id: string;
+  org_id: string;
+  enabled: number;
+  /** JSON ReplyAgentFacts. */
+  facts: string;
+  /** JSON ReplyAgentPolicy. */
+  policy: string;
+  updated_at: number;
+}
+export type ReplyAgentRow = Selectable<ReplyAgentsTable>;
+
+export type ReplyAgentConversationState = 'active' | 'handed_off' | 'taken_over' | 'stopped';
+
+/** The reply agent in one conversation: whether it still replies, and how many times it did. */
+export interface ReplyAgentConversationsTable {
+  conversation_id: string;
+  org_id: string;
+  state: ReplyAgentConversationState;
+  exchanges: number;
+  reason: string | null;
+  updated_at: number;
+}
+
+export type CallbackState = 'open' | 'done' | 'cancelled';
+
+/** A callback task for the team: call the contact at `due_at`. */
+export interface CallbacksTable {
+  id: string;
+  org_id: string;
+  contact_id: string;
+  conversation_id: string | null;
+  number_id: string | null;
+  phone: string;
+  due_at: number;
+  state: CallbackState;
+  assigned_user_id: string | null;
+  assigned_team_id: string | null;
+  note: string | null;
+  reminded_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+export type Callback = Selectable<CallbacksTable>;

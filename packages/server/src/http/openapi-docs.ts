@@ -16,6 +16,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'automations', description: 'Automations (missed-call text-back and others): documents with a trigger, a scope and steps; runs, dry runs and timelines. See docs/automations.md.' },
   { name: 'compliance', description: 'Consent ledger, STOP/START/HELP texts, suppression list, quiet hours, caps and countries. See docs/compliance.md.' },
   { name: 'numbers', description: "The organization's business numbers: register, change, delete; their routing and compliance settings." },
+  { name: 'callbacks', description: 'Callback tasks the reply agent books when a contact asks to be called at a time, with a reminder at the due time. See docs/reply-agent.md.' },
   { name: 'teams', description: 'Teams of agents, their members and the text sent when nobody is available. See docs/teams.md.' },
   { name: 'agents', description: "Agents' status, phone and schedule, and speed-to-lead calls to them." },
   { name: 'queues', description: 'SMS queues: keywords, agents, sessions between an originator and an agent, statistics.' },

@@ -24,6 +24,7 @@ import { callRoutes } from './routes/calls.routes.js';
 import { complianceRoutes } from './routes/compliance.routes.js';
 import { contactRoutes } from './routes/contacts.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
+import { replyAgentRoutes } from './routes/reply-agent.routes.js';
 import { eventRoutes } from './routes/events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
 import { messageRoutes } from './routes/messages.routes.js';
@@ -141,6 +142,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
       await v1.register(messageRoutes(ctx));
       await v1.register(contactRoutes(ctx));
       await v1.register(conversationRoutes(ctx));
+      await v1.register(replyAgentRoutes(ctx));
       await v1.register(callRoutes(ctx));
       await v1.register(jobRoutes(ctx));
       await v1.register(sandboxRoutes(ctx));

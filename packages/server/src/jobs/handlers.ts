@@ -29,6 +29,7 @@ import { runInboundBatch } from '../use-cases/receive-batch.js';
 import { FAILURE_JOB, runFailureJob, type FailurePayload } from '../use-cases/notifications/failures.js';
 import { NEW_TEXTS_JOB, runNewTextsJob, type NewTextsPayload } from '../use-cases/notifications/new-texts.js';
 import { runWebhookDelivery, WEBHOOK_DELIVERY_JOB } from '../use-cases/webhook-endpoints.js';
+import { CALLBACK_DUE_JOB, REPLY_TURN_JOB, runCallbackDue, runReplyTurnJob } from '../use-cases/reply-agent.js';
 
 export function jobHandlers(ctx: AppContext): JobHandlers {
   return {
@@ -59,6 +60,13 @@ export function jobHandlers(ctx: AppContext): JobHandlers {
     },
     [WEBHOOK_JOB]: async (payload: WebhookJobPayload) => {
       await runWebhookJob(ctx, payload);
+    },
+    // The reply agent's callback reminders (docs/reply-agent.md).
+    [CALLBACK_DUE_JOB]: async (payload: { callbackId: string }) => {
+      await runCallbackDue(ctx, payload);
+    },
+    [REPLY_TURN_JOB]: async (payload: { messageId: string }) => {
+      await runReplyTurnJob(ctx, payload);
     },
     // Teams (docs/teams.md): inbound routing, lead ring timeouts, queue invite timeouts.
     [TEAM_INBOUND_JOB]: async (payload: TeamInboundPayload) => {

@@ -112,6 +112,8 @@ export async function runInboundBatch(ctx: AppContext, items: readonly InboundBa
             .or([
               eb.exists(eb.selectFrom('queue_numbers').select('queue_numbers.number_id').whereRef('queue_numbers.number_id', '=', 'phone_numbers.id')),
               eb.exists(eb.selectFrom('number_forwarding').select('number_forwarding.number_id').whereRef('number_forwarding.number_id', '=', 'phone_numbers.id')),
+              // A number whose reply agent is on: its texts go one by one, through receive.ts's agent turn.
+              eb.exists(eb.selectFrom('reply_agents').select('reply_agents.number_id').whereRef('reply_agents.number_id', '=', 'phone_numbers.id').where('reply_agents.enabled', '=', 1)),
             ])
             .as('routed'),
         )

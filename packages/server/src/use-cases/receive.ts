@@ -18,6 +18,7 @@ import { afterOutboundFailure } from './compliance/suppressions.js';
 import { routeInboundForTeams } from './teams/inbound.js';
 import { enqueueNewTextNotices } from './notifications/new-texts.js';
 import { checkOptOutRate } from './notifications/failures.js';
+import { runReplyAgent } from './reply-agent.js';
 
 export interface ReceiveResult {
   message: Message;
@@ -83,6 +84,10 @@ export async function receiveInboundMessage(ctx: AppContext, inbound: InboundMes
           numberE164: number.e164,
           at: now,
         });
+      }
+      // The reply agent (docs/reply-agent.md), after compliance: never for a keyword, never for a team's text.
+      if (!compliance.keyword && !teams.skipAutomations) {
+        await runReplyAgent(ctx, tx, { message, number, contact, conversationId: conversation.id });
       }
       await appendEvent(tx, ctx, {
         orgId: number.org_id,

@@ -5,7 +5,7 @@ import { listNotes } from './inbox.js';
 
 export interface TimelineEntry {
   at: string;
-  kind: 'call' | 'message' | 'automation' | 'team' | 'note';
+  kind: 'call' | 'message' | 'automation' | 'team' | 'note' | 'reply_agent';
   id: string;
   summary: string;
   data: Record<string, unknown>;
@@ -63,7 +63,7 @@ export async function contactTimeline(ctx: AppContext, orgId: string, contactId:
       ms: t.at,
       order: 3 + t.seq / 1e12,
       at: new Date(t.at).toISOString(),
-      kind: 'team' as const,
+      kind: t.kind === 'reply_agent' ? ('reply_agent' as const) : ('team' as const),
       id: t.subject_id,
       summary: t.message,
       data: { kind: t.kind, subject_id: t.subject_id, message: t.message },

@@ -1258,6 +1258,164 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List callbacks
+         * @description Callback tasks booked by the reply agent, soonest due first.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A contact id */
+                    contact?: string;
+                    /** @description Page size */
+                    limit?: number;
+                    state?: "open" | "done" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                assigned_team_id: string | null;
+                                assigned_user_id: string | null;
+                                contact_id: string;
+                                conversation_id: string | null;
+                                created_at: string;
+                                /** @description ISO 8601 instant */
+                                due_at: string;
+                                id: string;
+                                note: string | null;
+                                number_id: string | null;
+                                phone: string;
+                                reminded_at: string | null;
+                                state: "open" | "done" | "cancelled";
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/callbacks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a callback
+         * @description Marks it done or cancelled, assigns it to a user or team, or moves it (its reminder moves with it).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        assigned_team_id?: string | null;
+                        assigned_user_id?: string | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 instant
+                         */
+                        due_at?: string;
+                        state?: "open" | "done" | "cancelled";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            assigned_team_id: string | null;
+                            assigned_user_id: string | null;
+                            contact_id: string;
+                            conversation_id: string | null;
+                            created_at: string;
+                            /** @description ISO 8601 instant */
+                            due_at: string;
+                            id: string;
+                            note: string | null;
+                            number_id: string | null;
+                            phone: string;
+                            reminded_at: string | null;
+                            state: "open" | "done" | "cancelled";
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/v1/calls": {
         parameters: {
             query?: never;
@@ -3169,6 +3327,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{id}/reply-agent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take over from the reply agent, or hand back
+         * @description take_over: a person has the conversation and the agent stays quiet in it; hand_back: the agent may answer again (its exchange count starts over).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        action: "take_over" | "hand_back";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            conversation_id: string;
+                            state: "active" | "handed_off" | "taken_over" | "stopped";
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations/{id}/unread": {
         parameters: {
             query?: never;
@@ -4338,6 +4573,191 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/v1/numbers/{id}/reply-agent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The number's reply agent
+         * @description Whether the reply agent answers texts to this number, the facts it may use and its hand-off policy. See docs/reply-agent.md.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enabled: boolean;
+                            /** @description What the agent may say; anything else it hands off */
+                            facts: {
+                                address?: string | null;
+                                booking_link?: string | null;
+                                business?: string | null;
+                                hours?: string | null;
+                                prices?: string | null;
+                                services?: string | null;
+                            };
+                            number_id: string;
+                            policy: {
+                                /** @description Below this confidence the agent hands off */
+                                confidence_threshold: number;
+                                /** @description team: the number's team; agent: its first online agent, else the team */
+                                hand_off_to: "team" | "agent";
+                                /** @description After this many agent replies in a conversation it hands off */
+                                max_exchanges: number;
+                            };
+                            updated_at: string | null;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the number's reply agent
+         * @description Switches the reply agent on or off for this number and replaces its facts and hand-off policy (admin). Omitted policy fields take their defaults (0.6, 5, team).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled: boolean;
+                        /** @description What the agent may say; anything else it hands off */
+                        facts?: {
+                            address?: string | null;
+                            booking_link?: string | null;
+                            business?: string | null;
+                            hours?: string | null;
+                            prices?: string | null;
+                            services?: string | null;
+                        };
+                        policy?: {
+                            /** @description Below this confidence the agent hands off */
+                            confidence_threshold?: number;
+                            /** @description team: the number's team; agent: its first online agent, else the team */
+                            hand_off_to?: "team" | "agent";
+                            /** @description After this many agent replies in a conversation it hands off */
+                            max_exchanges?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enabled: boolean;
+                            /** @description What the agent may say; anything else it hands off */
+                            facts: {
+                                address?: string | null;
+                                booking_link?: string | null;
+                                business?: string | null;
+                                hours?: string | null;
+                                prices?: string | null;
+                                services?: string | null;
+                            };
+                            number_id: string;
+                            policy: {
+                                /** @description Below this confidence the agent hands off */
+                                confidence_threshold: number;
+                                /** @description team: the number's team; agent: its first online agent, else the team */
+                                hand_off_to: "team" | "agent";
+                                /** @description After this many agent replies in a conversation it hands off */
+                                max_exchanges: number;
+                            };
+                            updated_at: string | null;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/numbers/{id}/routing": {

@@ -12,7 +12,7 @@ export async function enqueueQueueDispatch(ctx: AppContext, tx: Tx, orgId: strin
   await enqueue(tx, ctx.clock, { kind: QUEUE_DISPATCH_JOB, orgId, payload: { queueId }, uniqueKey: `${QUEUE_DISPATCH_JOB}:${queueId}` });
 }
 
-export type TraceKind = 'lead' | 'forward' | 'relay' | 'queue';
+export type TraceKind = 'lead' | 'forward' | 'relay' | 'queue' | 'reply_agent';
 
 /** Appends a team decision to a contact's timeline (`GET /v1/contacts/:id/timeline`). */
 export async function teamTrace(ctx: AppContext, tx: Tx, input: { orgId: string; contactId: string; kind: TraceKind; subjectId: string; message: string }): Promise<void> {
