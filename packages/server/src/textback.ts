@@ -43,7 +43,10 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger(config.logLevel);
-  const db = options.db ?? openDatabase(config.databaseUrl, { poolSize: config.pgPoolSize });
+  const db = options.db ?? openDatabase(config.databaseUrl, {
+      poolSize: config.pgPoolSize,
+      onIdleConnectionError: (error) => log.warn({ err: { message: error.message } }, 'an idle PostgreSQL connection ended; the next query opens another'),
+    });
   await migrateToLatest(db);
 
   const hub = new EventHub();

@@ -20,6 +20,8 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** PostgreSQL only: pool size. */
   poolSize?: number;
+  /** PostgreSQL only: told when an idle pooled connection fails (the server restarted or ended it); the pool drops it. */
+  onIdleConnectionError?: (error: Error) => void;
 }
 
 /** True for `postgres://` and `postgresql://` URLs; anything else is a SQLite file path (or `file:` URL). */
@@ -120,6 +122,10 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   });
   const columns = new TableColumns();
   pool.on('connect', (client) => usePreparedStatements(client, columns));
+  // An idle connection that PostgreSQL ends (a restart, pg_terminate_backend, a network cut) is an
+  // 'error' event of the pool; without a listener Node.js ends the process. The pool drops that
+  // connection and the next query opens another.
+  pool.on('error', (error) => options.onIdleConnectionError?.(error));
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const safe = new URL(url);
   safe.password = '';
