@@ -35,6 +35,12 @@ export interface Textback {
   /** Builds (once) the HTTP server; it is not listening until `listen`. */
   http(): Promise<FastifyInstance>;
   listen(): Promise<string>;
+  /**
+   * While true, /health answers 503 (`startup: in progress`): `serve` listens first (so that a port in
+   * use ends the start before anything is set up), then creates the first organization and its key;
+   * a client that waits for /health must not call the API before that.
+   */
+  setStarting(starting: boolean): void;
   startWorkers(): void;
   close(): Promise<void>;
 }
@@ -77,11 +83,16 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
   workerRef.current = theWorker;
 
   let server: FastifyInstance | undefined;
+  let starting = false;
   const http = async () => {
     server ??= await buildHttpServer(ctx, {
       health: async () => {
         const checks: Record<string, string> = {};
         let ok = true;
+        if (starting) {
+          checks.startup = 'in progress';
+          ok = false;
+        }
         try {
           await db.kysely.selectFrom('organizations').select('id').limit(1).execute();
           checks.database = 'up';
@@ -109,6 +120,9 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
     async listen() {
       const app = await http();
       return app.listen({ port: config.port, host: config.host });
+    },
+    setStarting: (value: boolean) => {
+      starting = value;
     },
     startWorkers: () => {
       theWorker.start();

@@ -93,6 +93,7 @@ program
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     // The port first: a port in use ends the start before anything is set up or any worker runs.
     let address: string;
+    tb.setStarting(true); // /health says 503 until the first organization and its key exist
     try {
       address = await tb.listen();
     } catch (error) {
@@ -117,6 +118,7 @@ program
       );
     }
     if (cfg.runWorkers) tb.startWorkers();
+    tb.setStarting(false);
     const url = address.replace('127.0.0.1', 'localhost');
     if (signInAs) process.stdout.write(`\n  Open ${url}/ and sign in as ${signInAs}\n`);
     process.stdout.write(`\n  Textback is running at ${url}  (API docs: ${url}/docs)\n\n`);

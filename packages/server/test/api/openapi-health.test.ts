@@ -175,6 +175,18 @@ describe.each(DIALECTS)('OpenAPI, docs and health (%s)', (dialect) => {
     }
   });
 
+  it.runIf(dialectAvailable(dialect))('GET /health: 503 while serve is still setting up (listening, first organization not made yet)', async () => {
+    app.tb.setStarting(true);
+    try {
+      const res = await api(app, null, 'GET', '/health');
+      expect(res.status).toBe(503);
+      expect(res.json).toEqual({ status: 'unavailable', startup: 'in progress', database: 'up', workers: 'external' });
+    } finally {
+      app.tb.setStarting(false);
+    }
+    expect((await api(app, null, 'GET', '/health')).status).toBe(200);
+  });
+
   it.runIf(dialectAvailable(dialect))('GET / points at the docs, the document and the health check', async () => {
     const res = await api(app, null, 'GET', '/');
     expect(res.json).toMatchObject({ docs: '/docs', openapi: '/openapi.json', health: '/health' });
