@@ -42,13 +42,14 @@ const homeRoute = createRoute({
   },
 });
 
-export type InboxSearch = { c?: string; number?: string };
+export type InboxSearch = { c?: string; number?: string; q?: string };
 export const inboxRoute = createRoute({
   getParentRoute: () => shellRoute,
   path: '/inbox/$view',
   validateSearch: (s: Record<string, unknown>): InboxSearch => ({
     ...(typeof s.c === 'string' && s.c ? { c: s.c } : {}),
     ...(typeof s.number === 'string' && s.number ? { number: s.number } : {}),
+    ...(typeof s.q === 'string' && s.q ? { q: s.q } : {}),
   }),
   component: Inbox,
 });

@@ -1,18 +1,19 @@
 /**
  * The inbox: conversation list (virtualized, cursor-paginated), the thread (the contact's timeline) with
- * the composer, and the contact panel. Keyboard: j/k, e, a, u, r, /, ?.
+ * the composer, and the contact panel. Keyboard: j/k, e, a, u, r, /, s or Ctrl+K (search), ?.
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { AlertCircle, ArrowLeft, Keyboard, Check, CheckCheck, Clock, Inbox as InboxIcon, MailOpen, PanelRight } from 'lucide-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, ok, type Schemas } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import type { paths } from '../api/schema';
 import { useMe } from '../auth';
 import { formatPhone, initials, shortTime } from '../format';
 import { Dialog, Empty, Loading } from '../ui';
 import { ContactPanel } from './contact-panel';
+import { SAVED_PREFIX, SearchBox, useSavedViews } from './search';
 import { Thread } from './thread';
 import { useTeams } from './shell';
 
@@ -35,6 +36,12 @@ function queryFor(view: string, number: string | undefined): ListQuery {
   else if (view === 'opted-out') q.has = 'opted_out';
   else if (view.startsWith('team-')) Object.assign(q, { team: view.slice(5), status: 'open' });
   return q;
+}
+
+/** The invalid_query message, as `at N: …` with N an offset in what was typed (`shift`: characters the app put before it). */
+function searchError(error: ApiError, shift: number): string {
+  const message = (error.field('query') ?? error.message).replace(/^query: /, '');
+  return shift ? message.replace(/^at (\d+):/, (_, n: string) => `at ${Math.max(0, Number(n) - shift)}:`) : message;
 }
 
 export function useConversationActions() {
@@ -78,8 +85,18 @@ export function Inbox() {
   const [showContact, setShowContact] = useState(() => window.matchMedia('(min-width: 1440px)').matches);
   const [help, setHelp] = useState(false);
 
-  const query = useMemo(() => queryFor(view, search.number), [view, search.number]);
+  // A saved view lists what its query finds; a search in the box narrows it (or replaces a built-in view's filter).
+  const views = useSavedViews();
+  const saved = view.startsWith(SAVED_PREFIX) ? views.data?.find((v) => `${SAVED_PREFIX}${v.id}` === view) : undefined;
+  const searchText = search.q ?? '';
+  const query = useMemo((): ListQuery => {
+    // The typed query comes first, so an error's position is its own (less the opening parenthesis).
+    const text = saved && searchText ? `(${searchText}) (${saved.query})` : (saved?.query ?? searchText);
+    return text ? { limit: 50, query: text } : queryFor(view, search.number);
+  }, [view, search.number, saved, searchText]);
+  const searchBox = useRef<HTMLInputElement>(null);
   const list = useInfiniteQuery({
+    enabled: !view.startsWith(SAVED_PREFIX) || !!saved,
     queryKey: ['conversations', query],
     queryFn: async ({ pageParam }) => ok(api.GET('/v1/conversations', { params: { query: { ...query, ...(pageParam ? { cursor: pageParam } : {}) } } })),
     initialPageParam: '' as string,
@@ -88,14 +105,22 @@ export function Inbox() {
   const items = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
   const selected = search.c;
   const open = useCallback(
-    (id: string | undefined) => void navigate({ to: '/inbox/$view', params: { view }, search: { ...(search.number ? { number: search.number } : {}), ...(id ? { c: id } : {}) } }),
-    [navigate, view, search.number],
+    (id: string | undefined) => void navigate({ to: '/inbox/$view', params: { view }, search: { ...(search.number ? { number: search.number } : {}), ...(search.q ? { q: search.q } : {}), ...(id ? { c: id } : {}) } }),
+    [navigate, view, search.number, search.q],
   );
+  const runSearch = (q: string) => void navigate({ to: '/inbox/$view', params: { view }, search: { ...(search.number ? { number: search.number } : {}), ...(q ? { q } : {}) } });
+  const queryError = list.error instanceof ApiError && list.error.problem.code === 'invalid_query' ? searchError(list.error, saved && searchText ? 1 : 0) : undefined;
 
   // Keyboard shortcuts (not while typing in a field).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        searchBox.current?.focus();
+        searchBox.current?.select();
+        return;
+      }
       if (e.metaKey || e.ctrlKey || e.altKey) return;
       if (t.closest('input, textarea, select, [contenteditable=true], dialog')) return;
       const index = items.findIndex((c) => c.id === selected);
@@ -111,6 +136,7 @@ export function Inbox() {
       else if (key === 'u' && selected) actions.markUnread(selected);
       else if (key === 'r' && selected) document.getElementById('composer-body')?.focus();
       else if (key === '/' && selected) window.dispatchEvent(new CustomEvent('textback:saved-replies'));
+      else if (key === 's') searchBox.current?.focus();
       else if (key === '?') setHelp(true);
       else if (key === 'Escape' && selected) open(undefined);
       else return;
@@ -120,7 +146,13 @@ export function Inbox() {
     return () => window.removeEventListener('keydown', onKey);
   }, [items, selected, open, actions]);
 
-  const title = view.startsWith('team-') ? (teams.data?.find((t) => `team-${t.id}` === view)?.name ?? 'Team') : (VIEW_TITLES[view] ?? 'Inbox');
+  const title = view.startsWith('team-')
+    ? (teams.data?.find((t) => `team-${t.id}` === view)?.name ?? 'Team')
+    : view.startsWith(SAVED_PREFIX)
+      ? (saved?.name ?? (views.isPending ? 'View' : 'View not found'))
+      : searchText
+        ? 'Search results'
+        : (VIEW_TITLES[view] ?? 'Inbox');
 
   return (
     <div className={`inbox ${selected ? 'has-thread' : ''} ${showContact ? 'with-contact' : ''}`}>
@@ -131,12 +163,21 @@ export function Inbox() {
             <Keyboard size={18} />
           </button>
         </header>
-        {list.isPending ? (
+        <SearchBox ref={searchBox} value={searchText} error={queryError} onSearch={runSearch} />
+        {view.startsWith(SAVED_PREFIX) && !views.isPending && !saved ? (
+          <Empty icon={<InboxIcon size={28} />} title="This view is gone">
+            It was deleted, or it is someone else's personal view.
+          </Empty>
+        ) : queryError ? null : list.isPending ? (
           <Loading label="Loading conversations…" />
         ) : list.isError ? (
           <p className="form-error" role="alert">
             {list.error.message}
           </p>
+        ) : items.length === 0 && query.query ? (
+          <Empty icon={<InboxIcon size={28} />} title="No matches">
+            Nothing matches this search.
+          </Empty>
         ) : items.length === 0 ? (
           <Empty icon={<InboxIcon size={28} />} title="Nothing here">
             {view === 'mine' ? 'Conversations assigned to you appear here. Reply to one in Unassigned to take it.' : 'New texts and missed calls appear here as they arrive.'}
@@ -247,6 +288,7 @@ const SHORTCUTS: [string, string][] = [
   ['j / k', 'Next / previous conversation'],
   ['r', 'Reply (focus the composer)'],
   ['/', 'Insert a saved reply'],
+  ['s / Ctrl + K', 'Search conversations'],
   ['e', 'Mark done (or reopen)'],
   ['a', 'Assign to me'],
   ['u', 'Mark unread'],

@@ -7,6 +7,7 @@ import { atLeast, useChangePassword, useMe, useSignOut } from '../auth';
 import { EventStream, useStreamState } from '../events';
 import { formatPhone } from '../format';
 import { Dialog } from '../ui';
+import { SavedViewsRail } from './search';
 
 export function useNumbers() {
   return useQuery({ queryKey: ['numbers'], queryFn: async () => ((await ok(api.GET('/v1/numbers'))).data as { id: string; phone: string; name: string | null; team_id: string | null; carrier: string }[]).map((n) => ({ ...n, e164: n.phone })), staleTime: 60_000 });
@@ -141,6 +142,7 @@ function Rail({ onClose }: { onClose: () => void }) {
           ))}
         </div>
       )}
+      <SavedViewsRail />
       <div className="rail-section" role="group" aria-label="Needs attention">
         <div className="rail-title">Needs attention</div>
         <RailLink to="/inbox/$view" params={{ view: 'failed' }} search={numberSearch} icon={<AlertTriangle size={17} />}>

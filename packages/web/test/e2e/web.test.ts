@@ -153,6 +153,57 @@ describeBrowser('web app', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('search: the box finds by a word, suggests fields, shows a wrong field under it; a saved view opens from the rail', async () => {
+    const { page } = b;
+    await inbound('+15550101011', 'Is the zanzibar valve in stock?');
+    await inbound('+15550101012', 'Something else entirely');
+    await page.goto(`${server.url}/inbox/all`);
+    await page.getByRole('button', { name: /\(555\) 010-1012/ }).waitFor();
+    const box = page.getByRole('combobox', { name: 'Search conversations' });
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+k');
+    expect(await box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type('statsu:open');
+    await page.keyboard.press('Enter');
+    const error = page.locator('.search-box').getByRole('alert');
+    await expect.poll(() => error.textContent()).toBe('at 0: unknown field "statsu" (did you mean "status"?)');
+    expect(await box.getAttribute('aria-invalid')).toBe('true');
+    // Suggestions for the word being typed, the rest of the query kept.
+    await box.fill('zanzibar stat');
+    await expect.poll(() => page.locator('#search-suggestions option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('zanzibar status:');
+    await box.fill('zanzibar');
+    await box.press('Enter');
+    await page.getByRole('heading', { name: 'Search results' }).waitFor();
+    const list = page.getByRole('list', { name: 'Conversations' });
+    await list.getByRole('button', { name: /\(555\) 010-1011/ }).waitFor();
+    expect(await list.getByRole('button').count()).toBe(1);
+    expect(await error.count()).toBe(0);
+    expect(await axe(page)).toEqual([]);
+    // Save as view: it appears under Views in the rail and opens the list its query finds.
+    await page.getByRole('button', { name: 'Save as view' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Save as view' });
+    await dialog.getByLabel('Name').fill('Zanzibar valves');
+    await dialog.getByRole('checkbox', { name: /Shared/ }).check();
+    await dialog.getByRole('button', { name: 'Save view' }).click();
+    await page.getByRole('heading', { name: 'Zanzibar valves' }).waitFor();
+    const views = await apiCall(server, 'GET', '/v1/views');
+    expect(views.json.data).toEqual([expect.objectContaining({ name: 'Zanzibar valves', query: 'zanzibar', shared: true })]);
+    await page.getByRole('link', { name: 'All open' }).click();
+    await page.getByRole('heading', { name: 'All open' }).waitFor();
+    await page.getByRole('button', { name: /\(555\) 010-1012/ }).waitFor();
+    const rail = page.getByRole('group', { name: 'Views' });
+    await rail.getByRole('link', { name: 'Zanzibar valves' }).click();
+    await page.getByRole('heading', { name: 'Zanzibar valves' }).waitFor();
+    await list.getByRole('button', { name: /\(555\) 010-1011/ }).waitFor();
+    expect(await list.getByRole('button').count()).toBe(1);
+    // Its owner deletes it.
+    await rail.getByRole('button', { name: 'Delete view Zanzibar valves' }).click();
+    await page.getByRole('dialog', { name: 'Delete view' }).getByRole('button', { name: 'Delete view' }).click();
+    await page.getByRole('heading', { name: 'All open' }).waitFor();
+    expect(await rail.count()).toBe(0);
+    expect((await apiCall(server, 'GET', '/v1/views')).json.data).toEqual([]);
+  });
+
   it('saves the team toggle "Send SMS If Team Unavailable" with its message (settings pass axe)', async () => {
     const { page } = b;
     await page.goto(`${server.url}/settings/teams`);
