@@ -99,6 +99,9 @@ try {
       await page.goto(`${url}/settings/teams`);
       await page.getByRole('heading', { name: 'Teams', exact: true }).waitFor();
       await shot('settings-teams');
+      await page.goto(`${url}/analytics`);
+      await page.getByRole('list', { name: 'Funnel' }).waitFor();
+      await shot('analytics');
     }
     await context.close();
   }

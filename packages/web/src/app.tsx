@@ -63,6 +63,11 @@ const settingsRoute = createRoute({
   path: '/settings',
   component: lazyRouteComponent(() => import('./settings/settings'), 'Settings'),
 });
+const analyticsRoute = createRoute({
+  getParentRoute: () => shellRoute,
+  path: '/analytics',
+  component: lazyRouteComponent(() => import('./analytics/analytics'), 'Analytics'),
+});
 const settingsIndexRoute = createRoute({
   getParentRoute: () => settingsRoute,
   path: '/',
@@ -78,7 +83,7 @@ export const settingsSectionRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signInRoute,
-  shellRoute.addChildren([homeRoute, inboxRoute, agentRoute, sandboxRoute, settingsRoute.addChildren([settingsIndexRoute, settingsSectionRoute])]),
+  shellRoute.addChildren([homeRoute, inboxRoute, agentRoute, sandboxRoute, analyticsRoute, settingsRoute.addChildren([settingsIndexRoute, settingsSectionRoute])]),
 ]);
 
 export const router = createRouter({ routeTree, context: { qc: queryClient }, defaultPreload: 'intent', scrollRestoration: false });

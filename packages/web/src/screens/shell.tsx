@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate, useRouterState, useSearch } from '@tanstack/react-router';
-import { AlarmClock, AlertTriangle, Ban, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
+import { AlarmClock, AlertTriangle, Ban, ChartColumn, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, ok } from '../api/client';
 import { atLeast, useChangePassword, useMe, useSignOut } from '../auth';
@@ -163,6 +163,11 @@ function Rail({ onClose }: { onClose: () => void }) {
         <RailLink to="/sandbox" icon={<Smartphone size={17} />}>
           Sandbox phone
         </RailLink>
+        {atLeast(me.user.role, 'supervisor') && (
+          <RailLink to="/analytics" icon={<ChartColumn size={17} />}>
+            Analytics
+          </RailLink>
+        )}
         {atLeast(me.user.role, 'supervisor') && (
           <RailLink to="/settings" icon={<Settings size={17} />}>
             Settings

@@ -341,4 +341,49 @@ describeBrowser('web app', () => {
     // The demo's missed-call text-back waits 15 seconds, then texts the caller.
     await page.getByRole('region', { name: /Handset/ }).locator('.pmsg.theirs').first().waitFor({ timeout: 40_000 });
   }, 60_000);
+
+  it('analytics: a missed call and its text-back show in the summary, the funnel and the chart; an agent has no Analytics', async () => {
+    const { page } = b;
+    const before = (await apiCall(server, 'GET', '/v1/analytics/summary')).json;
+    const call = await apiCall(server, 'POST', '/v1/sandbox/calls', { from: '+15557770288', to: DEMO_NUMBER, outcome: 'no-answer' });
+    expect(call.status).toBe(201);
+    // The demo's text-back waits 15 seconds; the report counts it once it reached the carrier.
+    await expect
+      .poll(async () => (await apiCall(server, 'GET', '/v1/analytics/summary')).json.text_backs_sent, { timeout: 40_000 })
+      .toBe(before.text_backs_sent + 1);
+    const now = (await apiCall(server, 'GET', '/v1/analytics/summary')).json;
+    expect(now.missed_calls).toBe(before.missed_calls + 1);
+    await page.goto(`${server.url}/inbox/all`);
+    await page.getByRole('link', { name: 'Analytics' }).click();
+    await page.getByRole('heading', { name: 'Analytics' }).waitFor();
+    const summary = page.getByRole('region', { name: 'Summary' });
+    const card = (name: string) => summary.getByRole('group', { name });
+    await expect.poll(() => card('Missed calls').textContent()).toContain(`Missed calls${now.missed_calls}`);
+    expect(await card('Texts sent').textContent()).toContain(`Texts sent${now.texts_sent}`);
+    // No contact replied to a text-back: the median time to first reply has nothing to measure.
+    expect(now.median_time_to_first_reply_seconds).toBeNull();
+    expect(await card('Median time to first reply').textContent()).toContain('—');
+    const funnel = page.getByRole('list', { name: 'Funnel' });
+    expect(await funnel.getByRole('listitem').first().textContent()).toContain(`Missed calls${now.missed_calls}`);
+    await page.getByRole('img', { name: new RegExp(`texts sent ${now.texts_sent}`) }).waitFor();
+    await page.getByRole('table').getByRole('rowheader', { name: 'No variant' }).waitFor();
+    // A preset asks for another range.
+    await page.getByRole('button', { name: 'Last 7 days' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Last 7 days' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => card('Missed calls').textContent()).toContain(`Missed calls${now.missed_calls}`);
+    expect(await axe(page)).toEqual([]);
+
+    const created = await apiCall(server, 'POST', '/v1/users', { email: 'rosa.agent@demo.textback.local', name: 'Rosa Agent', role: 'agent', password: 'agent-password-2' });
+    expect(created.status).toBe(201);
+    const agent = await launch();
+    try {
+      await signIn(agent.page, server.url, 'rosa.agent@demo.textback.local', 'agent-password-2');
+      await agent.page.getByRole('heading', { name: 'Mine' }).waitFor();
+      expect(await agent.page.getByRole('link', { name: 'Analytics' }).count()).toBe(0);
+      await agent.page.goto(`${server.url}/analytics`);
+      await agent.page.getByText('Analytics are for supervisors, admins and owners').waitFor();
+    } finally {
+      await agent.close();
+    }
+  }, 90_000);
 });
