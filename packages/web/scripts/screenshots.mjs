@@ -87,7 +87,10 @@ try {
       await page.getByRole('list', { name: 'Timeline' }).waitFor();
       await shot('thread');
     }
-    if (label === 'desktop') {
+    await page.goto(`${url}/inbox/all?q=${encodeURIComponent('status:open Maria')}`);
+    await page.getByRole('heading', { name: 'Search results' }).waitFor();
+    await shot('search');
+    {
       // The handset that called and got the missed-call text-back.
       await page.evaluate(() => globalThis.localStorage.setItem('textback.sandbox.handset', '+15559990042'));
       await page.goto(`${url}/sandbox`);
