@@ -1,3 +1,4 @@
+import { DELIVERY_STATUSES } from '../compliance/delivery-status.js';
 /**
  * The fields of the search language, defined once: the parser checks queries against this table,
  * docs/search.md shows it, and `GET /v1/search/explain` returns it for the inbox's hints.
@@ -30,19 +31,8 @@ export interface FieldDefinition {
   sortable?: boolean;
 }
 
-export const MESSAGE_STATUSES = [
-  'scheduled',
-  'held',
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'undelivered',
-  'failed',
-  'cancelled',
-  'blocked',
-  'received',
-] as const;
+/** Every status a message can have: the outbound ones and `received`. */
+export const MESSAGE_STATUSES = [...DELIVERY_STATUSES, 'received'] as const;
 
 const SMS_STATUS_VALUES: Record<string, readonly string[]> = {
   error: ['failed', 'undelivered'],

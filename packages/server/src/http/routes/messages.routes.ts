@@ -1,4 +1,4 @@
-import { DELIVERY_STATUSES, previewSegments } from '@textback/core';
+import { MESSAGE_STATUSES, previewSegments } from '@textback/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
@@ -21,7 +21,6 @@ const SendBody = Type.Object(
   { additionalProperties: false },
 );
 
-const MESSAGE_STATUSES = [...DELIVERY_STATUSES, 'received'] as const;
 
 /** One text: to a number, or as a reply in a conversation (its contact, from its business number). */
 const SendOneBody = Type.Object(
