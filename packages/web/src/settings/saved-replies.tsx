@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ok } from '../api/client';
 import { ErrorNote } from '../ui';
-import { problemText, Saved } from './common';
+import { problemText } from './common';
 
 /* ---------------------------------------------------------------- Saved replies */
 
