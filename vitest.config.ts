@@ -11,8 +11,8 @@ const REAL_TIME = [
   'packages/server/test/scheduler/lease-extension.test.ts',
   'packages/server/test/scheduler/crash-safety.test.ts',
   'packages/server/test/compliance/rate-limits.test.ts',
-  // The web app in a real browser: pages wait for what the server does in real time.
-  'packages/web/test/e2e/web.test.ts',
+  // The web app in a real browser, every file: pages wait for what the server does in real time.
+  'packages/web/test/e2e/**/*.test.ts',
 ];
 
 export default defineConfig({
