@@ -12,18 +12,20 @@
  *   9. webhook subscriptions: deliveries/s to a local receiver against a bare HTTP client, and the send path's CPU with one
  *      subscription against none (bench/webhook-deliveries.js).
  *  10. the reply agent's rule engine on its corpus: intent accuracy, callback times, keywords left to compliance (bench/reply-agent.js).
+ *  11. the web app in Chromium on 10,000 conversations and 100,000 texts: inbox usable after navigation, an inbound text on screen
+ *      after its webhook's answer, initial JavaScript gzipped (bench/web.js).
  *
- * `node bench/run.js [ingest|send|scheduler|automations|webhooks|search|analytics|deliveries|reply-agent ...]` runs only the scenarios named; such a
+ * `node bench/run.js [ingest|send|scheduler|automations|webhooks|search|analytics|deliveries|reply-agent|web ...]` runs only the scenarios named; such a
  * subset run prints its table but leaves bench/results.md (the full suite's) alone.
  *
  * Progress goes to stderr; one markdown table goes to stdout at the end and to bench/results.md.
  * Everything runs on 127.0.0.1; child processes are killed and databases dropped even on failure.
  * Settings: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SERVE_LOG_LEVEL (warn), BENCH_SEND_N (10,000),
- * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,search,analytics,deliveries,reply-agent), BENCH_DATABASES (sqlite,postgres),
+ * BENCH_ONLY (comma list of ingest,send,scheduler,automations,webhooks,search,analytics,deliveries,reply-agent,web), BENCH_DATABASES (sqlite,postgres),
  * BENCH_SEARCH_CONTACTS (100,000; texts and calls follow at 10 and 2 per contact), BENCH_SEARCH_RUNS (50),
  * BENCH_ANALYTICS_CONTACTS / _TEXTS / _CALLS / _REPEAT (100,000 / 1,000,000 / 200,000 / 20),
- * BENCH_WEBHOOK_N (5,000), BENCH_WEBHOOK_TEXTS (2,000),
+ * BENCH_WEBHOOK_N (5,000), BENCH_WEBHOOK_TEXTS (2,000), BENCH_WEB_CONVERSATIONS (10,000), BENCH_WEB_RUNS (15), CHROMIUM_PATH (/usr/bin/chromium),
  * BENCH_CHILD_NODE_ARGS (extra node flags for the child processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import fs from 'node:fs';
@@ -40,11 +42,12 @@ import { benchSend, startFakeTwilio } from './send.js';
 import { benchReplyAgent } from './reply-agent.js';
 import { benchTwilioWebhooks } from './twilio-webhooks.js';
 import { benchWebhookDeliveries } from './webhook-deliveries.js';
+import { benchWeb } from './web.js';
 
 const started = Date.now();
 const loadBefore = os.loadavg();
 const rows = [];
-const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks', 'search', 'analytics', 'deliveries', 'reply-agent'];
+const SCENARIOS = ['ingest', 'send', 'scheduler', 'automations', 'webhooks', 'search', 'analytics', 'deliveries', 'reply-agent', 'web'];
 const named = process.argv.slice(2);
 for (const n of named) if (!SCENARIOS.includes(n)) throw new Error(`unknown scenario "${n}": choose among ${SCENARIOS.join(', ')}`);
 const only = new Set(named.length ? named : (process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(','));
@@ -134,6 +137,7 @@ try {
   if (only.has('analytics')) for (const kind of active) await step('8. analytics', kind, () => benchAnalytics(kind, rows));
   if (only.has('deliveries')) for (const kind of active) await step('9. webhook deliveries', kind, () => benchWebhookDeliveries(kind, rows));
   if (only.has('reply-agent')) benchReplyAgent(rows);
+  if (only.has('web')) for (const kind of active) await step('11. web app', kind, () => benchWeb(kind, rows));
 
   const md = table(rows);
   const header = [

@@ -71,13 +71,14 @@ async function bulkInsert(kind, db, table, columns, rows) {
   }
 }
 
-export async function generate(kind, tb, orgId, numberId, userId, now) {
+/** Stores `count` contacts (one conversation each) with 10 texts and 2 calls each, spread over the last 90 days. */
+export async function generate(kind, tb, orgId, numberId, userId, now, count = CONTACTS) {
   const db = tb.ctx.db.kysely;
   const random = generator(15);
   const start = now - DAYS * DAY;
   const contacts = [];
-  for (let i = 0; i < CONTACTS; i++) {
-    const created = Math.floor(start + (i + random()) * ((DAYS * DAY) / CONTACTS));
+  for (let i = 0; i < count; i++) {
+    const created = Math.floor(start + (i + random()) * ((DAYS * DAY) / count));
     contacts.push({
       id: `ct_${pad(i)}`,
       org_id: orgId,
@@ -105,7 +106,7 @@ export async function generate(kind, tb, orgId, numberId, userId, now) {
   }));
   await bulkInsert(kind, db, 'contacts', Object.keys(contacts[0]), contacts);
   await bulkInsert(kind, db, 'conversations', Object.keys(conversations[0]), conversations);
-  log(`  ${fmtInt(CONTACTS)} contacts and their conversations stored`);
+  log(`  ${fmtInt(count)} contacts and their conversations stored`);
 
   let messages = [];
   let calls = [];
@@ -121,7 +122,7 @@ export async function generate(kind, tb, orgId, numberId, userId, now) {
       calls = [];
     }
   };
-  for (let i = 0; i < CONTACTS; i++) {
+  for (let i = 0; i < count; i++) {
     const c = contacts[i];
     const span = now - c.created_at;
     for (let j = 0; j < TEXTS_PER_CONTACT; j++) {
@@ -191,10 +192,10 @@ export async function generate(kind, tb, orgId, numberId, userId, now) {
       });
     }
     await flush(false);
-    if (i > 0 && i % Math.max(1, Math.floor(CONTACTS / 4)) === 0) log(`  ${fmtInt(storedMessages)} texts stored`);
+    if (i > 0 && i % Math.max(1, Math.floor(count / 4)) === 0) log(`  ${fmtInt(storedMessages)} texts stored`);
   }
   await flush(true);
-  log(`  ${fmtInt(CONTACTS * TEXTS_PER_CONTACT)} texts and ${fmtInt(CONTACTS * CALLS_PER_CONTACT)} calls stored`);
+  log(`  ${fmtInt(count * TEXTS_PER_CONTACT)} texts and ${fmtInt(count * CALLS_PER_CONTACT)} calls stored`);
   return contacts;
 }
 

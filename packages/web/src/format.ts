@@ -14,16 +14,32 @@ export function zoneName(zone: string | null | undefined): string {
   return city.replace(/_/g, ' ');
 }
 
+/**
+ * One Intl.DateTimeFormat per set of options, made once: `toLocaleString` with options builds a new
+ * formatter on every call, which is most of the time an inbox of 50 rows spends on its dates.
+ * Throws RangeError for an unknown time zone, as `toLocaleString` does.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = JSON.stringify(options);
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(undefined, options);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** "3:05 PM" today, "Tue" this week, "May 3" this year, else "May 3, 2025". */
 export function shortTime(iso: string | null | undefined, now = new Date()): string {
   if (!iso) return '';
   const d = new Date(iso);
   const sameDay = d.toDateString() === now.toDateString();
-  if (sameDay) return d.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+  if (sameDay) return formatter({ hour: 'numeric', minute: '2-digit' }).format(d);
   const days = (now.getTime() - d.getTime()) / 86_400_000;
-  if (days < 6 && days > 0) return d.toLocaleDateString(undefined, { weekday: 'short' });
-  if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
-  return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', year: 'numeric' });
+  if (days < 6 && days > 0) return formatter({ weekday: 'short' }).format(d);
+  if (d.getFullYear() === now.getFullYear()) return formatter({ month: 'short', day: 'numeric' }).format(d);
+  return formatter({ month: 'short', day: 'numeric', year: 'numeric' }).format(d);
 }
 
 /** A full date and time, in a time zone when given ("May 3, 8:00 AM"). */
@@ -31,7 +47,7 @@ export function dateTime(iso: string | number | Date | null | undefined, timeZon
   if (iso == null) return '';
   const d = new Date(iso);
   try {
-    return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', ...(timeZone ? { timeZone } : {}) });
+    return formatter({ month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', ...(timeZone ? { timeZone } : {}) }).format(d);
   } catch {
     return d.toLocaleString();
   }
@@ -39,7 +55,7 @@ export function dateTime(iso: string | number | Date | null | undefined, timeZon
 
 export function timeOnly(iso: string | number | Date, timeZone?: string | null): string {
   try {
-    return new Date(iso).toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit', ...(timeZone ? { timeZone } : {}) });
+    return formatter({ hour: 'numeric', minute: '2-digit', ...(timeZone ? { timeZone } : {}) }).format(new Date(iso));
   } catch {
     return new Date(iso).toLocaleTimeString();
   }

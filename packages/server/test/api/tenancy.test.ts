@@ -136,6 +136,18 @@ describe.each(DIALECTS)('tenancy between two organizations (%s)', (dialect) => {
       ['/v1/jobs', [mine.job], [theirs.job]],
       ['/v1/numbers', [a.numberId], [b.numberId]],
     ];
+    // Filtered by a contact or conversation: the other organization's id filters to nothing, own ids to own texts.
+    const filters = [
+      ['contact', mine.contact, mine.message, theirs.contact, theirs.message],
+      ['conversation', mine.conversation, mine.inbound, theirs.conversation, theirs.inbound],
+    ] as const;
+    for (const [filter, own, ownText, other, otherText] of filters) {
+      const theirsSeen = await api(app, a, 'GET', `/v1/messages?${filter}=${other}`);
+      expect(theirsSeen.status).toBe(200);
+      expect(ids(theirsSeen), `?${filter}= of the other organization`).toEqual([]);
+      expect(ids(await api(app, a, 'GET', `/v1/messages?${filter}=${own}`))).toEqual([ownText]);
+      expect(ids(await api(app, b, 'GET', `/v1/messages?${filter}=${other}`))).toEqual([otherText]);
+    }
     // Users, API keys and numbers are listed whole: they refuse a limit rather than ignore it.
     const unpaginated = ['/v1/users', '/v1/api-keys', '/v1/numbers'];
     for (const [url, own, other] of lists) {
