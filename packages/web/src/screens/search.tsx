@@ -4,7 +4,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { Bookmark, Search, Trash2 } from 'lucide-react';
+import { Bookmark, Pencil, Search, Trash2 } from 'lucide-react';
 import { forwardRef, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError, ok, type Schemas } from '../api/client';
 import { useMe } from '../auth';
@@ -94,58 +94,79 @@ export const SearchBox = forwardRef<HTMLInputElement, { value: string; error?: s
           {error}
         </p>
       )}
-      {saving && <SaveView query={value} onClose={() => setSaving(false)} />}
+      {saving && <ViewForm query={value} onClose={() => setSaving(false)} />}
     </form>
   );
 });
 
-function SaveView({ query, onClose }: { query: string; onClose: () => void }) {
+/** "Save as view" for a query, or, given a view, its edit form (name, query, shared): one dialog for both. */
+function ViewForm({ query: initialQuery, view, onClose }: { query: string; view?: SavedView; onClose: () => void }) {
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const [name, setName] = useState('');
-  const [shared, setShared] = useState(false);
+  const [name, setName] = useState(view?.name ?? '');
+  const [query, setQuery] = useState(view?.query ?? initialQuery);
+  const [shared, setShared] = useState(view?.shared ?? false);
   const save = useMutation({
-    mutationFn: () => ok(api.POST('/v1/views', { body: { name: name.trim(), query, shared } })),
-    onSuccess: (view) => {
+    mutationFn: () =>
+      view
+        ? ok(api.PATCH('/v1/views/{id}', { params: { path: { id: view.id } }, body: { name: name.trim(), query, shared } }))
+        : ok(api.POST('/v1/views', { body: { name: name.trim(), query, shared } })),
+    onSuccess: (saved) => {
       void qc.invalidateQueries({ queryKey: ['views'] });
+      void qc.invalidateQueries({ queryKey: ['conversations'] });
       onClose();
-      void navigate({ to: '/inbox/$view', params: { view: `${SAVED_PREFIX}${view.id}` }, search: {} });
+      void navigate({ to: '/inbox/$view', params: { view: `${SAVED_PREFIX}${saved.id}` }, search: {} });
     },
   });
-  const err = save.error instanceof ApiError ? (save.error.field('name') ?? save.error.message) : save.error?.message;
+  const problem = save.error instanceof ApiError ? save.error : null;
+  const nameError = problem?.field('name') ?? null;
+  const queryError = problem?.field('query') ?? null;
+  const otherError = save.error && !nameError && !queryError ? (problem?.message ?? save.error.message) : null;
+  const submit = () => {
+    if (name.trim() && query.trim()) save.mutate();
+  };
   return (
-    <Dialog title="Save as view" onClose={onClose}>
-      {/* A form of its own: the dialog sits inside the search form, whose submit runs the search. */}
+    <Dialog title={view ? 'Edit view' : 'Save as view'} onClose={onClose}>
+      {/* Not a <form>: "Save as view" opens inside the search form, whose submit runs the search. */}
       <div
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
             e.preventDefault();
-            if (name.trim()) save.mutate();
+            submit();
           }
         }}
       >
-        <p className="muted">
-          <code>{query}</code>
-        </p>
+        {view ? (
+          <label className="field">
+            <span>Search</span>
+            <input className="mono" value={query} maxLength={1000} onChange={(e) => setQuery(e.target.value)} aria-invalid={!!queryError || undefined} required />
+            {queryError && <small className="form-error">{queryError}</small>}
+          </label>
+        ) : (
+          <p className="muted">
+            <code>{query}</code>
+          </p>
+        )}
         <label className="field">
           <span>Name</span>
-          <input value={name} maxLength={100} onChange={(e) => setName(e.target.value)} required />
+          <input value={name} maxLength={100} onChange={(e) => setName(e.target.value)} aria-invalid={!!nameError || undefined} required />
+          {nameError && <small className="form-error">{nameError}</small>}
         </label>
         <label className="check">
           <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} />
           <span>Shared with everyone in the organization</span>
         </label>
-        {err && (
+        {(otherError || (!view && queryError)) && (
           <p className="form-error" role="alert">
-            {err}
+            {otherError ?? queryError}
           </p>
         )}
         <div className="actions">
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="btn primary" disabled={!name.trim() || save.isPending} onClick={() => save.mutate()}>
-            Save view
+          <button type="button" className="btn primary" disabled={!name.trim() || !query.trim() || save.isPending} onClick={submit}>
+            {view ? 'Save changes' : 'Save view'}
           </button>
         </div>
       </div>
@@ -153,13 +174,14 @@ function SaveView({ query, onClose }: { query: string; onClose: () => void }) {
   );
 }
 
-/** The rail's "Views": each opens the conversation list filtered by its query; your own can be deleted. */
+/** The rail's "Views": each opens the conversation list filtered by its query; your own can be edited (renamed) and deleted. */
 export function SavedViewsRail() {
   const views = useSavedViews();
   const me = useMe();
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [deleting, setDeleting] = useState<SavedView | null>(null);
+  const [editing, setEditing] = useState<SavedView | null>(null);
   const remove = useMutation({
     mutationFn: (id: string) => ok(api.DELETE('/v1/views/{id}', { params: { path: { id } } })),
     onSuccess: (_, id) => {
@@ -181,12 +203,18 @@ export function SavedViewsRail() {
             <span className="rail-text">{v.name}</span>
           </Link>
           {v.owner_user_id === me.user.id && (
-            <button className="icon-btn rail-view-delete" aria-label={`Delete view ${v.name}`} title="Delete view" onClick={() => setDeleting(v)}>
-              <Trash2 size={15} />
-            </button>
+            <span className="rail-view-actions">
+              <button className="icon-btn" aria-label={`Edit view ${v.name}`} title="Rename or edit view" onClick={() => setEditing(v)}>
+                <Pencil size={15} />
+              </button>
+              <button className="icon-btn" aria-label={`Delete view ${v.name}`} title="Delete view" onClick={() => setDeleting(v)}>
+                <Trash2 size={15} />
+              </button>
+            </span>
           )}
         </div>
       ))}
+      {editing && <ViewForm query={editing.query} view={editing} onClose={() => setEditing(null)} />}
       {deleting && (
         <Dialog title="Delete view" onClose={() => setDeleting(null)}>
           <p>

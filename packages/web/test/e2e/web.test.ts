@@ -196,8 +196,20 @@ describeBrowser('web app', () => {
     await page.getByRole('heading', { name: 'Zanzibar valves' }).waitFor();
     await list.getByRole('button', { name: /\(555\) 010-1011/ }).waitFor();
     expect(await list.getByRole('button').count()).toBe(1);
-    // Its owner deletes it.
-    await rail.getByRole('button', { name: 'Delete view Zanzibar valves' }).click();
+    // Its owner renames it; a wrong query in the edit form is shown on the field and saves nothing.
+    await rail.getByRole('button', { name: 'Edit view Zanzibar valves' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit view' });
+    await edit.getByLabel('Search').fill('zanzibar statsu:open');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => edit.locator('.form-error').textContent()).toContain('unknown field "statsu"');
+    await edit.getByLabel('Search').fill('zanzibar');
+    await edit.getByLabel('Name').fill('Valve questions');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'Valve questions' }).waitFor();
+    await rail.getByRole('link', { name: 'Valve questions' }).waitFor();
+    expect((await apiCall(server, 'GET', '/v1/views')).json.data).toEqual([expect.objectContaining({ name: 'Valve questions', query: 'zanzibar', shared: true })]);
+    // ... and deletes it.
+    await rail.getByRole('button', { name: 'Delete view Valve questions' }).click();
     await page.getByRole('dialog', { name: 'Delete view' }).getByRole('button', { name: 'Delete view' }).click();
     await page.getByRole('heading', { name: 'All open' }).waitFor();
     expect(await rail.count()).toBe(0);
