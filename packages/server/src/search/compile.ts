@@ -99,6 +99,10 @@ export class SearchCompiler {
       case 'or':
         return or(node.items.map((n) => this.where(n)));
       case 'not':
+        // "Has no such text (call)" is asked of the contacts the rest of the query keeps, one probe of
+        // the contact's own index each: the list form would first gather every contact with such a
+        // text in the period (40,000 texts of a day at 1,000,000 texts: 0.5 s, against 15 ms).
+        if (node.item.kind === 'relation') return not(node.item.relation === 'sms' ? this.smsOfContact(node.item.where) : this.callOfContact(node.item.where));
         return not(this.where(node.item));
       case 'text':
         return this.text(node);
@@ -242,15 +246,23 @@ export class SearchCompiler {
   }
 
   private smsClause(where: Node | null): Sql {
-    const match = where ? this.message(where) : TRUE;
-    if (boundsCreatedFromBelow(where)) return sql`c.id in (select m.contact_id from messages m where m.org_id = ${this.org} and ${match})`;
-    return sql`exists (select 1 from messages m where ${this.sameOrg('m')} and m.contact_id = c.id and ${match})`;
+    if (boundsCreatedFromBelow(where)) return sql`c.id in (select m.contact_id from messages m where m.org_id = ${this.org} and ${where ? this.message(where) : TRUE})`;
+    return this.smsOfContact(where);
+  }
+
+  /** The contact has such a text, asked through the contact's own index. */
+  private smsOfContact(where: Node | null): Sql {
+    return sql`exists (select 1 from messages m where ${this.sameOrg('m')} and m.contact_id = c.id and ${where ? this.message(where) : TRUE})`;
   }
 
   private callClause(where: Node | null): Sql {
-    const match = where ? this.call(where) : TRUE;
-    if (boundsCreatedFromBelow(where)) return sql`c.id in (select k.contact_id from calls k where k.org_id = ${this.org} and ${match})`;
-    return sql`exists (select 1 from calls k where ${this.sameOrg('k')} and k.contact_id = c.id and ${match})`;
+    if (boundsCreatedFromBelow(where)) return sql`c.id in (select k.contact_id from calls k where k.org_id = ${this.org} and ${where ? this.call(where) : TRUE})`;
+    return this.callOfContact(where);
+  }
+
+  /** The contact has such a call, asked through the contact's own index. */
+  private callOfContact(where: Node | null): Sql {
+    return sql`exists (select 1 from calls k where ${this.sameOrg('k')} and k.contact_id = c.id and ${where ? this.call(where) : TRUE})`;
   }
 
   private message(node: Node): Sql {
