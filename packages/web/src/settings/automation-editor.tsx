@@ -86,12 +86,13 @@ const useEditor = () => useContext(Ctx)!;
 
 export function AutomationEditor({ id, onClose }: { id: string; onClose: () => void }) {
   const a = useQuery({ queryKey: ['automations', id], queryFn: () => ok(api.GET('/v1/automations/{id}', { params: { path: { id } } })) });
+  const [savedVersion, setSavedVersion] = useState<string | null>(null);
   if (a.error) return <ErrorNote error={problemText(a.error)} />;
   if (!a.data) return <Loading />;
   return (
     <div className="stack">
       {/* A fresh form for every saved version: what is shown is what the server has. */}
-      <EditorForm key={a.data.updated_at} automation={a.data as Untyped} onClose={onClose} />
+      <EditorForm key={a.data.updated_at} automation={a.data as Untyped} onClose={onClose} justSaved={savedVersion === a.data.updated_at} onSaved={setSavedVersion} />
       <DryRun id={id} trigger={a.data.trigger?.type} />
     </div>
   );
@@ -133,7 +134,7 @@ function documentOf(head: Head, steps: Json[]): Json {
   };
 }
 
-function EditorForm({ automation, onClose }: { automation: Untyped; onClose: () => void }) {
+function EditorForm({ automation, onClose, justSaved, onSaved }: { automation: Untyped; onClose: () => void; justSaved: boolean; onSaved: (version: string) => void }) {
   const qc = useQueryClient();
   const teams = useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data as { id: string; name: string }[], staleTime: 60_000 });
   const users = useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data as { id: string; name: string | null; email: string; role: string }[], staleTime: 60_000 });
@@ -158,7 +159,8 @@ function EditorForm({ automation, onClose }: { automation: Untyped; onClose: () 
     },
     onMutate: () => setProblems([]),
     onError: (e) => setProblems(e instanceof ApiError ? ((e.problem.errors ?? []) as FieldProblem[]) : []),
-    onSuccess: (data) => {
+    onSuccess: (data: Untyped) => {
+      onSaved(data.updated_at);
       qc.setQueryData(['automations', automation.id], data);
       void qc.invalidateQueries({ queryKey: ['automations'], exact: true });
     },
@@ -268,7 +270,7 @@ function EditorForm({ automation, onClose }: { automation: Untyped; onClose: () 
       <FieldErrors errors={unplaced.map((p) => `${p.field}: ${p.message}`)} />
       <div className="actions sticky-actions">
         {dirty && !save.isPending && <span className="muted small">Unsaved changes</span>}
-        <Saved show={save.isSuccess && !dirty} />
+        <Saved show={justSaved && !dirty} />
         <button className="btn primary" disabled={save.isPending}>
           Save automation
         </button>
