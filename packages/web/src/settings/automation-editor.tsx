@@ -6,7 +6,7 @@
  * they name. Below it, a dry run of the saved automation.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowDown, ArrowUp, Braces, ListChecks, Trash2 } from 'lucide-react';
+import { ArrowDown, ArrowUp, Braces, ListChecks, Plus, Trash2 } from 'lucide-react';
 import { createContext, useContext, useId, useMemo, useState, type ReactNode } from 'react';
 import { CONDITION_FIELDS, CONTACT_ATTRIBUTE_FIELD_PREFIX, countSegments, TRIGGER_TYPES } from '@textback/core';
 import { api, ApiError, ok, type Untyped } from '../api/client';
@@ -291,7 +291,7 @@ function StepList({ steps, path, onAdd, label }: { steps: StepDraft[]; path: str
           ))}
         </ol>
       ) : (
-        <p className="muted small">No steps here yet.</p>
+        path.length === 1 && <p className="muted small">No steps yet: add the first one.</p>
       )}
       <AddStep onAdd={onAdd} where={label} />
     </div>
@@ -313,8 +313,8 @@ function AddStep({ onAdd, where }: { onAdd: (type: KnownStepType) => void; where
           </option>
         ))}
       </select>
-      <button type="button" className="btn small" onClick={() => onAdd(type)}>
-        Add step{where ? ` ${where.toLowerCase()}` : ''}
+      <button type="button" className="btn small" onClick={() => onAdd(type)} aria-label={`Add step${where ? ` ${where.toLowerCase()}` : ''}`}>
+        <Plus size={14} aria-hidden="true" /> Add step
       </button>
     </div>
   );
@@ -356,6 +356,18 @@ function StepCard({ draft: d, path, index, count }: { draft: StepDraft; path: st
   const title = known ? (STEP_LABELS[type as KnownStepType] ?? type) : `${type.replace(/_/g, ' ')} (JSON)`;
   const jsonError = d.json !== undefined ? jsonProblem(d.json) : null;
   const canUseForm = d.json !== undefined && !jsonError && formKnows(JSON.parse(d.json));
+  const [noteOpen, setNoteOpen] = useState(false);
+  const hasNote = typeof d.raw.note === 'string' && (d.raw.note !== '' || noteOpen);
+  const note =
+    hasNote || byField.note ? (
+      <FormField label="Note (optional)" className="note-field" errors={byField.note}>
+        {(p) => <input {...p} value={String(d.raw.note ?? '')} onChange={(e) => raw({ note: e.target.value })} placeholder="Why this step is here" autoFocus={noteOpen && !d.raw.note} />}
+      </FormField>
+    ) : (
+      <button type="button" className="btn small ghost add-note" onClick={() => (setNoteOpen(true), raw({ note: '' }))} aria-label={`Add a note to step ${name}`}>
+        <Plus size={14} aria-hidden="true" /> Note
+      </button>
+    );
   return (
     <li className={`step-card step-${type}${general.length || Object.keys(byField).length ? ' has-error' : ''}`} aria-label={`Step ${name}: ${title}`}>
       <div className="step-head">
@@ -392,13 +404,9 @@ function StepCard({ draft: d, path, index, count }: { draft: StepDraft; path: st
           {(p) => <textarea {...p} className="mono" rows={Math.min(16, d.json!.split('\n').length + 1)} value={d.json} onChange={(e) => ed.change(d.key, { ...d, json: e.target.value })} spellCheck={false} />}
         </FormField>
       ) : (
-        <StepFields d={d} type={type} byField={byField} raw={raw} path={path} />
+        <StepFields d={d} type={type} byField={byField} raw={raw} path={path} note={note} />
       )}
-      {known && (
-        <FormField label="Note (optional)" className="note-field" errors={byField.note}>
-          {(p) => <input {...p} value={String(d.raw.note ?? '')} onChange={(e) => raw({ note: e.target.value })} placeholder="Why this step is here" />}
-        </FormField>
-      )}
+      {known && type !== 'condition' && note}
     </li>
   );
 }
@@ -412,7 +420,7 @@ function jsonProblem(text: string): string | null {
   }
 }
 
-function StepFields({ d, type, byField, raw, path }: { d: StepDraft; type: string; byField: Record<string, string[]>; raw: (patch: Json, drop?: string[]) => void; path: string[] }) {
+function StepFields({ d, type, byField, raw, path, note }: { d: StepDraft; type: string; byField: Record<string, string[]>; raw: (patch: Json, drop?: string[]) => void; path: string[]; note: ReactNode }) {
   const ed = useEditor();
   switch (type) {
     case 'delay': {
@@ -510,7 +518,7 @@ function StepFields({ d, type, byField, raw, path }: { d: StepDraft; type: strin
         </FormField>
       );
     case 'condition':
-      return <ConditionFields d={d} errors={byField.if ?? []} path={path} />;
+      return <ConditionFields d={d} errors={byField.if ?? []} path={path} note={note} />;
     default:
       return null;
   }
@@ -538,7 +546,7 @@ function SmsField({ d, raw, errors }: { d: StepDraft; raw: (patch: Json) => void
   );
 }
 
-function ConditionFields({ d, errors, path }: { d: StepDraft; errors: string[]; path: string[] }) {
+function ConditionFields({ d, errors, path, note }: { d: StepDraft; errors: string[]; path: string[]; note: ReactNode }) {
   const ed = useEditor();
   const name = stepName(path);
   const { byField: ifErrors, general: ifGeneral } = stepProblems(errors.length ? ed.problems : [], [...path, 'if'], ['field', 'op', 'value']);
@@ -569,6 +577,7 @@ function ConditionFields({ d, errors, path }: { d: StepDraft; errors: string[]; 
         </FormField>
       )}
       <FieldErrors errors={ifGeneral} />
+      {note}
       <div className="branch">
         <p className="branch-title">If yes</p>
         <StepList steps={d.then ?? []} path={[...path, 'then']} onAdd={addTo('then')} label={`If yes (step ${name})`} />

@@ -139,17 +139,17 @@ function HoursEditor({ org }: { org: Untyped }) {
                       <Plus size={14} /> Add hours
                     </button>
                   )}
-                  {day === 'mon' && (
-                    <button type="button" className="btn small ghost" onClick={() => update(copyDayToWeekdays(form, 'mon'))}>
-                      Copy to Tue–Fri
-                    </button>
-                  )}
                 </div>
               </div>
             );
           })}
         </div>
-        <p className="muted small">Closing at 00:00 means midnight. For hours past midnight, close at 00:00 and open the next day at 00:00.</p>
+        <div className="actions start">
+          <button type="button" className="btn small" onClick={() => update(copyDayToWeekdays(form, 'mon'))}>
+            Copy Monday’s hours to Tuesday–Friday
+          </button>
+        </div>
+        <p className="muted small">Closing at 12:00 AM (00:00) means midnight. For hours past midnight, close at midnight and open the next day at 12:00 AM.</p>
       </fieldset>
 
       <fieldset className="plain-set">
