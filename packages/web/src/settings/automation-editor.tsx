@@ -785,7 +785,7 @@ function DryRun({ id, trigger }: { id: string; trigger: string | undefined }) {
   const results: Untyped[] = result?.data ?? [];
   const sends = results.flatMap((r) => (r.would_send as Untyped[]).map((s) => ({ ...s, event: r.event })));
   return (
-    <section className="card" aria-labelledby="dry-run-title">
+    <section className="card dry-run" aria-labelledby="dry-run-title">
       <h3 id="dry-run-title">Dry run</h3>
       <p className="muted small">What the saved automation would text, to whom and when, as if it were active. Nothing is sent.</p>
       <form className="stack" onSubmit={(e) => (e.preventDefault(), dry.mutate())}>
@@ -843,24 +843,16 @@ function DryRun({ id, trigger }: { id: string; trigger: string | undefined }) {
             </span>
           </p>
           {sends.length > 0 && (
-            <table className="table dry-table">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>To</th>
-                  <th>Text</th>
-                </tr>
-              </thead>
-              <tbody>
-                {sends.slice(0, 50).map((s, i) => (
-                  <tr key={i}>
-                    <td className="nowrap">{whenText(s.at, s.event?.at)}</td>
-                    <td className="nowrap">{formatPhone(s.to)}</td>
-                    <td className="dry-body">{s.body}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ol className="dry-sends" aria-label="Texts it would send">
+              {sends.slice(0, 50).map((s, i) => (
+                <li key={i}>
+                  <p className="dry-meta">
+                    <span>{whenText(s.at, s.event?.at)}</span> <span>to {formatPhone(s.to)}</span>
+                  </p>
+                  <p className="dry-body">{s.body}</p>
+                </li>
+              ))}
+            </ol>
           )}
           {results.slice(0, 20).map((r, i) => (
             <details key={i} className="dry-trace">

@@ -146,9 +146,9 @@ describeBrowser('settings: automations and business hours', () => {
     await dry.getByRole('button', { name: 'Dry run' }).click();
     const result = dry.getByRole('status');
     await result.getByText('Would send 1 text').waitFor();
-    const row = result.getByRole('row').nth(1);
+    const row = result.getByRole('list', { name: 'Texts it would send' }).getByRole('listitem').first();
     expect(await row.textContent()).toContain('Hi Alex, sorry we missed you!');
-    expect(await row.textContent()).toContain('(415) 555-0100');
+    expect(await row.textContent()).toContain('to (415) 555-0100');
     expect(await row.textContent()).toContain('4 min after the event');
     // An answered call gets nothing, and the page says so.
     await dry.getByLabel('Call outcome').selectOption('answered');
@@ -215,5 +215,26 @@ describeBrowser('settings: automations and business hours', () => {
     expect(await page.getByLabel('Tuesday opens').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByRole('group', { name: 'Monday' }).locator('.field-error').count()).toBe(0);
     expect((await apiCall(server, 'GET', '/v1/organization')).json.business_hours.weekly.tue).toEqual([{ open: '09:00', close: '17:00' }]);
+  });
+
+  it('compliance settings: countries by name, a HELP text the server refuses shows its reason on that field (page passes axe)', async () => {
+    const { page } = b;
+    await page.goto(`${server.url}/settings/compliance`);
+    await page.getByLabel('Answer to HELP').waitFor();
+    expect(await axe(page)).toEqual([]);
+    await page.getByLabel('Add a country').selectOption('MX');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('list', { name: 'Countries we may text' }).getByText('Mexico').waitFor();
+    await page.getByLabel('Answer to HELP').fill('Call us.');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    expect(await page.getByLabel('Answer to HELP').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('.field', { has: page.getByLabel('Answer to HELP') }).locator('.field-error').textContent()).toContain('Msg & data rates may apply');
+    expect((await apiCall(server, 'GET', '/v1/compliance/settings')).json.allowed_countries).not.toContain('MX');
+
+    await page.getByLabel('Answer to HELP').fill('');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    expect((await apiCall(server, 'GET', '/v1/compliance/settings')).json.allowed_countries).toContain('MX');
   });
 });
