@@ -138,7 +138,7 @@ function EditorForm({ automation, onClose, justSaved, onSaved }: { automation: U
   const qc = useQueryClient();
   const teams = useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data as { id: string; name: string }[], staleTime: 60_000 });
   const users = useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data as { id: string; name: string | null; email: string; role: string }[], staleTime: 60_000 });
-  const numbers = useQuery({ queryKey: ['numbers'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data as Untyped[], staleTime: 60_000 });
+  const numbers = useQuery({ queryKey: ['numbers', 'scope-picker'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data as Untyped[], staleTime: 60_000 });
   const [head, setHead] = useState<Head>(() => headOf(automation));
   const [steps, setSteps] = useState<StepDraft[]>(() => toDrafts(automation.steps));
   const [problems, setProblems] = useState<FieldProblem[]>([]);
