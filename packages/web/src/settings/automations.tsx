@@ -3,6 +3,8 @@ import { useState } from 'react';
 import { api, ok, type Untyped } from '../api/client';
 import { dateTime } from '../format';
 import { Empty, ErrorNote, Loading } from '../ui';
+import { AutomationEditor } from './automation-editor';
+import { newAutomationDocument, TRIGGER_CHOICES, TRIGGER_WORDS } from './automation-form';
 import { problemText } from './common';
 
 /* ---------------------------------------------------------------- Missed-call text-back & automations */
@@ -100,34 +102,37 @@ export function Automations() {
   const automations = useAutomations();
   const [open, setOpen] = useState<string | null>(null);
   if (automations.isPending) return <Loading />;
+  if (open) return <AutomationEditor id={open} onClose={() => setOpen(null)} />;
   return (
     <div className="stack">
       <p className="muted">Texts Textback sends by itself after a call, a lead or a text. Drafts never send.</p>
       {(automations.data ?? []).length === 0 ? (
-        <Empty title="No automations yet">Start with Missed-call text-back.</Empty>
+        <Empty title="No automations yet">Start with Missed-call text-back, or create one below.</Empty>
       ) : (
-        <table className="table">
+        <table className="table automations-table">
           <thead>
             <tr>
               <th>Name</th>
-              <th>Trigger</th>
+              <th>Starts when</th>
               <th>State</th>
-              <th>Updated</th>
-              <th />
+              <th className="hide-narrow">Updated</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {automations.data?.map((a) => (
               <tr key={a.id}>
                 <td>{a.name}</td>
-                <td>{a.trigger?.type ?? '—'}</td>
+                <td>{TRIGGER_WORDS[a.trigger?.type] ?? a.trigger?.type ?? '—'}</td>
                 <td>
                   <span className={`chip state-${a.state}`}>{a.state}</span>
                 </td>
-                <td>{dateTime(a.updated_at)}</td>
+                <td className="hide-narrow">{dateTime(a.updated_at)}</td>
                 <td>
-                  <button className="btn small" onClick={() => setOpen(open === a.id ? null : a.id)} aria-expanded={open === a.id}>
-                    {open === a.id ? 'Hide' : 'Steps & dry run'}
+                  <button className="btn small" onClick={() => setOpen(a.id)} aria-label={`Edit ${a.name}`}>
+                    Edit
                   </button>
                 </td>
               </tr>
@@ -135,34 +140,55 @@ export function Automations() {
           </tbody>
         </table>
       )}
-      {open && <AutomationDetail id={open} />}
+      <NewAutomation onCreated={setOpen} />
     </div>
   );
 }
 
-function AutomationDetail({ id }: { id: string }) {
-  const a = useQuery({ queryKey: ['automations', id], queryFn: () => ok(api.GET('/v1/automations/{id}', { params: { path: { id } } })) });
-  const [days, setDays] = useState(7);
-  const dry = useMutation({ mutationFn: () => ok(api.POST('/v1/automations/{id}/dry-run', { params: { path: { id } }, body: { days } as Untyped })) });
-  if (!a.data) return <Loading />;
-  const result = dry.data as Untyped;
+/** A new automation starts as a draft from a trigger (and the steps that trigger usually needs), then opens in the editor. */
+function NewAutomation({ onCreated }: { onCreated: (id: string) => void }) {
+  const qc = useQueryClient();
+  const [name, setName] = useState('');
+  const [choice, setChoice] = useState(TRIGGER_CHOICES[0]!.id);
+  const [after, setAfter] = useState('1d');
+  const picked = TRIGGER_CHOICES.find((c) => c.id === choice) ?? TRIGGER_CHOICES[0]!;
+  const create = useMutation({
+    mutationFn: () => ok(api.POST('/v1/automations', { body: newAutomationDocument(picked, name, after) as Untyped })),
+    onSuccess: (a: Untyped) => {
+      void qc.invalidateQueries({ queryKey: ['automations'] });
+      onCreated(a.id);
+    },
+  });
   return (
-    <div className="card">
-      <h3>{a.data.name}</h3>
-      <AutomationSteps a={a.data} />
-      <details>
-        <summary>Raw JSON</summary>
-        <pre className="code">{JSON.stringify(a.data, null, 2)}</pre>
-      </details>
-      <form className="inline-form" onSubmit={(e) => (e.preventDefault(), dry.mutate())}>
-        <label className="field inline">
-          <span>Replay the last (days)</span>
-          <input type="number" min={1} max={90} value={days} onChange={(e) => setDays(Number(e.target.value))} />
+    <form className="card" aria-labelledby="new-automation-title" onSubmit={(e) => (e.preventDefault(), create.mutate())}>
+      <h3 id="new-automation-title">New automation</h3>
+      <div className="inline-form">
+        <label className="field inline grow">
+          <span>Name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder={picked.label} />
         </label>
-        <button className="btn">Dry run</button>
-      </form>
-      <ErrorNote error={problemText(dry.error)} />
-      {result && <pre className="code">{JSON.stringify(result, null, 2).slice(0, 4000)}</pre>}
-    </div>
+        <label className="field inline">
+          <span>Starts when</span>
+          <select value={choice} onChange={(e) => setChoice(e.target.value)}>
+            {TRIGGER_CHOICES.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {picked.trigger.type === 'message.not_replied' && (
+          <label className="field inline">
+            <span>No reply after</span>
+            <input value={after} onChange={(e) => setAfter(e.target.value)} size={6} />
+          </label>
+        )}
+        <button className="btn primary" disabled={create.isPending}>
+          Create draft
+        </button>
+      </div>
+      <p className="muted small">It starts as a draft: it sends nothing until you set it to Active and save.</p>
+      <ErrorNote error={problemText(create.error)} />
+    </form>
   );
 }
