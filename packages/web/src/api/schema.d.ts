@@ -579,7 +579,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
-                        user_id: string;
+                        /** @description Whose key it is (their role applies); default: yours */
+                        user_id?: string;
                     };
                 };
             };
@@ -7556,8 +7557,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename a user or change their role (admin and above; owner to give or take the owner role)
-         * @description The last owner cannot lose the role. A new role applies to their open sessions at once.
+         * Rename a user, change their role, deactivate or reactivate them (admin and above; owner for an owner)
+         * @description The last active owner cannot lose the role nor be deactivated, and nobody deactivates themselves. A new role applies to their open sessions at once. `active: false` signs them out everywhere, stops their API keys, returns their open conversations to Unassigned and takes them out of routing; their history stays. `active: true` lets them sign in again.
          */
         patch: {
             parameters: {
@@ -7571,6 +7572,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description false: deactivate; true: reactivate */
+                        active?: boolean;
                         name?: string;
                         /** @enum {string} */
                         role?: "owner" | "admin" | "supervisor" | "agent";
