@@ -25,6 +25,7 @@ import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { TtlCache } from '../support/ttl-cache.js';
 import { appendEvent, type NewEvent } from './events.js';
+import { noticeFailure } from './notifications/failures.js';
 import { decodeCursor, olderThan, toPage, type Page } from './pagination.js';
 
 export const WEBHOOK_DELIVERY_JOB = 'webhook.deliver';
@@ -418,6 +419,13 @@ async function recordAttempt(
         subjectType: 'webhook_endpoint',
         subjectId: endpoint.id,
         data: { reason: disable, failing_since: new Date(failingSince).toISOString(), last_response_code: outcome.code },
+      });
+      // And an email to the owners and admins who asked for failure emails (docs/notifications.md).
+      await noticeFailure(ctx, tx, {
+        orgId: endpoint.org_id,
+        kind: 'webhook_disabled',
+        subjectId: endpoint.id,
+        data: { url: endpoint.url, host: new URL(endpoint.url).host, reason: disable, last_answer: outcome.code === null ? 'no answer' : `HTTP ${outcome.code}` },
       });
     }
     if (next !== null) snoozeUntil = next;

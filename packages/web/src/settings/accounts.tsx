@@ -121,7 +121,7 @@ function AccountCard({ account: a }: { account: Untyped }) {
   );
 }
 
-function CopyField({ label, value }: { label: string; value: string }) {
+export function CopyField({ label, value }: { label: string; value: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <div className="copy-field">

@@ -217,7 +217,8 @@ function SendingRulesForm({ n, initial, onClose }: { n: Untyped; initial: Untype
         <textarea rows={2} value={form.opt_out_text} placeholder="The organization’s opt-out confirmation" onChange={(e) => setForm({ ...form, opt_out_text: e.target.value })} />
         {fieldError('opt_out_text') && <small className="form-error">{fieldError('opt_out_text')}</small>}
       </label>
-      <ErrorNote error={problemText(save.error)} />
+      {/* Errors on a field are shown under it; anything else here. */}
+      <ErrorNote error={['rate_per_second', 'daily_cap', 'help_text', 'opt_out_text'].some((f) => fieldError(f)) ? null : problemText(save.error)} />
       <div className="actions">
         <button type="button" className="btn ghost" onClick={onClose}>
           Cancel

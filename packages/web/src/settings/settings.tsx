@@ -15,6 +15,7 @@ import { Queues } from './queues';
 import { SavedReplies } from './saved-replies';
 import { Suppressions } from './suppressions';
 import { Teams } from './teams';
+import { Webhooks } from './webhooks';
 
 type Section = { id: string; label: string; min: 'supervisor' | 'admin'; component: () => ReactNode };
 const SECTIONS: Section[] = [
@@ -28,6 +29,7 @@ const SECTIONS: Section[] = [
   { id: 'suppressions', label: 'Do-not-contact list', min: 'admin', component: () => <Suppressions /> },
   { id: 'queues', label: 'SMS queues', min: 'supervisor', component: () => <Queues /> },
   { id: 'carriers', label: 'Carrier accounts', min: 'admin', component: () => <Carriers /> },
+  { id: 'webhooks', label: 'Webhooks', min: 'admin', component: () => <Webhooks /> },
   { id: 'users', label: 'Users', min: 'admin', component: () => <Users /> },
   { id: 'api-keys', label: 'API keys', min: 'admin', component: () => <ApiKeys /> },
 ];
