@@ -169,6 +169,31 @@ describeBrowser('settings: numbers, carrier accounts, users and API keys', () =>
     expect(refused.status).toBe(401);
   });
 
+  it('email notifications from the user menu: texts of my teams on one number only, and failures; read back through the API', async () => {
+    const { page } = b;
+    await page.goto(`${server.url}/inbox/all`);
+    await page.getByRole('button', { name: /Dana Owner/ }).click();
+    await page.getByRole('menuitem', { name: 'Email notifications' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Email notifications' });
+    await dialog.getByLabel('of my teams').check();
+    await dialog.getByLabel('only these:').check();
+    // Nothing picked yet: Save waits for a number.
+    expect(await dialog.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await dialog.getByLabel(/\(415\) 943-4591/).check();
+    await dialog.getByLabel(/Email me when something fails/).check();
+    expect(await axe(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const me = (await apiCall(server, 'GET', '/v1/me')).json.user as { id: string };
+    const numbers = (await apiCall(server, 'GET', '/v1/numbers')).json.data as { id: string; phone: string }[];
+    const prefs = (await apiCall(server, 'GET', `/v1/users/${me.id}/notifications`)).json;
+    expect(prefs).toMatchObject({
+      email_new_texts: { assigned_to_me: false, my_teams: true, unassigned: false, numbers: [numbers.find((n) => n.phone === '+14159434591')!.id] },
+      email_failures: true,
+      include_body_in_subject: false,
+    });
+  });
+
   it('at phone width the numbers and users pages are one card per row, nothing wider than the screen', async () => {
     const phone = await launch({ width: 390, height: 844 });
     try {
