@@ -5,6 +5,7 @@ import { sessionQuery } from './auth';
 import { AgentConsole } from './screens/agent-console';
 import { Inbox } from './screens/inbox';
 import { SandboxPhone } from './screens/sandbox-phone';
+import { Callbacks } from './screens/callbacks';
 import { Shell } from './screens/shell';
 import { SignIn } from './screens/sign-in';
 
@@ -56,6 +57,7 @@ export const inboxRoute = createRoute({
 
 const agentRoute = createRoute({ getParentRoute: () => shellRoute, path: '/agent', component: AgentConsole });
 const sandboxRoute = createRoute({ getParentRoute: () => shellRoute, path: '/sandbox', component: SandboxPhone });
+const callbacksRoute = createRoute({ getParentRoute: () => shellRoute, path: '/callbacks', component: Callbacks });
 
 // Settings are loaded on demand: most people never open them, and they are a third of the code.
 const settingsRoute = createRoute({
@@ -83,7 +85,7 @@ export const settingsSectionRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signInRoute,
-  shellRoute.addChildren([homeRoute, inboxRoute, agentRoute, sandboxRoute, analyticsRoute, settingsRoute.addChildren([settingsIndexRoute, settingsSectionRoute])]),
+  shellRoute.addChildren([homeRoute, inboxRoute, agentRoute, sandboxRoute, callbacksRoute, analyticsRoute, settingsRoute.addChildren([settingsIndexRoute, settingsSectionRoute])]),
 ]);
 
 export const router = createRouter({ routeTree, context: { qc: queryClient }, defaultPreload: 'intent', scrollRestoration: false });

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate, useRouterState, useSearch } from '@tanstack/react-router';
-import { AlarmClock, AlertTriangle, Ban, ChartColumn, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Mail, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
+import { AlarmClock, AlertTriangle, Ban, ChartColumn, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Mail, PhoneCall, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, ok } from '../api/client';
 import { atLeast, useChangePassword, useMe, useSignOut } from '../auth';
@@ -154,6 +154,9 @@ function Rail({ onClose }: { onClose: () => void }) {
         </RailLink>
         <RailLink to="/inbox/$view" params={{ view: 'opted-out' }} search={numberSearch} icon={<Ban size={17} />}>
           Opted out
+        </RailLink>
+        <RailLink to="/callbacks" icon={<PhoneCall size={17} />}>
+          Callbacks
         </RailLink>
       </div>
       <div className="rail-section" role="group" aria-label="Tools">

@@ -16,6 +16,7 @@ import { SavedReplies } from './saved-replies';
 import { Suppressions } from './suppressions';
 import { Teams } from './teams';
 import { Webhooks } from './webhooks';
+import { ReplyAgent } from './reply-agent';
 
 type Section = { id: string; label: string; min: 'supervisor' | 'admin'; component: () => ReactNode };
 const SECTIONS: Section[] = [
@@ -23,6 +24,7 @@ const SECTIONS: Section[] = [
   { id: 'numbers', label: 'Numbers', min: 'admin', component: () => <Numbers /> },
   { id: 'text-back', label: 'Missed-call text-back', min: 'admin', component: () => <TextBack /> },
   { id: 'automations', label: 'Automations', min: 'admin', component: () => <Automations /> },
+  { id: 'reply-agent', label: 'Reply agent', min: 'admin', component: () => <ReplyAgent /> },
   { id: 'saved-replies', label: 'Saved replies', min: 'admin', component: () => <SavedReplies /> },
   { id: 'hours', label: 'Business hours', min: 'admin', component: () => <BusinessHours /> },
   { id: 'compliance', label: 'Compliance', min: 'admin', component: () => <Compliance /> },
