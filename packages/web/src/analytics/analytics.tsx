@@ -115,7 +115,9 @@ export function Analytics() {
           <div key={key} className="metric-card" role="group" aria-label={METRICS[key].label}>
             <div className="metric-label">{METRICS[key].label}</div>
             <div className="metric-value">{summary.data ? <MetricValue metric={key} value={summary.data[key]} ctx={ctx} /> : NONE}</div>
-            <div className="metric-hint">{METRICS[key].definition}</div>
+            <div className="metric-hint clamp" title={METRICS[key].definition}>
+              {METRICS[key].definition}
+            </div>
           </div>
         ))}
       </section>
@@ -210,6 +212,18 @@ function Funnel({ stages, ctx }: { stages: Untyped[]; ctx: LinkContext }) {
 
 type SetSearch = (patch: Partial<AnalyticsSearch>) => void;
 
+/** A labelled select whose name is its label only (a select inside its label would add its option to the name). */
+function Picker({ id, label, value, onChange, title, children }: { id: string; label: string; value: string; onChange: (v: string) => void; title?: string; children: ReactNode }) {
+  return (
+    <div className="field inline picker">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)} title={title}>
+        {children}
+      </select>
+    </div>
+  );
+}
+
 function SeriesSection({ range, timeZone, search, setSearch, ctx }: { range: Range; timeZone: string; search: AnalyticsSearch; setSearch: SetSearch; ctx: LinkContext }) {
   const metric: MetricKey = SERIES_METRICS.includes(search.metric as MetricKey) ? (search.metric as MetricKey) : 'texts_sent';
   const interval: Interval = INTERVALS.some((i) => i.id === search.every) ? (search.every as Interval) : 'day';
@@ -221,16 +235,13 @@ function SeriesSection({ range, timeZone, search, setSearch, ctx }: { range: Ran
       <div className="section-head">
         <h2 id="series-title">{METRICS[metric].label} over time</h2>
         <div className="section-tools">
-          <label className="field inline">
-            <span>Metric</span>
-            <select value={metric} onChange={(e) => setSearch({ metric: e.target.value === 'texts_sent' ? undefined : e.target.value })} title={METRICS[metric].definition}>
-              {SERIES_METRICS.map((k) => (
-                <option key={k} value={k}>
-                  {METRICS[k].label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Picker id="series-metric" label="Metric" value={metric} onChange={(v) => setSearch({ metric: v === 'texts_sent' ? undefined : v })} title={METRICS[metric].definition}>
+            {SERIES_METRICS.map((k) => (
+              <option key={k} value={k}>
+                {METRICS[k].label}
+              </option>
+            ))}
+          </Picker>
           <div className="segmented" role="group" aria-label="Granularity">
             {INTERVALS.map((i) => (
               <button key={i.id} type="button" className={`btn small ${interval === i.id ? 'on' : ''}`} aria-pressed={interval === i.id} onClick={() => setSearch({ every: i.id === 'day' ? undefined : i.id })}>
@@ -245,7 +256,7 @@ function SeriesSection({ range, timeZone, search, setSearch, ctx }: { range: Ran
       {rows.length > 0 && (
         <details className="series-table">
           <summary>Show the numbers</summary>
-          <div className="table-scroll">
+          <div className="table-scroll" tabIndex={0} role="region" aria-label={`${METRICS[metric].label} per ${interval}`}>
             <table className="table analytics-table">
               <thead>
                 <tr>
@@ -341,16 +352,13 @@ function BreakdownSection({ range, search, setSearch, ctx, names }: { range: Ran
     <section className="card" aria-labelledby="breakdown-title">
       <div className="section-head">
         <h2 id="breakdown-title">Breakdown by {DIMENSIONS.find((d) => d.id === by)?.label.toLowerCase()}</h2>
-        <label className="field inline">
-          <span>Break down by</span>
-          <select value={by} onChange={(e) => setSearch({ by: e.target.value === 'automation' ? undefined : e.target.value })}>
-            {DIMENSIONS.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Picker id="breakdown-by" label="Break down by" value={by} onChange={(v) => setSearch({ by: v === 'automation' ? undefined : v })}>
+          {DIMENSIONS.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.label}
+            </option>
+          ))}
+        </Picker>
       </div>
       {!linkable && <p className="muted small">The inbox search cannot select by {DIMENSIONS.find((d) => d.id === by)?.label.toLowerCase()}: these numbers do not link to conversations.</p>}
       {report.isPending ? (
@@ -425,7 +433,7 @@ function Heatmap({ title, noun, weekdays, grid, definition }: { title: string; n
       <figcaption>
         <strong>{title}</strong> <span className="muted">{total.toLocaleString('en-US')} in all · {definition}</span>
       </figcaption>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label={`${title} by weekday and hour, scrolls sideways`}>
         <table className="heatmap-table" aria-label={`${title} by weekday and hour`}>
           <thead>
             <tr>
@@ -473,16 +481,13 @@ function ExperimentSection({ search, setSearch, names, today }: { search: Analyt
       <div className="section-head">
         <h2 id="experiment-title">A/B experiment</h2>
         {candidates.length > 1 && (
-          <label className="field inline">
-            <span>Automation</span>
-            <select value={chosen?.id ?? ''} onChange={(e) => setSearch({ experiment: e.target.value })}>
-              {candidates.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Picker id="experiment-automation" label="Automation" value={chosen?.id ?? ''} onChange={(v) => setSearch({ experiment: v })}>
+            {candidates.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </Picker>
         )}
       </div>
       {!chosen ? (
