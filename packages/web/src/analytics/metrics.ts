@@ -3,7 +3,7 @@
  * one-sentence definition (word for word, without the Markdown backticks; a browser test compares them
  * with the docs), how to format a value, and the inbox search that finds the conversations behind a count.
  */
-import { addDays } from './range';
+import { addDays } from './range.js';
 
 export type MetricKind = 'count' | 'rate' | 'duration';
 export interface MetricInfo {
