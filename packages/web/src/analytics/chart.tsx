@@ -33,6 +33,7 @@ export function bucketLabel(start: string, interval: Interval, timeZone: string,
 
 export function TimeSeriesChart({ rows, metric, interval, timeZone }: { rows: SeriesRow[]; metric: MetricKey; interval: Interval; timeZone: string }) {
   const host = useRef<HTMLDivElement>(null);
+  const readout = useRef<HTMLParagraphElement>(null);
   const info = METRICS[metric];
   useEffect(() => {
     const el = host.current;
@@ -41,6 +42,8 @@ export function TimeSeriesChart({ rows, metric, interval, timeZone }: { rows: Se
     const xs = rows.map((_r, i) => i);
     const ys = rows.map((r) => (typeof r[metric] === 'number' ? (r[metric] as number) : null));
     const isCount = info.kind === 'count';
+    const sum = rows.reduce((n, r) => n + (typeof r[metric] === 'number' ? (r[metric] as number) : 0), 0);
+    const idle = `${isCount ? `${formatMetric(metric, sum)} in all. ` : ''}Point at a ${interval} for its number.`;
     const labelOf = (i: number, long = false) => {
       const row = Number.isInteger(i) ? rows[i] : undefined;
       return row ? bucketLabel(row.start, interval, timeZone, long) : '';
@@ -55,7 +58,17 @@ export function TimeSeriesChart({ rows, metric, interval, timeZone }: { rows: Se
       height: HEIGHT,
       padding: [12, 12, 0, 4],
       cursor: { points: { size: 8 }, drag: { x: false, y: false } },
-      legend: { show: true, live: true },
+      legend: { show: false },
+      hooks: {
+        // The hovered bucket and its value, under the chart (an idle chart says what hovering does).
+        setCursor: [
+          (u) => {
+            const i = u.cursor.idx;
+            const row = i === null || i === undefined ? undefined : rows[i];
+            if (readout.current) readout.current.textContent = row ? `${bucketLabel(row.start, interval, timeZone, true)}: ${formatMetric(metric, row[metric])}` : idle;
+          },
+        ],
+      },
       scales: { x: { time: false, range: () => [-0.5, Math.max(0.5, rows.length - 0.5)] }, y: { range: (_u, _min, max) => [0, info.kind === 'rate' ? Math.max(0.05, Math.min(1, (max ?? 0) * 1.15)) : Math.max(isCount ? 4 : 60, (max ?? 0) * 1.15)] } },
       axes: [
         { stroke: '#5b6476', grid: { show: false }, ticks: { stroke: '#e4e7ec' }, splits, values: (_u, splits) => splits.map((s) => labelOf(s)), font: '11px Inter Variable, system-ui, sans-serif', space: 70 },
@@ -83,6 +96,7 @@ export function TimeSeriesChart({ rows, metric, interval, timeZone }: { rows: Se
       ],
     };
     const plot = new uPlot(opts, [xs, ys], el);
+    if (readout.current) readout.current.textContent = idle;
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height: HEIGHT }));
     resize.observe(el);
     return () => {
@@ -95,5 +109,10 @@ export function TimeSeriesChart({ rows, metric, interval, timeZone }: { rows: Se
     rows.length === 0
       ? `${info.label}: no data`
       : `${info.label} per ${interval}, ${bucketLabel(rows[0]!.start, interval, timeZone, true)} to ${bucketLabel(rows.at(-1)!.start, interval, timeZone, true)}${info.kind === 'count' ? `: ${total.toLocaleString('en-US')} in all` : ''}. The numbers are in the table below.`;
-  return <div ref={host} className="uplot-host" role="img" aria-label={described} />;
+  return (
+    <>
+      <div ref={host} className="uplot-host" role="img" aria-label={described} />
+      <p ref={readout} className="chart-readout" aria-hidden="true" />
+    </>
+  );
 }
