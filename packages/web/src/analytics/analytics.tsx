@@ -45,7 +45,7 @@ const WEEKDAYS: Record<string, string> = { mon: 'Monday', tue: 'Tuesday', wed: '
 const hourLabel = (h: number) => `${String(h).padStart(2, '0')}:00–${String((h + 1) % 24).padStart(2, '0')}:00`;
 
 function useReport(name: string, params: Record<string, unknown>, enabled: boolean, fetcher: () => Promise<Untyped>) {
-  return useQuery({ queryKey: ['analytics', name, params], queryFn: fetcher, staleTime: 60_000, enabled, placeholderData: (previous) => previous });
+  return useQuery({ queryKey: ['analytics', name, params], queryFn: fetcher, staleTime: 60_000, enabled });
 }
 
 /** Names for the ids the breakdowns answer with (automations, numbers, teams, agents). */

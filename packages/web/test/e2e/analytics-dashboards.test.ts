@@ -190,6 +190,32 @@ describeBrowser('analytics dashboards', () => {
     expect(new Set(shown)).toEqual(phones);
   });
 
+  it('links every count to a search the inbox accepts, by automation, variant, number and lead source', async () => {
+    const { page } = b;
+    const queries = new Set<string>();
+    for (const by of ['automation', 'variant', 'number', 'source']) {
+      await page.goto(`${server.url}/analytics?range=90d&by=${by}&experiment=${automationId}`);
+      await page.getByRole('region', { name: `Breakdown by ${by}, scrolls sideways` }).getByRole('link').first().waitFor();
+      await page.getByRole('group', { name: 'Experiment: Missed-call text-back (A/B)' }).getByRole('link').first().waitFor();
+      for (const href of await page.locator('a.metric-link').evaluateAll((links) => links.map((a) => a.getAttribute('href') ?? ''))) {
+        expect(href).toMatch(/^\/inbox\/all\?q=/);
+        queries.add(new URL(href, server.url).searchParams.get('q')!);
+      }
+    }
+    expect(queries.size).toBeGreaterThan(30);
+    for (const q of queries) {
+      const res = await apiCall(server, 'GET', `/v1/conversations?limit=1&query=${encodeURIComponent(q)}`);
+      expect({ q, status: res.status }).toEqual({ q, status: 200 });
+    }
+    // A variant's replies: contacts texted back with that variant who then texted.
+    const replies = [...queries].find((q) => q.includes('variant:A') && q.includes('direction:incoming'));
+    expect(replies).toBeDefined();
+    const listed = (await apiCall(server, 'GET', `/v1/conversations?limit=100&query=${encodeURIComponent(replies!)}`)).json.data as { contact_id: string }[];
+    const repliedA = new Set(h.messages.filter((m) => m.variant_id === 'A' && m.status === 'delivered').map((m) => m.contact_id as string));
+    for (const c of listed) expect(repliedA.has(c.contact_id)).toBe(true);
+    expect(listed.length).toBeGreaterThan(0);
+  });
+
   it('has no serious or critical accessibility violation, on a computer and a phone', async () => {
     const { page } = b;
     await page.goto(`${server.url}/analytics?range=90d&by=variant`);
