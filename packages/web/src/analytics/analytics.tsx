@@ -13,7 +13,7 @@ import { api, ok, type Untyped } from '../api/client';
 import { atLeast, useMe } from '../auth';
 import { Empty, ErrorNote, Loading } from '../ui';
 import { bucketLabel, TimeSeriesChart, type Interval, type SeriesRow } from './chart';
-import { formatCount, formatMetric, formatPercent, METRIC_KEYS, METRICS, NONE, searchFor, searchValue, type LinkContext, type MetricKey, type SearchScope } from './metrics';
+import { formatCount, formatMetric, formatPercent, METRIC_KEYS, METRICS, NONE, searchFor, searchValue, type LinkContext, type MetricInfo, type MetricKey, type SearchScope } from './metrics';
 import { describeRange, isDate, PRESETS, rangeFromSearch, todayIn, type Range } from './range';
 import './analytics.css';
 
@@ -374,8 +374,8 @@ function BreakdownSection({ range, search, setSearch, ctx, names }: { range: Ran
               <tr>
                 <th scope="col">{DIMENSIONS.find((d) => d.id === by)?.label}</th>
                 {columns.map((k) => (
-                  <th key={k} scope="col" title={METRICS[k].definition}>
-                    <abbr title={METRICS[k].definition}>{METRICS[k].label}</abbr>
+                  <th key={k} scope="col" title={`${METRICS[k].label}: ${METRICS[k].definition}`}>
+                    {(METRICS[k] as MetricInfo).short ?? METRICS[k].label}
                   </th>
                 ))}
               </tr>

@@ -8,6 +8,8 @@ import { addDays } from './range.js';
 export type MetricKind = 'count' | 'rate' | 'duration';
 export interface MetricInfo {
   label: string;
+  /** A shorter column header, where the label is long. */
+  short?: string;
   definition: string;
   kind: MetricKind;
 }
@@ -37,7 +39,7 @@ export const METRICS = {
     definition: 'Contacts texted back who sent a text (not a keyword such as STOP, HELP or START) within the reply window after it; a contact who replies twice counts once.',
   },
   reply_rate: { label: 'Reply rate', kind: 'rate', definition: 'replied ÷ contacts_texted_back.' },
-  median_time_to_first_reply_seconds: { label: 'Median time to first reply', kind: 'duration', definition: REPLY_TIME },
+  median_time_to_first_reply_seconds: { label: 'Median time to first reply', short: 'Median reply time', kind: 'duration', definition: REPLY_TIME },
   p90_time_to_first_reply_seconds: { label: 'Time to first reply, 90th percentile', kind: 'duration', definition: REPLY_TIME },
   called_back: { label: 'Called back', kind: 'count', definition: 'Contacts with an answered (connected) call, in either direction, within the callback window after their text-back.' },
   callback_conversion: { label: 'Callback conversion', kind: 'rate', definition: 'called_back ÷ contacts_texted_back.' },
@@ -49,10 +51,10 @@ export const METRICS = {
     definition:
       "Inbound texts (not keywords) that an agent answered: in each conversation, the first inbound text since the last agent's text starts the clock and the next text a person (user) sends there stops it.",
   },
-  median_agent_first_response_seconds: { label: 'Median agent first response', kind: 'duration', definition: AGENT_TIME },
-  p90_agent_first_response_seconds: { label: 'Agent first response, 90th percentile', kind: 'duration', definition: AGENT_TIME },
-  sms_vol: { label: 'SMS_VOL (sessions accepted)', kind: 'count', definition: "Queue sessions an agent accepted (NetSapiens' SMS_VOL), as in GET /v1/queues/:id/statistics." },
-  sms_aht_seconds: { label: 'SMS_AHT (average handling time)', kind: 'duration', definition: 'Average handling time, accept to end, of ended sessions (SMS_AHT).' },
+  median_agent_first_response_seconds: { label: 'Median agent first response', short: 'Median first response', kind: 'duration', definition: AGENT_TIME },
+  p90_agent_first_response_seconds: { label: 'Agent first response, 90th percentile', short: 'First response, p90', kind: 'duration', definition: AGENT_TIME },
+  sms_vol: { label: 'SMS_VOL (sessions accepted)', short: 'SMS_VOL', kind: 'count', definition: "Queue sessions an agent accepted (NetSapiens' SMS_VOL), as in GET /v1/queues/:id/statistics." },
+  sms_aht_seconds: { label: 'SMS_AHT (average handling time)', short: 'SMS_AHT', kind: 'duration', definition: 'Average handling time, accept to end, of ended sessions (SMS_AHT).' },
   queue_avg_wait_seconds: { label: 'Queue average wait', kind: 'duration', definition: "Average wait from a session's start to its accept." },
   queue_abandoned: { label: 'Queue abandoned', kind: 'count', definition: "Sessions ended before any agent accepted (the originator's end keyword or the invite timeout)." },
 } as const satisfies Record<string, MetricInfo>;
