@@ -109,6 +109,31 @@ describeBrowser('analytics dashboards', () => {
     await expect.poll(() => card('Missed calls').textContent()).toBe(thatDay.toLocaleString('en-US'));
   });
 
+  it('draws the chosen metric per local week, with its numbers in a table', async () => {
+    const { page } = b;
+    await page.goto(`${server.url}/analytics?range=90d`);
+    await page.getByLabel('Metric', { exact: true }).selectOption({ label: 'Missed calls' });
+    await page.waitForURL(/[?&]metric=missed_calls/);
+    await page.getByRole('group', { name: 'Granularity' }).getByRole('button', { name: 'Week', exact: true }).click();
+    await page.waitForURL(/[?&]every=week/);
+    await page.getByRole('heading', { name: 'Missed calls over time' }).waitFor();
+    await page.getByText('Show the numbers').click();
+    const table = page.getByRole('region', { name: 'Missed calls per week' });
+    await table.getByRole('rowheader').first().waitFor();
+    // Weeks run Monday to Sunday in the organization's zone.
+    const weeks = new Map<string, number>();
+    const index = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    for (const c of missed()) {
+      const l = local(c.created_at as number);
+      const monday = new Date(Date.parse(`${l.date}T00:00:00Z`) - index.indexOf(l.weekday) * DAY).toISOString().slice(0, 10);
+      weeks.set(monday, (weeks.get(monday) ?? 0) + 1);
+    }
+    const expected = [...weeks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([monday, n]) => [`Week of ${new Date(`${monday}T12:00:00Z`).toLocaleDateString('en-US', { timeZone: 'UTC', month: 'short', day: 'numeric', year: 'numeric' })}`, String(n)]);
+    const shown = await table.getByRole('row').evaluateAll((rows) => rows.slice(1).map((r) => [r.querySelector('th')?.textContent ?? '', r.querySelector('td')?.textContent ?? '']));
+    expect(shown.filter(([, n]) => n !== '0')).toEqual(expected);
+    expect(await page.locator('.uplot-host').getAttribute('aria-label')).toContain(`Missed calls per week`);
+  });
+
   it('puts each missed call in its local weekday × hour cell', async () => {
     const { page } = b;
     await page.goto(`${server.url}/analytics?range=90d`);
