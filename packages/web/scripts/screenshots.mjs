@@ -193,7 +193,7 @@ try {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/inbox\//);
-    await page.goto(`${url}/analytics?range=30d&by=variant`);
+    await page.goto(`${url}/analytics?range=30d`);
     await page.getByRole('list', { name: 'Funnel' }).waitFor();
     await page.locator('.uplot-host canvas').first().waitFor();
     await page.getByRole('rowheader', { name: 'Variant A', exact: true }).first().waitFor();

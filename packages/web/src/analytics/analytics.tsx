@@ -342,7 +342,7 @@ function groupScope(by: Dimension, key: string, names: Names): SearchScope | nul
 }
 
 function BreakdownSection({ range, search, setSearch, ctx, names }: { range: Range; search: AnalyticsSearch; setSearch: SetSearch; ctx: LinkContext; names: Names }) {
-  const by: Dimension = DIMENSIONS.some((d) => d.id === search.by) ? (search.by as Dimension) : 'automation';
+  const by: Dimension = DIMENSIONS.some((d) => d.id === search.by) ? (search.by as Dimension) : 'variant';
   const params = { from: range.from, to: range.to, by };
   const report = useReport('breakdown', params, true, async () => ok(api.GET('/v1/analytics/breakdown', { params: { query: params } })));
   const rows = (report.data?.data ?? []) as Untyped[];
@@ -352,7 +352,7 @@ function BreakdownSection({ range, search, setSearch, ctx, names }: { range: Ran
     <section className="card" aria-labelledby="breakdown-title">
       <div className="section-head">
         <h2 id="breakdown-title">Breakdown by {DIMENSIONS.find((d) => d.id === by)?.label.toLowerCase()}</h2>
-        <Picker id="breakdown-by" label="Break down by" value={by} onChange={(v) => setSearch({ by: v === 'automation' ? undefined : v })}>
+        <Picker id="breakdown-by" label="Break down by" value={by} onChange={(v) => setSearch({ by: v === 'variant' ? undefined : v })}>
           {DIMENSIONS.map((d) => (
             <option key={d.id} value={d.id}>
               {d.label}

@@ -108,7 +108,7 @@ export function TimeSeriesChart({ rows, metric, interval, timeZone }: { rows: Se
   const described =
     rows.length === 0
       ? `${info.label}: no data`
-      : `${info.label} per ${interval}, ${bucketLabel(rows[0]!.start, interval, timeZone, true)} to ${bucketLabel(rows.at(-1)!.start, interval, timeZone, true)}${info.kind === 'count' ? `: ${total.toLocaleString('en-US')} in all` : ''}. The numbers are in the table below.`;
+      : `${info.label} per ${interval}, ${bucketLabel(rows[0]!.start, interval, timeZone, true)} to ${bucketLabel(rows.at(-1)!.start, interval, timeZone, true)}.${info.kind === 'count' ? ` In all: ${info.label.toLowerCase()} ${total.toLocaleString('en-US')}.` : ''} The numbers are in the table below.`;
   return (
     <>
       <div ref={host} className="uplot-host" role="img" aria-label={described} />
