@@ -17,7 +17,7 @@ import { formatCount, formatMetric, formatPercent, METRIC_KEYS, METRICS, NONE, s
 import { describeRange, isDate, PRESETS, rangeFromSearch, todayIn, type Range } from './range';
 import './analytics.css';
 
-type AnalyticsSearch = { range?: string; from?: string; to?: string; metric?: string; every?: string; by?: string; experiment?: string };
+type AnalyticsSearch = { range?: string; from?: string; to?: string; metric?: string; every?: string; by?: string; experiment?: string; hours?: string };
 
 const SUMMARY: MetricKey[] = ['missed_calls', 'texts_sent', 'delivered', 'delivery_rate', 'reply_rate', 'median_time_to_first_reply_seconds', 'callback_conversion', 'opt_out_rate'];
 const SERIES_METRICS: MetricKey[] = METRIC_KEYS;
@@ -84,7 +84,11 @@ export function Analytics() {
   const names = useNames();
   const setSearch = (patch: Partial<AnalyticsSearch>) => void navigate({ to: '/analytics', search: (prev: AnalyticsSearch) => clean({ ...prev, ...patch }) } as never);
   const query = { from: range.from, to: range.to };
-  const summary = useReport('summary', query, allowed, async () => ok(api.GET('/v1/analytics/summary', { params: { query } })));
+  // Time to first reply counting the organization's open hours only (summary, time series, breakdown).
+  const businessHours = search.hours === 'business';
+  const withHours = businessHours ? { business_hours: true } : {};
+  const summaryQuery = { ...query, ...withHours };
+  const summary = useReport('summary', summaryQuery, allowed, async () => ok(api.GET('/v1/analytics/summary', { params: { query: summaryQuery } })));
   const funnel = useReport('funnel', query, allowed, async () => ok(api.GET('/v1/analytics/funnel', { params: { query } })));
   const ctx: LinkContext = {
     ...query,
@@ -108,13 +112,28 @@ export function Analytics() {
             {describeRange(range)} · local days in {summary.data?.tz ?? timeZone}. Click a number to see the conversations behind it.
           </p>
         </div>
-        <RangePicker range={range} today={today} onChange={(r) => setSearch(r.preset ? { range: r.preset, from: undefined, to: undefined } : { range: undefined, from: r.from, to: r.to })} />
+        <div className="head-tools">
+          <RangePicker range={range} today={today} onChange={(r) => setSearch(r.preset ? { range: r.preset, from: undefined, to: undefined } : { range: undefined, from: r.from, to: r.to })} />
+          <label className="check" title="Time to first reply counts only the organization's business hours: a reply that came overnight waited the open hours only.">
+            <input type="checkbox" checked={businessHours} onChange={(e) => setSearch({ hours: e.target.checked ? 'business' : undefined })} /> Reply times in business hours only
+          </label>
+        </div>
       </div>
       <section aria-label="Summary" className="metric-cards">
         {SUMMARY.map((key) => (
           <div key={key} className="metric-card" role="group" aria-label={METRICS[key].label}>
-            <div className="metric-label">{METRICS[key].label}</div>
-            <div className="metric-value">{summary.data ? <MetricValue metric={key} value={summary.data[key]} ctx={ctx} /> : NONE}</div>
+            <div className="metric-label">
+              {METRICS[key].label}
+              {businessHours && METRICS[key].kind === 'duration' ? ' (business hours)' : ''}
+            </div>
+            <div className="metric-value">
+              {summary.data ? <MetricValue metric={key} value={summary.data[key]} ctx={ctx} /> : NONE}
+              {key === 'median_time_to_first_reply_seconds' && summary.data && (
+                <span className="metric-sub" title={METRICS.p90_time_to_first_reply_seconds.definition}>
+                  90th percentile {formatMetric('p90_time_to_first_reply_seconds', summary.data.p90_time_to_first_reply_seconds)}
+                </span>
+              )}
+            </div>
             <div className="metric-hint clamp" title={METRICS[key].definition}>
               {METRICS[key].definition}
             </div>
@@ -124,13 +143,22 @@ export function Analytics() {
       <ErrorNote error={summary.error} />
       <div className="analytics-grid">
         <section className="card" aria-labelledby="funnel-title">
-          <h2 id="funnel-title">Text-back funnel</h2>
+          <div className="section-head">
+            <h2 id="funnel-title">Text-back funnel</h2>
+            <CsvLink report="funnel" params={query} name="the funnel" />
+          </div>
           <p className="muted small">Each step's share of the step before; called back and opted out are shares of the contacts texted back.</p>
           {funnel.isPending ? <Loading /> : funnel.error ? <ErrorNote error={funnel.error} /> : <Funnel stages={funnel.data.stages} ctx={ctx} />}
         </section>
-        <SeriesSection range={range} timeZone={summary.data?.tz ?? timeZone} search={search} setSearch={setSearch} ctx={ctx} />
+        <SeriesSection range={range} timeZone={summary.data?.tz ?? timeZone} search={search} setSearch={setSearch} ctx={ctx} withHours={withHours} />
       </div>
-      <BreakdownSection range={range} search={search} setSearch={setSearch} ctx={ctx} names={names} />
+      {summary.data && (
+        <div className="analytics-grid even">
+          <DeliverySection summary={summary.data} ctx={ctx} />
+          <PeopleSection summary={summary.data} />
+        </div>
+      )}
+      <BreakdownSection range={range} search={search} setSearch={setSearch} ctx={ctx} names={names} withHours={withHours} />
       <HeatmapSection range={range} timeZone={summary.data?.tz ?? timeZone} />
       <ExperimentSection search={search} setSearch={setSearch} names={names} today={today} />
       <Glossary />
@@ -224,10 +252,10 @@ function Picker({ id, label, value, onChange, title, children }: { id: string; l
   );
 }
 
-function SeriesSection({ range, timeZone, search, setSearch, ctx }: { range: Range; timeZone: string; search: AnalyticsSearch; setSearch: SetSearch; ctx: LinkContext }) {
+function SeriesSection({ range, timeZone, search, setSearch, ctx, withHours }: { range: Range; timeZone: string; search: AnalyticsSearch; setSearch: SetSearch; ctx: LinkContext; withHours: object }) {
   const metric: MetricKey = SERIES_METRICS.includes(search.metric as MetricKey) ? (search.metric as MetricKey) : 'texts_sent';
   const interval: Interval = INTERVALS.some((i) => i.id === search.every) ? (search.every as Interval) : 'day';
-  const params = { from: range.from, to: range.to, by: interval };
+  const params = { from: range.from, to: range.to, by: interval, ...withHours };
   const series = useReport('timeseries', params, true, async () => ok(api.GET('/v1/analytics/timeseries', { params: { query: params } })));
   const rows = (series.data?.data ?? []) as SeriesRow[];
   return (
@@ -242,6 +270,7 @@ function SeriesSection({ range, timeZone, search, setSearch, ctx }: { range: Ran
               </option>
             ))}
           </Picker>
+          <CsvLink report="timeseries" params={params} name="every metric over time" />
           <div className="segmented" role="group" aria-label="Granularity">
             {INTERVALS.map((i) => (
               <button key={i.id} type="button" className={`btn small ${interval === i.id ? 'on' : ''}`} aria-pressed={interval === i.id} onClick={() => setSearch({ every: i.id === 'day' ? undefined : i.id })}>
@@ -341,9 +370,9 @@ function groupScope(by: Dimension, key: string, names: Names): SearchScope | nul
   }
 }
 
-function BreakdownSection({ range, search, setSearch, ctx, names }: { range: Range; search: AnalyticsSearch; setSearch: SetSearch; ctx: LinkContext; names: Names }) {
+function BreakdownSection({ range, search, setSearch, ctx, names, withHours }: { range: Range; search: AnalyticsSearch; setSearch: SetSearch; ctx: LinkContext; names: Names; withHours: object }) {
   const by: Dimension = DIMENSIONS.some((d) => d.id === search.by) ? (search.by as Dimension) : 'variant';
-  const params = { from: range.from, to: range.to, by };
+  const params = { from: range.from, to: range.to, by, ...withHours };
   const report = useReport('breakdown', params, true, async () => ok(api.GET('/v1/analytics/breakdown', { params: { query: params } })));
   const rows = (report.data?.data ?? []) as Untyped[];
   const columns = by === 'agent' ? AGENT_COLUMNS : BREAKDOWN_COLUMNS;
@@ -352,13 +381,16 @@ function BreakdownSection({ range, search, setSearch, ctx, names }: { range: Ran
     <section className="card" aria-labelledby="breakdown-title">
       <div className="section-head">
         <h2 id="breakdown-title">Breakdown by {DIMENSIONS.find((d) => d.id === by)?.label.toLowerCase()}</h2>
-        <Picker id="breakdown-by" label="Break down by" value={by} onChange={(v) => setSearch({ by: v === 'variant' ? undefined : v })}>
-          {DIMENSIONS.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.label}
-            </option>
-          ))}
-        </Picker>
+        <div className="section-tools">
+          <CsvLink report="breakdown" params={params} name={`every metric by ${by}`} />
+          <Picker id="breakdown-by" label="Break down by" value={by} onChange={(v) => setSearch({ by: v === 'variant' ? undefined : v })}>
+            {DIMENSIONS.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.label}
+              </option>
+            ))}
+          </Picker>
+        </div>
       </div>
       {!linkable && <p className="muted small">The inbox search cannot select by {DIMENSIONS.find((d) => d.id === by)?.label.toLowerCase()}: these numbers do not link to conversations.</p>}
       {report.isPending ? (
@@ -409,7 +441,10 @@ function HeatmapSection({ range, timeZone }: { range: Range; timeZone: string })
   const report = useReport('heatmap', params, true, async () => ok(api.GET('/v1/analytics/heatmap', { params: { query: params } })));
   return (
     <section className="card" aria-labelledby="heatmap-title">
-      <h2 id="heatmap-title">When calls are missed and contacts reply</h2>
+      <div className="section-head">
+        <h2 id="heatmap-title">When calls are missed and contacts reply</h2>
+        <CsvLink report="heatmap" params={params} name="the heatmaps" />
+      </div>
       <p className="muted small">Per local weekday and hour in {report.data?.tz ?? timeZone}. Darker is more; hover or focus a cell for its count.</p>
       {report.isPending ? (
         <Loading />
@@ -587,6 +622,86 @@ function ExperimentCard({ report, name, today, automationIds }: { report: Untype
         </table>
       </div>
     </div>
+  );
+}
+
+/** The report as a CSV file (the API's `format=csv`, with the same range and choices). */
+function CsvLink({ report, params, name }: { report: string; params: Record<string, unknown>; name: string }) {
+  const qs = new URLSearchParams(Object.entries({ ...params, format: 'csv' }).map(([k, v]) => [k, String(v)]));
+  return (
+    <a className="btn small csv-link" href={`/v1/analytics/${report}?${qs}`} download aria-label={`Download ${name} as CSV`}>
+      CSV
+    </a>
+  );
+}
+
+const humanize = (key: string) => (key === 'unknown' ? 'Unknown' : `${key.charAt(0).toUpperCase()}${key.slice(1).replace(/_/g, ' ')}`);
+
+/** Texts that did not reach anyone: failed (per reason and carrier error code), held and blocked (per rule). */
+function DeliverySection({ summary, ctx }: { summary: Untyped; ctx: LinkContext }) {
+  const groups: { metric: MetricKey; parts: [string, Record<string, number>, (key: string) => SearchScope | null][] }[] = [
+    {
+      metric: 'failed',
+      parts: [
+        ['By reason', summary.failed_by_reason ?? {}, (k) => (k === 'unknown' ? null : { sms: [`reason:${searchValue(k)}`] })],
+        ['By carrier error code', summary.failed_by_error_code ?? {}, (k) => (k === 'unknown' ? null : { sms: [`error_code:${searchValue(k)}`] })],
+      ],
+    },
+    { metric: 'held', parts: [['By rule', summary.held_by_rule ?? {}, () => null]] },
+    { metric: 'blocked', parts: [['By rule', summary.blocked_by_rule ?? {}, () => null]] },
+  ];
+  return (
+    <section className="card" aria-labelledby="delivery-title">
+      <h2 id="delivery-title">Texts that did not go out</h2>
+      <p className="muted small">
+        Delivery rate {formatPercent(summary.delivery_rate)} · block rate {formatPercent(summary.block_rate)} · {formatCount(summary.segments)} segments sent.
+      </p>
+      <dl className="figures">
+        {groups.map(({ metric, parts }) => (
+          <div key={metric} className="figure-group">
+            <dt title={METRICS[metric].definition}>{METRICS[metric].label}</dt>
+            <dd className="figure-total">
+              <MetricValue metric={metric} value={summary[metric]} ctx={ctx} />
+            </dd>
+            {parts.map(([title, counts, scope]) =>
+              Object.keys(counts).length === 0 ? null : (
+                <dd key={title} className="figure-parts">
+                  <span className="muted">{title}:</span>{' '}
+                  {Object.entries(counts)
+                    .sort((a, b) => b[1] - a[1])
+                    .map(([k, n], i) => (
+                      <span key={k} className="figure-part">
+                        {i > 0 ? ', ' : ''}
+                        {humanize(k)} <MetricValue metric={metric} value={n} ctx={ctx} scope={scope(k)} />
+                      </span>
+                    ))}
+                </dd>
+              ),
+            )}
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
+
+const PEOPLE: MetricKey[] = ['agent_responses', 'median_agent_first_response_seconds', 'p90_agent_first_response_seconds', 'sms_vol', 'sms_aht_seconds', 'queue_avg_wait_seconds', 'queue_abandoned'];
+
+/** Agents' response times and the queues (SMS_VOL, SMS_AHT); per agent in the breakdown by agent. */
+function PeopleSection({ summary }: { summary: Untyped }) {
+  return (
+    <section className="card" aria-labelledby="people-title">
+      <h2 id="people-title">Agents and queues</h2>
+      <p className="muted small">Per agent: break down by agent below.</p>
+      <dl className="figures two">
+        {PEOPLE.map((k) => (
+          <div key={k} className="figure-group">
+            <dt title={METRICS[k].definition}>{METRICS[k].label}</dt>
+            <dd className="figure-total">{formatMetric(k, summary[k])}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
   );
 }
 

@@ -134,6 +134,34 @@ describeBrowser('analytics dashboards', () => {
     expect(await page.locator('.uplot-host').getAttribute('aria-label')).toContain(`Missed calls per week`);
   });
 
+  it('counts reply times in business hours when asked, and downloads each report as CSV', async () => {
+    const { page } = b;
+    await page.goto(`${server.url}/analytics?range=90d`);
+    const median = page.getByRole('group', { name: 'Median time to first reply', exact: true });
+    await median.getByText('90th percentile').waitFor();
+    await page.getByLabel('Reply times in business hours only').check();
+    await page.waitForURL(/[?&]hours=business/);
+    await median.getByText('Median time to first reply (business hours)').waitFor();
+    const { from, to } = presetRange('90d', local(Date.now()).date);
+    const business = (await apiCall(server, 'GET', `/v1/analytics/summary?from=${from}&to=${to}&business_hours=true`)).json;
+    const plain = (await apiCall(server, 'GET', `/v1/analytics/summary?from=${from}&to=${to}`)).json;
+    expect(business.median_time_to_first_reply_seconds).not.toBe(plain.median_time_to_first_reply_seconds);
+    const fmt = (v: number) => (v < 60 ? `${Math.round(v)} s` : v < 3600 ? `${Math.round(v / 60)} min` : v < 86_400 ? `${(v / 3600).toFixed(1)} h` : `${(v / 86_400).toFixed(1)} d`);
+    await expect.poll(() => median.locator('.metric-value').evaluate((e) => e.firstChild?.textContent)).toBe(fmt(business.median_time_to_first_reply_seconds));
+
+    // The CSV links carry the same range and choices, and the session's cookie is enough.
+    const csv = page.getByRole('link', { name: /^Download every metric by variant as CSV$/ });
+    const href = (await csv.getAttribute('href'))!;
+    expect(href).toContain(`from=${from}`);
+    expect(href).toContain('business_hours=true');
+    const res = await page.request.get(`${server.url}${href}`);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toContain('text/csv');
+    const lines = (await res.text()).trim().split('\n');
+    expect(lines[0]).toMatch(/^variant,missed_calls,/);
+    expect(lines.some((l) => l.startsWith('A,'))).toBe(true);
+  });
+
   it('puts each missed call in its local weekday × hour cell', async () => {
     const { page } = b;
     await page.goto(`${server.url}/analytics?range=90d`);
