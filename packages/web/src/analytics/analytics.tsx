@@ -270,7 +270,6 @@ function SeriesSection({ range, timeZone, search, setSearch, ctx, withHours }: {
               </option>
             ))}
           </Picker>
-          <CsvLink report="timeseries" params={params} name="every metric over time" />
           <div className="segmented" role="group" aria-label="Granularity">
             {INTERVALS.map((i) => (
               <button key={i.id} type="button" className={`btn small ${interval === i.id ? 'on' : ''}`} aria-pressed={interval === i.id} onClick={() => setSearch({ every: i.id === 'day' ? undefined : i.id })}>
@@ -278,6 +277,7 @@ function SeriesSection({ range, timeZone, search, setSearch, ctx, withHours }: {
               </button>
             ))}
           </div>
+          <CsvLink report="timeseries" params={params} name="every metric over time" />
         </div>
       </div>
       <p className="metric-hint">{METRICS[metric].definition}</p>
