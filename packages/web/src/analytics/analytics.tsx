@@ -595,7 +595,10 @@ function ExperimentCard({ report, name, today, automationIds }: { report: Untype
           <tbody>
             {(report.variants as Untyped[]).map((v) => (
               <tr key={v.id} className={report.winner === v.id ? 'winner' : undefined}>
-                <th scope="row">Variant {v.id}</th>
+                <th scope="row">
+                  Variant {v.id}
+                  {report.winner === v.id && <span className="winner-chip">Winner</span>}
+                </th>
                 <td>{formatCount(v.texts_sent)}</td>
                 <td>
                   <MetricValue metric="contacts_texted_back" value={v.delivered} ctx={ctx} scope={scope(v.id)} />

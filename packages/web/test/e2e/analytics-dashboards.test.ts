@@ -216,6 +216,28 @@ describeBrowser('analytics dashboards', () => {
     }
   });
 
+  it('names the winner when the API declares one', async () => {
+    const { page } = b;
+    // A second, older experiment (150 to 200 days ago: outside every other test's range) with a clear winner.
+    const number = ((await apiCall(server, 'GET', '/v1/numbers')).json.data as { id: string; phone: string }[])[0]!;
+    const options = { seed: 17, orgId: server.orgId, numberId: number.id, numberE164: number.phone, automationId: 'aut_history_winner', variants: { A: 0.7, B: 0.1 }, start: Date.now() - 200 * DAY, days: 50, contacts: 500 };
+    const older = generateHistory(options);
+    // Other phone numbers than the first history's contacts.
+    const renumber = (v: unknown) => (typeof v === 'string' && v.startsWith('+1555') ? `+1556${v.slice(5)}` : v);
+    for (const rows of [older.contacts, older.messages, older.calls, older.consents, older.sessions] as Record<string, unknown>[][]) {
+      for (const r of rows) for (const k of ['e164', 'from_e164', 'to_e164', 'originator_e164']) if (k in r) r[k] = renumber(r[k]);
+    }
+    await insertHistory(server.tb.ctx.db, older, options);
+    await server.tb.ctx.db.kysely.updateTable('automations').set({ name: 'Older A/B' }).where('id', '=', 'aut_history_winner').execute();
+    const report = (await apiCall(server, 'GET', '/v1/analytics/experiments/aut_history_winner')).json;
+    expect({ verdict: report.verdict, winner: report.winner }).toEqual({ verdict: 'winner', winner: 'A' });
+    await page.goto(`${server.url}/analytics?experiment=aut_history_winner`);
+    const card = page.getByRole('group', { name: 'Experiment: Older A/B' });
+    await card.getByRole('status').filter({ hasText: 'Variant A wins' }).waitFor();
+    expect(await card.getByRole('status').textContent()).toContain(report.reason.charAt(0).toUpperCase() + report.reason.slice(1));
+    expect(await card.getByRole('rowheader').allTextContents()).toEqual(['Variant AWinner', 'Variant B']);
+  });
+
   it('clicks through from a number to the inbox search listing exactly the conversations behind it', async () => {
     const { page } = b;
     // The local day with the most missed calls.
