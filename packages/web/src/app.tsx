@@ -68,6 +68,7 @@ const settingsRoute = createRoute({
 const analyticsRoute = createRoute({
   getParentRoute: () => shellRoute,
   path: '/analytics',
+  validateSearch: (s: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(s).filter((e): e is [string, string] => typeof e[1] === 'string')),
   component: lazyRouteComponent(() => import('./analytics/analytics'), 'Analytics'),
 });
 const settingsIndexRoute = createRoute({
