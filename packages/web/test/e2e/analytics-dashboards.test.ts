@@ -138,7 +138,7 @@ describeBrowser('analytics dashboards', () => {
     const { page } = b;
     await page.goto(`${server.url}/analytics?range=90d`);
     const median = page.getByRole('group', { name: 'Median time to first reply', exact: true });
-    await median.getByText('90th percentile').waitFor();
+    await median.locator('.metric-sub').filter({ hasText: '90th percentile' }).waitFor();
     await page.getByLabel('Reply times in business hours only').check();
     await page.waitForURL(/[?&]hours=business/);
     await median.getByText('Median time to first reply (business hours)').waitFor();
