@@ -40,7 +40,7 @@ type Dimension = (typeof DIMENSIONS)[number]['id'];
 const BREAKDOWN_COLUMNS: MetricKey[] = ['missed_calls', 'texts_sent', 'delivered', 'delivery_rate', 'contacts_texted_back', 'replied', 'reply_rate', 'median_time_to_first_reply_seconds', 'called_back', 'callback_conversion', 'opted_out', 'opt_out_rate'];
 const AGENT_COLUMNS: MetricKey[] = ['texts_sent', 'agent_responses', 'median_agent_first_response_seconds', 'p90_agent_first_response_seconds', 'sms_vol', 'sms_aht_seconds'];
 const STAGES: Record<string, MetricKey> = { missed_calls: 'missed_calls', texts_sent: 'text_backs_sent', delivered: 'text_backs_delivered', replied: 'replied', called_back: 'called_back', opted_out: 'opted_out' };
-const STAGE_LABELS: Record<string, string> = { missed_calls: 'Missed calls', texts_sent: 'Texts sent', delivered: 'Delivered', replied: 'Replied', called_back: 'Called back', opted_out: 'Opted out' };
+const STAGE_LABELS: Record<string, string> = { missed_calls: 'Missed calls', texts_sent: 'Texted back', delivered: 'Text-back delivered', replied: 'Replied', called_back: 'Called back', opted_out: 'Opted out' };
 const WEEKDAYS: Record<string, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
 const hourLabel = (h: number) => `${String(h).padStart(2, '0')}:00–${String((h + 1) % 24).padStart(2, '0')}:00`;
 
