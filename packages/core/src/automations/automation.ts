@@ -83,8 +83,16 @@ export interface SmsVariant {
   weight: number;
 }
 
+/**
+ * How a variant is chosen: `weights` (default) splits contacts by the weights, sticky per contact;
+ * `thompson` sends more of the variant that gets more replies (Thompson sampling on its delivered
+ * texts and replies so far), while still trying the others until one clearly leads.
+ */
+export type VariantSelection = 'weights' | 'thompson';
+export const VARIANT_SELECTIONS: readonly VariantSelection[] = ['weights', 'thompson'];
+
 /** Sends one text: a template, or one of several A/B variants chosen per contact. */
-export type SendSmsStep = StepBase & { type: 'send_sms' } & ({ template: string } | { variants: readonly SmsVariant[] });
+export type SendSmsStep = StepBase & { type: 'send_sms' } & ({ template: string } | { variants: readonly SmsVariant[]; variant_selection?: VariantSelection });
 
 /** Sets a contact attribute. `value: 'now'` stores the current time (ISO 8601, UTC). */
 export interface UpdateContactStep extends StepBase {
@@ -238,6 +246,12 @@ export function validateAutomation(doc: unknown, options: ValidateAutomationOpti
           const shaped = variants.map((v) => (isObject(v) ? { id: v.id as string, weight: v.weight as number } : { id: '', weight: Number.NaN }));
           for (const e of validateVariants(shaped)) add(`${path}.variants${e.path}`, e.message);
           variants.forEach((v, i) => checkTemplate(isObject(v) ? v.template : undefined, `${path}.variants[${i}].template`));
+        }
+        if (step.variant_selection !== undefined) {
+          if (!hasVariants) add(`${path}.variant_selection`, 'variant_selection needs variants');
+          else if (!VARIANT_SELECTIONS.includes(step.variant_selection as VariantSelection)) {
+            add(`${path}.variant_selection`, `variant_selection must be one of ${VARIANT_SELECTIONS.join(', ')}, got ${JSON.stringify(step.variant_selection)}`);
+          }
         }
         return;
       }

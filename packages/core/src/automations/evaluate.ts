@@ -33,6 +33,7 @@ import type { BusinessHours } from '../schedule/business-hours.js';
 import type { CallDirection, CallOutcome } from '../calls/classify-call.js';
 import { attributeVariables, renderTemplate } from '../templates/template.js';
 import { hash32, pickVariant, variantStickyKey } from '../templates/variants.js';
+import { thompsonPick, type VariantEvidence } from '../analytics/thompson.js';
 import { NOW_VALUE } from './automation.js';
 import type { Automation, DelayStep, Step, StepType, TriggerType } from './automation.js';
 import { CONTACT_ATTRIBUTE_FIELD_PREFIX, evaluateCondition } from './condition.js';
@@ -113,6 +114,8 @@ export interface RunContext {
   businessHours?: BusinessHours;
   /** Template variables such as `Business`, `Agent`, `Number`; `Name` defaults to the contact's first name. */
   variables?: Readonly<Record<string, string | undefined>>;
+  /** For `variant_selection: thompson` steps: each variant's delivered texts and replies so far, by step path. */
+  variantEvidence?: Readonly<Record<string, readonly VariantEvidence[]>>;
 }
 
 /** The next thing the caller must do. `step` is the path of the step that produced it. */
@@ -247,17 +250,20 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
       case 'send_sms': {
         let chosen: { id?: string; template: string };
         let body: string;
+        let thompsonNote: string | undefined;
         try {
-          chosen =
-            'variants' in step
-              ? pickVariant(step.variants, variantStickyKey(context.contact.id, context.automationId))
-              : { template: step.template };
+          if (!('variants' in step)) chosen = { template: step.template };
+          else if (step.variant_selection === 'thompson') {
+            const evidence = context.variantEvidence?.[path] ?? [];
+            chosen = thompsonPick(step.variants, evidence, variantStickyKey(context.contact.id, context.automationId)).variant;
+            thompsonNote = `Thompson sampling on ${evidence.map((e) => `${e.id} ${e.replies}/${e.delivered}`).join(', ') || 'no texts yet'} (replies/delivered)`;
+          } else chosen = pickVariant(step.variants, variantStickyKey(context.contact.id, context.automationId));
           body = renderTemplate(chosen.template, templateVariablesFor(context)).trim();
         } catch (error) {
           return finish(s, 'step_failed', `${path}: ${errorMessage(error)}`);
         }
         if (body === '') return finish(s, 'step_failed', `${path}: the message rendered empty`);
-        const which = chosen.id === undefined ? 'template' : `variant ${chosen.id} (sticky per contact)`;
+        const which = chosen.id === undefined ? 'template' : thompsonNote ? `variant ${chosen.id} (${thompsonNote})` : `variant ${chosen.id} (sticky per contact)`;
         note(path, 'send_sms', `send_sms: ${which}, ${body.length} characters`, step.note);
         s = startEffect(s, path, 'send_sms', now, after);
         const action: RunAction = chosen.id === undefined ? { kind: 'send_sms', step: path, body } : { kind: 'send_sms', step: path, body, variantId: chosen.id };

@@ -4,6 +4,7 @@ export {
   NOW_VALUE,
   STEP_TYPES,
   TRIGGER_TYPES,
+  VARIANT_SELECTIONS,
   compareByPriority,
   formatAutomationError,
   matchesTrigger,
@@ -27,6 +28,7 @@ export type {
   TriggerEvent,
   TriggerType,
   UpdateContactStep,
+  VariantSelection,
   ValidateAutomationOptions,
   WebhookStep,
 } from './automation.js';
@@ -66,5 +68,5 @@ export type {
   TraceEntry,
   WebhookPayload,
 } from './evaluate.js';
-export { LAST_MISSED_CALL_SMS_AT, MISSED_CALL_TEXTS, missedCallTextBackPreset } from './presets.js';
-export type { MissedCallPresetOptions } from './presets.js';
+export { LAST_MISSED_CALL_SMS_AT, MISSED_CALL_TEXTS, missedCallTextBackPreset, readMissedCallPreset } from './presets.js';
+export type { MissedCallPresetOptions, MissedCallTextKey } from './presets.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderTemplate } from '../templates/template.js';
 import { formatAutomationError, validateAutomation } from './automation.js';
 import type { SendSmsStep, Step } from './automation.js';
-import { LAST_MISSED_CALL_SMS_AT, MISSED_CALL_TEXTS, missedCallTextBackPreset } from './presets.js';
+import { LAST_MISSED_CALL_SMS_AT, MISSED_CALL_TEXTS, missedCallTextBackPreset, readMissedCallPreset } from './presets.js';
 
 /** GSM 03.38 basic character set (each costs one of the 160 characters). */
 const GSM7_BASIC = new Set(
@@ -92,5 +92,52 @@ describe('missedCallTextBackPreset', () => {
     const sends = templates(preset.steps).map(([path]) => path);
     expect(sends).toEqual(['steps[3].then[0].then[0]', 'steps[3].then[0].else[0]', 'steps[3].else[0]', 'steps[8]']);
     expect((preset.steps[8] as SendSmsStep).note).toBe('one follow-up, no more');
+  });
+});
+
+describe('readMissedCallPreset (the form in the web app edits these options)', () => {
+  const full = {
+    businessName: 'Acme Dental',
+    numbers: ['+15551230000'],
+    name: 'Text-back',
+    state: 'active' as const,
+    priority: 100,
+    texts: { inHours: 'Hi {Name|there}, {Business} here. Sorry we missed you!', outbound: 'It is {Business}: when can we talk?' },
+    inboundDelay: '30s',
+    outboundDelay: '5m',
+    voicemail: { delay: '10m' },
+    capWindow: '12h',
+    followUp: { after: '3h' },
+    variants: {
+      afterHours: [
+        { id: 'A', template: 'We are closed, {Name|friend}. Reply and {Business} texts you at 8.', weight: 1 },
+        { id: 'B', template: 'Closed now. Reply here!', weight: 2 },
+      ],
+    },
+    variantSelection: 'thompson' as const,
+  };
+
+  it('reads back every option the document was made with', () => {
+    const doc = missedCallTextBackPreset(full);
+    expect(validateAutomation(doc)).toEqual([]);
+    const back = readMissedCallPreset(doc)!;
+    expect(back).toMatchObject({ ...full, texts: { ...full.texts, followUp: MISSED_CALL_TEXTS.followUp } });
+    expect(back.texts!.afterHours).toBeUndefined();
+    // And building again from what was read gives the same document.
+    expect(missedCallTextBackPreset(back)).toEqual(doc);
+  });
+
+  it('reads the defaults (no voicemail, no variants) and no follow-up', () => {
+    const doc = missedCallTextBackPreset({ businessName: 'Bo', numbers: 'all', followUp: false });
+    const back = readMissedCallPreset(doc)!;
+    expect(back).toMatchObject({ businessName: 'Bo', voicemail: 'skip', inboundDelay: '15s', outboundDelay: '3m', capWindow: '24h', followUp: false });
+    expect(missedCallTextBackPreset(back)).toEqual(doc);
+  });
+
+  it('says null once the document was changed beyond the form (edited step by step instead)', () => {
+    const doc = missedCallTextBackPreset({ businessName: 'Bo', numbers: 'all' });
+    expect(readMissedCallPreset({ ...doc, steps: doc.steps.slice(1) })).toBeNull();
+    expect(readMissedCallPreset({ ...doc, steps: [...doc.steps, { type: 'stop' }] })).toBeNull();
+    expect(readMissedCallPreset({ ...doc, steps: [{ type: 'stop' }] })).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
  * headline feature expressed as an ordinary automation document, so users can
  * open it, read it, and change any step.
  */
-import type { Automation, AutomationState, Step } from './automation.js';
+import type { Automation, AutomationState, SendSmsStep, SmsVariant, Step, VariantSelection } from './automation.js';
 import type { Condition } from './condition.js';
 
 /** The contact attribute holding when the last missed-call text went out (ISO 8601). */
@@ -44,7 +44,19 @@ export interface MissedCallPresetOptions {
   capWindow?: string;
   /** Follow-up when the contact has not replied: `{ after: '2h' }` (default), or `false` for none. */
   followUp?: false | { after: string };
+  /** A/B variants instead of one text, per text (each at least two, with weights). */
+  variants?: Partial<Record<MissedCallTextKey, readonly SmsVariant[]>>;
+  /** How those variants are chosen (default `weights`). */
+  variantSelection?: VariantSelection;
 }
+
+export type MissedCallTextKey = keyof typeof MISSED_CALL_TEXTS;
+const NOTES: Record<MissedCallTextKey, string> = {
+  inHours: 'in-hours text',
+  afterHours: 'after-hours text',
+  outbound: "after our unanswered call; needs the contact's consent (a lead form, POST /v1/contacts/:id/consent), else it is blocked (no_consent) and the run ends",
+  followUp: 'one follow-up, no more',
+};
 
 /**
  * The default missed-call text-back automation:
@@ -71,6 +83,19 @@ export function missedCallTextBackPreset(options: MissedCallPresetOptions): Auto
   if (businessName === '') throw new RangeError('missedCallTextBackPreset needs a businessName');
   const texts = { ...MISSED_CALL_TEXTS, ...options.texts };
   const withBusiness = (template: string): string => template.replaceAll('{Business}', `{Business|${businessName}}`);
+  /** The send_sms step of one text: its template, or its variants when there are some. */
+  const send = (key: MissedCallTextKey): SendSmsStep => {
+    const variants = options.variants?.[key];
+    if (variants && variants.length > 0) {
+      return {
+        type: 'send_sms',
+        variants: variants.map((v) => ({ ...v, template: withBusiness(v.template) })),
+        ...(options.variantSelection && options.variantSelection !== 'weights' ? { variant_selection: options.variantSelection } : {}),
+        note: NOTES[key],
+      };
+    }
+    return { type: 'send_sms', template: withBusiness(texts[key]), note: NOTES[key] };
+  };
   const voicemail = options.voicemail ?? 'skip';
   const textedOutcomes = voicemail === 'skip' ? ['missed'] : ['missed', 'voicemail'];
   const inbound: Condition = { field: 'call.direction', op: '==', value: 'inbound' };
@@ -110,17 +135,11 @@ export function missedCallTextBackPreset(options: MissedCallPresetOptions): Auto
         {
           type: 'condition',
           if: { field: 'business_hours.open', op: '==', value: true },
-          then: [{ type: 'send_sms', template: withBusiness(texts.inHours), note: 'in-hours text' }],
-          else: [{ type: 'send_sms', template: withBusiness(texts.afterHours), note: 'after-hours text' }],
+          then: [send('inHours')],
+          else: [send('afterHours')],
         },
       ],
-      else: [
-        {
-          type: 'send_sms',
-          template: withBusiness(texts.outbound),
-          note: 'after our unanswered call; needs the contact\'s consent (a lead form, POST /v1/contacts/:id/consent), else it is blocked (no_consent) and the run ends',
-        },
-      ],
+      else: [send('outbound')],
     },
     { type: 'update_contact', attribute: LAST_MISSED_CALL_SMS_AT, value: 'now', note: 'remember for the 24 h cap' },
   ];
@@ -135,7 +154,7 @@ export function missedCallTextBackPreset(options: MissedCallPresetOptions): Auto
         if: { field: 'run.replied', op: '==', value: true },
         then: [{ type: 'stop', reason: 'the contact replied' }],
       },
-      { type: 'send_sms', template: withBusiness(texts.followUp), note: 'one follow-up, no more' },
+      send('followUp'),
     );
   }
 
@@ -147,4 +166,94 @@ export function missedCallTextBackPreset(options: MissedCallPresetOptions): Auto
     trigger: { type: 'call.completed' },
     steps,
   };
+}
+
+const fieldOf = (c: Condition): string | undefined => ('field' in c ? c.field : undefined);
+
+/**
+ * The options a missed-call text-back document was made with, read back from its steps (the web
+ * app's form edits them); null when the document no longer has the preset's shape (someone changed it
+ * in the automation editor), so it is edited step by step instead. `businessName` comes back as the
+ * `{Business|…}` fallback of the texts; texts come back without it.
+ */
+export function readMissedCallPreset(automation: Automation): MissedCallPresetOptions | null {
+  try {
+    const steps = automation.steps;
+    const guard = steps[0];
+    if (guard?.type !== 'condition' || fieldOf(guard.if) !== 'call.outcome') return null;
+    const outcomes = (guard.if as { value?: unknown }).value;
+    const voicemailOn = Array.isArray(outcomes) && outcomes.includes('voicemail');
+    let index = 1;
+    let voicemail: MissedCallPresetOptions['voicemail'] = 'skip';
+    let directionStep = steps[index];
+    if (voicemailOn) {
+      if (directionStep?.type !== 'condition') return null;
+      const delay = directionStep.then[0];
+      if (delay?.type !== 'delay' || !('duration' in delay)) return null;
+      voicemail = { delay: delay.duration };
+      directionStep = directionStep.else?.[0];
+    }
+    if (directionStep?.type !== 'condition') return null;
+    const inboundDelay = directionStep.then[0];
+    const outboundDelay = directionStep.else?.[0];
+    if (inboundDelay?.type !== 'delay' || !('duration' in inboundDelay) || outboundDelay?.type !== 'delay' || !('duration' in outboundDelay)) return null;
+    index++;
+    const cap = steps[index++];
+    if (cap?.type !== 'condition' || fieldOf(cap.if) !== `contact.attr.${LAST_MISSED_CALL_SMS_AT}`) return null;
+    const capWindow = String((cap.if as { value?: unknown }).value);
+    const sendStep = steps[index++];
+    if (sendStep?.type !== 'condition') return null;
+    const hours = sendStep.then[0];
+    const outbound = sendStep.else?.[0];
+    if (hours?.type !== 'condition' || outbound?.type !== 'send_sms') return null;
+    const inHours = hours.then[0];
+    const afterHours = hours.else?.[0];
+    if (inHours?.type !== 'send_sms' || afterHours?.type !== 'send_sms') return null;
+    if (steps[index++]?.type !== 'update_contact') return null;
+
+    let businessName: string | undefined;
+    let variantSelection: VariantSelection | undefined;
+    const texts: Partial<Record<MissedCallTextKey, string>> = {};
+    const variants: Partial<Record<MissedCallTextKey, SmsVariant[]>> = {};
+    const strip = (template: string): string =>
+      template.replace(/\{Business\|([^}]*)\}/g, (_m, name: string) => {
+        businessName ??= name;
+        return '{Business}';
+      });
+    const take = (key: MissedCallTextKey, step: SendSmsStep) => {
+      if ('variants' in step) {
+        variants[key] = step.variants.map((v) => ({ ...v, template: strip(v.template) }));
+        if (step.variant_selection) variantSelection = step.variant_selection;
+      } else texts[key] = strip(step.template);
+    };
+    take('inHours', inHours);
+    take('afterHours', afterHours);
+    take('outbound', outbound);
+
+    let followUp: MissedCallPresetOptions['followUp'] = false;
+    if (index < steps.length) {
+      const wait = steps[index];
+      const last = steps[index + 3];
+      if (wait?.type !== 'delay' || !('duration' in wait) || last?.type !== 'send_sms' || steps.length !== index + 4) return null;
+      followUp = { after: wait.duration };
+      take('followUp', last);
+    }
+    return {
+      businessName: businessName ?? '',
+      numbers: automation.scope.numbers,
+      name: automation.name,
+      state: automation.state,
+      priority: automation.priority,
+      texts,
+      inboundDelay: inboundDelay.duration,
+      outboundDelay: outboundDelay.duration,
+      voicemail,
+      capWindow,
+      followUp,
+      ...(Object.keys(variants).length > 0 ? { variants } : {}),
+      ...(variantSelection ? { variantSelection } : {}),
+    };
+  } catch {
+    return null;
+  }
 }

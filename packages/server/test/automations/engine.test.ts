@@ -106,6 +106,57 @@ describe.each(DIALECTS)('the automation engine (%s)', (dialect) => {
     expect(rows.map((r) => r.variant_id)).toEqual([variant, variant]);
   });
 
+  run('Thompson sampling: once one variant gets the replies, most new contacts get it, and the trace says on what evidence', async () => {
+    const org = await createTestOrg(app);
+    const doc = onMissedCall('bandit', 1, [
+      {
+        type: 'send_sms',
+        variant_selection: 'thompson',
+        variants: [
+          { id: 'good', template: 'Sorry we missed you! Want a call back?', weight: 1 },
+          { id: 'bad', template: 'Missed call.', weight: 1 },
+        ],
+      },
+    ]);
+    const automation = await api(app, org, 'POST', '/v1/automations', doc);
+    expect(automation.status, automation.raw.body).toBe(201);
+    const wrong = await api(app, org, 'POST', '/v1/automations', { ...doc, name: 'x', steps: [{ type: 'send_sms', template: 'Hi', variant_selection: 'bandit' }] });
+    expect(wrong.json.errors.map((e: { field: string }) => e.field)).toEqual(['steps[0].variant_selection']);
+
+    const textBack = async (): Promise<{ phone: string; variant: string }> => {
+      const phone = handset();
+      await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' });
+      await app.drain();
+      await app.advance(2 * SECOND); // the sandbox's delivery receipt
+      const row = await app.tb.ctx.db.kysely
+        .selectFrom('messages as m')
+        .innerJoin('contacts as c', 'c.id', 'm.contact_id')
+        .select('m.variant_id')
+        .where('c.e164', '=', phone)
+        .where('c.org_id', '=', org.orgId)
+        .where('m.direction', '=', 'outbound')
+        .executeTakeFirstOrThrow();
+      return { phone, variant: row.variant_id! };
+    };
+    // With nothing known yet both are tried. Contacts who got "good" answer; the others never do.
+    const early: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const t = await textBack();
+      early.push(t.variant);
+      if (t.variant === 'good') await api(app, org, 'POST', '/v1/sandbox/messages', { from: t.phone, to: org.number, body: 'Yes please' });
+      await app.drain();
+      app.clock.advance(11 * SECOND); // past the evidence cache
+    }
+    expect(new Set(early)).toEqual(new Set(['good', 'bad']));
+    const later: string[] = [];
+    for (let i = 0; i < 20; i++) later.push((await textBack()).variant);
+    expect(later.filter((v) => v === 'good').length).toBeGreaterThanOrEqual(17);
+    // Each send_sms line of the run says what it chose on.
+    const runs = (await api(app, org, 'GET', `/v1/automations/${automation.json.id}/runs?limit=1`)).json.data;
+    const timeline = await api(app, org, 'GET', `/v1/contacts/${runs[0].contact_id}/timeline`);
+    expect(JSON.stringify(timeline.json)).toMatch(/Thompson sampling on (good|bad) \d+\/\d+, (good|bad) \d+\/\d+ \(replies\/delivered\)/);
+  });
+
   run('several automations on one event: the contact gets one text, from the highest priority, and the others say why', async () => {
     const org = await createTestOrg(app);
     const low = await api(app, org, 'POST', '/v1/automations', onMissedCall('low', 1, [{ type: 'send_sms', template: 'from low' }]));

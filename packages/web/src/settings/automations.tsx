@@ -9,94 +9,10 @@ import { problemText } from './common';
 
 /* ---------------------------------------------------------------- Missed-call text-back & automations */
 
-function useAutomations() {
+export function useAutomations() {
   return useQuery({ queryKey: ['automations'], queryFn: async () => (await ok(api.GET('/v1/automations'))).data as Untyped[] });
 }
 
-export function TextBack() {
-  const qc = useQueryClient();
-  const org = useQuery({ queryKey: ['organization'], queryFn: () => ok(api.GET('/v1/organization')) });
-  const automations = useAutomations();
-  const existing = automations.data?.find((a) => a.preset === 'missed-call-text-back' || a.trigger?.type === 'call.missed');
-  const [business, setBusiness] = useState('');
-  const [voicemail, setVoicemail] = useState('');
-  const [followUp, setFollowUp] = useState('2h');
-  const create = useMutation({
-    mutationFn: () =>
-      ok(
-        api.POST('/v1/automations/presets/missed-call-text-back', {
-          body: { ...(business ? { business_name: business } : {}), state: 'active', ...(voicemail ? { voicemail_delay: voicemail } : {}), follow_up_after: followUp || false },
-        }),
-      ),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['automations'] }),
-  });
-  const setState = useMutation({
-    mutationFn: (state: string) => ok(api.PATCH('/v1/automations/{id}', { params: { path: { id: existing.id } }, body: { state } as Untyped })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['automations'] }),
-  });
-  if (automations.isPending) return <Loading />;
-  return (
-    <div className="stack">
-      <p className="muted">When someone calls and nobody answers, Textback texts them back from the number they called.</p>
-      {existing ? (
-        <div className="card">
-          <h3>{existing.name}</h3>
-          <p>
-            State: <strong>{existing.state}</strong>
-          </p>
-          <AutomationSteps a={existing} />
-          <div className="actions">
-            {existing.state === 'active' ? (
-              <button className="btn" onClick={() => setState.mutate('paused')}>
-                Pause
-              </button>
-            ) : (
-              <button className="btn primary" onClick={() => setState.mutate('active')}>
-                Turn on
-              </button>
-            )}
-          </div>
-          <ErrorNote error={problemText(setState.error)} />
-        </div>
-      ) : (
-        <form className="card" onSubmit={(e) => (e.preventDefault(), create.mutate())}>
-          <label className="field">
-            <span>Business name in the text</span>
-            <input value={business} onChange={(e) => setBusiness(e.target.value)} placeholder={org.data?.name} />
-          </label>
-          <label className="field narrow">
-            <span>Text voicemail callers after (e.g. 20m; empty: don’t)</span>
-            <input value={voicemail} onChange={(e) => setVoicemail(e.target.value)} />
-          </label>
-          <label className="field narrow">
-            <span>Follow up if no reply after (e.g. 2h; empty: never)</span>
-            <input value={followUp} onChange={(e) => setFollowUp(e.target.value)} />
-          </label>
-          <ErrorNote error={problemText(create.error)} />
-          <div className="actions">
-            <button className="btn primary" disabled={create.isPending}>
-              Turn on missed-call text-back
-            </button>
-          </div>
-        </form>
-      )}
-    </div>
-  );
-}
-
-function AutomationSteps({ a }: { a: Untyped }) {
-  const steps: Untyped[] = a.steps ?? [];
-  return (
-    <ol className="steps">
-      {steps.map((s, i) => (
-        <li key={s.id ?? i}>
-          <strong>{String(s.type ?? 'step').replace(/_/g, ' ')}</strong>{' '}
-          <span className="muted">{s.text ?? s.body ?? s.delay ?? (s.variants ? `${s.variants.length} variants` : '')}</span>
-        </li>
-      ))}
-    </ol>
-  );
-}
 
 export function Automations() {
   const automations = useAutomations();

@@ -11,6 +11,7 @@
  *   higher priority first; no automated text answers an automated text; a reply or a connected
  *   callback ends the contact's waiting text-back runs.
  */
+import { thompsonStepPaths, variantEvidence } from './variant-evidence.js';
 import {
   advanceRun,
   cancelRun,
@@ -379,6 +380,12 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
   loaded.org ??= await organizationById(tx, run.org_id);
   loaded.facts ??= loaded.contactIsNew ? {} : await contactFacts(tx, run, contact);
   const context = buildContext(run, contact, loaded.org, loaded.facts);
+  // Thompson-sampled variants choose with the replies their texts got so far.
+  const thompson = thompsonStepPaths(automation);
+  if (thompson.length > 0) {
+    const evidence = await variantEvidence(tx, run.org_id, run.automation_id, now);
+    context.variantEvidence = Object.fromEntries(thompson.map((p) => [p, evidence]));
+  }
   const result = advanceRun(automation, state, context, now);
   state = result.state;
   const entries: TraceEntry[] = [...loaded.trace, ...result.trace];
