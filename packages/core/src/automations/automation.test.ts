@@ -47,7 +47,7 @@ describe('validateAutomation', () => {
     ['after on another trigger', doc({ trigger: { type: 'lead.created', after: '2h' }, steps: [{ type: 'stop' }] }), ['trigger.after: after only applies to message.not_replied triggers']],
     ['call field on a message trigger', doc({ trigger: { type: 'message.received' } }), ['steps[0].if.field: call.outcome is only available for call.completed triggers, not message.received']],
     ['no steps', withSteps(), ['steps: an automation needs at least one step']],
-    ['unknown step type', withSteps({ type: 'send_email' }), ['steps[0].type: unknown step type "send_email" (use condition, delay, send_sms, update_contact, webhook, assign, stop)']],
+    ['unknown step type', withSteps({ type: 'send_email' }), ['steps[0].type: unknown step type "send_email" (use condition, delay, send_sms, update_contact, webhook, assign, reply_agent, stop)']],
     ['step not an object', withSteps('stop'), ['steps[0]: step must be an object with a type']],
     ['bad duration', withSteps({ type: 'delay', duration: '15' }), ['steps[0].duration: invalid duration "15" (use 15s, 3m, 2h, 7d)']],
     ['delay with both', withSteps({ type: 'delay', duration: '1m', until: 'business_hours' }), ['steps[0]: a delay needs exactly one of duration (e.g. "15s") or until: "business_hours"']],

@@ -111,15 +111,23 @@ export interface WebhookStep extends StepBase {
 /** Assigns the conversation to a team or a user. */
 export type AssignStep = StepBase & { type: 'assign' } & ({ teamId: string } | { userId: string });
 
+/**
+ * Lets the reply agent answer the contact's replies in this conversation (docs/reply-agent.md), with
+ * the number's facts and hand-off policy, even when the number's own switch is off.
+ */
+export interface ReplyAgentStep extends StepBase {
+  type: 'reply_agent';
+}
+
 /** Ends the run. */
 export interface StopStep extends StepBase {
   type: 'stop';
   reason?: string;
 }
 
-export type Step = ConditionStep | DelayStep | SendSmsStep | UpdateContactStep | WebhookStep | AssignStep | StopStep;
+export type Step = ConditionStep | DelayStep | SendSmsStep | UpdateContactStep | WebhookStep | AssignStep | ReplyAgentStep | StopStep;
 export type StepType = Step['type'];
-export const STEP_TYPES: readonly StepType[] = ['condition', 'delay', 'send_sms', 'update_contact', 'webhook', 'assign', 'stop'];
+export const STEP_TYPES: readonly StepType[] = ['condition', 'delay', 'send_sms', 'update_contact', 'webhook', 'assign', 'reply_agent', 'stop'];
 
 export interface Automation {
   name: string;
@@ -275,6 +283,8 @@ export function validateAutomation(doc: unknown, options: ValidateAutomationOpti
         }
         return;
       }
+      case 'reply_agent':
+        return;
       case 'stop':
         if (step.reason !== undefined && typeof step.reason !== 'string') add(`${path}.reason`, 'reason must be a string');
         return;

@@ -50,7 +50,7 @@ export interface PendingStep {
   startedAt: number;
 }
 
-export type SideEffectKind = 'send_sms' | 'update_contact' | 'webhook' | 'assign';
+export type SideEffectKind = 'send_sms' | 'update_contact' | 'webhook' | 'assign' | 'reply_agent';
 
 export type DoneReason =
   | 'completed'
@@ -124,6 +124,7 @@ export type RunAction =
   | { kind: 'update_contact'; step: string; attribute: string; value: string }
   | { kind: 'webhook'; step: string; url: string; secret?: string; payload: WebhookPayload }
   | ({ kind: 'assign'; step: string } & ({ teamId: string } | { userId: string }))
+  | { kind: 'reply_agent'; step: string }
   | { kind: 'wait_until'; step: string; at: number }
   | { kind: 'done'; reason: DoneReason; detail: string };
 
@@ -296,6 +297,11 @@ export function advanceRun(automation: Automation, state: RunState, context: Run
         note(path, 'assign', `assign: ${'teamId' in target ? `team ${target.teamId}` : `user ${target.userId}`}`, step.note);
         s = startEffect(s, path, 'assign', now, after);
         return { state: s, action: { kind: 'assign', step: path, ...target }, trace };
+      }
+      case 'reply_agent': {
+        note(path, 'reply_agent', "reply_agent: the reply agent answers the contact's replies in this conversation", step.note);
+        s = startEffect(s, path, 'reply_agent', now, after);
+        return { state: s, action: { kind: 'reply_agent', step: path }, trace };
       }
       case 'stop': {
         note(path, 'stop', `stop: ${step.reason ?? 'stop step reached'}`, step.note);

@@ -23,6 +23,7 @@ export type {
   SmsVariant,
   Step,
   StepType,
+  ReplyAgentStep,
   StopStep,
   Trigger,
   TriggerEvent,

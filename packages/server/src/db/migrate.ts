@@ -19,6 +19,7 @@ import * as m0020 from './migrations/0020-notifications.js';
 import * as m0019 from './migrations/0019-webhook-endpoints.js';
 import * as m0021 from './migrations/0021-reply-agent.js';
 import * as m0022 from './migrations/0022-user-deactivation.js';
+import * as m0023 from './migrations/0023-reply-agent-by-automation.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0019-webhook-endpoints': m0019,
   '0021-reply-agent': m0021,
   '0022-user-deactivation': m0022,
+  '0023-reply-agent-by-automation': m0023,
 };
 
 class CompiledMigrations implements MigrationProvider {

@@ -771,6 +771,10 @@ export interface ReplyAgentConversationsTable {
   exchanges: number;
   reason: string | null;
   updated_at: number;
+  /** The conversation's number (0023; null on rows written before it). */
+  number_id: Generated<string | null>;
+  /** 1: an automation's reply_agent step switched the agent on here, whatever the number's switch says (0023). */
+  via_automation: Generated<number>;
 }
 
 export type CallbackState = 'open' | 'done' | 'cancelled';

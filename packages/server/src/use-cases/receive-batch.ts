@@ -114,6 +114,15 @@ export async function runInboundBatch(ctx: AppContext, items: readonly InboundBa
               eb.exists(eb.selectFrom('number_forwarding').select('number_forwarding.number_id').whereRef('number_forwarding.number_id', '=', 'phone_numbers.id')),
               // A number whose reply agent is on: its texts go one by one, through receive.ts's agent turn.
               eb.exists(eb.selectFrom('reply_agents').select('reply_agents.number_id').whereRef('reply_agents.number_id', '=', 'phone_numbers.id').where('reply_agents.enabled', '=', 1)),
+              // ...or whose conversations an automation gave the agent (reply_agent step).
+              eb.exists(
+                eb
+                  .selectFrom('reply_agent_conversations')
+                  .select('reply_agent_conversations.number_id')
+                  .whereRef('reply_agent_conversations.number_id', '=', 'phone_numbers.id')
+                  .where('reply_agent_conversations.state', '=', 'active')
+                  .where('reply_agent_conversations.via_automation', '=', 1),
+              ),
             ])
             .as('routed'),
         )

@@ -46,7 +46,11 @@ export async function runReplyTurnJob(ctx: AppContext, payload: { messageId: str
     db.selectFrom('reply_agents').selectAll().where('number_id', '=', message.number_id).executeTakeFirst(),
     db.selectFrom('organizations').select(['time_zone']).where('id', '=', message.org_id).executeTakeFirst(),
   ]);
-  if (!number || !contact || !org || settingsRow?.enabled !== 1) return;
+  if (!number || !contact || !org) return;
+  if (settingsRow?.enabled !== 1) {
+    const byAutomation = await db.selectFrom('reply_agent_conversations').select('via_automation').where('conversation_id', '=', message.conversation_id).executeTakeFirst();
+    if (byAutomation?.via_automation !== 1) return;
+  }
   const settings = toSettings(number.id, settingsRow);
   const now = ctx.clock.now();
   const zone = recipientTimeZone({ contactTimeZone: contact.time_zone, e164: contact.e164, now, defaultZone: org.time_zone }).zone;
@@ -142,7 +146,7 @@ export async function getConversationAgent(
   const row = await ctx.db.kysely.selectFrom('reply_agent_conversations').selectAll().where('conversation_id', '=', conversation.id).executeTakeFirst();
   return {
     conversation_id: conversation.id,
-    enabled: agent?.enabled === 1,
+    enabled: agent?.enabled === 1 || row?.via_automation === 1,
     state: row?.state ?? 'active',
     exchanges: row?.exchanges ?? 0,
     reason: row?.reason ?? null,
@@ -150,10 +154,17 @@ export async function getConversationAgent(
   };
 }
 
-async function upsertConversationState(tx: Tx, conversation: Pick<Conversation, 'id' | 'org_id'>, state: ReplyAgentConversationState, reason: string, now: number, exchanges?: number): Promise<void> {
+async function upsertConversationState(
+  tx: Tx,
+  conversation: Pick<Conversation, 'id' | 'org_id' | 'number_id'>,
+  state: ReplyAgentConversationState,
+  reason: string,
+  now: number,
+  exchanges?: number,
+): Promise<void> {
   await tx
     .insertInto('reply_agent_conversations')
-    .values({ conversation_id: conversation.id, org_id: conversation.org_id, state, exchanges: exchanges ?? 0, reason, updated_at: now })
+    .values({ conversation_id: conversation.id, org_id: conversation.org_id, number_id: conversation.number_id, state, exchanges: exchanges ?? 0, reason, updated_at: now })
     .onConflict((oc) => oc.column('conversation_id').doUpdateSet({ state, reason, updated_at: now, ...(exchanges !== undefined ? { exchanges } : {}) }))
     .execute();
 }
@@ -169,13 +180,14 @@ export async function runReplyAgent(
 ): Promise<void> {
   const { message, number, contact } = input;
   const settingsRow = await tx.selectFrom('reply_agents').selectAll().where('number_id', '=', number.id).executeTakeFirst();
-  if (!settingsRow || settingsRow.enabled !== 1) return;
+  const agentState = await tx.selectFrom('reply_agent_conversations').selectAll().where('conversation_id', '=', input.conversationId).executeTakeFirst();
+  // On for the number, or for this conversation by an automation's reply_agent step.
+  if (settingsRow?.enabled !== 1 && agentState?.via_automation !== 1) return;
+  if (agentState && agentState.state !== 'active') return; // handed off, taken over or stopped: the people have it
   const settings = toSettings(number.id, settingsRow);
   const now = ctx.clock.now();
   const trace = (text: string) => teamTrace(ctx, tx, { orgId: number.org_id, contactId: contact.id, kind: 'reply_agent', subjectId: input.conversationId, message: `reply agent: ${text}` });
   const conversation = await tx.selectFrom('conversations').selectAll().where('id', '=', input.conversationId).executeTakeFirstOrThrow();
-  const agentState = await tx.selectFrom('reply_agent_conversations').selectAll().where('conversation_id', '=', conversation.id).executeTakeFirst();
-  if (agentState && agentState.state !== 'active') return; // handed off, taken over or stopped: the people have it
 
   // A person who replied in the conversation has it: the agent stops for good (until handed back).
   const person = await tx
@@ -443,4 +455,24 @@ export async function updateCallback(
     }
   });
   return { ...callback, ...set };
+}
+
+/**
+ * An automation's `reply_agent` step: the agent answers the contact's replies in their conversation on
+ * the run's number, even when the number's switch is off (a conversation a person already took or the
+ * agent handed off stays with the people). Returns what the run's trace says.
+ */
+export async function enableAgentForConversation(tx: Tx, input: { orgId: string; contactId: string; numberId: string | null; now: number }): Promise<string> {
+  let q = tx.selectFrom('conversations').select(['id', 'org_id', 'number_id']).where('org_id', '=', input.orgId).where('contact_id', '=', input.contactId);
+  if (input.numberId) q = q.where('number_id', '=', input.numberId);
+  const conversation = await q.orderBy('updated_at', 'desc').executeTakeFirst();
+  if (!conversation) return 'no conversation with the contact yet: the reply agent has nothing to answer';
+  const existing = await tx.selectFrom('reply_agent_conversations').select(['state', 'via_automation']).where('conversation_id', '=', conversation.id).executeTakeFirst();
+  if (existing && existing.state !== 'active') return `the conversation is ${existing.state.replace('_', ' ')}: the people keep it`;
+  await tx
+    .insertInto('reply_agent_conversations')
+    .values({ conversation_id: conversation.id, org_id: conversation.org_id, number_id: conversation.number_id, state: 'active', exchanges: 0, reason: 'switched on by an automation', updated_at: input.now, via_automation: 1 })
+    .onConflict((oc) => oc.column('conversation_id').doUpdateSet({ via_automation: 1, number_id: conversation.number_id, updated_at: input.now }))
+    .execute();
+  return `the reply agent answers replies in conversation ${conversation.id}`;
 }

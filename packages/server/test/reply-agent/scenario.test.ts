@@ -150,3 +150,57 @@ describe.each(DIALECTS)('reply agent scenario (%s)', (dialect) => {
     expect(await inbox(app, org, phone)).toHaveLength(2);
   });
 });
+
+describe.each(DIALECTS)('reply agent switched on by an automation step (%s)', (dialect) => {
+  let app: TestApp;
+  let org: TeamOrg;
+  let n = 0;
+  const handset = () => `+1415555${String(700 + n++).padStart(4, '0')}`;
+  const run = it.runIf(dialectAvailable(dialect));
+
+  beforeAll(async () => {
+    if (!dialectAvailable(dialect)) return;
+    app = await createTestApp(dialect);
+    org = await createTeamOrg(app, 1);
+    // The number's own switch stays off: only the automation's conversations get the agent.
+    ok(await api(app, org, 'PUT', `/v1/numbers/${org.numberId}/reply-agent`, { enabled: false, facts: { business: 'Acme Plumbing' } }));
+    ok(
+      await api(app, org, 'POST', '/v1/automations', {
+        name: 'Text-back with the agent',
+        state: 'active',
+        priority: 1,
+        scope: { numbers: 'all' },
+        trigger: { type: 'call.completed' },
+        steps: [
+          { type: 'condition', if: { field: 'call.outcome', op: '!=', value: 'missed' }, then: [{ type: 'stop' }] },
+          { type: 'send_sms', template: 'Sorry we missed you! Reply here.' },
+          { type: 'reply_agent', note: 'the agent takes the replies' },
+        ],
+      }),
+      201,
+    );
+  });
+  afterAll(async () => app?.close());
+
+  run("the automation's conversation is answered (a callback booked); a contact who just texts in is not", async () => {
+    app.clock.set(LA_2050);
+    const phone = handset();
+    const call = ok(await api(app, org, 'POST', '/v1/sandbox/calls', { from: phone, to: org.number, outcome: 'no-answer' }), 201);
+    await app.drain();
+    await settle(app);
+    const contactId = call.json.contact_id as string;
+    const conversation = ok(await api(app, org, 'GET', `/v1/conversations?contact=${contactId}`)).json.data[0];
+    expect(ok(await api(app, org, 'GET', `/v1/conversations/${conversation.id}/reply-agent`)).json).toMatchObject({ enabled: true, state: 'active' });
+
+    app.clock.set(LA_2050 + 10 * MINUTE);
+    await textFrom(app, org, phone, 'yes call me after 5');
+    const texts = await inbox(app, org, phone);
+    expect(texts.map((t) => t.body)).toEqual(['Sorry we missed you! Reply here.\nReply STOP to opt out', 'Thanks! Acme Plumbing will call you tomorrow at 5:00 PM.']);
+    expect(ok(await api(app, org, 'GET', `/v1/callbacks?contact=${contactId}`)).json.data).toHaveLength(1);
+
+    // Someone who texts first (no automation ran for them): the number's switch is off, nobody answers.
+    const other = handset();
+    await textFrom(app, org, other, 'call me after 5');
+    expect(await inbox(app, org, other)).toEqual([]);
+  });
+});

@@ -511,6 +511,13 @@ function StepFields({ d, type, byField, raw, path, note }: { d: StepDraft; type:
         </div>
       );
     }
+    case 'reply_agent':
+      return (
+        <p className="muted small step-fields">
+          From here on, the reply agent answers this contact’s replies in the conversation, with the number’s facts (Settings → Reply agent), even if the number’s own switch is off. It
+          hands off to a person as it always does.
+        </p>
+      );
     case 'stop':
       return (
         <FormField label="Reason (optional, shown in the run history)" errors={byField.reason}>

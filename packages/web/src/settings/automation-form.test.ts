@@ -1,6 +1,7 @@
 import { missedCallTextBackPreset, validateAutomation } from '@textback/core';
 import { describe, expect, it } from 'vitest';
 import {
+  describeStep,
   formKnows,
   fromDrafts,
   moveStep,
@@ -139,5 +140,15 @@ describe('new automations', () => {
       expect(doc.state).toBe('draft');
       expect(validateAutomation(doc)).toEqual([]);
     }
+  });
+});
+
+describe('the reply agent step', () => {
+  it('has a place in the form (no fields but a note); anything else on it is shown as JSON', () => {
+    expect(formKnows({ type: 'reply_agent' })).toBe(true);
+    expect(formKnows({ type: 'reply_agent', note: 'the agent takes the replies' })).toBe(true);
+    expect(formKnows({ type: 'reply_agent', facts: {} })).toBe(false);
+    expect(newStep('reply_agent').raw).toEqual({ type: 'reply_agent' });
+    expect(describeStep({ type: 'reply_agent' })).toBe('Let the reply agent answer their replies');
   });
 });

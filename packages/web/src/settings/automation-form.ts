@@ -26,8 +26,8 @@ export interface StepDraft {
   else?: StepDraft[];
 }
 
-export type KnownStepType = 'condition' | 'delay' | 'send_sms' | 'update_contact' | 'webhook' | 'assign' | 'stop';
-export const FORM_STEP_TYPES: readonly KnownStepType[] = ['condition', 'delay', 'send_sms', 'update_contact', 'webhook', 'assign', 'stop'];
+export type KnownStepType = 'condition' | 'delay' | 'send_sms' | 'update_contact' | 'webhook' | 'assign' | 'reply_agent' | 'stop';
+export const FORM_STEP_TYPES: readonly KnownStepType[] = ['condition', 'delay', 'send_sms', 'update_contact', 'webhook', 'assign', 'reply_agent', 'stop'];
 
 export const STEP_LABELS: Record<KnownStepType, string> = {
   condition: 'Condition',
@@ -36,6 +36,7 @@ export const STEP_LABELS: Record<KnownStepType, string> = {
   update_contact: 'Update the contact',
   webhook: 'Call a webhook',
   assign: 'Assign the conversation',
+  reply_agent: 'Let the reply agent answer',
   stop: 'Stop',
 };
 
@@ -62,6 +63,8 @@ export function formKnows(step: unknown): boolean {
       return isString(step.url) && (step.secret === undefined || isString(step.secret));
     case 'assign':
       return (isString(step.teamId) && step.userId === undefined) || (isString(step.userId) && step.teamId === undefined);
+    case 'reply_agent':
+      return Object.keys(step).every((k) => k === 'type' || k === 'note');
     case 'stop':
       return step.reason === undefined || isString(step.reason);
     default:
@@ -181,6 +184,7 @@ export function newStep(type: KnownStepType): StepDraft {
       return { key: nextKey(), raw: { type, url: '' } };
     case 'assign':
       return { key: nextKey(), raw: { type, teamId: '' } };
+    case 'reply_agent':
     case 'stop':
       return { key: nextKey(), raw: { type } };
   }
@@ -332,6 +336,8 @@ export function describeStep(step: Json): string {
       return isString(step.template) ? `Text: ${step.template}` : 'Text (A/B variants)';
     case 'assign':
       return isString(step.teamId) ? 'Assign to a team' : 'Assign to a person';
+    case 'reply_agent':
+      return 'Let the reply agent answer their replies';
     case 'stop':
       return isString(step.reason) ? `Stop: ${step.reason}` : 'Stop';
     default:

@@ -98,7 +98,7 @@ function simulate(automation: Automation, automationId: string, event: DryRunEve
       attributes[action.attribute] = action.value === 'now' ? iso(now) : action.value;
       steps.push({ at: now, step: action.step, type: 'update_contact', message: `would set ${action.attribute}` });
     } else {
-      steps.push({ at: now, step: action.step, type: action.kind, message: `would ${action.kind === 'webhook' ? 'call the webhook' : 'assign the conversation'}` });
+      steps.push({ at: now, step: action.step, type: action.kind, message: `would ${action.kind === 'webhook' ? 'call the webhook' : action.kind === 'reply_agent' ? "let the reply agent answer the contact's replies" : 'assign the conversation'}` });
     }
     state = completeStep(state, action.step);
   }

@@ -12,6 +12,7 @@
  *   callback ends the contact's waiting text-back runs.
  */
 import { thompsonStepPaths, variantEvidence } from './variant-evidence.js';
+import { enableAgentForConversation } from '../reply-agent.js';
 import {
   advanceRun,
   cancelRun,
@@ -506,6 +507,11 @@ async function advanceOnce(ctx: AppContext, tx: Tx, loaded: Loaded): Promise<Loa
       if (run.number_id) q = q.where('number_id', '=', run.number_id);
       await q.execute();
       entries.push({ at: now, step: action.step, type: 'assign', message: `assigned the conversation to ${'teamId' in action ? `team ${action.teamId}` : `user ${action.userId}`}` });
+      break;
+    }
+    case 'reply_agent': {
+      const message = await enableAgentForConversation(tx, { orgId: run.org_id, contactId: contact.id, numberId: run.number_id, now });
+      entries.push({ at: now, step: action.step, type: 'reply_agent', message });
       break;
     }
     case 'webhook': {
