@@ -10,6 +10,7 @@ import { createTextback, type Textback } from '../../src/textback.js';
 import { addNumber } from '../../src/use-cases/numbers.js';
 import { createOrganization } from '../../src/use-cases/organizations.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
+import { responseGuard } from './response-schemas.js';
 
 export interface TestApp {
   tb: Textback;
@@ -20,6 +21,8 @@ export interface TestApp {
   drain(): Promise<number>;
   /** Moves the fake clock and runs what became due. */
   advance(ms: number): Promise<number>;
+  /** 2xx JSON answers of /v1 routes that did not match their declared response schema (close() fails on any). */
+  responseViolations: string[];
   close(): Promise<void>;
 }
 
@@ -38,7 +41,10 @@ export async function createTestApp(
   const database = await createTestDatabase(dialect);
   const clock = new FakeClock();
   const config = { ...loadConfig({}), sandboxReceiptDelayMs: 1000, ...options.config };
+  const server: { http?: FastifyInstance } = {};
+  const guard = responseGuard(() => server.http?.getSchemas() ?? {});
   const tb = await createTextback({
+    instrumentHttp: guard.instrument,
     config,
     clock,
     db: database.db,
@@ -47,11 +53,13 @@ export async function createTestApp(
     ...(options.handlers ? { handlers: options.handlers } : {}),
   });
   const http = await tb.http();
+  server.http = http;
   return {
     tb,
     clock,
     http,
     database,
+    responseViolations: guard.violations,
     drain: () => tb.worker.drain(),
     advance: async (ms) => {
       clock.advance(ms);
@@ -60,6 +68,8 @@ export async function createTestApp(
     close: async () => {
       await tb.close();
       await database.destroy();
+      // An answer the schema does not describe loses the fields it forgets (serialization drops them).
+      if (guard.violations.length) throw new Error(`answers that do not match their response schema:\n${[...new Set(guard.violations)].join('\n')}`);
     },
   };
 }
