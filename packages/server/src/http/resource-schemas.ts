@@ -11,6 +11,8 @@ const Str = Type.String();
 const Int = Type.Integer();
 const Num = Type.Number();
 const NullableStr = Nullable(Type.String());
+/** An instant that is always set (ISO 8601, UTC). */
+const At = Type.String({ format: 'date-time' });
 /** An open object: its keys vary (the facts of an event, a form's fields, a payload). */
 const Json = Type.Record(Type.String(), Type.Unknown());
 /** An array the handler may hand over read-only (the domain's frozen documents). */
@@ -57,7 +59,7 @@ export const OrganizationSchema = Obj(
     time_zone: Str,
     business_hours: RefTo(BusinessHoursSchema),
     settings: RefTo(OrganizationSettingsSchema),
-    created_at: Type.String({ format: 'date-time' }),
+    created_at: At,
   },
   { $id: 'Organization' },
 );
@@ -72,7 +74,7 @@ export const NumberSchema = Obj(
     capabilities: Type.Array(Str, { description: 'sms, mms, voice' }),
     team_id: NullableStr,
     carrier_account_id: NullableStr,
-    created_at: Instant,
+    created_at: At,
   },
   { $id: 'Number' },
 );
@@ -85,7 +87,7 @@ export const UserSchema = Obj(
     name: Str,
     role: OneOf(['owner', 'admin', 'supervisor', 'agent'] as const),
     has_password: Type.Boolean({ description: 'false: API keys only until a password is set' }),
-    created_at: Instant,
+    created_at: At,
   },
   { $id: 'User' },
 );
@@ -97,7 +99,7 @@ export const ApiKeySchema = Obj(
     user_id: Str,
     name: Str,
     prefix: Type.String({ description: 'The first characters of the key, to recognise it' }),
-    created_at: Instant,
+    created_at: At,
     last_used_at: Instant,
     revoked_at: Instant,
   },
@@ -119,7 +121,7 @@ export const CreatedApiKeySchema = Obj(
 // ---- teams, agents, routing -------------------------------------------------------------------
 
 export const TeamSummarySchema = Obj(
-  { id: Str, object: Type.Literal('team'), name: Str, member_ids: Type.Array(Str), created_at: Type.String({ format: 'date-time' }) },
+  { id: Str, object: Type.Literal('team'), name: Str, member_ids: Type.Array(Str), created_at: At },
   { $id: 'TeamSummary', description: 'A team in the list: its members by id (GET /v1/teams/{id} has the agents and settings)' },
 );
 
@@ -146,8 +148,8 @@ export const TeamSchema = Obj(
     name: Str,
     settings: Obj({ sms_if_unavailable: Type.Boolean(), unavailable_text: Str, ring_timeout_seconds: Int }),
     members: Type.Array(RefTo(AgentSchema)),
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: At,
+    updated_at: At,
   },
   { $id: 'Team' },
 );
@@ -176,7 +178,7 @@ export const AgentCallSchema = Obj(
     lead_id: Type.Optional(Str),
     contact_id: Type.Optional(Str),
     rings_until: Type.Optional(Instant),
-    created_at: Instant,
+    created_at: At,
     ended_at: Instant,
   },
   { $id: 'AgentCall', description: 'A speed-to-lead ring to an agent' },
@@ -199,8 +201,8 @@ export const QueueSchema = Obj(
     invite_timeout_seconds: Type.Optional(Int),
     invite_by_sms: Type.Optional(Type.Boolean()),
     numbers: Type.Array(Str, { description: 'Business numbers (E.164) whose texts it answers' }),
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: At,
+    updated_at: At,
   },
   { $id: 'Queue' },
 );
@@ -231,10 +233,10 @@ export const QueueSessionSchema = Obj(
     state: OneOf(['waiting', 'active', 'ended'] as const),
     agent_id: NullableStr,
     end_reason: Nullable(Type.String({ description: 'agent, originator, opted_out, terminated, timed_out, no_agents' })),
-    created_at: Instant,
+    created_at: At,
     accepted_at: Instant,
     ended_at: Instant,
-    invites: Type.Optional(Type.Array(Obj({ user_id: Str, state: Str, expires_at: Instant }))),
+    invites: Type.Optional(Type.Array(Obj({ user_id: Str, state: Str, expires_at: At }))),
   },
   { $id: 'QueueSession' },
 );
@@ -264,7 +266,7 @@ export const SuppressionSchema = Obj(
     phone: Str,
     reason: Str,
     source: Type.String({ description: 'api, import, carrier' }),
-    created_at: Instant,
+    created_at: At,
     created_by: NullableStr,
   },
   { $id: 'Suppression' },
@@ -296,7 +298,7 @@ export const ConsentEventSchema = Obj(
     source: Type.String({ description: 'keyword, message, call, form, manual, import, carrier' }),
     actor: Obj({ type: OneOf(['contact', 'agent', 'system'] as const), id: NullableStr }),
     evidence: Json,
-    created_at: Instant,
+    created_at: At,
   },
   { $id: 'ConsentEvent' },
 );
@@ -310,7 +312,7 @@ export const ConsentSchema = Obj(
     scope: OneOf(['universal', 'per_number'] as const),
     state: ConsentState,
     opted_out_by: Nullable(OneOf(['contact', 'agent', 'system'] as const)),
-    updated_at: Instant,
+    updated_at: At,
     ledger: Type.Array(ConsentEventRef),
   },
   { $id: 'Consent' },
@@ -378,8 +380,8 @@ export const AutomationSchema = Obj(
     trigger: Obj({ type: OneOf(['call.completed', 'lead.created', 'message.received', 'message.not_replied'] as const), after: Type.Optional(Str) }),
     steps: ReadonlyArray(Step),
     preset: NullableStr,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: At,
+    updated_at: At,
   },
   { $id: 'Automation' },
 );
@@ -395,9 +397,9 @@ export const AutomationRunSchema = Obj(
     status: OneOf(['waiting', 'running', 'completed', 'stopped', 'cancelled', 'failed'] as const),
     outcome: NullableStr,
     next_at: Instant,
-    created_at: Instant,
+    created_at: At,
     finished_at: Instant,
-    steps: Type.Array(Obj({ at: Instant, step: Str, type: Str, message: Str })),
+    steps: Type.Array(Obj({ at: At, step: Str, type: Str, message: Str })),
   },
   { $id: 'AutomationRun' },
 );
@@ -411,7 +413,7 @@ export const DryRunSchema = Obj(
         matched: Type.Boolean(),
         reason: Str,
         would_send: Type.Array(Obj({ at: Str, to: Str, body: Str, step: Str, variant: NullableStr })),
-        steps: Type.Array(Obj({ at: Str, step: Str, type: Str, message: Str })),
+        steps: Type.Array(Obj({ at: Str, step: Str, type: Str, message: Str, note: Type.Optional(Type.String({ description: "The step's note, when it has one" })) })),
         outcome: Str,
       }),
     ),
@@ -432,7 +434,7 @@ export const TimelineEntrySchema = Obj(
 );
 
 export const LeadSchema = Obj(
-  { id: Str, object: Type.Literal('lead'), contact_id: Str, source: NullableStr, fields: Json, external_id: NullableStr, created_at: Type.String({ format: 'date-time' }) },
+  { id: Str, object: Type.Literal('lead'), contact_id: Str, source: NullableStr, fields: Json, external_id: NullableStr, created_at: At },
   { $id: 'Lead' },
 );
 
@@ -447,7 +449,7 @@ export const HandsetMessageSchema = Obj(
     body: Str,
     status: Str,
     error_code: NullableStr,
-    created_at: Type.String({ format: 'date-time' }),
+    created_at: At,
   },
   { $id: 'HandsetMessage' },
 );
@@ -473,7 +475,7 @@ const carrierAccountFields = {
   credentials: Type.Record(Type.String(), Type.Literal('set'), { description: 'Which credentials are stored, never their values' }),
   webhooks: WebhookUrls,
   numbers: Type.Integer({ description: 'Numbers sending through it' }),
-  created_at: Instant,
+  created_at: At,
   callback_credentials: Type.Optional(Obj({ username: Str, password: Str }, { description: "Bandwidth: the callback credentials to set on the application, shown once (when generated)" })),
 };
 export const CarrierAccountSchema = Obj(carrierAccountFields, { $id: 'CarrierAccount' });
@@ -530,8 +532,8 @@ export const WebhookEndpointSchema = Obj(
     disabled_reason: NullableStr,
     failing_since: Instant,
     consecutive_failures: Int,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: At,
+    updated_at: At,
     secret: Type.Optional(Type.String({ description: 'The signing secret (whsec_…): only in the answers to creation and rotation' })),
   },
   { $id: 'WebhookEndpoint' },
@@ -547,10 +549,10 @@ export const WebhookDeliverySchema = Obj(
     attempt_count: Int,
     next_attempt_at: Instant,
     last_response_code: Nullable(Int),
-    created_at: Instant,
+    created_at: At,
     payload: Type.Unknown({ description: 'The event as delivered' }),
     attempts: Type.Array(
-      Obj({ at: Instant, status: OneOf(['succeeded', 'failed'] as const), latency_ms: Int, response_code: Nullable(Int), response_body: NullableStr, error: NullableStr }),
+      Obj({ at: At, status: OneOf(['succeeded', 'failed'] as const), latency_ms: Int, response_code: Nullable(Int), response_body: NullableStr, error: NullableStr }),
     ),
   },
   { $id: 'WebhookDelivery' },

@@ -29,7 +29,38 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["AgentCall"][];
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -65,6 +96,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description A speed-to-lead ring to an agent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentCall"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -137,6 +177,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsBreakdown"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -209,6 +258,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsExperiment"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -281,6 +339,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Without `by`: the stages; with it: the stages of each group (data) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsFunnel"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -351,6 +418,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsHeatmap"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -423,6 +499,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsSummary"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -497,6 +582,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsTimeseries"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -559,7 +653,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ApiKey"][];
+                        };
+                    };
                 };
             };
         };
@@ -585,11 +683,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CreatedApiKey"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -625,11 +752,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -973,7 +1127,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Automation"][];
+                        };
+                    };
                 };
             };
         };
@@ -999,11 +1157,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1040,7 +1227,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1062,11 +1278,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1099,7 +1342,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1153,7 +1425,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DryRun"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1197,7 +1498,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["AutomationRun"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1244,11 +1577,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1640,7 +2002,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["CarrierAccount"][];
+                        };
+                    };
                 };
             };
         };
@@ -1678,11 +2044,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CarrierAccount"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1714,6 +2109,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CarrierAccount"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -1763,11 +2167,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1806,6 +2237,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CarrierAccount"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -1871,6 +2311,17 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["AvailableNumber"][];
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -1944,6 +2395,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberImport"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2012,12 +2472,41 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description A number of a carrier account */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["AccountNumber"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2056,6 +2545,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description A number of a carrier account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountNumber"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2112,12 +2610,41 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The webhook URLs to paste and where; after configure, what was set through the API */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CarrierWebhooks"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2153,12 +2680,41 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The webhook URLs to paste and where; after configure, what was set through the API */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CarrierWebhooks"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2193,7 +2749,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ComplianceSettings"];
+                    };
                 };
             };
         };
@@ -2236,6 +2794,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ComplianceSettings"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2609,6 +3176,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Consent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2676,7 +3252,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ConsentChange"];
                     };
                 };
                 /** @description Default Response */
@@ -2685,7 +3261,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ConsentChange"];
                     };
                 };
                 /** @description application/problem+json */
@@ -2750,7 +3326,38 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["TimelineEntry"][];
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3687,7 +4294,45 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Lead"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Lead"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -4092,7 +4737,28 @@ export interface paths {
                         "application/json": {
                             /** @description Texts stored (new or replayed) */
                             accepted: number;
-                            data: unknown[];
+                            data: ({
+                                index: number;
+                                message: components["schemas"]["Message"];
+                                /** @enum {boolean} */
+                                ok: true;
+                                /** @description Seen before with this Idempotency-Key: nothing sent twice */
+                                replayed: boolean;
+                            } | {
+                                /** @description The problem the single endpoint would answer */
+                                error: {
+                                    code: string;
+                                    detail: string;
+                                    errors?: {
+                                        field: string;
+                                        message: string;
+                                    }[];
+                                    status: number;
+                                };
+                                index: number;
+                                /** @enum {boolean} */
+                                ok: false;
+                            })[];
                             refused: number;
                         };
                     };
@@ -4212,7 +4878,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Number"][];
+                        };
+                    };
                 };
             };
         };
@@ -4243,6 +4913,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Number"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4309,6 +4988,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Number"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4428,6 +5116,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Number"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4481,6 +5178,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberCompliance"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4544,6 +5250,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberCompliance"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4782,6 +5497,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberRouting"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4838,6 +5562,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberRouting"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4894,7 +5627,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Organization"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -4977,6 +5739,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Organization"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5036,6 +5807,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["QueueSession"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5095,6 +5878,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueSession"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5156,6 +5948,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueSession"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5215,6 +6016,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueSession"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5286,7 +6096,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Message"];
                     };
                 };
                 /** @description application/problem+json */
@@ -5349,7 +6159,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Queue"][];
+                        };
+                    };
                 };
             };
         };
@@ -5397,7 +6211,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Queue"];
                     };
                 };
                 /** @description application/problem+json */
@@ -5457,6 +6271,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5580,6 +6403,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5633,6 +6465,17 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["QueueAgent"][];
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5701,6 +6544,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueAgent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5815,6 +6667,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueStatistics"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5876,6 +6737,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description A speed-to-lead ring to an agent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentCall"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -6020,11 +6890,38 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -6143,7 +7040,38 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["HandsetMessage"][];
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -6277,11 +7205,45 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description The carrier's message id (generated when not given) */
+                            id: string;
+                            /** @description duplicate: this id was accepted before (processed once) */
+                            status: "accepted" | "duplicate";
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -6715,13 +7677,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The parsed query, each term with its position */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["SearchExplain"];
                     };
                 };
                 /** @description application/problem+json */
@@ -6787,7 +7749,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["SearchFields"];
                     };
                 };
             };
@@ -6834,7 +7796,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: unknown[];
+                            data: components["schemas"]["Suppression"][];
                             next_cursor: string | null;
                         };
                     };
@@ -6869,7 +7831,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Suppression"];
                     };
                 };
                 /** @description Default Response */
@@ -6878,7 +7840,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Suppression"];
                     };
                 };
                 /** @description application/problem+json */
@@ -6939,6 +7901,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Suppression"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7089,12 +8060,41 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description What a CSV import did, with each rejected line */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["SuppressionImport"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -7129,7 +8129,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["TeamSummary"][];
+                        };
+                    };
                 };
             };
         };
@@ -7166,7 +8170,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Team"];
                     };
                 };
                 /** @description application/problem+json */
@@ -7226,6 +8230,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7287,6 +8300,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7342,6 +8364,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7454,7 +8485,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["User"][];
+                        };
+                    };
                 };
             };
         };
@@ -7485,11 +8520,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -7521,6 +8585,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7578,6 +8651,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7649,6 +8731,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Agent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7716,6 +8807,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Agent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7935,6 +9035,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Agent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8320,7 +9429,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookEndpoint"][];
+                        };
+                    };
                 };
             };
         };
@@ -8352,11 +9465,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8388,6 +9530,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8435,11 +9586,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8473,6 +9651,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8533,6 +9720,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8596,11 +9795,40 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8634,6 +9862,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8673,6 +9910,428 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A number of a carrier account */
+        AccountNumber: {
+            /** @description sms, mms, voice */
+            capabilities: string[];
+            carrier: string;
+            carrier_account_id: string | null;
+            /** @description Import: newly registered (false: it was already) */
+            created?: boolean;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @description Released but kept (it has texts, calls or consent records) */
+            kept_for_history?: boolean;
+            name: string;
+            /** @enum {string} */
+            object: "number";
+            phone: string;
+            released?: boolean;
+            team_id: string | null;
+        };
+        Agent: {
+            /**
+             * @description What routing uses now: the schedule decides when one is set
+             * @enum {string}
+             */
+            effective_status: "online" | "offline" | "busy";
+            mobile: string | null;
+            name: string;
+            /** @enum {string} */
+            object: "agent";
+            /** @enum {string} */
+            role: "owner" | "admin" | "supervisor" | "agent";
+            schedule: {
+                time_zone: string;
+                /** @description mon … sun */
+                weekly: {
+                    [key: string]: {
+                        /** @description HH:MM */
+                        close: string;
+                        /** @description HH:MM */
+                        open: string;
+                    }[];
+                };
+            } | null;
+            /** @enum {string} */
+            status: "online" | "offline" | "busy";
+            status_changed_at: string | null;
+            user_id: string;
+        };
+        /** @description A speed-to-lead ring to an agent */
+        AgentCall: {
+            carrier: string;
+            contact_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            ended_at: string | null;
+            from: string;
+            id: string;
+            lead_id?: string;
+            /** @enum {string} */
+            object: "agent_call";
+            rings_until?: string | null;
+            /** @enum {string} */
+            state: "ringing" | "answered" | "missed" | "cancelled";
+            to: string;
+            user_id: string;
+        };
+        AnalyticsBreakdown: {
+            /** @enum {string} */
+            by: "automation" | "variant" | "number" | "team" | "agent" | "hour" | "weekday" | "source";
+            data: {
+                agent_responses: number;
+                block_rate: number | null;
+                blocked: number;
+                blocked_by_rule: {
+                    [key: string]: number;
+                };
+                callback_conversion: number | null;
+                called_back: number;
+                calls_by_outcome: {
+                    [key: string]: number;
+                };
+                contacts_texted_back: number;
+                /** @description Not known yet */
+                cost: null;
+                delivered: number;
+                delivery_rate: number | null;
+                failed: number;
+                failed_by_error_code: {
+                    [key: string]: number;
+                };
+                failed_by_reason: {
+                    [key: string]: number;
+                };
+                held: number;
+                held_by_rule: {
+                    [key: string]: number;
+                };
+                /** @description The group: an id, an hour, a weekday, a source, or "none" */
+                key: string;
+                median_agent_first_response_seconds: number | null;
+                median_time_to_first_reply_seconds: number | null;
+                missed_calls: number;
+                opt_out_rate: number | null;
+                opted_out: number;
+                p90_agent_first_response_seconds: number | null;
+                p90_time_to_first_reply_seconds: number | null;
+                queue_abandoned: number;
+                queue_avg_wait_seconds: number | null;
+                replied: number;
+                reply_rate: number | null;
+                segments: number;
+                sms_aht_seconds: number | null;
+                sms_vol: number;
+                text_backs_delivered: number;
+                text_backs_sent: number;
+                texts_created: number;
+                texts_sent: number;
+            }[];
+            /** Format: date-time */
+            from: string;
+            /** @enum {string} */
+            object: "analytics_breakdown";
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        AnalyticsExperiment: {
+            automation_id: string;
+            /** Format: date-time */
+            from: string;
+            more_texts_needed: number | null;
+            /** @enum {string} */
+            object: "analytics_experiment";
+            reason: string;
+            reply_window_days: number;
+            rules: {
+                max_expected_loss: number;
+                min_chance_to_beat: number;
+                min_delivered: number;
+            };
+            /** Format: date-time */
+            to: string;
+            tz: string;
+            variants: {
+                callback_conversion: number | null;
+                chance_to_beat: number;
+                delivered: number;
+                expected_loss: number;
+                id: string;
+                opt_out_rate: number | null;
+                replies: number;
+                reply_rate: number | null;
+                reply_rate_interval: {
+                    high: number;
+                    low: number;
+                } | null;
+                texts_sent: number;
+            }[];
+            /** @enum {string} */
+            verdict: "winner" | "too_early_to_tell";
+            winner: string | null;
+        };
+        /** @description Without `by`: the stages; with it: the stages of each group (data) */
+        AnalyticsFunnel: {
+            by: ("automation" | "variant" | "number" | "team" | "agent" | "hour" | "weekday" | "source") | null;
+            callback_window_days: number;
+            data?: {
+                key: string;
+                stages: {
+                    count: number;
+                    rate_from_previous: number | null;
+                    /** @enum {string} */
+                    stage: "missed_calls" | "texts_sent" | "delivered" | "replied" | "called_back" | "opted_out";
+                }[];
+            }[];
+            /** Format: date-time */
+            from: string;
+            /** @enum {string} */
+            object: "analytics_funnel";
+            reply_window_days: number;
+            stages?: {
+                count: number;
+                rate_from_previous: number | null;
+                /** @enum {string} */
+                stage: "missed_calls" | "texts_sent" | "delivered" | "replied" | "called_back" | "opted_out";
+            }[];
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        AnalyticsHeatmap: {
+            /** Format: date-time */
+            from: string;
+            /** @description 24: the columns */
+            hours: number;
+            missed_calls: number[][];
+            /** @enum {string} */
+            object: "analytics_heatmap";
+            replies: number[][];
+            /** Format: date-time */
+            to: string;
+            tz: string;
+            /** @description mon … sun: the rows */
+            weekdays: string[];
+        };
+        AnalyticsSummary: {
+            agent_responses: number;
+            block_rate: number | null;
+            blocked: number;
+            blocked_by_rule: {
+                [key: string]: number;
+            };
+            /** @description Times to first reply count business hours only */
+            business_hours: boolean;
+            callback_conversion: number | null;
+            callback_window_days: number;
+            called_back: number;
+            calls_by_outcome: {
+                [key: string]: number;
+            };
+            contacts_texted_back: number;
+            /** @description Not known yet */
+            cost: null;
+            delivered: number;
+            delivery_rate: number | null;
+            failed: number;
+            failed_by_error_code: {
+                [key: string]: number;
+            };
+            failed_by_reason: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            from: string;
+            held: number;
+            held_by_rule: {
+                [key: string]: number;
+            };
+            median_agent_first_response_seconds: number | null;
+            median_time_to_first_reply_seconds: number | null;
+            missed_calls: number;
+            /** @enum {string} */
+            object: "analytics_summary";
+            opt_out_rate: number | null;
+            opted_out: number;
+            p90_agent_first_response_seconds: number | null;
+            p90_time_to_first_reply_seconds: number | null;
+            queue_abandoned: number;
+            queue_avg_wait_seconds: number | null;
+            replied: number;
+            reply_rate: number | null;
+            reply_window_days: number;
+            segments: number;
+            sms_aht_seconds: number | null;
+            sms_vol: number;
+            text_backs_delivered: number;
+            text_backs_sent: number;
+            texts_created: number;
+            texts_sent: number;
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        AnalyticsTimeseries: {
+            /** @enum {string} */
+            by: "day" | "week" | "month";
+            data: {
+                agent_responses: number;
+                block_rate: number | null;
+                blocked: number;
+                blocked_by_rule: {
+                    [key: string]: number;
+                };
+                /** @description 2026-03-01, 2026-W09 or 2026-03 */
+                bucket: string;
+                callback_conversion: number | null;
+                called_back: number;
+                calls_by_outcome: {
+                    [key: string]: number;
+                };
+                contacts_texted_back: number;
+                /** @description Not known yet */
+                cost: null;
+                delivered: number;
+                delivery_rate: number | null;
+                /** Format: date-time */
+                end: string;
+                failed: number;
+                failed_by_error_code: {
+                    [key: string]: number;
+                };
+                failed_by_reason: {
+                    [key: string]: number;
+                };
+                held: number;
+                held_by_rule: {
+                    [key: string]: number;
+                };
+                median_agent_first_response_seconds: number | null;
+                median_time_to_first_reply_seconds: number | null;
+                missed_calls: number;
+                opt_out_rate: number | null;
+                opted_out: number;
+                p90_agent_first_response_seconds: number | null;
+                p90_time_to_first_reply_seconds: number | null;
+                queue_abandoned: number;
+                queue_avg_wait_seconds: number | null;
+                replied: number;
+                reply_rate: number | null;
+                segments: number;
+                sms_aht_seconds: number | null;
+                sms_vol: number;
+                /** Format: date-time */
+                start: string;
+                text_backs_delivered: number;
+                text_backs_sent: number;
+                texts_created: number;
+                texts_sent: number;
+            }[];
+            /** Format: date-time */
+            from: string;
+            /** @enum {string} */
+            object: "analytics_timeseries";
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        /** @description An API key, without the key itself */
+        ApiKey: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            last_used_at: string | null;
+            name: string;
+            /** @enum {string} */
+            object: "api_key";
+            /** @description The first characters of the key, to recognise it */
+            prefix: string;
+            revoked_at: string | null;
+            user_id: string;
+        };
+        Automation: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "automation";
+            preset: string | null;
+            priority: number;
+            scope: {
+                extensions?: string[];
+                numbers: "all" | string[];
+            };
+            /** @enum {string} */
+            state: "draft" | "active" | "paused";
+            steps: ({
+                note?: string;
+                /** @enum {string} */
+                type: "condition" | "delay" | "send_sms" | "update_contact" | "webhook" | "assign" | "stop";
+            } & {
+                [key: string]: unknown;
+            })[];
+            trigger: {
+                after?: string;
+                /** @enum {string} */
+                type: "call.completed" | "lead.created" | "message.received" | "message.not_replied";
+            };
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AutomationRun: {
+            automation_id: string;
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The facts of the triggering event (no message bodies) */
+            event: unknown;
+            finished_at: string | null;
+            id: string;
+            next_at: string | null;
+            /** @enum {string} */
+            object: "automation_run";
+            outcome: string | null;
+            /** @enum {string} */
+            status: "waiting" | "running" | "completed" | "stopped" | "cancelled" | "failed";
+            steps: {
+                /** Format: date-time */
+                at: string;
+                message: string;
+                step: string;
+                type: string;
+            }[];
+            trigger: string;
+        };
+        AvailableNumber: {
+            capabilities: {
+                mms: boolean;
+                sms: boolean;
+                voice: boolean;
+            };
+            country: string;
+            locality: string | null;
+            /** @description As the carrier says it: "1.15 USD" */
+            monthly_price?: string;
+            phone: string;
+            region: string | null;
+        };
+        /** @description Weekly opening hours in the organization's time zone, and holidays */
+        BusinessHours: {
+            holidays?: string[];
+            /** @description mon … sun; days left out are closed */
+            weekly: {
+                [key: string]: {
+                    /** @description HH:MM */
+                    close: string;
+                    /** @description HH:MM */
+                    open: string;
+                }[];
+            };
+        };
         Call: {
             answered_by: string | null;
             carrier: string;
@@ -8693,6 +10352,127 @@ export interface components {
             started_at: string | null;
             status: string;
             to: string;
+        };
+        CarrierAccount: {
+            api_base_url: string | null;
+            /** @description Bandwidth: the callback credentials to set on the application, shown once (when generated) */
+            callback_credentials?: {
+                password: string;
+                username: string;
+            };
+            /**
+             * @description The same as kind
+             * @enum {string}
+             */
+            carrier: "twilio" | "telnyx" | "bandwidth" | "sandbox";
+            /** Format: date-time */
+            created_at: string;
+            /** @description Which credentials are stored, never their values */
+            credentials: {
+                [key: string]: "set";
+            };
+            id: string;
+            /** @enum {string} */
+            kind: "twilio" | "telnyx" | "bandwidth" | "sandbox";
+            name: string;
+            /** @description Numbers sending through it */
+            numbers: number;
+            /** @enum {string} */
+            object: "carrier_account";
+            public_base_url: string | null;
+            settings: {
+                [key: string]: string;
+            };
+            webhooks: {
+                calls: string;
+                messages: string;
+                status?: string;
+            };
+        };
+        /** @description The webhook URLs to paste and where; after configure, what was set through the API */
+        CarrierWebhooks: {
+            public_base_url: string | null;
+            steps: string[];
+            webhook_setup?: {
+                configured: {
+                    field: string;
+                    target: string;
+                    url: string;
+                }[];
+                manual: {
+                    field: string;
+                    target: string;
+                    url: string;
+                    why: string;
+                }[];
+            } | null;
+            webhooks: {
+                calls: string;
+                messages: string;
+                status?: string;
+            };
+        };
+        ComplianceSettings: {
+            allowed_countries: string[];
+            auto_suppress_after_failures: number | null;
+            automated_cap_per_24h: number | null;
+            automated_requires_consent: boolean;
+            /** @enum {string} */
+            consent_scope: "universal" | "per_number";
+            help_text: string | null;
+            /** @enum {string} */
+            landline_policy: "block" | "flag" | "allow";
+            opt_in_text: string | null;
+            opt_out_language: string | null;
+            opt_out_text: string | null;
+            quiet_hours: boolean;
+            quiet_hours_exempt_live_conversation: boolean;
+        };
+        Consent: {
+            contact_id: string;
+            ledger: components["schemas"]["ConsentEvent"][];
+            /** @enum {string} */
+            object: "consent";
+            opted_out_by: ("contact" | "agent" | "system") | null;
+            phone: string;
+            /** @enum {string} */
+            scope: "universal" | "per_number";
+            /** @enum {string} */
+            state: "opted_in" | "implied" | "opted_out" | "unknown";
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ConsentChange: {
+            /** @description false: it already was so (nothing recorded) */
+            changed: boolean;
+            contact_id: string;
+            event?: components["schemas"]["ConsentEvent"];
+            /** @enum {string} */
+            object: "consent";
+            /** @enum {string} */
+            state: "opted_in" | "implied" | "opted_out" | "unknown";
+        };
+        ConsentEvent: {
+            actor: {
+                id: string | null;
+                /** @enum {string} */
+                type: "contact" | "agent" | "system";
+            };
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            evidence: {
+                [key: string]: unknown;
+            };
+            id: string;
+            number_id: string | null;
+            /** @enum {string} */
+            object: "consent_event";
+            phone: string;
+            /** @description keyword, message, call, form, manual, import, carrier */
+            source: string;
+            /** @enum {string} */
+            state: "opted_in" | "implied" | "opted_out";
         };
         Contact: {
             attributes: {
@@ -8738,6 +10518,67 @@ export interface components {
             unread_count: number;
             updated_at: string | null;
         };
+        CreatedApiKey: {
+            id: string;
+            /** @description The key: shown in this answer only */
+            key: string;
+            name: string;
+            /** @enum {string} */
+            object: "api_key";
+            prefix: string;
+            user_id: string;
+        };
+        DryRun: {
+            data: {
+                event: {
+                    at: string;
+                    call: {
+                        direction: string;
+                        durationSeconds?: number;
+                        number?: string;
+                        outcome: string;
+                    } | null;
+                    contact: {
+                        id: string;
+                        phone: string;
+                    };
+                    number: string | null;
+                    type: string;
+                };
+                matched: boolean;
+                outcome: string;
+                reason: string;
+                steps: {
+                    at: string;
+                    message: string;
+                    /** @description The step's note, when it has one */
+                    note?: string;
+                    step: string;
+                    type: string;
+                }[];
+                would_send: {
+                    at: string;
+                    body: string;
+                    step: string;
+                    to: string;
+                    variant: string | null;
+                }[];
+            }[];
+            /** @description Texts it would send, over every event */
+            would_send: number;
+        };
+        HandsetMessage: {
+            body: string;
+            business_number: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description received: the handset got it from your number; sent: it texted your number */
+            direction: "received" | "sent";
+            error_code: string | null;
+            handset: string;
+            id: string;
+            status: string;
+        };
         Job: {
             attempts: number;
             created_at: string | null;
@@ -8752,6 +10593,19 @@ export interface components {
             /** @description pending, running, completed, dead, cancelled */
             state: string;
             unique_key: string | null;
+        };
+        Lead: {
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            external_id: string | null;
+            fields: {
+                [key: string]: unknown;
+            };
+            id: string;
+            /** @enum {string} */
+            object: "lead";
+            source: string | null;
         };
         Message: {
             automation_id: string | null;
@@ -8808,6 +10662,102 @@ export interface components {
             /** @enum {string} */
             object: "note";
         };
+        Number: {
+            /** @description sms, mms, voice */
+            capabilities: string[];
+            carrier: string;
+            carrier_account_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "number";
+            phone: string;
+            team_id: string | null;
+        };
+        NumberCompliance: {
+            daily_cap: number | null;
+            effective_rate_per_second: number;
+            id: string;
+            min_interval_ms: number;
+            /** @enum {string} */
+            object: "number";
+            phone: string;
+            rate_per_second: number | null;
+            /** @enum {string} */
+            sender_type: "long_code" | "toll_free" | "short_code";
+            texts: {
+                help_text?: string | null;
+                opt_in_text?: string | null;
+                opt_out_text?: string | null;
+            };
+        };
+        NumberImport: {
+            imported: components["schemas"]["AccountNumber"][];
+            skipped: {
+                phone: string;
+                reason: string;
+            }[];
+            webhook_setup: {
+                configured: {
+                    field: string;
+                    target: string;
+                    url: string;
+                }[];
+                manual: {
+                    field: string;
+                    target: string;
+                    url: string;
+                    why: string;
+                }[];
+            } | null;
+            webhooks: {
+                calls: string;
+                messages: string;
+                status?: string;
+            };
+        };
+        NumberRouting: {
+            /** @enum {string} */
+            forward_texts: "off" | "all" | "online";
+            number_id: string;
+            /** @enum {string} */
+            object: "number_routing";
+            phone: string;
+            queue_id: string | null;
+            team_id: string | null;
+        };
+        Organization: {
+            business_hours: components["schemas"]["BusinessHours"];
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "organization";
+            settings: components["schemas"]["OrganizationSettings"];
+            time_zone: string;
+        };
+        OrganizationSettings: {
+            allowed_countries: string[];
+            auto_suppress_after_failures: number | null;
+            automated_cap_per_24h: number | null;
+            automated_requires_consent: boolean;
+            /** @enum {string} */
+            consent_scope: "universal" | "per_number";
+            default_country: string;
+            help_text: string | null;
+            /** @enum {string} */
+            landline_policy: "block" | "flag" | "allow";
+            max_body_length: number;
+            opt_in_text: string | null;
+            opt_out_language: string | null;
+            opt_out_text: string | null;
+            quiet_hours: boolean;
+            quiet_hours_exempt_live_conversation: boolean;
+            too_short_seconds: number;
+        };
         /** @description application/problem+json */
         Problem: {
             code: string;
@@ -8821,6 +10771,85 @@ export interface components {
             status: number;
             title: string;
             type: string;
+        };
+        Queue: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            initiation_keyword: string;
+            initiation_message?: string;
+            initiation_needed_message?: string;
+            invite_by_sms?: boolean;
+            invite_timeout_seconds?: number;
+            name: string;
+            no_agents_message?: string;
+            /** @description Business numbers (E.164) whose texts it answers */
+            numbers: string[];
+            /** @enum {string} */
+            object: "queue";
+            /** @enum {string} */
+            strategy?: "round_robin" | "longest_idle" | "ring_all";
+            termination_keyword: string;
+            termination_message?: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        QueueAgent: {
+            active_sessions: number;
+            last_accepted_at: string | null;
+            last_ended_at: string | null;
+            last_offered_at: string | null;
+            max_sessions: number;
+            /** @enum {string} */
+            object: "queue_agent";
+            queue_id: string;
+            sms_enabled: boolean;
+            user_id: string;
+        };
+        QueueSession: {
+            accepted_at: string | null;
+            agent_id: string | null;
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            end_reason: string | null;
+            ended_at: string | null;
+            id: string;
+            invites?: {
+                /** Format: date-time */
+                expires_at: string;
+                state: string;
+                user_id: string;
+            }[];
+            number_id: string;
+            /** @enum {string} */
+            object: "queue_session";
+            originator: string;
+            queue_id: string;
+            /** @enum {string} */
+            state: "waiting" | "active" | "ended";
+        };
+        QueueStatistics: {
+            agents: {
+                avg_wait_seconds: number | null;
+                sms_aht_seconds: number | null;
+                /** @description SMS_VOL: sessions handled (accepted by an agent) */
+                sms_vol: number;
+                user_id: string;
+            }[];
+            from: string | null;
+            /** @enum {string} */
+            object: "queue_statistics";
+            queue_id: string;
+            to: string | null;
+            totals: {
+                abandoned: number;
+                avg_wait_seconds: number | null;
+                no_agents: number;
+                sms_aht_seconds: number | null;
+                /** @description SMS_VOL: sessions handled (accepted by an agent) */
+                sms_vol: number;
+            };
         };
         SavedReply: {
             /** @description A template: {Name}, {Business}, {Agent}, {Number}, {attr.<name>}, with a fallback as {Name|there} */
@@ -8836,6 +10865,43 @@ export interface components {
             updated_at: string | null;
             /** @description The variables the body uses */
             variables: string[];
+        };
+        /** @description The parsed query, each term with its position */
+        SearchExplain: {
+            /** @enum {string} */
+            object: "search";
+            query: string;
+            sort: {
+                /** @enum {string} */
+                direction: "asc" | "desc";
+                field: string;
+            };
+            time_zone: string;
+            where: ({
+                end: number;
+                /** @description and, or, not, text, sms, call, field */
+                kind: string;
+                /** @description Where it starts in the query */
+                pos: number;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+        };
+        SearchFields: {
+            fields: {
+                meaning: string;
+                name: string;
+                scope: string;
+                type: string;
+                values?: string[];
+            }[];
+            has: {
+                meaning: string;
+                /** @description The query it stands for */
+                means: string;
+                name: string;
+            }[];
+            sortable: string[];
         };
         Session: {
             /** @description How this request was authenticated */
@@ -8854,6 +10920,88 @@ export interface components {
                 role: "owner" | "admin" | "supervisor" | "agent";
             };
         };
+        Suppression: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            /** @enum {string} */
+            object: "suppression";
+            phone: string;
+            reason: string;
+            /** @description api, import, carrier */
+            source: string;
+        };
+        /** @description What a CSV import did, with each rejected line */
+        SuppressionImport: {
+            already_suppressed: number;
+            header: boolean;
+            imported: number;
+            /** @description Data lines read (blank lines and the header excluded) */
+            lines: number;
+            rejected: {
+                /** @enum {string} */
+                code: "invalid_number" | "duplicate" | "malformed";
+                detail: string;
+                line: number;
+                value: string;
+            }[];
+            rejected_by_code: {
+                duplicate: number;
+                invalid_number: number;
+                malformed: number;
+            };
+            rejected_count: number;
+            rejected_truncated: boolean;
+        };
+        Team: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            members: components["schemas"]["Agent"][];
+            name: string;
+            /** @enum {string} */
+            object: "team";
+            settings: {
+                ring_timeout_seconds: number;
+                sms_if_unavailable: boolean;
+                unavailable_text: string;
+            };
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A team in the list: its members by id (GET /v1/teams/{id} has the agents and settings) */
+        TeamSummary: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            member_ids: string[];
+            name: string;
+            /** @enum {string} */
+            object: "team";
+        };
+        TimelineEntry: {
+            at: string;
+            data: {
+                [key: string]: unknown;
+            };
+            id: string;
+            /** @enum {string} */
+            kind: "call" | "message" | "automation" | "team" | "note" | "reply_agent";
+            summary: string;
+        };
+        User: {
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            /** @description false: API keys only until a password is set */
+            has_password: boolean;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "user";
+            /** @enum {string} */
+            role: "owner" | "admin" | "supervisor" | "agent";
+        };
         View: {
             created_at: string | null;
             id: string;
@@ -8865,6 +11013,52 @@ export interface components {
             /** @description true: every user of the organization sees it; false: its owner only */
             shared: boolean;
             updated_at: string | null;
+        };
+        WebhookDelivery: {
+            attempt_count: number;
+            attempts: {
+                /** Format: date-time */
+                at: string;
+                error: string | null;
+                latency_ms: number;
+                response_body: string | null;
+                response_code: number | null;
+                /** @enum {string} */
+                status: "succeeded" | "failed";
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            endpoint_id: string;
+            event_type: string;
+            id: string;
+            last_response_code: number | null;
+            next_attempt_at: string | null;
+            /** @enum {string} */
+            object: "webhook_delivery";
+            /** @description The event as delivered */
+            payload: unknown;
+            /** @enum {string} */
+            state: "pending" | "succeeded" | "failed" | "cancelled";
+        };
+        WebhookEndpoint: {
+            consecutive_failures: number;
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            disabled_reason: string | null;
+            events: string[];
+            failing_since: string | null;
+            id: string;
+            include_bodies: boolean;
+            /** @enum {string} */
+            object: "webhook_endpoint";
+            /** @description The signing secret (whsec_…): only in the answers to creation and rotation */
+            secret?: string;
+            /** @enum {string} */
+            state: "enabled" | "disabled";
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
         };
     };
     responses: never;

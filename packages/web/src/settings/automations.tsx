@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ok, type Untyped } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
 import { dateTime } from '../format';
 import { Empty, ErrorNote, Loading } from '../ui';
 import { AutomationEditor } from './automation-editor';
@@ -10,14 +10,14 @@ import { problemText } from './common';
 /* ---------------------------------------------------------------- Missed-call text-back & automations */
 
 function useAutomations() {
-  return useQuery({ queryKey: ['automations'], queryFn: async () => (await ok(api.GET('/v1/automations'))).data as Untyped[] });
+  return useQuery({ queryKey: ['automations'], queryFn: async () => (await ok(api.GET('/v1/automations'))).data });
 }
 
 export function TextBack() {
   const qc = useQueryClient();
   const org = useQuery({ queryKey: ['organization'], queryFn: () => ok(api.GET('/v1/organization')) });
   const automations = useAutomations();
-  const existing = automations.data?.find((a) => a.preset === 'missed-call-text-back' || a.trigger?.type === 'call.missed');
+  const existing = automations.data?.find((a) => a.preset === 'missed-call-text-back');
   const [business, setBusiness] = useState('');
   const [voicemail, setVoicemail] = useState('');
   const [followUp, setFollowUp] = useState('2h');
@@ -31,7 +31,7 @@ export function TextBack() {
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['automations'] }),
   });
   const setState = useMutation({
-    mutationFn: (state: string) => ok(api.PATCH('/v1/automations/{id}', { params: { path: { id: existing.id } }, body: { state } as Untyped })),
+    mutationFn: (state: string) => ok(api.PATCH('/v1/automations/{id}', { params: { path: { id: existing!.id } }, body: { state } })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['automations'] }),
   });
   if (automations.isPending) return <Loading />;
@@ -84,14 +84,21 @@ export function TextBack() {
   );
 }
 
-function AutomationSteps({ a }: { a: Untyped }) {
-  const steps: Untyped[] = a.steps ?? [];
+type Step = Schemas['Automation']['steps'][number];
+
+/** What a step says in a word: its text, its wait, or how many A/B variants it has. */
+function stepDetail(s: Step): string {
+  if (Array.isArray(s.variants)) return `${s.variants.length} variants`;
+  const value = s.template ?? s.duration;
+  return typeof value === 'string' ? value : '';
+}
+
+function AutomationSteps({ a }: { a: Schemas['Automation'] }) {
   return (
     <ol className="steps">
-      {steps.map((s, i) => (
-        <li key={s.id ?? i}>
-          <strong>{String(s.type ?? 'step').replace(/_/g, ' ')}</strong>{' '}
-          <span className="muted">{s.text ?? s.body ?? s.delay ?? (s.variants ? `${s.variants.length} variants` : '')}</span>
+      {a.steps.map((s, i) => (
+        <li key={i}>
+          <strong>{s.type.replace(/_/g, ' ')}</strong> <span className="muted">{stepDetail(s)}</span>
         </li>
       ))}
     </ol>
@@ -125,7 +132,7 @@ export function Automations() {
             {automations.data?.map((a) => (
               <tr key={a.id}>
                 <td>{a.name}</td>
-                <td>{TRIGGER_WORDS[a.trigger?.type] ?? a.trigger?.type ?? '—'}</td>
+                <td>{TRIGGER_WORDS[a.trigger.type] ?? a.trigger.type}</td>
                 <td>
                   <span className={`chip state-${a.state}`}>{a.state}</span>
                 </td>
@@ -153,8 +160,8 @@ function NewAutomation({ onCreated }: { onCreated: (id: string) => void }) {
   const [after, setAfter] = useState('1d');
   const picked = TRIGGER_CHOICES.find((c) => c.id === choice) ?? TRIGGER_CHOICES[0]!;
   const create = useMutation({
-    mutationFn: () => ok(api.POST('/v1/automations', { body: newAutomationDocument(picked, name, after) as Untyped })),
-    onSuccess: (a: Untyped) => {
+    mutationFn: () => ok(api.POST('/v1/automations', { body: newAutomationDocument(picked, name, after) })),
+    onSuccess: (a) => {
       void qc.invalidateQueries({ queryKey: ['automations'] });
       onCreated(a.id);
     },
