@@ -65,6 +65,20 @@ describe.each(DIALECTS)('response schemas (%s)', (dialect) => {
     expect(app.responseViolations).toEqual([]);
   });
 
+  it.runIf(dialectAvailable(dialect))('routes no other API test reads answer what their schema says: the team list, a number\'s compliance, queues', async () => {
+    const teams = await api(app, org, 'GET', '/v1/teams');
+    expect(teams.json.data.map((t: { name: string }) => t.name)).toContain('Front desk');
+    expect(Object.keys(teams.json.data[0]).sort()).toEqual(['created_at', 'id', 'member_ids', 'name', 'object']);
+    const compliance = await api(app, org, 'GET', `/v1/numbers/${org.numberId}/compliance`);
+    expect(compliance.json).toMatchObject({ id: org.numberId, sender_type: 'long_code', texts: {} });
+    const queue = await api(app, org, 'POST', '/v1/queues', { name: 'Support', initiation_keyword: 'SUPPORT', termination_keyword: 'BYE', numbers: [org.number] });
+    expect(queue.status).toBe(201);
+    expect((await api(app, org, 'GET', '/v1/queues')).json.data).toEqual([queue.json]);
+    expect((await api(app, org, 'GET', `/v1/queues/${queue.json.id}`)).json).toEqual(queue.json);
+    expect((await api(app, org, 'GET', `/v1/queues/${queue.json.id}/statistics`)).json).toMatchObject({ object: 'queue_statistics', totals: { sms_vol: 0 } });
+    expect(app.responseViolations).toEqual([]);
+  });
+
   it.runIf(dialectAvailable(dialect))('the check reports a field the schema forgets, a wrong type, and a JSON answer without a schema', async () => {
     const guard = responseGuard(() => app.http.getSchemas());
     const number = (await api(app, org, 'GET', `/v1/numbers/${org.numberId}`)).json as Record<string, unknown>;
