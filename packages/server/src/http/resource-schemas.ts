@@ -558,45 +558,6 @@ export const WebhookDeliverySchema = Obj(
   { $id: 'WebhookDelivery' },
 );
 
-/** Every component above, for server.ts to register (each becomes components.schemas.<$id>). */
-export const RESOURCE_SCHEMAS: TSchema[] = [
-  BusinessHoursSchema,
-  OrganizationSettingsSchema,
-  OrganizationSchema,
-  NumberSchema,
-  UserSchema,
-  ApiKeySchema,
-  CreatedApiKeySchema,
-  TeamSummarySchema,
-  AgentSchema,
-  TeamSchema,
-  NumberRoutingSchema,
-  AgentCallSchema,
-  QueueSchema,
-  QueueAgentSchema,
-  QueueSessionSchema,
-  QueueStatisticsSchema,
-  SuppressionSchema,
-  SuppressionImportSchema,
-  ConsentEventSchema,
-  ConsentSchema,
-  ConsentChangeSchema,
-  ComplianceSettingsSchema,
-  NumberComplianceSchema,
-  AutomationSchema,
-  AutomationRunSchema,
-  DryRunSchema,
-  TimelineEntrySchema,
-  LeadSchema,
-  HandsetMessageSchema,
-  CarrierAccountSchema,
-  CarrierWebhooksSchema,
-  AccountNumberSchema,
-  NumberImportSchema,
-  AvailableNumberSchema,
-  WebhookEndpointSchema,
-  WebhookDeliverySchema,
-];
 
 // ---- search ------------------------------------------------------------------------------------
 
@@ -625,7 +586,6 @@ export const SearchFieldsSchema = Obj(
   { $id: 'SearchFields' },
 );
 
-RESOURCE_SCHEMAS.push(SearchExplainSchema, SearchFieldsSchema);
 
 // ---- analytics (docs/analytics.md) -------------------------------------------------------------
 
@@ -765,4 +725,50 @@ export const AnalyticsExperimentSchema = Obj(
   { $id: 'AnalyticsExperiment' },
 );
 
-RESOURCE_SCHEMAS.push(AnalyticsSummarySchema, AnalyticsTimeseriesSchema, AnalyticsBreakdownSchema, AnalyticsFunnelSchema, AnalyticsHeatmapSchema, AnalyticsExperimentSchema);
+/** Every component above, for server.ts to register (each becomes components.schemas.<$id>). */
+export const RESOURCE_SCHEMAS: TSchema[] = [
+  BusinessHoursSchema,
+  OrganizationSettingsSchema,
+  OrganizationSchema,
+  NumberSchema,
+  UserSchema,
+  ApiKeySchema,
+  CreatedApiKeySchema,
+  TeamSummarySchema,
+  AgentSchema,
+  TeamSchema,
+  NumberRoutingSchema,
+  AgentCallSchema,
+  QueueSchema,
+  QueueAgentSchema,
+  QueueSessionSchema,
+  QueueStatisticsSchema,
+  SuppressionSchema,
+  SuppressionImportSchema,
+  ConsentEventSchema,
+  ConsentSchema,
+  ConsentChangeSchema,
+  ComplianceSettingsSchema,
+  NumberComplianceSchema,
+  AutomationSchema,
+  AutomationRunSchema,
+  DryRunSchema,
+  TimelineEntrySchema,
+  LeadSchema,
+  HandsetMessageSchema,
+  CarrierAccountSchema,
+  CarrierWebhooksSchema,
+  AccountNumberSchema,
+  NumberImportSchema,
+  AvailableNumberSchema,
+  WebhookEndpointSchema,
+  WebhookDeliverySchema,
+  SearchExplainSchema,
+  SearchFieldsSchema,
+  AnalyticsSummarySchema,
+  AnalyticsTimeseriesSchema,
+  AnalyticsBreakdownSchema,
+  AnalyticsFunnelSchema,
+  AnalyticsHeatmapSchema,
+  AnalyticsExperimentSchema,
+];
