@@ -312,7 +312,7 @@ export const ConsentSchema = Obj(
     scope: OneOf(['universal', 'per_number'] as const),
     state: ConsentState,
     opted_out_by: Nullable(OneOf(['contact', 'agent', 'system'] as const)),
-    updated_at: At,
+    updated_at: Nullable(Type.String({ format: 'date-time', description: 'The last change; null when nothing was ever recorded' })),
     ledger: Type.Array(ConsentEventRef),
   },
   { $id: 'Consent' },

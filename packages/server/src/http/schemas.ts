@@ -238,7 +238,11 @@ export const errorResponses = {
 /** A reference to one of the shared schemas above (by $id). */
 export const Ref = (id: string) => Type.Unsafe<unknown>({ $ref: `${id}#` });
 
-/** A reference to a shared schema that keeps its type: the handler's answer is type-checked against it. */
+/**
+ * A reference to a shared schema that keeps its type, so `reply.code(n).send(...)` is type-checked against
+ * it (a handler's plain return is not, once the route also lists the Problem refs, typed unknown). What
+ * the answer really holds is checked by the response guard of the API tests (test/support/response-schemas.ts).
+ */
 export const RefTo = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T>>({ $ref: `${schema.$id as string}#` });
 
 /** `{ data: [...] }`: a short list that comes whole (no cursor). */

@@ -10439,8 +10439,7 @@ export interface components {
             scope: "universal" | "per_number";
             /** @enum {string} */
             state: "opted_in" | "implied" | "opted_out" | "unknown";
-            /** Format: date-time */
-            updated_at: string;
+            updated_at: string | null;
         };
         ConsentChange: {
             /** @description false: it already was so (nothing recorded) */
