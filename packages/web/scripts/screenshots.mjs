@@ -59,6 +59,81 @@ for (const c of conversations) if (names[c.contact?.phone]) await api('PATCH', `
 if (first?.conversation_id) await api('POST', `/v1/conversations/${first.conversation_id}/notes`, { body: 'Water heater is a 50-gallon gas unit, about 12 years old. Bring the replacement valve kit.' });
 await api('POST', '/v1/saved-replies', { name: 'Opening hours', body: 'Hi {Name|there}, {Business} is open 8–6 Monday to Friday and 9–1 on Saturday.' });
 
+
+/**
+ * Two months of missed calls and text-backs for the analytics page (a small seeded history written
+ * straight into the tables, like the server tests' generator): an A/B missed-call automation, replies
+ * mostly within the hour, some callbacks and opt-outs, more calls on weekday mornings. Written after the
+ * other pages' screenshots, so the inbox shows only the morning above.
+ */
+async function seedAnalytics() {
+  const k = tb.ctx.db.kysely;
+  const number = (await api('GET', '/v1/numbers')).data[0];
+  let a = 20261207;
+  const rnd = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = (list) => list[Math.floor(rnd() * list.length)];
+  const HOUR = 3_600_000;
+  const DAY = 24 * HOUR;
+  const now = Date.now();
+  const automationId = 'aut_screenshots_ab';
+  const variants = { A: 0.34, B: 0.22 };
+  const document = JSON.stringify({ scope: { numbers: 'all' }, trigger: { type: 'call.completed' }, steps: [{ type: 'send_sms', variants: Object.keys(variants).map((id) => ({ id, template: `Sorry we missed you (${id})`, weight: 1 })) }] });
+  await k.insertInto('automations').values({ id: automationId, org_id: demo.org.id, name: 'Missed-call text-back (A/B)', state: 'active', priority: 0, trigger_type: 'call.completed', document, preset: null, created_at: now - 62 * DAY, updated_at: now - 62 * DAY }).execute();
+  const rows = { contacts: [], conversations: [], calls: [], automation_runs: [], messages: [], consent_events: [] };
+  let seq = 0;
+  const id = (prefix) => `${prefix}_shots_${String(++seq).padStart(6, '0')}`;
+  const message = (m, e164) => ({
+    id: id('msg'), org_id: demo.org.id, number_id: number.id, from_e164: m.direction === 'inbound' ? e164 : number.phone, to_e164: m.direction === 'inbound' ? number.phone : e164,
+    body: m.direction === 'inbound' ? 'Yes please, call me back' : 'Sorry we missed your call!', media: null, reason: null, error_code: null, encoding: 'GSM-7', segments: 1, carrier: 'sandbox', carrier_message_id: null, idempotency_key: null,
+    created_by_type: m.direction === 'inbound' ? 'contact' : 'system', created_by_id: null, scheduled_at: null, sent_at: null, delivered_at: null, failed_at: null, updated_at: m.created_at, automation_run_id: null, variant_id: null,
+    rule: null, held_until: null, flags: null, automated: 0, purpose: null, send_slot_at: null, ...m,
+  });
+  const call = (contactId, e164, at, outcome, direction = 'inbound') => ({
+    id: id('call'), org_id: demo.org.id, contact_id: contactId, number_id: number.id, direction, from_e164: direction === 'inbound' ? e164 : number.phone, to_e164: direction === 'inbound' ? number.phone : e164,
+    status: outcome === 'answered' ? 'completed' : 'no-answer', duration_s: outcome === 'answered' ? 90 : 0, answered_by: null, outcome, outcome_reason: null, carrier: 'sandbox', external_id: null, started_at: at, ended_at: at + 60_000, created_at: at, extension: null,
+  });
+  for (let i = 0; i < 420; i++) {
+    const contactId = id('con');
+    const e164 = `+1555${String(2_000_000 + i).slice(-7)}`;
+    // Weekday mornings and early afternoons are busiest.
+    const day = Math.floor(rnd() * 60) + 1;
+    const hour = pick([8, 8, 9, 9, 9, 10, 10, 11, 12, 13, 13, 14, 15, 16, 17, 18, 19, 7, 20]);
+    let at = now - day * DAY;
+    at = at - (at % DAY) + (hour + 8) * HOUR + Math.floor(rnd() * HOUR); // Pacific time: UTC-8
+    if ([0, 6].includes(new Date(at - 8 * HOUR).getUTCDay()) && rnd() < 0.6) continue;
+    if (at > now - HOUR) continue;
+    const source = pick(['google', 'google', 'facebook', 'referral', null]);
+    rows.contacts.push({ id: contactId, org_id: demo.org.id, e164, name: null, source, time_zone: null, attributes: '{}', created_at: at, updated_at: at });
+    const conversationId = id('cnv');
+    rows.conversations.push({ id: conversationId, org_id: demo.org.id, contact_id: contactId, number_id: number.id, status: 'done', assigned_user_id: null, assigned_team_id: null, unread_count: 0, last_message_at: at, created_at: at, updated_at: at });
+    const outcome = pick(['missed', 'missed', 'missed', 'voicemail', 'answered']);
+    rows.calls.push(call(contactId, e164, at, outcome));
+    if (outcome === 'answered') continue;
+    const variant = pick(Object.keys(variants));
+    const runId = id('run');
+    const textAt = at + 15_000;
+    rows.automation_runs.push({ id: runId, org_id: demo.org.id, automation_id: automationId, contact_id: contactId, number_id: number.id, trigger_type: 'call.completed', event_id: `evt_${runId}`, event: '{}', priority: 0, status: 'completed', run_state: '{}', outcome: null, next_at: null, created_at: at, updated_at: textAt, finished_at: textAt });
+    const fate = rnd();
+    const status = fate < 0.88 ? 'delivered' : fate < 0.95 ? 'failed' : 'blocked';
+    rows.messages.push(message({ contact_id: contactId, conversation_id: conversationId, direction: 'outbound', status, created_at: textAt, sent_at: status === 'blocked' ? null : textAt + 1000, delivered_at: status === 'delivered' ? textAt + 3000 : null, automation_run_id: runId, variant_id: variant, automated: 1, reason: status === 'failed' ? 'landline_or_unreachable' : status === 'blocked' ? 'opted_out' : null, rule: status === 'blocked' ? 'CONSENT' : null }, e164));
+    if (status !== 'delivered') continue;
+    if (rnd() < variants[variant] * (source === 'google' ? 1.2 : 1)) {
+      const replyAt = textAt + pick([40_000, 2 * 60_000, 4 * 60_000, 11 * 60_000, 35 * 60_000, 3 * HOUR]);
+      if (replyAt < now) rows.messages.push(message({ contact_id: contactId, conversation_id: conversationId, direction: 'inbound', status: 'received', created_at: replyAt }, e164));
+      if (rnd() < 0.5 && replyAt + HOUR < now) rows.calls.push(call(contactId, e164, replyAt + HOUR, 'answered', 'outbound'));
+    } else if (rnd() < 0.04 && textAt + DAY < now) {
+      rows.consent_events.push({ id: id('cev'), org_id: demo.org.id, contact_id: contactId, number_id: null, e164, state: 'opted_out', source: 'keyword', actor_type: 'contact', actor_id: null, evidence: '{}', created_at: textAt + DAY });
+    }
+  }
+  for (const [table, list] of Object.entries(rows)) for (let i = 0; i < list.length; i += 200) await k.insertInto(table).values(list.slice(i, i + 200)).execute();
+}
+
 const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'] });
 fs.mkdirSync(out, { recursive: true });
 try {
@@ -102,10 +177,29 @@ try {
       await page.goto(`${url}/settings/teams`);
       await page.getByRole('heading', { name: 'Teams', exact: true }).waitFor();
       await shot('settings-teams');
-      await page.goto(`${url}/analytics`);
-      await page.getByRole('list', { name: 'Funnel' }).waitFor();
-      await shot('analytics');
     }
+    await context.close();
+  }
+  // The analytics page, over two months of seeded history.
+  await seedAnalytics();
+  for (const [label, viewport] of [
+    ['desktop', { width: 1280, height: 800 }],
+    ['phone', { width: 390, height: 844 }],
+  ]) {
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto(`${url}/signin`);
+    await page.getByLabel('Email').fill('owner@demo.textback.local');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/inbox\//);
+    await page.goto(`${url}/analytics?range=30d`);
+    await page.getByRole('list', { name: 'Funnel' }).waitFor();
+    await page.locator('.uplot-host canvas').first().waitFor();
+    await page.getByRole('rowheader', { name: 'Variant A', exact: true }).first().waitFor();
+    await wait(400);
+    await page.screenshot({ path: path.join(out, `analytics-${label}.png`) });
+    console.log(`docs/screenshots/analytics-${label}.png`);
     await context.close();
   }
 } finally {

@@ -5,6 +5,7 @@ import { sessionQuery } from './auth';
 import { AgentConsole } from './screens/agent-console';
 import { Inbox } from './screens/inbox';
 import { SandboxPhone } from './screens/sandbox-phone';
+import { Callbacks } from './screens/callbacks';
 import { Shell } from './screens/shell';
 import { SignIn } from './screens/sign-in';
 
@@ -56,6 +57,7 @@ export const inboxRoute = createRoute({
 
 const agentRoute = createRoute({ getParentRoute: () => shellRoute, path: '/agent', component: AgentConsole });
 const sandboxRoute = createRoute({ getParentRoute: () => shellRoute, path: '/sandbox', component: SandboxPhone });
+const callbacksRoute = createRoute({ getParentRoute: () => shellRoute, path: '/callbacks', component: Callbacks });
 
 // Settings are loaded on demand: most people never open them, and they are a third of the code.
 const settingsRoute = createRoute({
@@ -66,6 +68,7 @@ const settingsRoute = createRoute({
 const analyticsRoute = createRoute({
   getParentRoute: () => shellRoute,
   path: '/analytics',
+  validateSearch: (s: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(s).filter((e): e is [string, string] => typeof e[1] === 'string')),
   component: lazyRouteComponent(() => import('./analytics/analytics'), 'Analytics'),
 });
 const settingsIndexRoute = createRoute({
@@ -83,7 +86,7 @@ export const settingsSectionRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signInRoute,
-  shellRoute.addChildren([homeRoute, inboxRoute, agentRoute, sandboxRoute, analyticsRoute, settingsRoute.addChildren([settingsIndexRoute, settingsSectionRoute])]),
+  shellRoute.addChildren([homeRoute, inboxRoute, agentRoute, sandboxRoute, callbacksRoute, analyticsRoute, settingsRoute.addChildren([settingsIndexRoute, settingsSectionRoute])]),
 ]);
 
 export const router = createRouter({ routeTree, context: { qc: queryClient }, defaultPreload: 'intent', scrollRestoration: false });

@@ -24,6 +24,7 @@ export interface Config {
   pgPoolSize: number;
   /** Longest wait for a webhook endpoint's answer, per attempt, in ms. */
   webhookTimeoutMs: number;
+  webhookAllowPrivateUrls: boolean;
   /**
    * Key (32 bytes, base64 or hex) that encrypts carrier credentials at rest (AES-256-GCM). Unset:
    * a key file generated beside a SQLite database, or under ./data (docs/carriers/README.md).
@@ -90,6 +91,13 @@ export const CONFIG_VARS: VarSpec[] = [
   { name: 'TEXTBACK_DEMO', key: 'demo', type: 'bool', default: 'true', description: 'Create the demo organization on first start' },
   { name: 'TEXTBACK_API_KEY', key: 'apiKey', type: 'string', default: undefined, description: 'On first start, becomes the admin API key', sensitive: true },
   { name: 'SANDBOX_RECEIPT_DELAY_MS', key: 'sandboxReceiptDelayMs', type: 'int', default: '1000', description: 'Delay before the sandbox carrier reports delivery' },
+  {
+    name: 'WEBHOOK_ALLOW_PRIVATE_URLS',
+    key: 'webhookAllowPrivateUrls',
+    type: 'bool',
+    default: 'false',
+    description: 'Let webhook endpoints be on this machine or a private network (localhost, 10.x, 192.168.x, 169.254.x...); off, such deliveries are refused (docs/integrations.md)',
+  },
   { name: 'WEBHOOK_TIMEOUT_MS', key: 'webhookTimeoutMs', type: 'int', default: '10000', description: "Longest wait for a webhook endpoint's answer per attempt (docs/integrations.md)" },
   { name: 'PG_POOL_SIZE', key: 'pgPoolSize', type: 'int', default: '10', description: 'PostgreSQL connections per process' },
   {

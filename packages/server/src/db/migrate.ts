@@ -18,6 +18,7 @@ import * as m0017 from './migrations/0017-analytics-indexes.js';
 import * as m0020 from './migrations/0020-notifications.js';
 import * as m0019 from './migrations/0019-webhook-endpoints.js';
 import * as m0021 from './migrations/0021-reply-agent.js';
+import * as m0022 from './migrations/0022-user-deactivation.js';
 
 /** Migrations are compiled into the code (no files to find at run time), in order. */
 const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void> }> = {
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, { up(db: AnyDb, dialect: Dialect): Promise<void
   '0020-notifications': m0020,
   '0019-webhook-endpoints': m0019,
   '0021-reply-agent': m0021,
+  '0022-user-deactivation': m0022,
 };
 
 class CompiledMigrations implements MigrationProvider {

@@ -34,6 +34,8 @@ export interface UsersTable {
   /** scrypt$N$r$p$salt$hash (0014); null: no password, API keys only. */
   password_hash: Generated<string | null>;
   password_changed_at: Generated<number | null>;
+  /** When an admin deactivated the user (0022); null: active. */
+  deactivated_at: Generated<number | null>;
 }
 
 /** A signed-in browser (0014): the cookie holds a random token, this row its SHA-256. */

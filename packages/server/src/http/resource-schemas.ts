@@ -87,6 +87,8 @@ export const UserSchema = Obj(
     name: Str,
     role: OneOf(['owner', 'admin', 'supervisor', 'agent'] as const),
     has_password: Type.Boolean({ description: 'false: API keys only until a password is set' }),
+    active: Type.Boolean({ description: 'false: deactivated (cannot sign in, keys refused, out of routing)' }),
+    deactivated_at: Instant,
     created_at: At,
   },
   { $id: 'User' },

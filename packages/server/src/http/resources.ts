@@ -166,6 +166,8 @@ export const userResource = (u: User) => ({
   name: u.name,
   role: u.role,
   has_password: u.password_hash !== null,
+  active: u.deactivated_at == null,
+  deactivated_at: iso(u.deactivated_at ?? null),
   created_at: iso(u.created_at),
 });
 

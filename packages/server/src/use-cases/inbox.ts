@@ -169,8 +169,11 @@ export async function updateConversation(ctx: AppContext, principal: Principal, 
   if (patch.assigned_user_id !== undefined) {
     const userId = patch.assigned_user_id;
     if (userId !== null) {
-      const user = await ctx.db.kysely.selectFrom('users').select('id').where('id', '=', userId).where('org_id', '=', orgId).executeTakeFirst();
+      const user = await ctx.db.kysely.selectFrom('users').select(['id', 'deactivated_at']).where('id', '=', userId).where('org_id', '=', orgId).executeTakeFirst();
       if (!user) throw new AppError('validation_failed', `assigned_user_id: there is no user ${userId} in this organization`, [{ field: 'assigned_user_id', message: 'no such user' }]);
+      if (user.deactivated_at != null) {
+        throw new AppError('validation_failed', `assigned_user_id: user ${userId} is deactivated`, [{ field: 'assigned_user_id', message: 'this user is deactivated: assign someone active' }]);
+      }
       if (userId !== principal.userId && userId !== before.assigned_user_id) requireRole(principal, 'supervisor');
     }
     set.assigned_user_id = userId;

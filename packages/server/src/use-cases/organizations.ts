@@ -184,6 +184,7 @@ async function lookupKey(ctx: AppContext, hash: string): Promise<Principal | nul
     .innerJoin('users', 'users.id', 'api_keys.user_id')
     .select(['api_keys.id', 'api_keys.org_id', 'api_keys.user_id', 'api_keys.revoked_at', 'users.role'])
     .where('api_keys.key_hash', '=', hash)
+    .where('users.deactivated_at', 'is', null)
     .executeTakeFirst();
   if (!row || row.revoked_at !== null) return null;
   return { orgId: row.org_id, userId: row.user_id, role: row.role, apiKeyId: row.id, sessionId: null };
@@ -258,6 +259,7 @@ export async function createUser(
     updated_at: now,
     password_hash: input.passwordHash ?? null,
     password_changed_at: input.passwordHash !== undefined ? now : null,
+    deactivated_at: null,
   };
   try {
     await db.insertInto('users').values(user).execute();
@@ -275,26 +277,58 @@ export async function checkedPasswordHash(password: string, field = 'password'):
 }
 
 /** Renames a user or changes their role. Admins manage roles; only an owner gives or takes the owner role, and the last owner keeps it. */
-export async function updateUser(ctx: AppContext, principal: Principal, userId: string, patch: { name?: string; role?: Role }): Promise<User> {
+export async function updateUser(ctx: AppContext, principal: Principal, userId: string, patch: { name?: string; role?: Role; active?: boolean }): Promise<User> {
   requireRole(principal, 'admin');
   const user = await getUser(ctx, principal.orgId, userId);
-  if (patch.role !== undefined && patch.role !== user.role) {
+  const deactivating = patch.active === false && user.deactivated_at == null;
+  const reactivating = patch.active === true && user.deactivated_at != null;
+  if ((patch.role !== undefined && patch.role !== user.role) || deactivating || reactivating) {
     if (patch.role === 'owner' || user.role === 'owner') requireRole(principal, 'owner');
-    if (user.role === 'owner') {
-      const owners = await ctx.db.kysely.selectFrom('users').select('id').where('org_id', '=', principal.orgId).where('role', '=', 'owner').execute();
-      if (owners.length <= 1) throw new AppError('invalid_state', `user ${userId} is the organization's only owner: make someone else owner first`);
-    }
+  }
+  if (deactivating && userId === principal.userId) {
+    throw new AppError('invalid_state', 'you cannot deactivate yourself: ask another admin', [{ field: 'active', message: 'you cannot deactivate yourself' }]);
+  }
+  const losesOwner = user.role === 'owner' && user.deactivated_at == null && ((patch.role !== undefined && patch.role !== 'owner') || deactivating);
+  if (losesOwner) {
+    const owners = await ctx.db.kysely
+      .selectFrom('users')
+      .select('id')
+      .where('org_id', '=', principal.orgId)
+      .where('role', '=', 'owner')
+      .where('deactivated_at', 'is', null)
+      .execute();
+    if (owners.length <= 1) throw new AppError('invalid_state', `user ${userId} is the organization's only owner who can sign in: make someone else owner first`);
   }
   const now = ctx.clock.now();
-  await ctx.db.kysely
-    .updateTable('users')
-    .set({ ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.role !== undefined ? { role: patch.role } : {}), updated_at: now })
-    .where('id', '=', userId)
-    .where('org_id', '=', principal.orgId)
-    .execute();
-  // API keys of the user are cached briefly with their role.
-  if (patch.role !== undefined) principals.clear();
-  return { ...user, ...patch, updated_at: now };
+  const deactivatedAt = deactivating ? now : reactivating ? null : user.deactivated_at;
+  await transaction(ctx, async (tx) => {
+    await tx
+      .updateTable('users')
+      .set({
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.role !== undefined ? { role: patch.role } : {}),
+        ...(deactivating || reactivating ? { deactivated_at: deactivatedAt } : {}),
+        updated_at: now,
+      })
+      .where('id', '=', userId)
+      .where('org_id', '=', principal.orgId)
+      .execute();
+    if (deactivating) {
+      // Signed out everywhere, and their open conversations go back to Unassigned so no lead waits on them.
+      await tx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      await tx
+        .updateTable('conversations')
+        .set({ assigned_user_id: null, updated_at: now })
+        .where('org_id', '=', principal.orgId)
+        .where('assigned_user_id', '=', userId)
+        .where('status', '=', 'open')
+        .execute();
+    }
+  });
+  // API keys are cached briefly with their user's role and state.
+  if (patch.role !== undefined || deactivating || reactivating) principals.clear();
+  const { active: _active, ...fields } = patch;
+  return { ...user, ...fields, deactivated_at: deactivatedAt, updated_at: now };
 }
 
 export async function listUsers(ctx: AppContext, orgId: string): Promise<User[]> {

@@ -131,6 +131,25 @@ export async function setConversationAgent(ctx: AppContext, principal: Principal
   return { conversation_id: conversation.id, state };
 }
 
+/** Whether the number's agent answers this conversation now, and if not, why (the thread's bar in the web app). */
+export async function getConversationAgent(
+  ctx: AppContext,
+  orgId: string,
+  conversationId: string,
+): Promise<{ conversation_id: string; enabled: boolean; state: ReplyAgentConversationState; exchanges: number; reason: string | null; updated_at: number | null }> {
+  const conversation = await getConversation(ctx, orgId, conversationId);
+  const agent = await ctx.db.kysely.selectFrom('reply_agents').select('enabled').where('number_id', '=', conversation.number_id).executeTakeFirst();
+  const row = await ctx.db.kysely.selectFrom('reply_agent_conversations').selectAll().where('conversation_id', '=', conversation.id).executeTakeFirst();
+  return {
+    conversation_id: conversation.id,
+    enabled: agent?.enabled === 1,
+    state: row?.state ?? 'active',
+    exchanges: row?.exchanges ?? 0,
+    reason: row?.reason ?? null,
+    updated_at: row?.updated_at ?? null,
+  };
+}
+
 async function upsertConversationState(tx: Tx, conversation: Pick<Conversation, 'id' | 'org_id'>, state: ReplyAgentConversationState, reason: string, now: number, exchanges?: number): Promise<void> {
   await tx
     .insertInto('reply_agent_conversations')

@@ -25,6 +25,8 @@ import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { TtlCache } from '../support/ttl-cache.js';
 import { appendEvent, type NewEvent } from './events.js';
+import { noticeFailure } from './notifications/failures.js';
+import { deliveryErrorText, postWebhook, privateHostReason } from '../webhooks/outbound.js';
 import { decodeCursor, olderThan, toPage, type Page } from './pagination.js';
 
 export const WEBHOOK_DELIVERY_JOB = 'webhook.deliver';
@@ -167,7 +169,7 @@ export function newWebhookSecret(): string {
   return `whsec_${crypto.randomBytes(24).toString('base64')}`;
 }
 
-export function validateWebhookUrl(url: string): string {
+export function validateWebhookUrl(url: string, allowPrivate = false): string {
   const bad = (message: string) => new AppError('validation_failed', `url: ${message}`, [{ field: 'url', message }]);
   if (url.length > MAX_URL_LENGTH) throw bad(`must be at most ${MAX_URL_LENGTH} characters`);
   let parsed: URL;
@@ -182,6 +184,8 @@ export function validateWebhookUrl(url: string): string {
   }
   if (parsed.username || parsed.password) throw bad('must not contain credentials (user:password@); receivers verify the signature instead');
   if (parsed.hash) throw bad('must not contain a #fragment');
+  const reason = allowPrivate ? null : privateHostReason(parsed);
+  if (reason) throw bad(`${reason}: this server does not deliver to its own machine or a private network unless WEBHOOK_ALLOW_PRIVATE_URLS=true is set`);
   return parsed.toString();
 }
 
@@ -200,7 +204,7 @@ export async function createWebhookEndpoint(
   orgId: string,
   input: Required<Pick<EndpointInput, 'url' | 'events'>> & EndpointInput,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-  const url = validateWebhookUrl(input.url);
+  const url = validateWebhookUrl(input.url, ctx.config.webhookAllowPrivateUrls);
   const events = validateWebhookEvents(input.events);
   const id = newId('we');
   const secret = newWebhookSecret();
@@ -239,7 +243,7 @@ export async function getWebhookEndpoint(ctx: AppContext, orgId: string, id: str
 export async function updateWebhookEndpoint(ctx: AppContext, orgId: string, id: string, input: EndpointInput): Promise<WebhookEndpoint> {
   const current = await getWebhookEndpoint(ctx, orgId, id);
   const set: Partial<WebhookEndpoint> = { updated_at: ctx.clock.now() };
-  if (input.url !== undefined) set.url = validateWebhookUrl(input.url);
+  if (input.url !== undefined) set.url = validateWebhookUrl(input.url, ctx.config.webhookAllowPrivateUrls);
   if (input.events !== undefined) set.events = JSON.stringify(validateWebhookEvents(input.events));
   if (input.description !== undefined) set.description = input.description;
   if (input.includeBodies !== undefined) set.include_bodies = input.includeBodies ? 1 : 0;
@@ -323,10 +327,9 @@ export async function runWebhookDelivery(ctx: AppContext, deliveryId: string): P
     const body = await deliveryBody(ctx, endpoint, delivery);
     const secret = decryptCredentials(secretKey(ctx.config), endpoint.id, endpoint.secret).secret!;
     const timestamp = Math.floor(now / 1000);
-    const response = await fetch(endpoint.url, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
+    const answer = await postWebhook(
+      endpoint.url,
+      {
         'content-type': 'application/json',
         'user-agent': 'Textback-Webhooks/1',
         'webhook-id': delivery.id,
@@ -334,14 +337,11 @@ export async function runWebhookDelivery(ctx: AppContext, deliveryId: string): P
         'webhook-signature': signStandardWebhook(secret, delivery.id, timestamp, body),
       },
       body,
-      signal: AbortSignal.timeout(ctx.config.webhookTimeoutMs),
-    });
-    const text = await response.text().catch(() => '');
-    outcome = { ok: response.status >= 200 && response.status < 300, code: response.status, body: text.slice(0, RESPONSE_BODY_CHARS), error: null, latency: 0 };
+      { timeoutMs: ctx.config.webhookTimeoutMs, allowPrivate: ctx.config.webhookAllowPrivateUrls },
+    );
+    outcome = { ok: answer.status >= 200 && answer.status < 300, code: answer.status, body: answer.text.slice(0, RESPONSE_BODY_CHARS), error: null, latency: 0 };
   } catch (error) {
-    const e = error as Error & { cause?: { code?: string } };
-    const message = e.name === 'TimeoutError' ? `no answer within ${ctx.config.webhookTimeoutMs} ms` : (e.cause?.code ?? e.message);
-    outcome = { ok: false, code: null, body: null, error: String(message).slice(0, 200), latency: 0 };
+    outcome = { ok: false, code: null, body: null, error: deliveryErrorText(error).slice(0, 200), latency: 0 };
   } finally {
     const left = (inFlight.get(endpoint.id) ?? 1) - 1;
     if (left <= 0) inFlight.delete(endpoint.id);
@@ -418,6 +418,13 @@ async function recordAttempt(
         subjectType: 'webhook_endpoint',
         subjectId: endpoint.id,
         data: { reason: disable, failing_since: new Date(failingSince).toISOString(), last_response_code: outcome.code },
+      });
+      // And an email to the owners and admins who asked for failure emails (docs/notifications.md).
+      await noticeFailure(ctx, tx, {
+        orgId: endpoint.org_id,
+        kind: 'webhook_disabled',
+        subjectId: endpoint.id,
+        data: { url: endpoint.url, host: new URL(endpoint.url).host, reason: disable, last_answer: outcome.code === null ? 'no answer' : `HTTP ${outcome.code}` },
       });
     }
     if (next !== null) snoozeUntil = next;

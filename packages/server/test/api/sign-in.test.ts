@@ -262,6 +262,50 @@ describe.each(DIALECTS)('signing in (%s)', (dialect) => {
     expect((await as(app, browser, 'PATCH', `/v1/users/${a.userId}`, { role: 'owner' })).json.role).toBe('owner');
   });
 
+  it.runIf(dialectAvailable(dialect))('deactivating a user signs them out, stops their keys and sign-in, unassigns their open conversations; reactivating lets them back', async () => {
+    const admin = await signIn(app, emailA);
+    const target = await person(a, 'agent');
+    const browser = await signIn(app, target.email);
+    const key = await as(app, admin, 'POST', '/v1/api-keys', { user_id: target.id, name: 'Their script' });
+    expect(key.status, key.raw.body).toBe(201);
+    const keyed = { ...a, apiKey: key.json.key as string };
+    expect((await api(app, keyed, 'GET', '/v1/contacts')).status).toBe(200);
+    // An open conversation of theirs.
+    const sent = await api(app, a, 'POST', '/v1/messages', { to: '+14155550177', body: 'Hello' });
+    expect(sent.status, sent.raw.body).toBe(201);
+    const conversationId = sent.json.conversation_id as string;
+    expect((await as(app, admin, 'PATCH', `/v1/conversations/${conversationId}`, { assigned_user_id: target.id })).status).toBe(200);
+
+    // Nobody deactivates themselves; an agent deactivates nobody; another organization cannot see them.
+    expectProblem(await as(app, admin, 'PATCH', `/v1/users/${admin.userId}`, { active: false }), 409, 'invalid_state', { detail: ['yourself'], fields: ['active'] });
+    expectProblem(await as(app, browser, 'PATCH', `/v1/users/${admin.userId}`, { active: false }), 403, 'forbidden');
+    expectProblem(await api(app, b, 'PATCH', `/v1/users/${target.id}`, { active: false }), 404, 'not_found');
+    expectProblem(await as(app, admin, 'PATCH', `/v1/users/${target.id}`, { active: 'no' }), 400, 'validation_failed', { fields: ['body.active'] });
+
+    const off = await as(app, admin, 'PATCH', `/v1/users/${target.id}`, { active: false });
+    expect(off.status, off.raw.body).toBe(200);
+    expect(off.json).toMatchObject({ id: target.id, active: false, deactivated_at: expect.any(String) });
+    expect((await as(app, admin, 'GET', '/v1/users')).json.data.find((u: { id: string }) => u.id === target.id)).toMatchObject({ active: false });
+    expectProblem(await as(app, browser, 'GET', '/v1/me'), 401, 'unauthorized');
+    expectProblem(await api(app, keyed, 'GET', '/v1/contacts'), 401, 'unauthorized');
+    expectProblem(await login(app, target.email, PASSWORD), 401, 'invalid_credentials');
+    expect((await api(app, a, 'GET', `/v1/conversations/${conversationId}`)).json.assigned_user_id).toBeNull();
+    expectProblem(await as(app, admin, 'PATCH', `/v1/conversations/${conversationId}`, { assigned_user_id: target.id }), 400, 'validation_failed', { fields: ['assigned_user_id'] });
+    expectProblem(await as(app, admin, 'POST', '/v1/api-keys', { user_id: target.id, name: 'Another' }), 409, 'invalid_state', { fields: ['user_id'] });
+
+    const on = await as(app, admin, 'PATCH', `/v1/users/${target.id}`, { active: true });
+    expect(on.json).toMatchObject({ active: true, deactivated_at: null });
+    expect((await login(app, target.email, PASSWORD)).status).toBe(200);
+    expect((await api(app, keyed, 'GET', '/v1/contacts')).status).toBe(200);
+  });
+
+  it.runIf(dialectAvailable(dialect))('an API key made without user_id is the caller\'s own', async () => {
+    const admin = await signIn(app, emailA);
+    const key = await as(app, admin, 'POST', '/v1/api-keys', { name: 'Mine' });
+    expect(key.status, key.raw.body).toBe(201);
+    expect(key.json.user_id).toBe(admin.userId);
+  });
+
   it.runIf(dialectAvailable(dialect))('a session ends after 72 hours idle, and 30 days after sign-in however active', async () => {
     const browser = await signIn(app, emailA);
     app.clock.advance(71 * 3_600_000);

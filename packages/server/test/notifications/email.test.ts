@@ -4,6 +4,7 @@
  * burst, nothing for a text already read, an outage retried by the scheduler without loss, ids only
  * in the log without SMTP, preferences validation and tenancy. Both databases, fake clock.
  */
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -235,6 +236,28 @@ describe.each(DIALECTS)('email notifications (%s)', (dialect) => {
       expect(inbox.mails, `after ${i + 1} opt-outs`).toHaveLength(i);
     }
     expect(inbox.mails[0]!.subject).toBe('Number Main: 10% of contacts opted out in 30 days');
+  });
+
+  run('failures: a webhook endpoint disabled after its receiver answered 410 Gone emails the owner who asked, naming the URL', async () => {
+    const local = await createTestOrg(app);
+    expect((await api(app, local, 'PUT', `/v1/users/${local.userId}/notifications`, { email_failures: true })).status).toBe(200);
+    const gone = http.createServer((_req, res) => res.writeHead(410).end());
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const url = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/hooks`;
+      const ep = await api(app, local, 'POST', '/v1/webhook-endpoints', { url, events: ['message.created'] });
+      expect(ep.status, ep.raw.body).toBe(201);
+      expect((await api(app, local, 'POST', '/v1/messages', { to: handset(), body: 'Your order shipped' })).status).toBe(201);
+      await app.drain();
+      await app.drain();
+      expect((await api(app, local, 'GET', `/v1/webhook-endpoints/${ep.json.id}`)).json.state).toBe('disabled');
+      expect(inbox.mails).toHaveLength(1);
+      expect(inbox.mails[0]!.subject).toBe(`Webhook endpoint disabled: 127.0.0.1:${(gone.address() as AddressInfo).port}`);
+      expect(inbox.mails[0]!.text).toContain(`stopped sending events to ${url}: the endpoint answered 410 Gone (last answer: HTTP 410)`);
+      expect(inbox.mails[0]!.text).not.toContain('Your order shipped');
+    } finally {
+      await new Promise<void>((resolve) => gone.close(() => resolve()));
+    }
   });
 
   run("a team's conversation emails the team member who asked for their teams' texts; the body goes in the subject when they ask", async () => {

@@ -101,11 +101,20 @@ describe.each(DIALECTS)('reply agent API (%s)', (dialect) => {
     expect((await api(app, other, 'PATCH', `/v1/callbacks/${callbackId}`, { state: 'done' })).status).toBe(404);
     expect(ok(await api(app, other, 'GET', '/v1/callbacks')).json.data).toEqual([]);
     expect((await api(app, other, 'POST', `/v1/conversations/${conversationId}/reply-agent`, { action: 'take_over' })).status).toBe(404);
+    expect((await api(app, other, 'GET', `/v1/conversations/${conversationId}/reply-agent`)).status).toBe(404);
   });
 
   run('take_over / hand_back answer the state; another action is refused', async () => {
     expect(ok(await api(app, org, 'POST', `/v1/conversations/${conversationId}/reply-agent`, { action: 'take_over' })).json).toEqual({ conversation_id: conversationId, state: 'taken_over' });
+    expect(ok(await api(app, org, 'GET', `/v1/conversations/${conversationId}/reply-agent`)).json).toMatchObject({
+      conversation_id: conversationId,
+      enabled: true,
+      state: 'taken_over',
+      exchanges: expect.any(Number),
+      reason: expect.stringContaining('taken over by user'),
+    });
     expect(ok(await api(app, org, 'POST', `/v1/conversations/${conversationId}/reply-agent`, { action: 'hand_back' })).json).toEqual({ conversation_id: conversationId, state: 'active' });
+    expect(ok(await api(app, org, 'GET', `/v1/conversations/${conversationId}/reply-agent`)).json).toMatchObject({ state: 'active', exchanges: 0 });
     const res = await api(app, org, 'POST', `/v1/conversations/${conversationId}/reply-agent`, { action: 'pause' });
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.json.errors)).toContain('action');

@@ -40,7 +40,8 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   const clock = new FakeClock();
-  const config = { ...loadConfig({}), sandboxReceiptDelayMs: 1000, ...options.config };
+  // Test receivers listen on 127.0.0.1: private addresses are allowed unless a test says otherwise.
+  const config = { ...loadConfig({}), sandboxReceiptDelayMs: 1000, webhookAllowPrivateUrls: true, ...options.config };
   const server: { http?: FastifyInstance } = {};
   const guard = responseGuard(() => server.http?.getSchemas() ?? {});
   const tb = await createTextback({

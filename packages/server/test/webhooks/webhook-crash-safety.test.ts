@@ -40,7 +40,8 @@ describe.each(DIALECTS)('webhook deliveries across a SIGKILL (%s)', (dialect) =>
   });
 
   it.runIf(dialectAvailable(dialect))('an event recorded by a process killed before its delivery is delivered once by the next process', async () => {
-    const env = { DATABASE_URL: database.url, TEXTBACK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+    // The receiver is on 127.0.0.1.
+    const env = { DATABASE_URL: database.url, TEXTBACK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), WEBHOOK_ALLOW_PRIVATE_URLS: 'true' };
     const first = startFixture('webhook-process.mjs', ['event', url], env);
     const [, deliveryId] = await first.line(/^recorded (\S+)$/);
     await first.kill('SIGKILL');

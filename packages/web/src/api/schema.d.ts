@@ -677,7 +677,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
-                        user_id: string;
+                        /** @description Whose key it is (their role applies); default: yours */
+                        user_id?: string;
                     };
                 };
             };
@@ -3941,7 +3942,67 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The reply agent in a conversation: whether the number's agent is on, and whether it still answers here
+         * @description state: active (it answers), handed_off (it passed the conversation to a person, `reason` says why), taken_over (a person took it), stopped (the contact opted out). `enabled` is the number's switch.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            conversation_id: string;
+                            enabled: boolean;
+                            /** @description Replies the agent sent since it last started here */
+                            exchanges: number;
+                            reason: string | null;
+                            state: "active" | "handed_off" | "taken_over" | "stopped";
+                            updated_at: string | null;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Take over from the reply agent, or hand back
@@ -8629,8 +8690,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename a user or change their role (admin and above; owner to give or take the owner role)
-         * @description The last owner cannot lose the role. A new role applies to their open sessions at once.
+         * Rename a user, change their role, deactivate or reactivate them (admin and above; owner for an owner)
+         * @description The last active owner cannot lose the role nor be deactivated, and nobody deactivates themselves. A new role applies to their open sessions at once. `active: false` signs them out everywhere, stops their API keys, returns their open conversations to Unassigned and takes them out of routing; their history stays. `active: true` lets them sign in again.
          */
         patch: {
             parameters: {
@@ -8644,6 +8705,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description false: deactivate; true: reactivate */
+                        active?: boolean;
                         name?: string;
                         /** @enum {string} */
                         role?: "owner" | "admin" | "supervisor" | "agent";
@@ -10989,8 +11052,11 @@ export interface components {
             summary: string;
         };
         User: {
+            /** @description false: deactivated (cannot sign in, keys refused, out of routing) */
+            active: boolean;
             /** Format: date-time */
             created_at: string;
+            deactivated_at: string | null;
             email: string;
             /** @description false: API keys only until a password is set */
             has_password: boolean;

@@ -1,9 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate, useRouterState, useSearch } from '@tanstack/react-router';
-import { AlarmClock, AlertTriangle, Ban, ChartColumn, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
+import { AlarmClock, AlertTriangle, Ban, ChartColumn, CalendarClock, CheckCheck, ChevronDown, Headset, Inbox as InboxIcon, KeyRound, LogOut, Mail, PhoneCall, Menu, MessageSquareText, Settings, Smartphone, User, UserX, Users, X } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, ok } from '../api/client';
 import { atLeast, useChangePassword, useMe, useSignOut } from '../auth';
+import { NotificationSettings } from './notification-settings';
 import { EventStream, useStreamState } from '../events';
 import { formatPhone } from '../format';
 import { Dialog } from '../ui';
@@ -154,6 +155,9 @@ function Rail({ onClose }: { onClose: () => void }) {
         <RailLink to="/inbox/$view" params={{ view: 'opted-out' }} search={numberSearch} icon={<Ban size={17} />}>
           Opted out
         </RailLink>
+        <RailLink to="/callbacks" icon={<PhoneCall size={17} />}>
+          Callbacks
+        </RailLink>
       </div>
       <div className="rail-section" role="group" aria-label="Tools">
         <div className="rail-title">Tools</div>
@@ -185,6 +189,7 @@ function UserMenu() {
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
   const [pw, setPw] = useState(false);
+  const [mail, setMail] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!open) return;
@@ -200,6 +205,9 @@ function UserMenu() {
         <div className="menu" role="menu" aria-label="Account">
           <button role="menuitem" onClick={() => { setOpen(false); setPw(true); }}>
             <KeyRound size={16} aria-hidden="true" /> Change password
+          </button>
+          <button role="menuitem" onClick={() => { setOpen(false); setMail(true); }}>
+            <Mail size={16} aria-hidden="true" /> Email notifications
           </button>
           <button role="menuitem" onClick={() => signOut.mutate(undefined, { onSettled: () => void navigate({ to: '/signin' }) })}>
             <LogOut size={16} aria-hidden="true" /> Sign out
@@ -219,6 +227,7 @@ function UserMenu() {
         <ChevronDown size={16} aria-hidden="true" />
       </button>
       {pw && <ChangePassword onClose={() => setPw(false)} />}
+      {mail && <NotificationSettings onClose={() => setMail(false)} />}
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { useMe } from '../auth';
 import { dateTime, formatPhone, reasonWords, ruleWords, statusWord, timeOnly, zoneName } from '../format';
 import { Loading } from '../ui';
 import { Composer } from './composer';
+import { ReplyAgentBar } from './reply-agent-bar';
 import { DeliveryIcon, useConversationActions, useUsers } from './inbox';
 import { useTeams } from './shell';
 
@@ -178,6 +179,7 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
           ))}
         </ol>
       </div>
+      <ReplyAgentBar conversationId={c.id} version={timeline.dataUpdatedAt} />
       <Composer conversation={c} contact={contact.data} />
     </div>
   );

@@ -15,6 +15,8 @@ import { Queues } from './queues';
 import { SavedReplies } from './saved-replies';
 import { Suppressions } from './suppressions';
 import { Teams } from './teams';
+import { Webhooks } from './webhooks';
+import { ReplyAgent } from './reply-agent';
 
 type Section = { id: string; label: string; min: 'supervisor' | 'admin'; component: () => ReactNode };
 const SECTIONS: Section[] = [
@@ -22,12 +24,14 @@ const SECTIONS: Section[] = [
   { id: 'numbers', label: 'Numbers', min: 'admin', component: () => <Numbers /> },
   { id: 'text-back', label: 'Missed-call text-back', min: 'admin', component: () => <TextBack /> },
   { id: 'automations', label: 'Automations', min: 'admin', component: () => <Automations /> },
+  { id: 'reply-agent', label: 'Reply agent', min: 'admin', component: () => <ReplyAgent /> },
   { id: 'saved-replies', label: 'Saved replies', min: 'admin', component: () => <SavedReplies /> },
   { id: 'hours', label: 'Business hours', min: 'admin', component: () => <BusinessHours /> },
   { id: 'compliance', label: 'Compliance', min: 'admin', component: () => <Compliance /> },
   { id: 'suppressions', label: 'Do-not-contact list', min: 'admin', component: () => <Suppressions /> },
   { id: 'queues', label: 'SMS queues', min: 'supervisor', component: () => <Queues /> },
   { id: 'carriers', label: 'Carrier accounts', min: 'admin', component: () => <Carriers /> },
+  { id: 'webhooks', label: 'Webhooks', min: 'admin', component: () => <Webhooks /> },
   { id: 'users', label: 'Users', min: 'admin', component: () => <Users /> },
   { id: 'api-keys', label: 'API keys', min: 'admin', component: () => <ApiKeys /> },
 ];

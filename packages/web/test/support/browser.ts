@@ -41,7 +41,7 @@ export async function startWebServer(config: Partial<Config> = {}): Promise<WebS
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textback-web-'));
   const base = loadConfig({});
   const tb = await createTextback({
-    config: { ...base, databaseUrl: path.join(dir, 'test.db'), port: 0, host: '127.0.0.1', sandboxReceiptDelayMs: 300, pollIntervalMs: 50, ...config },
+    config: { ...base, databaseUrl: path.join(dir, 'test.db'), port: 0, host: '127.0.0.1', sandboxReceiptDelayMs: 300, pollIntervalMs: 50, webhookAllowPrivateUrls: true, ...config },
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
   const created = await createDemoOrganization(tb.ctx, { ownerPassword: OWNER_PASSWORD });

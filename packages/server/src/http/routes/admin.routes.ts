@@ -23,6 +23,7 @@ import { ApiKeySchema, CreatedApiKeySchema, NumberSchema, OrganizationSchema, Te
 import type { Static } from '@sinclair/typebox';
 import { transaction } from '../../app-context.js';
 import type { Organization } from '../../db/schema.js';
+import { AppError } from '../../support/errors.js';
 
 const Role = OneOf(['owner', 'admin', 'supervisor', 'agent']);
 
@@ -119,10 +120,19 @@ export const adminRoutes =
       {
         schema: {
           tags: ['users'],
-          summary: "Rename a user or change their role (admin and above; owner to give or take the owner role)",
-          description: 'The last owner cannot lose the role. A new role applies to their open sessions at once.',
+          summary: "Rename a user, change their role, deactivate or reactivate them (admin and above; owner for an owner)",
+          description:
+            'The last active owner cannot lose the role nor be deactivated, and nobody deactivates themselves. A new role applies to their open sessions at once. ' +
+            '`active: false` signs them out everywhere, stops their API keys, returns their open conversations to Unassigned and takes them out of routing; their history stays. `active: true` lets them sign in again.',
           params: IdParams,
-          body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), role: Type.Optional(Role) }, { additionalProperties: false, minProperties: 1 }),
+          body: Type.Object(
+            {
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+              role: Type.Optional(Role),
+              active: Type.Optional(Type.Boolean({ description: 'false: deactivate; true: reactivate' })),
+            },
+            { additionalProperties: false, minProperties: 1 },
+          ),
           response: { 200: RefTo(UserSchema), ...errorResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
         },
       },
@@ -169,14 +179,18 @@ export const adminRoutes =
         schema: {
           tags: ['api keys'],
           summary: 'Create an API key for a user; the key is in this response only',
-          body: Type.Object({ user_id: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+          body: Type.Object(
+            { user_id: Type.Optional(Type.String({ minLength: 1, description: 'Whose key it is (their role applies); default: yours' })), name: Type.String({ minLength: 1, maxLength: 100 }) },
+            { additionalProperties: false },
+          ),
           response: { 201: RefTo(CreatedApiKeySchema), ...errorResponses },
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
         requireRole(principal, 'admin');
-        const user = await getUser(ctx, principal.orgId, request.body.user_id);
+        const user = await getUser(ctx, principal.orgId, request.body.user_id ?? principal.userId);
+        if (user.deactivated_at != null) throw new AppError('invalid_state', `user ${user.id} is deactivated: reactivate them first`, [{ field: 'user_id', message: 'this user is deactivated' }]);
         const key = await transaction(ctx, (tx) => createApiKey(ctx, tx, { orgId: principal.orgId, userId: user.id, name: request.body.name }));
         return reply.status(201).send({ id: key.id, object: 'api_key' as const, key: key.key, prefix: key.prefix, user_id: user.id, name: request.body.name });
       },

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import type { Callback } from '../../db/schema.js';
-import { getReplyAgentSettings, listCallbacks, putReplyAgentSettings, setConversationAgent, updateCallback, type ReplyAgentSettings } from '../../use-cases/reply-agent.js';
+import { getConversationAgent, getReplyAgentSettings, listCallbacks, putReplyAgentSettings, setConversationAgent, updateCallback, type ReplyAgentSettings } from '../../use-cases/reply-agent.js';
 import { principalOf } from '../auth.js';
 import { errorResponses, IdParams } from '../schemas.js';
 
@@ -107,6 +107,34 @@ export const replyAgentRoutes =
         },
       },
       async (request) => settingsResource(await putReplyAgentSettings(ctx, principalOf(request), request.params.id, request.body)),
+    );
+
+    app.get(
+      '/conversations/:id/reply-agent',
+      {
+        schema: {
+          tags: ['conversations'],
+          summary: "The reply agent in a conversation: whether the number's agent is on, and whether it still answers here",
+          description:
+            'state: active (it answers), handed_off (it passed the conversation to a person, `reason` says why), taken_over (a person took it), stopped (the contact opted out). `enabled` is the number\'s switch.',
+          params: IdParams,
+          response: {
+            200: Type.Object({
+              conversation_id: Type.String(),
+              enabled: Type.Boolean(),
+              state: Type.Union([Type.Literal('active'), Type.Literal('handed_off'), Type.Literal('taken_over'), Type.Literal('stopped')]),
+              exchanges: Type.Integer({ description: 'Replies the agent sent since it last started here' }),
+              reason: Type.Union([Type.String(), Type.Null()]),
+              updated_at: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const r = await getConversationAgent(ctx, principalOf(request).orgId, request.params.id);
+        return { ...r, updated_at: iso(r.updated_at) };
+      },
     );
 
     app.post(

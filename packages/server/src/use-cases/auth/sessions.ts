@@ -107,6 +107,7 @@ export async function signIn(ctx: AppContext, input: { email: string; password: 
     .selectAll()
     .where('email', '=', email)
     .where('password_hash', 'is not', null)
+    .where('deactivated_at', 'is', null)
     .orderBy('created_at')
     .orderBy('id')
     .limit(5)
@@ -164,6 +165,7 @@ export async function authenticateSession(ctx: AppContext, token: string): Promi
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select(['sessions.id', 'sessions.org_id', 'sessions.user_id', 'sessions.last_seen_at', 'sessions.expires_at', 'users.role'])
     .where('sessions.token_hash', '=', sha256(token))
+    .where('users.deactivated_at', 'is', null)
     .executeTakeFirst();
   if (!row) return null;
   if (row.expires_at <= now || row.last_seen_at + sessionPolicy(ctx).idleMs <= now) {

@@ -38,6 +38,13 @@ export const FAILURE_KINDS = {
       'Carriers filter numbers with high opt-out rates: check what this number sends and to whom.',
     ],
   },
+  webhook_disabled: {
+    subject: (d) => `Webhook endpoint disabled: ${d.host}`,
+    lines: (d) => [
+      `Textback stopped sending events to ${d.url}: ${d.reason} (last answer: ${d.last_answer}).`,
+      'Events since then are not delivered. Fix the receiver, then enable the endpoint under Settings → Webhooks; failed deliveries can be resent from its delivery log.',
+    ],
+  },
 } satisfies Record<string, FailureKind>;
 
 export type FailureKindName = keyof typeof FAILURE_KINDS;

@@ -40,7 +40,8 @@ export function toAgentView(user: User, row: Agent | undefined, now: number): Ag
   return {
     user,
     status: agent.status,
-    effectiveStatus: effectiveAgentStatus({ status: agent.status, schedule }, now),
+    // A deactivated user is offline whatever their own switch says: no forwarding, queue or call reaches them.
+    effectiveStatus: user.deactivated_at != null ? 'offline' : effectiveAgentStatus({ status: agent.status, schedule }, now),
     mobile: agent.mobile_e164,
     schedule,
     statusChangedAt: agent.status_changed_at,
@@ -62,11 +63,11 @@ export async function agentsByUser(ctx: AppContext, db: Tx, orgId: string, userI
   return new Map(users.map((u) => [u.id, toAgentView(u, rows.find((r) => r.user_id === u.id), now)]));
 }
 
-/** The members of a team as agents, in the order they joined. */
+/** The active members of a team as agents, in the order they joined (deactivated users receive nothing). */
 export async function teamAgents(ctx: AppContext, db: Tx, orgId: string, teamId: string): Promise<AgentView[]> {
   const members = await db.selectFrom('team_members').select('user_id').where('org_id', '=', orgId).where('team_id', '=', teamId).orderBy('created_at').orderBy('user_id').execute();
   const byUser = await agentsByUser(ctx, db, orgId, members.map((m) => m.user_id));
-  return members.map((m) => byUser.get(m.user_id)).filter((a): a is AgentView => a !== undefined);
+  return members.map((m) => byUser.get(m.user_id)).filter((a): a is AgentView => a !== undefined && a.user.deactivated_at == null);
 }
 
 /** The agent whose personal phone this is, in the organization. */
