@@ -50,7 +50,7 @@ export class ApiError extends Error {
 /**
  * `any`, from before every /v1 route declared its response schema. Every JSON route has one now (the
  * server's response-schemas test keeps it so); what still imports this is settings/accounts.tsx,
- * settings/numbers.tsx, settings/webhooks.tsx and analytics/, until they move to the generated types (Schemas['...']).
+ * settings/numbers.tsx and analytics/, until they move to the generated types (Schemas['...']).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Untyped = any;
