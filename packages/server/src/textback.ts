@@ -27,6 +27,8 @@ export interface TextbackOptions {
   carriers?: CarrierAdapter[];
   /** Extra job handlers (tests). */
   handlers?: JobHandlers;
+  /** Called on the HTTP server before any route is added (tests check every answer against its schema). */
+  instrumentHttp?: (app: FastifyInstance) => void;
 }
 
 export interface Textback {
@@ -86,6 +88,7 @@ export async function createTextback(options: TextbackOptions): Promise<Textback
   let starting = false;
   const http = async () => {
     server ??= await buildHttpServer(ctx, {
+      ...(options.instrumentHttp ? { instrument: options.instrumentHttp } : {}),
       health: async () => {
         const checks: Record<string, string> = {};
         let ok = true;

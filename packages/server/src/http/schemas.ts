@@ -1,5 +1,5 @@
 /** Shared pieces of the API's JSON schemas (TypeBox: one definition gives the schema and the type). */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export const Phone = (description: string) => Type.String({ minLength: 1, maxLength: 40, description });
 export const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -51,8 +51,8 @@ export const Problem = Type.Object(
   { $id: 'Problem', description: 'application/problem+json' },
 );
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Instant = Nullable(Type.String({ format: 'date-time' }));
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Instant = Nullable(Type.String({ format: 'date-time' }));
 
 export const MessageSchema = Type.Object(
   {
@@ -237,3 +237,14 @@ export const errorResponses = {
 
 /** A reference to one of the shared schemas above (by $id). */
 export const Ref = (id: string) => Type.Unsafe<unknown>({ $ref: `${id}#` });
+
+/**
+ * A reference to a shared schema that keeps its type, so `reply.code(n).send(...)` is type-checked against
+ * it (a handler's plain return is not, once the route also lists the Problem refs, typed unknown). What
+ * the answer really holds is checked by the response guard of the API tests (test/support/response-schemas.ts).
+ */
+export const RefTo = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T>>({ $ref: `${schema.$id as string}#` });
+
+/** `{ data: [...] }`: a short list that comes whole (no cursor). */
+export const List = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item) });
+

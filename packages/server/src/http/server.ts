@@ -34,11 +34,14 @@ import { carrierAccountRoutes } from './routes/carrier-accounts.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
 import { savedReplyRoutes } from './routes/saved-replies.routes.js';
 import { searchRoutes } from './routes/search.routes.js';
+import { RESOURCE_SCHEMAS } from './resource-schemas.js';
 import { CallSchema, ContactSchema, ConversationSchema, JobSchema, MessageSchema, NoteSchema, Problem, SavedReplySchema, ViewSchema } from './schemas.js';
 
 export interface HttpOptions {
   /** True when the database answers and the workers (if any run here) are alive. */
   health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Called before any route is added: its hooks apply to every route (tests validate answers against their schemas). */
+  instrument?: (app: FastifyInstance) => void;
 }
 
 export type Api = FastifyInstance;
@@ -74,6 +77,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
     schemaController: { compilersFactory: { buildValidator } },
     trustProxy: ctx.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  options.instrument?.(app as unknown as FastifyInstance);
   // The API speaks JSON only: anything else is 415, not a string for the schema to reject.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
@@ -83,7 +87,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpOptions): Pr
 
   const web: { app?: WebApp } = {}; // registered below, after the API's own routes
   registerErrorHandling(app, (request, reply) => web.app?.fallback(request, reply) ?? false);
-  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, NoteSchema, SavedReplySchema, CallSchema, JobSchema, ViewSchema]) app.addSchema(schema);
+  for (const schema of [Problem, SessionSchema, MessageSchema, ContactSchema, ConversationSchema, NoteSchema, SavedReplySchema, CallSchema, JobSchema, ViewSchema, ...RESOURCE_SCHEMAS]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {

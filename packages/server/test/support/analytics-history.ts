@@ -82,7 +82,8 @@ export function generateHistory(o: HistoryOptions): History {
     consents: [],
     queues: [],
     sessions: [],
-    document: JSON.stringify({ trigger: { type: 'call.missed' }, steps: [{ id: 's1', type: 'send_sms', variants: variantIds.map((id) => ({ id, template: `Sorry we missed you (${id})`, weight: 1 })) }] }),
+    // A document the domain accepts (scope, a known trigger): GET /v1/automations serializes it with its schema.
+    document: JSON.stringify({ scope: { numbers: 'all' }, trigger: { type: 'call.completed' }, steps: [{ id: 's1', type: 'send_sms', variants: variantIds.map((id) => ({ id, template: `Sorry we missed you (${id})`, weight: 1 })) }] }),
     agentIds: [`usr_agent_a_${o.seed}`, `usr_agent_b_${o.seed}`],
   };
   for (const id of h.agentIds) h.users.push({ id, org_id: o.orgId, email: `${id}@example.com`, name: id, role: 'agent', created_at: o.start, updated_at: o.start });

@@ -10,6 +10,7 @@ import { createTextback, type Textback } from '../../src/textback.js';
 import { addNumber } from '../../src/use-cases/numbers.js';
 import { createOrganization } from '../../src/use-cases/organizations.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
+import { responseGuard } from './response-schemas.js';
 
 export interface TestApp {
   tb: Textback;
@@ -20,6 +21,8 @@ export interface TestApp {
   drain(): Promise<number>;
   /** Moves the fake clock and runs what became due. */
   advance(ms: number): Promise<number>;
+  /** 2xx JSON answers of /v1 routes that did not match their declared response schema (close() fails on any). */
+  responseViolations: string[];
   close(): Promise<void>;
 }
 
@@ -39,7 +42,10 @@ export async function createTestApp(
   const clock = new FakeClock();
   // Test receivers listen on 127.0.0.1: private addresses are allowed unless a test says otherwise.
   const config = { ...loadConfig({}), sandboxReceiptDelayMs: 1000, webhookAllowPrivateUrls: true, ...options.config };
+  const server: { http?: FastifyInstance } = {};
+  const guard = responseGuard(() => server.http?.getSchemas() ?? {});
   const tb = await createTextback({
+    instrumentHttp: guard.instrument,
     config,
     clock,
     db: database.db,
@@ -48,11 +54,13 @@ export async function createTestApp(
     ...(options.handlers ? { handlers: options.handlers } : {}),
   });
   const http = await tb.http();
+  server.http = http;
   return {
     tb,
     clock,
     http,
     database,
+    responseViolations: guard.violations,
     drain: () => tb.worker.drain(),
     advance: async (ms) => {
       clock.advance(ms);
@@ -61,6 +69,8 @@ export async function createTestApp(
     close: async () => {
       await tb.close();
       await database.destroy();
+      // An answer the schema does not describe loses the fields it forgets (serialization drops them).
+      if (guard.violations.length) throw new Error(`answers that do not match their response schema:\n${[...new Set(guard.violations)].join('\n')}`);
     },
   };
 }

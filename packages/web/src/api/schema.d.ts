@@ -29,7 +29,38 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["AgentCall"][];
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -65,6 +96,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description A speed-to-lead ring to an agent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentCall"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -137,6 +177,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsBreakdown"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -209,6 +258,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsExperiment"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -281,6 +339,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Without `by`: the stages; with it: the stages of each group (data) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsFunnel"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -351,6 +418,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsHeatmap"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -423,6 +499,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsSummary"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -497,6 +582,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsTimeseries"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -559,7 +653,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ApiKey"][];
+                        };
+                    };
                 };
             };
         };
@@ -586,11 +684,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CreatedApiKey"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -626,11 +753,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -974,7 +1128,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Automation"][];
+                        };
+                    };
                 };
             };
         };
@@ -1000,11 +1158,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1041,7 +1228,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1063,11 +1279,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1100,7 +1343,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1154,7 +1426,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DryRun"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1198,7 +1499,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["AutomationRun"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1245,11 +1578,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Automation"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1641,7 +2003,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["CarrierAccount"][];
+                        };
+                    };
                 };
             };
         };
@@ -1679,11 +2045,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CarrierAccount"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1715,6 +2110,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CarrierAccount"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -1764,11 +2168,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1807,6 +2238,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CarrierAccount"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -1872,6 +2312,17 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["AvailableNumber"][];
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -1945,6 +2396,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberImport"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2013,12 +2473,41 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description A number of a carrier account */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["AccountNumber"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2057,6 +2546,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description A number of a carrier account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountNumber"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2113,12 +2611,41 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The webhook URLs to paste and where; after configure, what was set through the API */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CarrierWebhooks"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2154,12 +2681,41 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The webhook URLs to paste and where; after configure, what was set through the API */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CarrierWebhooks"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2194,7 +2750,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ComplianceSettings"];
+                    };
                 };
             };
         };
@@ -2237,6 +2795,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ComplianceSettings"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2610,6 +3177,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Consent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -2677,7 +3253,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ConsentChange"];
                     };
                 };
                 /** @description Default Response */
@@ -2686,7 +3262,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ConsentChange"];
                     };
                 };
                 /** @description application/problem+json */
@@ -2751,7 +3327,38 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["TimelineEntry"][];
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3748,7 +4355,45 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Lead"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Lead"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -4153,7 +4798,28 @@ export interface paths {
                         "application/json": {
                             /** @description Texts stored (new or replayed) */
                             accepted: number;
-                            data: unknown[];
+                            data: ({
+                                index: number;
+                                message: components["schemas"]["Message"];
+                                /** @enum {boolean} */
+                                ok: true;
+                                /** @description Seen before with this Idempotency-Key: nothing sent twice */
+                                replayed: boolean;
+                            } | {
+                                /** @description The problem the single endpoint would answer */
+                                error: {
+                                    code: string;
+                                    detail: string;
+                                    errors?: {
+                                        field: string;
+                                        message: string;
+                                    }[];
+                                    status: number;
+                                };
+                                index: number;
+                                /** @enum {boolean} */
+                                ok: false;
+                            })[];
                             refused: number;
                         };
                     };
@@ -4273,7 +4939,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Number"][];
+                        };
+                    };
                 };
             };
         };
@@ -4304,6 +4974,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Number"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4370,6 +5049,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Number"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4489,6 +5177,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Number"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4542,6 +5239,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberCompliance"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4605,6 +5311,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberCompliance"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4843,6 +5558,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberRouting"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4899,6 +5623,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberRouting"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -4955,7 +5688,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Organization"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5038,6 +5800,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Organization"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5097,6 +5868,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["QueueSession"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5156,6 +5939,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueSession"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5217,6 +6009,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueSession"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5276,6 +6077,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueSession"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5347,7 +6157,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Message"];
                     };
                 };
                 /** @description application/problem+json */
@@ -5410,7 +6220,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Queue"][];
+                        };
+                    };
                 };
             };
         };
@@ -5458,7 +6272,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Queue"];
                     };
                 };
                 /** @description application/problem+json */
@@ -5518,6 +6332,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5641,6 +6464,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5694,6 +6526,17 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["QueueAgent"][];
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5762,6 +6605,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueAgent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5876,6 +6728,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueStatistics"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -5937,6 +6798,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description A speed-to-lead ring to an agent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentCall"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -6081,11 +6951,38 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -6204,7 +7101,38 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["HandsetMessage"][];
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -6338,11 +7266,45 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description The carrier's message id (generated when not given) */
+                            id: string;
+                            /** @description duplicate: this id was accepted before (processed once) */
+                            status: "accepted" | "duplicate";
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -6776,13 +7738,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The parsed query, each term with its position */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["SearchExplain"];
                     };
                 };
                 /** @description application/problem+json */
@@ -6848,7 +7810,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["SearchFields"];
                     };
                 };
             };
@@ -6895,7 +7857,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: unknown[];
+                            data: components["schemas"]["Suppression"][];
                             next_cursor: string | null;
                         };
                     };
@@ -6930,7 +7892,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Suppression"];
                     };
                 };
                 /** @description Default Response */
@@ -6939,7 +7901,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Suppression"];
                     };
                 };
                 /** @description application/problem+json */
@@ -7000,6 +7962,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Suppression"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7150,12 +8121,41 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description What a CSV import did, with each rejected line */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["SuppressionImport"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -7190,7 +8190,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["TeamSummary"][];
+                        };
+                    };
                 };
             };
         };
@@ -7227,7 +8231,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Team"];
                     };
                 };
                 /** @description application/problem+json */
@@ -7287,6 +8291,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7348,6 +8361,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7403,6 +8425,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7515,7 +8546,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["User"][];
+                        };
+                    };
                 };
             };
         };
@@ -7546,11 +8581,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -7582,6 +8646,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7641,6 +8714,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7712,6 +8794,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Agent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7779,6 +8870,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Agent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -7998,6 +9098,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Agent"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8383,7 +9492,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookEndpoint"][];
+                        };
+                    };
                 };
             };
         };
@@ -8415,11 +9528,40 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8451,6 +9593,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8498,11 +9649,38 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8536,6 +9714,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8596,6 +9783,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8659,11 +9858,40 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8697,6 +9925,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
                 /** @description application/problem+json */
                 400: {
                     headers: {
@@ -8736,6 +9973,428 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A number of a carrier account */
+        AccountNumber: {
+            /** @description sms, mms, voice */
+            capabilities: string[];
+            carrier: string;
+            carrier_account_id: string | null;
+            /** @description Import: newly registered (false: it was already) */
+            created?: boolean;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @description Released but kept (it has texts, calls or consent records) */
+            kept_for_history?: boolean;
+            name: string;
+            /** @enum {string} */
+            object: "number";
+            phone: string;
+            released?: boolean;
+            team_id: string | null;
+        };
+        Agent: {
+            /**
+             * @description What routing uses now: the schedule decides when one is set
+             * @enum {string}
+             */
+            effective_status: "online" | "offline" | "busy";
+            mobile: string | null;
+            name: string;
+            /** @enum {string} */
+            object: "agent";
+            /** @enum {string} */
+            role: "owner" | "admin" | "supervisor" | "agent";
+            schedule: {
+                time_zone: string;
+                /** @description mon … sun */
+                weekly: {
+                    [key: string]: {
+                        /** @description HH:MM */
+                        close: string;
+                        /** @description HH:MM */
+                        open: string;
+                    }[];
+                };
+            } | null;
+            /** @enum {string} */
+            status: "online" | "offline" | "busy";
+            status_changed_at: string | null;
+            user_id: string;
+        };
+        /** @description A speed-to-lead ring to an agent */
+        AgentCall: {
+            carrier: string;
+            contact_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            ended_at: string | null;
+            from: string;
+            id: string;
+            lead_id?: string;
+            /** @enum {string} */
+            object: "agent_call";
+            rings_until?: string | null;
+            /** @enum {string} */
+            state: "ringing" | "answered" | "missed" | "cancelled";
+            to: string;
+            user_id: string;
+        };
+        AnalyticsBreakdown: {
+            /** @enum {string} */
+            by: "automation" | "variant" | "number" | "team" | "agent" | "hour" | "weekday" | "source";
+            data: {
+                agent_responses: number;
+                block_rate: number | null;
+                blocked: number;
+                blocked_by_rule: {
+                    [key: string]: number;
+                };
+                callback_conversion: number | null;
+                called_back: number;
+                calls_by_outcome: {
+                    [key: string]: number;
+                };
+                contacts_texted_back: number;
+                /** @description Not known yet */
+                cost: null;
+                delivered: number;
+                delivery_rate: number | null;
+                failed: number;
+                failed_by_error_code: {
+                    [key: string]: number;
+                };
+                failed_by_reason: {
+                    [key: string]: number;
+                };
+                held: number;
+                held_by_rule: {
+                    [key: string]: number;
+                };
+                /** @description The group: an id, an hour, a weekday, a source, or "none" */
+                key: string;
+                median_agent_first_response_seconds: number | null;
+                median_time_to_first_reply_seconds: number | null;
+                missed_calls: number;
+                opt_out_rate: number | null;
+                opted_out: number;
+                p90_agent_first_response_seconds: number | null;
+                p90_time_to_first_reply_seconds: number | null;
+                queue_abandoned: number;
+                queue_avg_wait_seconds: number | null;
+                replied: number;
+                reply_rate: number | null;
+                segments: number;
+                sms_aht_seconds: number | null;
+                sms_vol: number;
+                text_backs_delivered: number;
+                text_backs_sent: number;
+                texts_created: number;
+                texts_sent: number;
+            }[];
+            /** Format: date-time */
+            from: string;
+            /** @enum {string} */
+            object: "analytics_breakdown";
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        AnalyticsExperiment: {
+            automation_id: string;
+            /** Format: date-time */
+            from: string;
+            more_texts_needed: number | null;
+            /** @enum {string} */
+            object: "analytics_experiment";
+            reason: string;
+            reply_window_days: number;
+            rules: {
+                max_expected_loss: number;
+                min_chance_to_beat: number;
+                min_delivered: number;
+            };
+            /** Format: date-time */
+            to: string;
+            tz: string;
+            variants: {
+                callback_conversion: number | null;
+                chance_to_beat: number;
+                delivered: number;
+                expected_loss: number;
+                id: string;
+                opt_out_rate: number | null;
+                replies: number;
+                reply_rate: number | null;
+                reply_rate_interval: {
+                    high: number;
+                    low: number;
+                } | null;
+                texts_sent: number;
+            }[];
+            /** @enum {string} */
+            verdict: "winner" | "too_early_to_tell";
+            winner: string | null;
+        };
+        /** @description Without `by`: the stages; with it: the stages of each group (data) */
+        AnalyticsFunnel: {
+            by: ("automation" | "variant" | "number" | "team" | "agent" | "hour" | "weekday" | "source") | null;
+            callback_window_days: number;
+            data?: {
+                key: string;
+                stages: {
+                    count: number;
+                    rate_from_previous: number | null;
+                    /** @enum {string} */
+                    stage: "missed_calls" | "texts_sent" | "delivered" | "replied" | "called_back" | "opted_out";
+                }[];
+            }[];
+            /** Format: date-time */
+            from: string;
+            /** @enum {string} */
+            object: "analytics_funnel";
+            reply_window_days: number;
+            stages?: {
+                count: number;
+                rate_from_previous: number | null;
+                /** @enum {string} */
+                stage: "missed_calls" | "texts_sent" | "delivered" | "replied" | "called_back" | "opted_out";
+            }[];
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        AnalyticsHeatmap: {
+            /** Format: date-time */
+            from: string;
+            /** @description 24: the columns */
+            hours: number;
+            missed_calls: number[][];
+            /** @enum {string} */
+            object: "analytics_heatmap";
+            replies: number[][];
+            /** Format: date-time */
+            to: string;
+            tz: string;
+            /** @description mon … sun: the rows */
+            weekdays: string[];
+        };
+        AnalyticsSummary: {
+            agent_responses: number;
+            block_rate: number | null;
+            blocked: number;
+            blocked_by_rule: {
+                [key: string]: number;
+            };
+            /** @description Times to first reply count business hours only */
+            business_hours: boolean;
+            callback_conversion: number | null;
+            callback_window_days: number;
+            called_back: number;
+            calls_by_outcome: {
+                [key: string]: number;
+            };
+            contacts_texted_back: number;
+            /** @description Not known yet */
+            cost: null;
+            delivered: number;
+            delivery_rate: number | null;
+            failed: number;
+            failed_by_error_code: {
+                [key: string]: number;
+            };
+            failed_by_reason: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            from: string;
+            held: number;
+            held_by_rule: {
+                [key: string]: number;
+            };
+            median_agent_first_response_seconds: number | null;
+            median_time_to_first_reply_seconds: number | null;
+            missed_calls: number;
+            /** @enum {string} */
+            object: "analytics_summary";
+            opt_out_rate: number | null;
+            opted_out: number;
+            p90_agent_first_response_seconds: number | null;
+            p90_time_to_first_reply_seconds: number | null;
+            queue_abandoned: number;
+            queue_avg_wait_seconds: number | null;
+            replied: number;
+            reply_rate: number | null;
+            reply_window_days: number;
+            segments: number;
+            sms_aht_seconds: number | null;
+            sms_vol: number;
+            text_backs_delivered: number;
+            text_backs_sent: number;
+            texts_created: number;
+            texts_sent: number;
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        AnalyticsTimeseries: {
+            /** @enum {string} */
+            by: "day" | "week" | "month";
+            data: {
+                agent_responses: number;
+                block_rate: number | null;
+                blocked: number;
+                blocked_by_rule: {
+                    [key: string]: number;
+                };
+                /** @description 2026-03-01, 2026-W09 or 2026-03 */
+                bucket: string;
+                callback_conversion: number | null;
+                called_back: number;
+                calls_by_outcome: {
+                    [key: string]: number;
+                };
+                contacts_texted_back: number;
+                /** @description Not known yet */
+                cost: null;
+                delivered: number;
+                delivery_rate: number | null;
+                /** Format: date-time */
+                end: string;
+                failed: number;
+                failed_by_error_code: {
+                    [key: string]: number;
+                };
+                failed_by_reason: {
+                    [key: string]: number;
+                };
+                held: number;
+                held_by_rule: {
+                    [key: string]: number;
+                };
+                median_agent_first_response_seconds: number | null;
+                median_time_to_first_reply_seconds: number | null;
+                missed_calls: number;
+                opt_out_rate: number | null;
+                opted_out: number;
+                p90_agent_first_response_seconds: number | null;
+                p90_time_to_first_reply_seconds: number | null;
+                queue_abandoned: number;
+                queue_avg_wait_seconds: number | null;
+                replied: number;
+                reply_rate: number | null;
+                segments: number;
+                sms_aht_seconds: number | null;
+                sms_vol: number;
+                /** Format: date-time */
+                start: string;
+                text_backs_delivered: number;
+                text_backs_sent: number;
+                texts_created: number;
+                texts_sent: number;
+            }[];
+            /** Format: date-time */
+            from: string;
+            /** @enum {string} */
+            object: "analytics_timeseries";
+            /** Format: date-time */
+            to: string;
+            tz: string;
+        };
+        /** @description An API key, without the key itself */
+        ApiKey: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            last_used_at: string | null;
+            name: string;
+            /** @enum {string} */
+            object: "api_key";
+            /** @description The first characters of the key, to recognise it */
+            prefix: string;
+            revoked_at: string | null;
+            user_id: string;
+        };
+        Automation: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "automation";
+            preset: string | null;
+            priority: number;
+            scope: {
+                extensions?: string[];
+                numbers: "all" | string[];
+            };
+            /** @enum {string} */
+            state: "draft" | "active" | "paused";
+            steps: ({
+                note?: string;
+                /** @enum {string} */
+                type: "condition" | "delay" | "send_sms" | "update_contact" | "webhook" | "assign" | "reply_agent" | "stop";
+            } & {
+                [key: string]: unknown;
+            })[];
+            trigger: {
+                after?: string;
+                /** @enum {string} */
+                type: "call.completed" | "lead.created" | "message.received" | "message.not_replied";
+            };
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AutomationRun: {
+            automation_id: string;
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The facts of the triggering event (no message bodies) */
+            event: unknown;
+            finished_at: string | null;
+            id: string;
+            next_at: string | null;
+            /** @enum {string} */
+            object: "automation_run";
+            outcome: string | null;
+            /** @enum {string} */
+            status: "waiting" | "running" | "completed" | "stopped" | "cancelled" | "failed";
+            steps: {
+                /** Format: date-time */
+                at: string;
+                message: string;
+                step: string;
+                type: string;
+            }[];
+            trigger: string;
+        };
+        AvailableNumber: {
+            capabilities: {
+                mms: boolean;
+                sms: boolean;
+                voice: boolean;
+            };
+            country: string;
+            locality: string | null;
+            /** @description As the carrier says it: "1.15 USD" */
+            monthly_price?: string;
+            phone: string;
+            region: string | null;
+        };
+        /** @description Weekly opening hours in the organization's time zone, and holidays */
+        BusinessHours: {
+            holidays?: string[];
+            /** @description mon … sun; days left out are closed */
+            weekly: {
+                [key: string]: {
+                    /** @description HH:MM */
+                    close: string;
+                    /** @description HH:MM */
+                    open: string;
+                }[];
+            };
+        };
         Call: {
             answered_by: string | null;
             carrier: string;
@@ -8756,6 +10415,126 @@ export interface components {
             started_at: string | null;
             status: string;
             to: string;
+        };
+        CarrierAccount: {
+            api_base_url: string | null;
+            /** @description Bandwidth: the callback credentials to set on the application, shown once (when generated) */
+            callback_credentials?: {
+                password: string;
+                username: string;
+            };
+            /**
+             * @description The same as kind
+             * @enum {string}
+             */
+            carrier: "twilio" | "telnyx" | "bandwidth" | "sandbox";
+            /** Format: date-time */
+            created_at: string;
+            /** @description Which credentials are stored, never their values */
+            credentials: {
+                [key: string]: "set";
+            };
+            id: string;
+            /** @enum {string} */
+            kind: "twilio" | "telnyx" | "bandwidth" | "sandbox";
+            name: string;
+            /** @description Numbers sending through it */
+            numbers: number;
+            /** @enum {string} */
+            object: "carrier_account";
+            public_base_url: string | null;
+            settings: {
+                [key: string]: string;
+            };
+            webhooks: {
+                calls: string;
+                messages: string;
+                status?: string;
+            };
+        };
+        /** @description The webhook URLs to paste and where; after configure, what was set through the API */
+        CarrierWebhooks: {
+            public_base_url: string | null;
+            steps: string[];
+            webhook_setup?: {
+                configured: {
+                    field: string;
+                    target: string;
+                    url: string;
+                }[];
+                manual: {
+                    field: string;
+                    target: string;
+                    url: string;
+                    why: string;
+                }[];
+            } | null;
+            webhooks: {
+                calls: string;
+                messages: string;
+                status?: string;
+            };
+        };
+        ComplianceSettings: {
+            allowed_countries: string[];
+            auto_suppress_after_failures: number | null;
+            automated_cap_per_24h: number | null;
+            automated_requires_consent: boolean;
+            /** @enum {string} */
+            consent_scope: "universal" | "per_number";
+            help_text: string | null;
+            /** @enum {string} */
+            landline_policy: "block" | "flag" | "allow";
+            opt_in_text: string | null;
+            opt_out_language: string | null;
+            opt_out_text: string | null;
+            quiet_hours: boolean;
+            quiet_hours_exempt_live_conversation: boolean;
+        };
+        Consent: {
+            contact_id: string;
+            ledger: components["schemas"]["ConsentEvent"][];
+            /** @enum {string} */
+            object: "consent";
+            opted_out_by: ("contact" | "agent" | "system") | null;
+            phone: string;
+            /** @enum {string} */
+            scope: "universal" | "per_number";
+            /** @enum {string} */
+            state: "opted_in" | "implied" | "opted_out" | "unknown";
+            updated_at: string | null;
+        };
+        ConsentChange: {
+            /** @description false: it already was so (nothing recorded) */
+            changed: boolean;
+            contact_id: string;
+            event?: components["schemas"]["ConsentEvent"];
+            /** @enum {string} */
+            object: "consent";
+            /** @enum {string} */
+            state: "opted_in" | "implied" | "opted_out" | "unknown";
+        };
+        ConsentEvent: {
+            actor: {
+                id: string | null;
+                /** @enum {string} */
+                type: "contact" | "agent" | "system";
+            };
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            evidence: {
+                [key: string]: unknown;
+            };
+            id: string;
+            number_id: string | null;
+            /** @enum {string} */
+            object: "consent_event";
+            phone: string;
+            /** @description keyword, message, call, form, manual, import, carrier */
+            source: string;
+            /** @enum {string} */
+            state: "opted_in" | "implied" | "opted_out";
         };
         Contact: {
             attributes: {
@@ -8801,6 +10580,67 @@ export interface components {
             unread_count: number;
             updated_at: string | null;
         };
+        CreatedApiKey: {
+            id: string;
+            /** @description The key: shown in this answer only */
+            key: string;
+            name: string;
+            /** @enum {string} */
+            object: "api_key";
+            prefix: string;
+            user_id: string;
+        };
+        DryRun: {
+            data: {
+                event: {
+                    at: string;
+                    call: {
+                        direction: string;
+                        durationSeconds?: number;
+                        number?: string;
+                        outcome: string;
+                    } | null;
+                    contact: {
+                        id: string;
+                        phone: string;
+                    };
+                    number: string | null;
+                    type: string;
+                };
+                matched: boolean;
+                outcome: string;
+                reason: string;
+                steps: {
+                    at: string;
+                    message: string;
+                    /** @description The step's note, when it has one */
+                    note?: string;
+                    step: string;
+                    type: string;
+                }[];
+                would_send: {
+                    at: string;
+                    body: string;
+                    step: string;
+                    to: string;
+                    variant: string | null;
+                }[];
+            }[];
+            /** @description Texts it would send, over every event */
+            would_send: number;
+        };
+        HandsetMessage: {
+            body: string;
+            business_number: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description received: the handset got it from your number; sent: it texted your number */
+            direction: "received" | "sent";
+            error_code: string | null;
+            handset: string;
+            id: string;
+            status: string;
+        };
         Job: {
             attempts: number;
             created_at: string | null;
@@ -8815,6 +10655,19 @@ export interface components {
             /** @description pending, running, completed, dead, cancelled */
             state: string;
             unique_key: string | null;
+        };
+        Lead: {
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            external_id: string | null;
+            fields: {
+                [key: string]: unknown;
+            };
+            id: string;
+            /** @enum {string} */
+            object: "lead";
+            source: string | null;
         };
         Message: {
             automation_id: string | null;
@@ -8871,6 +10724,102 @@ export interface components {
             /** @enum {string} */
             object: "note";
         };
+        Number: {
+            /** @description sms, mms, voice */
+            capabilities: string[];
+            carrier: string;
+            carrier_account_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "number";
+            phone: string;
+            team_id: string | null;
+        };
+        NumberCompliance: {
+            daily_cap: number | null;
+            effective_rate_per_second: number;
+            id: string;
+            min_interval_ms: number;
+            /** @enum {string} */
+            object: "number";
+            phone: string;
+            rate_per_second: number | null;
+            /** @enum {string} */
+            sender_type: "long_code" | "toll_free" | "short_code";
+            texts: {
+                help_text?: string | null;
+                opt_in_text?: string | null;
+                opt_out_text?: string | null;
+            };
+        };
+        NumberImport: {
+            imported: components["schemas"]["AccountNumber"][];
+            skipped: {
+                phone: string;
+                reason: string;
+            }[];
+            webhook_setup: {
+                configured: {
+                    field: string;
+                    target: string;
+                    url: string;
+                }[];
+                manual: {
+                    field: string;
+                    target: string;
+                    url: string;
+                    why: string;
+                }[];
+            } | null;
+            webhooks: {
+                calls: string;
+                messages: string;
+                status?: string;
+            };
+        };
+        NumberRouting: {
+            /** @enum {string} */
+            forward_texts: "off" | "all" | "online";
+            number_id: string;
+            /** @enum {string} */
+            object: "number_routing";
+            phone: string;
+            queue_id: string | null;
+            team_id: string | null;
+        };
+        Organization: {
+            business_hours: components["schemas"]["BusinessHours"];
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "organization";
+            settings: components["schemas"]["OrganizationSettings"];
+            time_zone: string;
+        };
+        OrganizationSettings: {
+            allowed_countries: string[];
+            auto_suppress_after_failures: number | null;
+            automated_cap_per_24h: number | null;
+            automated_requires_consent: boolean;
+            /** @enum {string} */
+            consent_scope: "universal" | "per_number";
+            default_country: string;
+            help_text: string | null;
+            /** @enum {string} */
+            landline_policy: "block" | "flag" | "allow";
+            max_body_length: number;
+            opt_in_text: string | null;
+            opt_out_language: string | null;
+            opt_out_text: string | null;
+            quiet_hours: boolean;
+            quiet_hours_exempt_live_conversation: boolean;
+            too_short_seconds: number;
+        };
         /** @description application/problem+json */
         Problem: {
             code: string;
@@ -8884,6 +10833,85 @@ export interface components {
             status: number;
             title: string;
             type: string;
+        };
+        Queue: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            initiation_keyword: string;
+            initiation_message?: string;
+            initiation_needed_message?: string;
+            invite_by_sms?: boolean;
+            invite_timeout_seconds?: number;
+            name: string;
+            no_agents_message?: string;
+            /** @description Business numbers (E.164) whose texts it answers */
+            numbers: string[];
+            /** @enum {string} */
+            object: "queue";
+            /** @enum {string} */
+            strategy?: "round_robin" | "longest_idle" | "ring_all";
+            termination_keyword: string;
+            termination_message?: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        QueueAgent: {
+            active_sessions: number;
+            last_accepted_at: string | null;
+            last_ended_at: string | null;
+            last_offered_at: string | null;
+            max_sessions: number;
+            /** @enum {string} */
+            object: "queue_agent";
+            queue_id: string;
+            sms_enabled: boolean;
+            user_id: string;
+        };
+        QueueSession: {
+            accepted_at: string | null;
+            agent_id: string | null;
+            contact_id: string;
+            /** Format: date-time */
+            created_at: string;
+            end_reason: string | null;
+            ended_at: string | null;
+            id: string;
+            invites?: {
+                /** Format: date-time */
+                expires_at: string;
+                state: string;
+                user_id: string;
+            }[];
+            number_id: string;
+            /** @enum {string} */
+            object: "queue_session";
+            originator: string;
+            queue_id: string;
+            /** @enum {string} */
+            state: "waiting" | "active" | "ended";
+        };
+        QueueStatistics: {
+            agents: {
+                avg_wait_seconds: number | null;
+                sms_aht_seconds: number | null;
+                /** @description SMS_VOL: sessions handled (accepted by an agent) */
+                sms_vol: number;
+                user_id: string;
+            }[];
+            from: string | null;
+            /** @enum {string} */
+            object: "queue_statistics";
+            queue_id: string;
+            to: string | null;
+            totals: {
+                abandoned: number;
+                avg_wait_seconds: number | null;
+                no_agents: number;
+                sms_aht_seconds: number | null;
+                /** @description SMS_VOL: sessions handled (accepted by an agent) */
+                sms_vol: number;
+            };
         };
         SavedReply: {
             /** @description A template: {Name}, {Business}, {Agent}, {Number}, {attr.<name>}, with a fallback as {Name|there} */
@@ -8899,6 +10927,43 @@ export interface components {
             updated_at: string | null;
             /** @description The variables the body uses */
             variables: string[];
+        };
+        /** @description The parsed query, each term with its position */
+        SearchExplain: {
+            /** @enum {string} */
+            object: "search";
+            query: string;
+            sort: {
+                /** @enum {string} */
+                direction: "asc" | "desc";
+                field: string;
+            };
+            time_zone: string;
+            where: ({
+                end: number;
+                /** @description and, or, not, text, sms, call, field */
+                kind: string;
+                /** @description Where it starts in the query */
+                pos: number;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+        };
+        SearchFields: {
+            fields: {
+                meaning: string;
+                name: string;
+                scope: string;
+                type: string;
+                values?: string[];
+            }[];
+            has: {
+                meaning: string;
+                /** @description The query it stands for */
+                means: string;
+                name: string;
+            }[];
+            sortable: string[];
         };
         Session: {
             /** @description How this request was authenticated */
@@ -8917,6 +10982,91 @@ export interface components {
                 role: "owner" | "admin" | "supervisor" | "agent";
             };
         };
+        Suppression: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            /** @enum {string} */
+            object: "suppression";
+            phone: string;
+            reason: string;
+            /** @description api, import, carrier */
+            source: string;
+        };
+        /** @description What a CSV import did, with each rejected line */
+        SuppressionImport: {
+            already_suppressed: number;
+            header: boolean;
+            imported: number;
+            /** @description Data lines read (blank lines and the header excluded) */
+            lines: number;
+            rejected: {
+                /** @enum {string} */
+                code: "invalid_number" | "duplicate" | "malformed";
+                detail: string;
+                line: number;
+                value: string;
+            }[];
+            rejected_by_code: {
+                duplicate: number;
+                invalid_number: number;
+                malformed: number;
+            };
+            rejected_count: number;
+            rejected_truncated: boolean;
+        };
+        Team: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            members: components["schemas"]["Agent"][];
+            name: string;
+            /** @enum {string} */
+            object: "team";
+            settings: {
+                ring_timeout_seconds: number;
+                sms_if_unavailable: boolean;
+                unavailable_text: string;
+            };
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A team in the list: its members by id (GET /v1/teams/{id} has the agents and settings) */
+        TeamSummary: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            member_ids: string[];
+            name: string;
+            /** @enum {string} */
+            object: "team";
+        };
+        TimelineEntry: {
+            at: string;
+            data: {
+                [key: string]: unknown;
+            };
+            id: string;
+            /** @enum {string} */
+            kind: "call" | "message" | "automation" | "team" | "note" | "reply_agent";
+            summary: string;
+        };
+        User: {
+            /** @description false: deactivated (cannot sign in, keys refused, out of routing) */
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            deactivated_at: string | null;
+            email: string;
+            /** @description false: API keys only until a password is set */
+            has_password: boolean;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "user";
+            /** @enum {string} */
+            role: "owner" | "admin" | "supervisor" | "agent";
+        };
         View: {
             created_at: string | null;
             id: string;
@@ -8928,6 +11078,52 @@ export interface components {
             /** @description true: every user of the organization sees it; false: its owner only */
             shared: boolean;
             updated_at: string | null;
+        };
+        WebhookDelivery: {
+            attempt_count: number;
+            attempts: {
+                /** Format: date-time */
+                at: string;
+                error: string | null;
+                latency_ms: number;
+                response_body: string | null;
+                response_code: number | null;
+                /** @enum {string} */
+                status: "succeeded" | "failed";
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            endpoint_id: string;
+            event_type: string;
+            id: string;
+            last_response_code: number | null;
+            next_attempt_at: string | null;
+            /** @enum {string} */
+            object: "webhook_delivery";
+            /** @description The event as delivered */
+            payload: unknown;
+            /** @enum {string} */
+            state: "pending" | "succeeded" | "failed" | "cancelled";
+        };
+        WebhookEndpoint: {
+            consecutive_failures: number;
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            disabled_reason: string | null;
+            events: string[];
+            failing_since: string | null;
+            id: string;
+            include_bodies: boolean;
+            /** @enum {string} */
+            object: "webhook_endpoint";
+            /** @description The signing secret (whsec_…): only in the answers to creation and rotation */
+            secret?: string;
+            /** @enum {string} */
+            state: "enabled" | "disabled";
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
         };
     };
     responses: never;

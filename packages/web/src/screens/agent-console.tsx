@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { BellRing, Circle, MessagesSquare, PhoneCall } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
-import { api, ok } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
 import { useMe } from '../auth';
 import { dateTime, formatPhone, shortTime } from '../format';
 import { Empty, ErrorNote } from '../ui';
@@ -14,7 +14,7 @@ const STATUSES = [
   { value: 'offline', label: 'Offline', hint: 'Away: your team covers' },
 ] as const;
 
-type Session = { id: string; queue_id: string; originator: string; state: string; agent_id: string | null; created_at: string; accepted_at: string | null; invites?: { user_id: string; state: string; expires_at: string }[] };
+type Session = Schemas['QueueSession'];
 
 export function AgentConsole() {
   const me = useMe();
@@ -24,14 +24,14 @@ export function AgentConsole() {
     mutationFn: (status: 'online' | 'busy' | 'offline') => ok(api.PUT('/v1/users/{id}/status', { params: { path: { id: me.user.id } }, body: { status } })),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['agents'] }),
   });
-  const waiting = useQuery({ queryKey: ['queue-sessions', 'waiting'], queryFn: async () => (await ok(api.GET('/v1/queue-sessions', { params: { query: { state: 'waiting' } } }))).data as Session[], refetchInterval: 30_000 });
-  const active = useQuery({ queryKey: ['queue-sessions', 'active'], queryFn: async () => (await ok(api.GET('/v1/queue-sessions', { params: { query: { state: 'active' } } }))).data as Session[] });
+  const waiting = useQuery({ queryKey: ['queue-sessions', 'waiting'], queryFn: async () => (await ok(api.GET('/v1/queue-sessions', { params: { query: { state: 'waiting' } } }))).data, refetchInterval: 30_000 });
+  const active = useQuery({ queryKey: ['queue-sessions', 'active'], queryFn: async () => (await ok(api.GET('/v1/queue-sessions', { params: { query: { state: 'active' } } }))).data });
   const mine = useQuery({ queryKey: ['conversations', { assigned: 'me', status: 'open', limit: 20 }], queryFn: () => ok(api.GET('/v1/conversations', { params: { query: { assigned: 'me', status: 'open', limit: 20 } } })) });
   const refresh = () => void qc.invalidateQueries({ queryKey: ['queue-sessions'] });
   const accept = useMutation({ mutationFn: (id: string) => ok(api.POST('/v1/queue-sessions/{id}/accept', { params: { path: { id } } })), onSettled: refresh });
   const end = useMutation({ mutationFn: (id: string) => ok(api.POST('/v1/queue-sessions/{id}/end', { params: { path: { id } } })), onSettled: refresh });
 
-  const current = (agent.data as { status?: string } | undefined)?.status;
+  const current = agent.data?.status;
   const invites = (waiting.data ?? []).filter((s) => !s.invites || s.invites.some((i) => i.user_id === me.user.id && (i.state === 'pending' || i.state === 'offered' || i.state === 'invited')));
   const mySessions = (active.data ?? []).filter((s) => s.agent_id === me.user.id);
 

@@ -238,12 +238,12 @@ function useGatePreview(contact: Contact | undefined, conversation: Conversation
   });
   const settings = useQuery({ queryKey: ['compliance-settings'], queryFn: () => ok(api.GET('/v1/compliance/settings')), staleTime: 60_000 });
   const out: { level: 'bad' | 'warn' | 'info'; text: string }[] = [];
-  const events = (consent.data?.data ?? []) as { state: string; created_at: string; number_id?: string | null }[];
+  const events = consent.data?.ledger ?? [];
   const latest = [...events].sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
   if (latest?.state === 'opted_out') out.push({ level: 'bad', text: `Opted out on ${dateTime(latest.created_at)}: this text will be blocked.` });
   if (suppression.data) out.push({ level: 'bad', text: 'On your do-not-contact list: this text will be blocked.' });
   const zone = contact?.time_zone;
-  const quiet = (settings.data as { quiet_hours?: boolean } | undefined)?.quiet_hours;
+  const quiet = settings.data?.quiet_hours;
   if (zone && quiet !== false) {
     const hour = Number(new Intl.DateTimeFormat('en-US', { hour: 'numeric', hourCycle: 'h23', timeZone: zone }).format(new Date()));
     if (hour >= 21 || hour < 8) {

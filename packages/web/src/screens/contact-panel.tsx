@@ -22,7 +22,7 @@ export function ContactPanel({ contactId, conversationId, onClose }: { contactId
   });
   const c = contact.data;
   if (!c) return <aside className="contact-pane" aria-label="Contact" />;
-  const events = ((consent.data?.data ?? []) as { id: string; state: string; source: string; created_at: string; evidence?: Record<string, unknown> }[]).slice().sort((a, b) => b.created_at.localeCompare(a.created_at));
+  const events = (consent.data?.ledger ?? []).slice().sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
   const latest = events[0];
   const attrs = Object.entries(c.attributes ?? {}).filter(([, v]) => v != null && v !== '');
   const otherConvs = (others.data?.data ?? []).filter((x) => x.id !== conversationId);

@@ -73,7 +73,7 @@ export function useConversationActions() {
 }
 
 export function useUsers() {
-  return useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data as { id: string; name: string | null; email: string; role: string }[], staleTime: 60_000 });
+  return useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data, staleTime: 60_000 });
 }
 
 export function Inbox() {

@@ -10,8 +10,6 @@ import { formatPhone, timeOnly } from '../format';
 import { ErrorNote } from '../ui';
 import { useNumbers } from './shell';
 
-type HandsetMessage = { id: string; direction: 'received' | 'sent'; handset: string; business_number: string; body: string; status: string; error_code: string | null; created_at: string };
-
 const DEFAULT_HANDSET = '+15557770123';
 const OUTCOMES = [
   { value: 'no-answer', label: 'Ring out (no answer)', icon: PhoneMissed },
@@ -49,7 +47,7 @@ export function SandboxPhone() {
 
   const inbox = useQuery({
     queryKey: ['handset', handset],
-    queryFn: async () => (await ok(api.GET('/v1/sandbox/handsets/{number}/messages', { params: { path: { number: handset }, query: { limit: 50 } } }))).data as HandsetMessage[],
+    queryFn: async () => (await ok(api.GET('/v1/sandbox/handsets/{number}/messages', { params: { path: { number: handset }, query: { limit: 50 } } }))).data,
     refetchInterval: 2000,
   });
   const refresh = () => {

@@ -18,9 +18,11 @@ export function useSavedViews() {
 }
 
 /** GET /v1/search/fields has no response schema; read as docs/search.md documents it. */
-type FieldList = { fields: { name: string; values?: string[] }[]; has: { name: string }[] };
+type SearchFields = Schemas['SearchFields'];
+/** What suggestions read of GET /v1/search/fields. */
+type FieldList = { fields: Pick<SearchFields['fields'][number], 'name' | 'values'>[]; has: Pick<SearchFields['has'][number], 'name'>[] };
 function useSearchFields() {
-  return useQuery({ queryKey: ['search-fields'], queryFn: async () => (await ok(api.GET('/v1/search/fields'))) as FieldList, staleTime: Infinity });
+  return useQuery({ queryKey: ['search-fields'], queryFn: () => ok(api.GET('/v1/search/fields')), staleTime: Infinity });
 }
 
 /** Whole-value suggestions for the word at the end of `value`: field names, `has:` shorthands, a field's values. */

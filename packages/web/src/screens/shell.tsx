@@ -11,10 +11,10 @@ import { Dialog } from '../ui';
 import { SavedViewsRail } from './search';
 
 export function useNumbers() {
-  return useQuery({ queryKey: ['numbers'], queryFn: async () => ((await ok(api.GET('/v1/numbers'))).data as { id: string; phone: string; name: string | null; team_id: string | null; carrier: string }[]).map((n) => ({ ...n, e164: n.phone })), staleTime: 60_000 });
+  return useQuery({ queryKey: ['numbers'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data.map((n) => ({ ...n, e164: n.phone })), staleTime: 60_000 });
 }
 export function useTeams() {
-  return useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data as { id: string; name: string }[], staleTime: 60_000 });
+  return useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data, staleTime: 60_000 });
 }
 
 export function Shell() {

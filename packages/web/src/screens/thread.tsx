@@ -15,7 +15,7 @@ import { DeliveryIcon, useConversationActions, useUsers } from './inbox';
 import { useTeams } from './shell';
 
 type Message = Schemas['Message'];
-type TimelineEntry = { at: string; kind: string; id: string; summary: string; data: Record<string, unknown> };
+type TimelineEntry = Schemas['TimelineEntry'];
 
 export function useContact(contactId: string | undefined) {
   return useQuery({ queryKey: ['contact', contactId], enabled: !!contactId, queryFn: () => ok(api.GET('/v1/contacts/{id}', { params: { path: { id: contactId! } } })) });
@@ -39,7 +39,7 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
   const timeline = useQuery({
     queryKey: ['timeline', contactId],
     enabled: !!contactId,
-    queryFn: async () => ((await ok(api.GET('/v1/contacts/{id}/timeline', { params: { path: { id: contactId! } } }))).data ?? []) as TimelineEntry[],
+    queryFn: async () => (await ok(api.GET('/v1/contacts/{id}/timeline', { params: { path: { id: contactId! } } }))).data,
   });
   const consent = useConsent(contactId);
 
@@ -73,7 +73,7 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
       }
       rows.push({ at: t.at, key: `${t.kind}${t.id}${t.at}${t.summary}`, node: <TimelineItem t={t} /> });
     }
-    for (const e of (consent.data?.data ?? []) as { id: string; state: string; source: string; created_at: string }[]) {
+    for (const e of consent.data?.ledger ?? []) {
       rows.push({ at: e.created_at, key: `c${e.id}`, node: <ConsentItem e={e} /> });
     }
     rows.sort((a, b) => a.at.localeCompare(b.at));

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowDown, ArrowUp, Braces, ListChecks, Plus, Trash2 } from 'lucide-react';
 import { createContext, useContext, useId, useMemo, useState, type ReactNode } from 'react';
 import { CONDITION_FIELDS, CONTACT_ATTRIBUTE_FIELD_PREFIX, countSegments, TRIGGER_TYPES } from '@textback/core';
-import { api, ApiError, ok, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import { formatPhone } from '../format';
 import { ErrorNote, Loading } from '../ui';
 import { problemText, Saved } from './common';
@@ -92,8 +92,8 @@ export function AutomationEditor({ id, onClose }: { id: string; onClose: () => v
   return (
     <div className="stack">
       {/* A fresh form for every saved version: what is shown is what the server has. */}
-      <EditorForm key={a.data.updated_at} automation={a.data as Untyped} onClose={onClose} justSaved={savedVersion === a.data.updated_at} onSaved={setSavedVersion} />
-      <DryRun id={id} trigger={a.data.trigger?.type} />
+      <EditorForm key={a.data.updated_at} automation={a.data} onClose={onClose} justSaved={savedVersion === a.data.updated_at} onSaved={setSavedVersion} />
+      <DryRun id={id} trigger={a.data.trigger.type} />
     </div>
   );
 }
@@ -109,14 +109,16 @@ interface Head {
   scopeRest: Json;
 }
 
-function headOf(a: Untyped): Head {
+/** The head of a document: the server's automation, or JSON typed into "the whole automation as JSON". */
+function headOf(a: Json): Head {
   const { numbers, ...scopeRest } = (a.scope ?? { numbers: 'all' }) as Json;
+  const trigger = (a.trigger ?? {}) as { type?: string; after?: string };
   return {
-    name: a.name ?? '',
-    state: a.state ?? 'draft',
+    name: (a.name as string | undefined) ?? '',
+    state: (a.state as string | undefined) ?? 'draft',
     priority: String(a.priority ?? 50),
-    triggerType: a.trigger?.type ?? 'call.completed',
-    after: a.trigger?.after ?? '',
+    triggerType: trigger.type ?? 'call.completed',
+    after: trigger.after ?? '',
     numbers: numbers === 'all' ? 'all' : Array.isArray(numbers) ? (numbers as string[]) : 'all',
     scopeRest,
   };
@@ -134,11 +136,11 @@ function documentOf(head: Head, steps: Json[]): Json {
   };
 }
 
-function EditorForm({ automation, onClose, justSaved, onSaved }: { automation: Untyped; onClose: () => void; justSaved: boolean; onSaved: (version: string) => void }) {
+function EditorForm({ automation, onClose, justSaved, onSaved }: { automation: Schemas['Automation']; onClose: () => void; justSaved: boolean; onSaved: (version: string) => void }) {
   const qc = useQueryClient();
-  const teams = useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data as { id: string; name: string }[], staleTime: 60_000 });
-  const users = useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data as { id: string; name: string | null; email: string; role: string }[], staleTime: 60_000 });
-  const numbers = useQuery({ queryKey: ['numbers', 'scope-picker'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data as Untyped[], staleTime: 60_000 });
+  const teams = useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data, staleTime: 60_000 });
+  const users = useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data, staleTime: 60_000 });
+  const numbers = useQuery({ queryKey: ['numbers', 'scope-picker'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data, staleTime: 60_000 });
   const [head, setHead] = useState<Head>(() => headOf(automation));
   const [steps, setSteps] = useState<StepDraft[]>(() => toDrafts(automation.steps));
   const [problems, setProblems] = useState<FieldProblem[]>([]);
@@ -155,11 +157,11 @@ function EditorForm({ automation, onClose, justSaved, onSaved }: { automation: U
       const local: { path: string; message: string }[] = [];
       const doc = documentOf(head, fromDrafts(steps, 'steps', local));
       if (local.length > 0) throw new ApiError(422, { title: 'Some steps are not valid JSON', detail: 'Some steps are not valid JSON', errors: local.map((p) => ({ field: p.path, message: p.message })) });
-      return ok(api.PATCH('/v1/automations/{id}', { params: { path: { id: automation.id } }, body: doc as Untyped }));
+      return ok(api.PATCH('/v1/automations/{id}', { params: { path: { id: automation.id } }, body: doc }));
     },
     onMutate: () => setProblems([]),
     onError: (e) => setProblems(e instanceof ApiError ? ((e.problem.errors ?? []) as FieldProblem[]) : []),
-    onSuccess: (data: Untyped) => {
+    onSuccess: (data) => {
       onSaved(data.updated_at);
       qc.setQueryData(['automations', automation.id], data);
       void qc.invalidateQueries({ queryKey: ['automations'], exact: true });
@@ -179,7 +181,7 @@ function EditorForm({ automation, onClose, justSaved, onSaved }: { automation: U
     return s !== undefined && s.rest.length === 0;
   });
   const unplaced = problems.filter((p) => !['name', 'state', 'priority', 'trigger', 'scope', 'steps'].includes(p.field.replace(/^body[./]/, '').split(/[.[/]/)[0] ?? ''));
-  const orgNumbers: Untyped[] = numbers.data ?? [];
+  const orgNumbers = numbers.data ?? [];
 
   return (
     <form className="card automation-editor" aria-labelledby="automation-editor-title" onSubmit={(e) => (e.preventDefault(), save.mutate())} noValidate>
@@ -235,12 +237,12 @@ function EditorForm({ automation, onClose, justSaved, onSaved }: { automation: U
             <input type="radio" name="scope" checked={head.numbers === 'all'} onChange={() => set({ numbers: 'all' })} /> All our numbers
           </label>
           <label className="check">
-            <input type="radio" name="scope" checked={head.numbers !== 'all'} onChange={() => set({ numbers: head.numbers === 'all' ? orgNumbers.slice(0, 1).map((n) => n.phone ?? n.e164) : head.numbers })} /> Only these numbers
+            <input type="radio" name="scope" checked={head.numbers !== 'all'} onChange={() => set({ numbers: head.numbers === 'all' ? orgNumbers.slice(0, 1).map((n) => n.phone) : head.numbers })} /> Only these numbers
           </label>
           {head.numbers !== 'all' && (
             <div className="number-picks">
               {orgNumbers.map((n) => {
-                const e164: string = n.phone ?? n.e164;
+                const e164 = n.phone;
                 const list = head.numbers as string[];
                 return (
                   <label key={e164} className="check">
@@ -727,7 +729,7 @@ export function FieldErrors({ errors }: { errors: string[] }) {
 
 /* ---------------------------------------------------------------- The whole document as JSON */
 
-function WholeJson({ head, steps, onApply }: { head: Head; steps: StepDraft[]; onApply: (doc: Untyped) => void }) {
+function WholeJson({ head, steps, onApply }: { head: Head; steps: StepDraft[]; onApply: (doc: Json) => void }) {
   const [text, setText] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const current = () => JSON.stringify(documentOf(head, fromDrafts(steps)), null, 2);
@@ -754,7 +756,7 @@ function WholeJson({ head, steps, onApply }: { head: Head; steps: StepDraft[]; o
                   const doc = JSON.parse(text) as unknown;
                   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('the automation is a JSON object');
                   setError(null);
-                  onApply(doc);
+                  onApply(doc as Json);
                 } catch (e) {
                   setError(`Not valid JSON: ${(e as Error).message}`);
                 }
@@ -788,9 +790,9 @@ function DryRun({ id, trigger }: { id: string; trigger: string | undefined }) {
         }),
       ),
   });
-  const result = dry.data as Untyped;
-  const results: Untyped[] = result?.data ?? [];
-  const sends = results.flatMap((r) => (r.would_send as Untyped[]).map((s) => ({ ...s, event: r.event })));
+  const result = dry.data;
+  const results = result?.data ?? [];
+  const sends = results.flatMap((r) => r.would_send.map((s) => ({ ...s, event: r.event })));
   return (
     <section className="card dry-run" aria-labelledby="dry-run-title">
       <h3 id="dry-run-title">Dry run</h3>
@@ -867,7 +869,7 @@ function DryRun({ id, trigger }: { id: string; trigger: string | undefined }) {
                 {r.event.call ? `${String(r.event.call.outcome).replace(/_/g, ' ')} call` : r.event.type} at {new Date(r.event.at).toLocaleString()}: {r.outcome}
               </summary>
               <ol className="steps">
-                {(r.steps as Untyped[]).map((s, j) => (
+                {r.steps.map((s, j) => (
                   <li key={j}>
                     <code>{s.step}</code> {s.message}
                   </li>

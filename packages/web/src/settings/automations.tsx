@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ok, type Untyped } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
 import { dateTime } from '../format';
 import { Empty, ErrorNote, Loading } from '../ui';
 import { AutomationEditor } from './automation-editor';
@@ -10,9 +10,8 @@ import { problemText } from './common';
 /* ---------------------------------------------------------------- Missed-call text-back & automations */
 
 export function useAutomations() {
-  return useQuery({ queryKey: ['automations'], queryFn: async () => (await ok(api.GET('/v1/automations'))).data as Untyped[] });
+  return useQuery({ queryKey: ['automations'], queryFn: async () => (await ok(api.GET('/v1/automations'))).data });
 }
-
 
 export function Automations() {
   const automations = useAutomations();
@@ -41,7 +40,7 @@ export function Automations() {
             {automations.data?.map((a) => (
               <tr key={a.id}>
                 <td>{a.name}</td>
-                <td>{TRIGGER_WORDS[a.trigger?.type] ?? a.trigger?.type ?? '—'}</td>
+                <td>{TRIGGER_WORDS[a.trigger.type] ?? a.trigger.type}</td>
                 <td>
                   <span className={`chip state-${a.state}`}>{a.state}</span>
                 </td>
@@ -69,8 +68,8 @@ function NewAutomation({ onCreated }: { onCreated: (id: string) => void }) {
   const [after, setAfter] = useState('1d');
   const picked = TRIGGER_CHOICES.find((c) => c.id === choice) ?? TRIGGER_CHOICES[0]!;
   const create = useMutation({
-    mutationFn: () => ok(api.POST('/v1/automations', { body: newAutomationDocument(picked, name, after) as Untyped })),
-    onSuccess: (a: Untyped) => {
+    mutationFn: () => ok(api.POST('/v1/automations', { body: newAutomationDocument(picked, name, after) })),
+    onSuccess: (a) => {
       void qc.invalidateQueries({ queryKey: ['automations'] });
       onCreated(a.id);
     },

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Plus, Trash2 } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { WEEKDAYS } from '@textback/core';
-import { api, ApiError, ok, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import { Loading } from '../ui';
 import { FieldErrors, FormField } from './automation-editor';
 import {
@@ -30,17 +30,17 @@ import { problemText, Saved } from './common';
 export function BusinessHours() {
   const org = useQuery({ queryKey: ['organization'], queryFn: () => ok(api.GET('/v1/organization')) });
   if (!org.data) return <Loading />;
-  return <HoursEditor key={org.data.id} org={org.data as Untyped} />;
+  return <HoursEditor key={org.data.id} org={org.data} />;
 }
 
-function HoursEditor({ org }: { org: Untyped }) {
+function HoursEditor({ org }: { org: Schemas['Organization'] }) {
   const qc = useQueryClient();
   const [form, setForm] = useState<HoursForm>(() => hoursToForm(org.time_zone, org.business_hours));
   const [dirty, setDirty] = useState(false);
   const zones = useMemo(timeZones, []);
   const update = (next: HoursForm) => (setForm(next), setDirty(true));
   const save = useMutation({
-    mutationFn: () => ok(api.PATCH('/v1/organization', { body: formToPatch(form) as Untyped })),
+    mutationFn: () => ok(api.PATCH('/v1/organization', { body: formToPatch(form) })),
     onSuccess: (data) => {
       setDirty(false);
       qc.setQueryData(['organization'], data);

@@ -2,13 +2,15 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Plus, X } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { countSegments } from '@textback/core';
-import { api, ApiError, ok, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import { Loading } from '../ui';
 import { FieldErrors, FormField } from './automation-editor';
 import { pathSegments } from './automation-form';
 import { problemText, Saved } from './common';
 
 /* ---------------------------------------------------------------- Compliance */
+
+type Settings = Schemas['ComplianceSettings'];
 
 /** Two-letter regions the browser has names for (not EU, UN and other groupings), by name. */
 function countryList(): { code: string; name: string }[] {
@@ -34,12 +36,12 @@ function countryList(): { code: string; name: string }[] {
 export function Compliance() {
   const settings = useQuery({ queryKey: ['compliance-settings'], queryFn: () => ok(api.GET('/v1/compliance/settings')) });
   if (!settings.data) return <Loading />;
-  return <ComplianceForm initial={settings.data as Untyped} />;
+  return <ComplianceForm initial={settings.data} />;
 }
 
-function ComplianceForm({ initial }: { initial: Untyped }) {
+function ComplianceForm({ initial }: { initial: Settings }) {
   const qc = useQueryClient();
-  const [form, setForm] = useState<Untyped>(initial);
+  const [form, setForm] = useState<Settings>(initial);
   const [dirty, setDirty] = useState(false);
   const countries = useMemo(countryList, []);
   const countryName = (code: string) => countries.find((c) => c.code === code)?.name ?? code;
@@ -52,7 +54,7 @@ function ComplianceForm({ initial }: { initial: Untyped }) {
       qc.setQueryData(['compliance-settings'], data);
     },
   });
-  const set = (k: string, v: unknown) => (setForm((f: Untyped) => ({ ...f, [k]: v })), setDirty(true));
+  const set = <K extends keyof Settings>(k: K, v: Settings[K]) => (setForm((f) => ({ ...f, [k]: v })), setDirty(true));
   // Errors name `settings.help_text` (checked by the domain) or `body.allowed_countries.0` (the schema).
   const problems = save.error instanceof ApiError ? (save.error.problem.errors ?? []) : [];
   const keyOf = (field: string) => {
@@ -62,10 +64,10 @@ function ComplianceForm({ initial }: { initial: Untyped }) {
   const errorsOf = (key: string) => problems.filter((p) => keyOf(p.field) === key).map((p) => p.message);
   const KNOWN = ['consent_scope', 'quiet_hours', 'quiet_hours_exempt_live_conversation', 'automated_requires_consent', 'automated_cap_per_24h', 'auto_suppress_after_failures', 'landline_policy', 'allowed_countries', 'opt_out_language', 'help_text', 'opt_out_text', 'opt_in_text'];
   const other = problems.filter((p) => !KNOWN.includes(keyOf(p.field) ?? '')).map((p) => `${p.field}: ${p.message}`);
-  const allowed: string[] = form.allowed_countries ?? [];
+  const allowed = form.allowed_countries;
 
-  const text = (k: string, label: string, hint?: string) => {
-    const value: string = form[k] ?? '';
+  const text = (k: 'opt_out_language' | 'help_text' | 'opt_out_text' | 'opt_in_text', label: string, hint?: string) => {
+    const value = form[k] ?? '';
     const seg = countSegments(value);
     return (
       <FormField
@@ -109,7 +111,7 @@ function ComplianceForm({ initial }: { initial: Untyped }) {
         <FieldErrors errors={errorsOf('automated_requires_consent')} />
         <FormField label="Consent applies to" className="narrow" errors={errorsOf('consent_scope')}>
           {(p) => (
-            <select {...p} value={form.consent_scope ?? 'universal'} onChange={(e) => set('consent_scope', e.target.value)}>
+            <select {...p} value={form.consent_scope ?? 'universal'} onChange={(e) => set('consent_scope', e.target.value as Settings['consent_scope'])}>
               <option value="universal">All our numbers (STOP to one stops all)</option>
               <option value="per_number">Each number on its own</option>
             </select>
@@ -129,7 +131,7 @@ function ComplianceForm({ initial }: { initial: Untyped }) {
         <legend>Where we text</legend>
         <FormField label="Landlines" className="narrow" errors={errorsOf('landline_policy')}>
           {(p) => (
-            <select {...p} value={form.landline_policy} onChange={(e) => set('landline_policy', e.target.value)}>
+            <select {...p} value={form.landline_policy} onChange={(e) => set('landline_policy', e.target.value as Settings['landline_policy'])}>
               <option value="block">Don’t text them</option>
               <option value="flag">Text, and flag them</option>
               <option value="allow">Text them</option>

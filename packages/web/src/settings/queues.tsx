@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ok, type Untyped } from '../api/client';
+import { api, ok } from '../api/client';
 import { formatPhone } from '../format';
 import { useNumbers } from '../screens/shell';
 import { ErrorNote } from '../ui';
@@ -10,12 +10,12 @@ import { problemText } from './common';
 
 export function Queues() {
   const qc = useQueryClient();
-  const queues = useQuery({ queryKey: ['queues'], queryFn: async () => (await ok(api.GET('/v1/queues'))).data as Untyped[] });
+  const queues = useQuery({ queryKey: ['queues'], queryFn: async () => (await ok(api.GET('/v1/queues'))).data });
   const numbers = useNumbers();
   const [form, setForm] = useState({ name: '', initiation_keyword: 'CHAT', termination_keyword: 'END', number: '' });
   const create = useMutation({
     mutationFn: () =>
-      ok(api.POST('/v1/queues', { body: { name: form.name, initiation_keyword: form.initiation_keyword, termination_keyword: form.termination_keyword, numbers: [form.number || numbers.data?.[0]?.e164] } as Untyped })),
+      ok(api.POST('/v1/queues', { body: { name: form.name, initiation_keyword: form.initiation_keyword, termination_keyword: form.termination_keyword, numbers: [form.number || numbers.data?.[0]?.e164 || ''] } })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['queues'] }),
   });
   return (
@@ -31,7 +31,10 @@ export function Queues() {
             <dd>{q.termination_keyword}</dd>
             <dt>Strategy</dt>
             <dd>{q.strategy}</dd>
-            {['initiation_message', 'initiation_needed_message', 'termination_message', 'no_agents_message'].map((k) => (q[k] ? <Fact key={k} k={k.replace(/_/g, ' ')} v={q[k]} /> : null))}
+            {(['initiation_message', 'initiation_needed_message', 'termination_message', 'no_agents_message'] as const).map((k) => {
+              const v = q[k];
+              return v ? <Fact key={k} k={k.replace(/_/g, ' ')} v={v} /> : null;
+            })}
           </dl>
         </div>
       ))}

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ok, type Untyped } from '../api/client';
+import { api, ok } from '../api/client';
 import { dateTime, formatPhone } from '../format';
 import { ErrorNote } from '../ui';
 import { problemText } from './common';
@@ -9,12 +9,12 @@ import { problemText } from './common';
 
 export function Suppressions() {
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: ['suppressions', 'list'], queryFn: () => ok(api.GET('/v1/suppressions', { params: { query: { limit: 100 } as Untyped } })) });
+  const list = useQuery({ queryKey: ['suppressions', 'list'], queryFn: () => ok(api.GET('/v1/suppressions', { params: { query: { limit: 100 } } })) });
   const [phone, setPhone] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ['suppressions'] });
   const add = useMutation({
-    mutationFn: () => ok(api.POST('/v1/suppressions', { body: { phone } as Untyped })),
+    mutationFn: () => ok(api.POST('/v1/suppressions', { body: { phone } })),
     onSuccess: () => {
       setPhone('');
       refresh();
@@ -24,11 +24,12 @@ export function Suppressions() {
   const upload = useMutation({
     mutationFn: async () => {
       const csv = await file!.text();
-      return ok(api.POST('/v1/suppressions/import', { body: csv as Untyped, bodySerializer: (b: unknown) => b as string, headers: { 'content-type': 'text/csv' } }));
+      // The route reads the CSV as text (text/csv): the document declares no JSON body for it.
+      return ok(api.POST('/v1/suppressions/import', { body: csv as never, bodySerializer: (b: unknown) => b as string, headers: { 'content-type': 'text/csv' } }));
     },
     onSuccess: refresh,
   });
-  const report = upload.data as Untyped;
+  const report = upload.data;
   return (
     <div className="stack">
       <p className="muted">Numbers on this list are never texted, whatever sends to them.</p>
@@ -49,7 +50,7 @@ export function Suppressions() {
             <p>
               <strong>{report.imported}</strong> added, <strong>{report.already_suppressed}</strong> already on the list, <strong>{report.rejected_count}</strong> rejected (of {report.lines} lines).
             </p>
-            {report.rejected?.length > 0 && (
+            {report.rejected.length > 0 && (
               <table className="table">
                 <caption>Rejected lines</caption>
                 <thead>
@@ -60,7 +61,7 @@ export function Suppressions() {
                   </tr>
                 </thead>
                 <tbody>
-                  {(report.rejected as Untyped[]).map((r) => (
+                  {report.rejected.map((r) => (
                     <tr key={r.line}>
                       <td>{r.line}</td>
                       <td>{r.value}</td>
@@ -99,7 +100,7 @@ export function Suppressions() {
           </tr>
         </thead>
         <tbody>
-          {((list.data as Untyped)?.data ?? []).map((s: Untyped) => (
+          {(list.data?.data ?? []).map((s) => (
             <tr key={s.phone}>
               <td>{formatPhone(s.phone)}</td>
               <td>{s.reason ?? '—'}</td>

@@ -1,14 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { countSegments } from '@textback/core';
-import { api, ok, type Untyped } from '../api/client';
+import { api, ok } from '../api/client';
 import { ErrorNote, Loading } from '../ui';
 import { problemText, Saved } from './common';
 
 /* ---------------------------------------------------------------- Teams */
 
 export function Teams() {
-  const teams = useQuery({ queryKey: ['teams', 'full'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data as Untyped[] });
+  const teams = useQuery({ queryKey: ['teams', 'full'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data });
   if (teams.isPending) return <Loading />;
   return (
     <div className="stack">
@@ -59,7 +59,7 @@ function TeamCard({ id }: { id: string }) {
         <p className="muted">No members yet.</p>
       ) : (
         <ul className="members">
-          {(t.members as Untyped[]).map((m) => (
+          {t.members.map((m) => (
             <li key={m.user_id}>
               <span className={`status-dot ${m.effective_status ?? m.status}`} aria-hidden="true" />
               {m.name} <span className="muted">· {m.effective_status ?? m.status}</span>

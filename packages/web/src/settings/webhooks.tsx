@@ -5,7 +5,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
-import { api, ApiError, ok, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import { dateTime } from '../format';
 import { Dialog, Empty, ErrorNote, Loading } from '../ui';
 import { CopyField } from './accounts';
@@ -13,16 +13,17 @@ import { problemText } from './common';
 import { WEBHOOK_EVENTS } from './webhook-events';
 import './accounts.css';
 
+type Endpoint = Schemas['WebhookEndpoint'];
 
 function useEndpoints() {
-  return useQuery({ queryKey: ['webhook-endpoints'], queryFn: async () => (await ok(api.GET('/v1/webhook-endpoints'))).data as Untyped[] });
+  return useQuery({ queryKey: ['webhook-endpoints'], queryFn: async () => (await ok(api.GET('/v1/webhook-endpoints'))).data });
 }
 
 export function Webhooks() {
   const endpoints = useEndpoints();
-  const [editing, setEditing] = useState<Untyped | 'new' | null>(null);
+  const [editing, setEditing] = useState<Endpoint | 'new' | null>(null);
   const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
-  const [log, setLog] = useState<Untyped | null>(null);
+  const [log, setLog] = useState<Endpoint | null>(null);
   if (endpoints.isPending) return <Loading />;
   return (
     <div className="stack">
@@ -58,15 +59,15 @@ function eventsText(events: string[]): string {
   return events.map((t) => WEBHOOK_EVENTS.find((x) => x.type === t)?.label ?? t).join(' · ');
 }
 
-function EndpointCard({ e, onEdit, onLog, onSecret }: { e: Untyped; onEdit: () => void; onLog: () => void; onSecret: (secret: string) => void }) {
+function EndpointCard({ e, onEdit, onLog, onSecret }: { e: Endpoint; onEdit: () => void; onLog: () => void; onSecret: (secret: string) => void }) {
   const qc = useQueryClient();
   const [confirm, setConfirm] = useState<null | 'delete' | 'rotate'>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ['webhook-endpoints'] });
-  const enable = useMutation({ mutationFn: (enabled: boolean) => ok(api.PATCH('/v1/webhook-endpoints/{id}', { params: { path: { id: e.id } }, body: { enabled } as Untyped })), onSettled: refresh });
+  const enable = useMutation({ mutationFn: (enabled: boolean) => ok(api.PATCH('/v1/webhook-endpoints/{id}', { params: { path: { id: e.id } }, body: { enabled } })), onSettled: refresh });
   const remove = useMutation({ mutationFn: () => ok(api.DELETE('/v1/webhook-endpoints/{id}', { params: { path: { id: e.id } } })), onSettled: refresh });
   const rotate = useMutation({
-    mutationFn: () => ok(api.POST('/v1/webhook-endpoints/{id}/rotate-secret', { params: { path: { id: e.id } } })) as Promise<Untyped>,
-    onSuccess: (r) => onSecret(r.secret),
+    mutationFn: () => ok(api.POST('/v1/webhook-endpoints/{id}/rotate-secret', { params: { path: { id: e.id } } })),
+    onSuccess: (r) => onSecret(r.secret ?? ''),
   });
   const enabled = e.state === 'enabled';
   return (
@@ -126,7 +127,7 @@ function EndpointCard({ e, onEdit, onLog, onSecret }: { e: Untyped; onEdit: () =
   );
 }
 
-function EndpointForm({ endpoint, onClose, onCreated }: { endpoint: Untyped | null; onClose: () => void; onCreated: (url: string, secret: string) => void }) {
+function EndpointForm({ endpoint, onClose, onCreated }: { endpoint: Endpoint | null; onClose: () => void; onCreated: (url: string, secret: string) => void }) {
   const qc = useQueryClient();
   const [url, setUrl] = useState<string>(endpoint?.url ?? '');
   const [description, setDescription] = useState<string>(endpoint?.description ?? '');
@@ -135,9 +136,11 @@ function EndpointForm({ endpoint, onClose, onCreated }: { endpoint: Untyped | nu
   const [bodies, setBodies] = useState<boolean>(endpoint?.include_bodies ?? true);
   const save = useMutation({
     mutationFn: async () => {
-      const body = { url: url.trim(), events: all ? ['*'] : events, description: description.trim() || (endpoint ? null : undefined), include_bodies: bodies };
-      if (endpoint) return ok(api.PATCH('/v1/webhook-endpoints/{id}', { params: { path: { id: endpoint.id } }, body: body as Untyped })) as Promise<Untyped>;
-      return ok(api.POST('/v1/webhook-endpoints', { body: body as Untyped })) as Promise<Untyped>;
+      const common = { url: url.trim(), events: all ? ['*'] : events, include_bodies: bodies };
+      const text = description.trim();
+      // An emptied description is removed (null) on a change, left out on creation.
+      if (endpoint) return ok(api.PATCH('/v1/webhook-endpoints/{id}', { params: { path: { id: endpoint.id } }, body: { ...common, description: text || null } }));
+      return ok(api.POST('/v1/webhook-endpoints', { body: { ...common, ...(text ? { description: text } : {}) } }));
     },
     onSuccess: (saved) => {
       void qc.invalidateQueries({ queryKey: ['webhook-endpoints'] });
@@ -197,19 +200,19 @@ function EndpointForm({ endpoint, onClose, onCreated }: { endpoint: Untyped | nu
 
 const DELIVERY_STATE: Record<string, string> = { pending: 'Retrying', succeeded: 'Delivered', failed: 'Failed', cancelled: 'Cancelled' };
 
-function DeliveryLog({ e, onClose }: { e: Untyped; onClose: () => void }) {
+function DeliveryLog({ e, onClose }: { e: Endpoint; onClose: () => void }) {
   const qc = useQueryClient();
   const [open, setOpen] = useState<string | null>(null);
   const deliveries = useQuery({
     queryKey: ['webhook-deliveries', e.id],
-    queryFn: () => ok(api.GET('/v1/webhook-endpoints/{id}/deliveries', { params: { path: { id: e.id }, query: { limit: 50 } as Untyped } })) as Promise<Untyped>,
+    queryFn: () => ok(api.GET('/v1/webhook-endpoints/{id}/deliveries', { params: { path: { id: e.id }, query: { limit: 50 } } })),
     refetchInterval: 5_000,
   });
   const resend = useMutation({
     mutationFn: (deliveryId: string) => ok(api.POST('/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/resend', { params: { path: { id: e.id, deliveryId } } })),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['webhook-deliveries', e.id] }),
   });
-  const rows: Untyped[] = deliveries.data?.data ?? [];
+  const rows = deliveries.data?.data ?? [];
   return (
     <Dialog title={`Deliveries to ${e.url}`} onClose={onClose} wide>
       {deliveries.isPending && <Loading />}
@@ -260,7 +263,7 @@ function DeliveryLog({ e, onClose }: { e: Untyped; onClose: () => void }) {
                       <tr className="details-row">
                         <td colSpan={6}>
                           <ol className="attempts" aria-label="Attempts">
-                            {d.attempts.map((a: Untyped, i: number) => (
+                            {d.attempts.map((a, i) => (
                               <li key={i}>
                                 {dateTime(a.at)}: {a.response_code ?? a.error ?? a.status}
                                 {a.latency_ms != null && ` · ${a.latency_ms} ms`}

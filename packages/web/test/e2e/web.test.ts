@@ -81,6 +81,8 @@ describeBrowser('web app', () => {
     // A second text arrives in the open thread without a reload.
     await inbound('+15550101001', 'Are you open on Saturday?');
     await timeline.getByText('Are you open on Saturday?').waitFor({ timeout: 10_000 });
+    // The consent the first text implied is in the thread (from the contact's consent ledger).
+    await timeline.getByText(/Consent: implied/).first().waitFor();
     expect(dialogs).toBe(0);
     expect(await axe(page)).toEqual([]);
   });

@@ -18,7 +18,9 @@ import {
 } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
 import { iso, numberResource, userResource } from '../resources.js';
-import { errorResponses, IdParams, OneOf } from '../schemas.js';
+import { errorResponses, IdParams, List, OneOf, RefTo } from '../schemas.js';
+import { ApiKeySchema, CreatedApiKeySchema, NumberSchema, OrganizationSchema, TeamSummarySchema, UserSchema, type BusinessHoursSchema } from '../resource-schemas.js';
+import type { Static } from '@sinclair/typebox';
 import { transaction } from '../../app-context.js';
 import type { Organization } from '../../db/schema.js';
 import { AppError } from '../../support/errors.js';
@@ -27,10 +29,10 @@ const Role = OneOf(['owner', 'admin', 'supervisor', 'agent']);
 
 const orgResource = (o: Organization) => ({
   id: o.id,
-  object: 'organization',
+  object: 'organization' as const,
   name: o.name,
   time_zone: o.time_zone,
-  business_hours: JSON.parse(o.business_hours) as unknown,
+  business_hours: JSON.parse(o.business_hours) as Static<typeof BusinessHoursSchema>,
   settings: orgSettings(o),
   created_at: new Date(o.created_at).toISOString(),
 });
@@ -38,7 +40,7 @@ const orgResource = (o: Organization) => ({
 export const adminRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.get('/organization', { schema: { tags: ['organization'] } }, async (request) => orgResource(await getOrganization(ctx, principalOf(request).orgId)));
+    app.get('/organization', { schema: { tags: ['organization'], response: { 200: RefTo(OrganizationSchema), ...errorResponses } } }, async (request) => orgResource(await getOrganization(ctx, principalOf(request).orgId)));
 
     app.patch(
       '/organization',
@@ -78,7 +80,7 @@ export const adminRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: RefTo(OrganizationSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -88,18 +90,18 @@ export const adminRoutes =
       },
     );
 
-    app.get('/numbers', { schema: { tags: ['numbers'], summary: "The organization's business numbers" } }, async (request) => ({
+    app.get('/numbers', { schema: { tags: ['numbers'], summary: "The organization's business numbers", response: { 200: List(RefTo(NumberSchema)) } } }, async (request) => ({
       data: (await listNumbers(ctx, principalOf(request).orgId)).map(numberResource),
     }));
 
-    app.get('/teams', { schema: { tags: ['teams'] } }, async (request) => {
+    app.get('/teams', { schema: { tags: ['teams'], response: { 200: List(RefTo(TeamSummarySchema)) } } }, async (request) => {
       const orgId = principalOf(request).orgId;
       const teams = await ctx.db.kysely.selectFrom('teams').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute();
       const members = await ctx.db.kysely.selectFrom('team_members').select(['team_id', 'user_id']).where('org_id', '=', orgId).execute();
       return {
         data: teams.map((t) => ({
           id: t.id,
-          object: 'team',
+          object: 'team' as const,
           name: t.name,
           member_ids: members.filter((m) => m.team_id === t.id).map((m) => m.user_id),
           created_at: new Date(t.created_at).toISOString(),
@@ -107,9 +109,9 @@ export const adminRoutes =
       };
     });
 
-    app.get('/users', { schema: { tags: ['users'] } }, async (request) => ({ data: (await listUsers(ctx, principalOf(request).orgId)).map(userResource) }));
+    app.get('/users', { schema: { tags: ['users'], response: { 200: List(RefTo(UserSchema)) } } }, async (request) => ({ data: (await listUsers(ctx, principalOf(request).orgId)).map(userResource) }));
 
-    app.get('/users/:id', { schema: { tags: ['users'], params: IdParams, response: errorResponses } }, async (request) =>
+    app.get('/users/:id', { schema: { tags: ['users'], params: IdParams, response: { 200: RefTo(UserSchema), ...errorResponses } } }, async (request) =>
       userResource(await getUser(ctx, principalOf(request).orgId, request.params.id)),
     );
 
@@ -131,7 +133,7 @@ export const adminRoutes =
             },
             { additionalProperties: false, minProperties: 1 },
           ),
-          response: { ...errorResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
+          response: { 200: RefTo(UserSchema), ...errorResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
         },
       },
       async (request) => userResource(await updateUser(ctx, principalOf(request), request.params.id, request.body)),
@@ -151,6 +153,7 @@ export const adminRoutes =
             },
             { additionalProperties: false },
           ),
+          response: { 201: RefTo(UserSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -163,11 +166,11 @@ export const adminRoutes =
       },
     );
 
-    app.get('/api-keys', { schema: { tags: ['api keys'] } }, async (request) => {
+    app.get('/api-keys', { schema: { tags: ['api keys'], response: { 200: List(RefTo(ApiKeySchema)) } } }, async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       const keys = await listApiKeys(ctx, principal.orgId);
-      return { data: keys.map((k) => ({ ...k, object: 'api_key', created_at: iso(k.created_at), last_used_at: iso(k.last_used_at), revoked_at: iso(k.revoked_at) })) };
+      return { data: keys.map((k) => ({ ...k, object: 'api_key' as const, created_at: iso(k.created_at), last_used_at: iso(k.last_used_at), revoked_at: iso(k.revoked_at) })) };
     });
 
     app.post(
@@ -180,6 +183,7 @@ export const adminRoutes =
             { user_id: Type.Optional(Type.String({ minLength: 1, description: 'Whose key it is (their role applies); default: yours' })), name: Type.String({ minLength: 1, maxLength: 100 }) },
             { additionalProperties: false },
           ),
+          response: { 201: RefTo(CreatedApiKeySchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -188,14 +192,14 @@ export const adminRoutes =
         const user = await getUser(ctx, principal.orgId, request.body.user_id ?? principal.userId);
         if (user.deactivated_at != null) throw new AppError('invalid_state', `user ${user.id} is deactivated: reactivate them first`, [{ field: 'user_id', message: 'this user is deactivated' }]);
         const key = await transaction(ctx, (tx) => createApiKey(ctx, tx, { orgId: principal.orgId, userId: user.id, name: request.body.name }));
-        return reply.status(201).send({ id: key.id, object: 'api_key', key: key.key, prefix: key.prefix, user_id: user.id, name: request.body.name });
+        return reply.status(201).send({ id: key.id, object: 'api_key' as const, key: key.key, prefix: key.prefix, user_id: user.id, name: request.body.name });
       },
     );
 
-    app.delete('/api-keys/:id', { schema: { tags: ['api keys'], summary: 'Revoke a key', params: IdParams } }, async (request, reply) => {
+    app.delete('/api-keys/:id', { schema: { tags: ['api keys'], summary: 'Revoke a key', params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       await revokeApiKey(ctx, principal.orgId, request.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     });
   };

@@ -12,7 +12,8 @@ import { INTERVALS } from '../../analytics/range.js';
 import { breakdownReport, DIMENSIONS, experimentReport, funnelReport, heatmapReport, summaryReport, timeseriesReport, type ReportInput } from '../../analytics/report.js';
 import { requireRole } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
-import { errorResponses, IdParams, OneOf } from '../schemas.js';
+import { errorResponses, IdParams, OneOf, RefTo } from '../schemas.js';
+import { AnalyticsBreakdownSchema, AnalyticsExperimentSchema, AnalyticsFunnelSchema, AnalyticsHeatmapSchema, AnalyticsSummarySchema, AnalyticsTimeseriesSchema } from '../resource-schemas.js';
 
 const Window = (what: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 90, description: `Days after a text-back in which ${what} counts (default 7)` }));
 
@@ -61,7 +62,7 @@ export const analyticsRoutes =
           tags,
           summary: 'The headline numbers of a range (docs/analytics.md); rates are fractions 0..1',
           querystring: Type.Object({ ...RangeQuery, ...BusinessHoursQuery }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(AnalyticsSummarySchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -79,7 +80,7 @@ export const analyticsRoutes =
           tags,
           summary: "Every metric per local day, ISO week or month of the range (the organization's time zone, or tz)",
           querystring: Type.Object({ ...RangeQuery, ...BusinessHoursQuery, by: Type.Optional(OneOf(INTERVALS, { description: 'day (default), week or month' })) }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(AnalyticsTimeseriesSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -97,7 +98,7 @@ export const analyticsRoutes =
           tags,
           summary: 'Every metric per automation, variant, number, team, agent, hour of day, weekday or lead source',
           querystring: Type.Object({ ...RangeQuery, ...BusinessHoursQuery, by: Dimension }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(AnalyticsBreakdownSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -115,7 +116,7 @@ export const analyticsRoutes =
           tags,
           summary: 'The text-back funnel: missed calls → texts sent → delivered → replied → called back → opted out; optionally per group (by)',
           querystring: Type.Object({ ...RangeQuery, by: Type.Optional(Dimension) }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(AnalyticsFunnelSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -128,7 +129,7 @@ export const analyticsRoutes =
 
     app.get(
       '/analytics/heatmap',
-      { schema: { tags, summary: 'Missed calls and first replies by local weekday (mon..sun) × hour (0..23)', querystring: RangeOnly, response: errorResponses } },
+      { schema: { tags, summary: 'Missed calls and first replies by local weekday (mon..sun) × hour (0..23)', querystring: RangeOnly, response: { 200: RefTo(AnalyticsHeatmapSchema), ...errorResponses } } },
       async (request, reply) => {
         const principal = principalOf(request);
         requireRole(principal, 'supervisor');
@@ -145,7 +146,7 @@ export const analyticsRoutes =
           summary: "An automation's A/B experiment: each variant's delivered contacts, replies, reply rate with its 95% Wilson interval, chance to beat the others, expected loss, and the verdict. Default range: since the automation was created",
           params: IdParams,
           querystring: RangeOnly,
-          response: errorResponses,
+          response: { 200: RefTo(AnalyticsExperimentSchema), ...errorResponses },
         },
       },
       async (request, reply) => {

@@ -18,7 +18,8 @@ import { requireRole } from '../../use-cases/organizations.js';
 import { decodeCursor, toPage, olderThan } from '../../use-cases/pagination.js';
 import { contactTimeline } from '../../use-cases/timeline.js';
 import { principalOf } from '../auth.js';
-import { IdParams, OneOf, PageQuery } from '../schemas.js';
+import { errorResponses, IdParams, List, OneOf, Page, PageQuery, RefTo } from '../schemas.js';
+import { AutomationRunSchema, AutomationSchema, DryRunSchema, TimelineEntrySchema } from '../resource-schemas.js';
 import { iso } from '../resources.js';
 
 
@@ -54,11 +55,11 @@ const Document = Type.Object({}, { additionalProperties: true, description: 'An 
 export const automationRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.get('/automations', { schema: { tags: ['automations'] } }, async (request) => ({
+    app.get('/automations', { schema: { tags: ['automations'], response: { 200: List(RefTo(AutomationSchema)) } } }, async (request) => ({
       data: (await listAutomations(ctx, principalOf(request).orgId)).map(automationResource),
     }));
 
-    app.post('/automations', { schema: { tags: ['automations'], body: Document } }, async (request, reply) => {
+    app.post('/automations', { schema: { tags: ['automations'], body: Document, response: { 201: RefTo(AutomationSchema), ...errorResponses } } }, async (request, reply) => {
       const principal = principalOf(request);
       requireRole(principal, 'supervisor');
       return reply.status(201).send(automationResource(await createAutomation(ctx, principal.orgId, request.body)));
@@ -80,6 +81,7 @@ export const automationRoutes =
             },
             { additionalProperties: false },
           ),
+          response: { 201: RefTo(AutomationSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -98,21 +100,21 @@ export const automationRoutes =
       },
     );
 
-    app.get('/automations/:id', { schema: { tags: ['automations'], params: IdParams } }, async (request) =>
+    app.get('/automations/:id', { schema: { tags: ['automations'], params: IdParams, response: { 200: RefTo(AutomationSchema), ...errorResponses } } }, async (request) =>
       automationResource(await getAutomation(ctx, principalOf(request).orgId, request.params.id)),
     );
 
-    app.patch('/automations/:id', { schema: { tags: ['automations'], params: IdParams, body: Document } }, async (request) => {
+    app.patch('/automations/:id', { schema: { tags: ['automations'], params: IdParams, body: Document, response: { 200: RefTo(AutomationSchema), ...errorResponses } } }, async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'supervisor');
       return automationResource(await updateAutomation(ctx, principal.orgId, request.params.id, request.body as Record<string, unknown>));
     });
 
-    app.delete('/automations/:id', { schema: { tags: ['automations'], params: IdParams } }, async (request, reply) => {
+    app.delete('/automations/:id', { schema: { tags: ['automations'], params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
       const principal = principalOf(request);
       requireRole(principal, 'supervisor');
       await deleteAutomation(ctx, principal.orgId, request.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     });
 
     app.get(
@@ -123,6 +125,7 @@ export const automationRoutes =
           summary: 'Runs, newest first, each with every step taken and why a text was or was not sent',
           params: IdParams,
           querystring: Type.Object({ ...PageQuery, contact: Type.Optional(Type.String()), status: Type.Optional(OneOf(RUN_STATUSES)) }),
+          response: { 200: Page(RefTo(AutomationRunSchema)), ...errorResponses },
         },
       },
       async (request) => {
@@ -174,6 +177,7 @@ export const automationRoutes =
             },
             { additionalProperties: false },
           ),
+          response: { 200: RefTo(DryRunSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -207,7 +211,7 @@ export const automationRoutes =
 
     app.get(
       '/contacts/:id/timeline',
-      { schema: { tags: ['contacts'], summary: 'Calls, messages and automation steps and decisions, in order', params: IdParams } },
+      { schema: { tags: ['contacts'], summary: 'Calls, messages and automation steps and decisions, in order', params: IdParams, response: { 200: List(RefTo(TimelineEntrySchema)), ...errorResponses } } },
       async (request) => ({ data: await contactTimeline(ctx, principalOf(request).orgId, request.params.id) }),
     );
   };

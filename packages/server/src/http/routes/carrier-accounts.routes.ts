@@ -20,7 +20,8 @@ import { buyNumber, MAX_SEARCH, releaseNumber, searchAvailableNumbers } from '..
 import { requireRole } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
 import { numberResource, iso } from '../resources.js';
-import { errorResponses, Id, IdParams, Phone } from '../schemas.js';
+import { errorResponses, Id, IdParams, List, Phone, RefTo } from '../schemas.js';
+import { AccountNumberSchema, AvailableNumberSchema, CarrierAccountSchema, CarrierWebhooksSchema, NumberImportSchema } from '../resource-schemas.js';
 
 
 export const carrierAccountResource = (v: CarrierAccountView) => ({
@@ -34,7 +35,7 @@ export const carrierAccountResource = (v: CarrierAccountView) => ({
   api_base_url: v.account.api_base_url,
   settings: v.settings,
   /** Which credentials are stored: never their values. */
-  credentials: Object.fromEntries(v.credentialFields.map((f) => [f, 'set'])),
+  credentials: Object.fromEntries(v.credentialFields.map((f) => [f, 'set' as const])),
   webhooks: v.webhooks,
   numbers: v.numbers,
   created_at: iso(v.account.created_at),
@@ -79,6 +80,7 @@ export const carrierAccountRoutes =
             },
             { additionalProperties: false },
           ),
+          response: { 201: RefTo(CarrierAccountSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -101,13 +103,13 @@ export const carrierAccountRoutes =
       },
     );
 
-    app.get('/carrier-accounts', { schema: { tags: ['carriers'], summary: "The organization's carrier accounts" } }, async (request) => {
+    app.get('/carrier-accounts', { schema: { tags: ['carriers'], summary: "The organization's carrier accounts", response: { 200: List(RefTo(CarrierAccountSchema)) } } }, async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       return { data: (await listCarrierAccounts(ctx, principal.orgId)).map(carrierAccountResource) };
     });
 
-    app.get('/carrier-accounts/:id', { schema: { tags: ['carriers'], params: IdParams, response: errorResponses } }, async (request) => {
+    app.get('/carrier-accounts/:id', { schema: { tags: ['carriers'], params: IdParams, response: { 200: RefTo(CarrierAccountSchema), ...errorResponses } } }, async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       return carrierAccountResource(await getCarrierAccount(ctx, principal.orgId, request.params.id));
@@ -130,7 +132,7 @@ export const carrierAccountRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: RefTo(CarrierAccountSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -160,13 +162,14 @@ export const carrierAccountRoutes =
           summary: 'Delete a carrier account (release_numbers=true moves its numbers to the sandbox)',
           params: IdParams,
           querystring: Type.Object({ release_numbers: Type.Optional(Type.Boolean()) }),
+          response: { 204: Type.Null(), ...errorResponses },
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
         requireRole(principal, 'admin');
         await deleteCarrierAccount(ctx, principal.orgId, request.params.id, { releaseNumbers: request.query.release_numbers === true });
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
 
@@ -186,7 +189,7 @@ export const carrierAccountRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: RefTo(NumberImportSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -208,7 +211,7 @@ export const carrierAccountRoutes =
       },
     );
 
-    app.get('/carrier-accounts/:id/webhooks', { schema: { tags: ['carriers'], summary: 'The webhook URLs to paste, and where', params: IdParams } }, async (request) => {
+    app.get('/carrier-accounts/:id/webhooks', { schema: { tags: ['carriers'], summary: 'The webhook URLs to paste, and where', params: IdParams, response: { 200: RefTo(CarrierWebhooksSchema), ...errorResponses } } }, async (request) => {
       const principal = principalOf(request);
       requireRole(principal, 'admin');
       const w = await webhookSetup(ctx, principal.orgId, request.params.id, false);
@@ -217,7 +220,7 @@ export const carrierAccountRoutes =
 
     app.post(
       '/carrier-accounts/:id/webhooks/configure',
-      { schema: { tags: ['carriers'], summary: "Point the account's numbers at this server through the carrier's API, where it allows", params: IdParams } },
+      { schema: { tags: ['carriers'], summary: "Point the account's numbers at this server through the carrier's API, where it allows", params: IdParams, response: { 200: RefTo(CarrierWebhooksSchema), ...errorResponses } } },
       async (request) => {
         const principal = principalOf(request);
         requireRole(principal, 'admin');
@@ -245,7 +248,7 @@ export const carrierAccountRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: List(RefTo(AvailableNumberSchema)), ...errorResponses },
         },
       },
       async (request) => {
@@ -281,6 +284,7 @@ export const carrierAccountRoutes =
             },
             { additionalProperties: false },
           ),
+          response: { 201: RefTo(AccountNumberSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -302,7 +306,7 @@ export const carrierAccountRoutes =
             'Owner or admin. `confirm` must repeat the number in E.164 (400 naming the expected value otherwise); `:number` is the number in E.164 or its id. A number with history (texts, calls, consent records) is kept, detached from the account and its team (`kept_for_history: true`); one without is deleted.',
           params: Type.Object({ id: Id, number: Type.String({ minLength: 1, maxLength: 64, description: 'The number in E.164, or its id' }) }),
           querystring: Type.Object({ confirm: Type.Optional(Type.String({ maxLength: 40 })) }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(AccountNumberSchema), ...errorResponses },
         },
       },
       async (request) => {

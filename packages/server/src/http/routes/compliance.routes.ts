@@ -25,7 +25,8 @@ import { getNumber, getNumberByE164 } from '../../use-cases/numbers.js';
 import { getOrganization, orgSettings, requireRole, updateOrganization, type OrganizationSettings } from '../../use-cases/organizations.js';
 import { parsePhoneField } from '../../use-cases/contacts.js';
 import { principalOf } from '../auth.js';
-import { errorResponses, IdParams, Page, PageQuery, Phone } from '../schemas.js';
+import { errorResponses, IdParams, Page, PageQuery, Phone, RefTo } from '../schemas.js';
+import { ComplianceSettingsSchema, ConsentChangeSchema, ConsentSchema, NumberComplianceSchema, SuppressionImportSchema, SuppressionSchema } from '../resource-schemas.js';
 import { iso } from '../resources.js';
 
 /** Large enough for a 1,000,000-line DNC file. */
@@ -69,7 +70,7 @@ const COMPLIANCE_KEYS = [
   'auto_suppress_after_failures',
 ] as const satisfies readonly (keyof OrganizationSettings)[];
 
-const complianceSettings = (s: OrganizationSettings) => Object.fromEntries(COMPLIANCE_KEYS.map((k) => [k, s[k]]));
+const complianceSettings = (s: OrganizationSettings) => Object.fromEntries(COMPLIANCE_KEYS.map((k) => [k, s[k]])) as Pick<OrganizationSettings, (typeof COMPLIANCE_KEYS)[number]>;
 
 const numberComplianceResource = (n: PhoneNumber) => ({
   id: n.id,
@@ -134,7 +135,7 @@ export const complianceRoutes =
           tags: ['compliance'],
           summary: 'The suppression (do-not-contact) list, newest first',
           querystring: Type.Object({ ...PageQuery, reason: Type.Optional(Type.String()), source: Type.Optional(Type.String()) }),
-          response: { 200: Page(Type.Unknown()) },
+          response: { 200: Page(RefTo(SuppressionSchema)) },
         },
       },
       async (request) => {
@@ -159,7 +160,7 @@ export const complianceRoutes =
             { phone: Phone('E.164 or a national number'), reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Unknown(), 201: Type.Unknown(), ...errorResponses },
+          response: { 200: RefTo(SuppressionSchema), 201: RefTo(SuppressionSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -194,6 +195,7 @@ export const complianceRoutes =
           summary:
             'Import a CSV of numbers (Content-Type: text/csv; columns phone[,reason], header optional). Answers a report with each rejected line: invalid_number, duplicate or malformed',
           querystring: Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Reason for lines without one' })) }),
+          response: { 200: RefTo(SuppressionImportSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -213,7 +215,7 @@ export const complianceRoutes =
 
     app.get(
       '/suppressions/:number',
-      { schema: { tags: ['compliance'], summary: 'One suppressed number', params: NumberParams, response: errorResponses } },
+      { schema: { tags: ['compliance'], summary: 'One suppressed number', params: NumberParams, response: { 200: RefTo(SuppressionSchema), ...errorResponses } } },
       async (request) => suppressionResource(await getSuppression(ctx, principalOf(request).orgId, request.params.number)),
     );
 
@@ -232,11 +234,11 @@ export const complianceRoutes =
 
     app.get(
       '/contacts/:id/consent',
-      { schema: { tags: ['compliance'], summary: "A contact's consent: the current state and the ledger, newest first", params: IdParams, response: errorResponses } },
+      { schema: { tags: ['compliance'], summary: "A contact's consent: the current state and the ledger, newest first", params: IdParams, response: { 200: RefTo(ConsentSchema), ...errorResponses } } },
       async (request) => {
         const { contact, scope, current, ledger } = await contactConsent(ctx, principalOf(request).orgId, request.params.id);
         return {
-          object: 'consent',
+          object: 'consent' as const,
           contact_id: contact.id,
           phone: contact.e164,
           scope,
@@ -264,7 +266,7 @@ export const complianceRoutes =
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Unknown(), 201: Type.Unknown(), ...errorResponses },
+          response: { 200: RefTo(ConsentChangeSchema), 201: RefTo(ConsentChangeSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -281,7 +283,7 @@ export const complianceRoutes =
         });
         const { current } = await contactConsent(ctx, principal.orgId, request.params.id);
         return reply.status(event ? 201 : 200).send({
-          object: 'consent',
+          object: 'consent' as const,
           contact_id: request.params.id,
           state: current.record.state,
           changed: Boolean(event),
@@ -308,7 +310,7 @@ export const complianceRoutes =
 
     // ---- settings --------------------------------------------------------------------------------
 
-    app.get('/compliance/settings', { schema: { tags: ['compliance'], summary: "The organization's compliance settings" } }, async (request) =>
+    app.get('/compliance/settings', { schema: { tags: ['compliance'], summary: "The organization's compliance settings", response: { 200: RefTo(ComplianceSettingsSchema) } } }, async (request) =>
       complianceSettings(orgSettings(await getOrganization(ctx, principalOf(request).orgId))),
     );
 
@@ -319,7 +321,7 @@ export const complianceRoutes =
           tags: ['compliance'],
           summary: 'Change compliance settings (admin). A help text must name the business, say how to opt out, "Msg & data rates may apply" and a contact',
           body: SettingsPatch,
-          response: errorResponses,
+          response: { 200: RefTo(ComplianceSettingsSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -333,7 +335,7 @@ export const complianceRoutes =
 
     app.get(
       '/numbers/:id/compliance',
-      { schema: { tags: ['compliance'], summary: "A number's sender type, rate, daily cap and keyword texts", params: IdParams, response: errorResponses } },
+      { schema: { tags: ['compliance'], summary: "A number's sender type, rate, daily cap and keyword texts", params: IdParams, response: { 200: RefTo(NumberComplianceSchema), ...errorResponses } } },
       async (request) => numberComplianceResource(await getNumber(ctx, principalOf(request).orgId, request.params.id)),
     );
 
@@ -355,7 +357,7 @@ export const complianceRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: RefTo(NumberComplianceSchema), ...errorResponses },
         },
       },
       async (request) => {

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app-context.js';
 import { createLead } from '../../use-cases/leads.js';
 import { principalOf } from '../auth.js';
-import { Phone } from '../schemas.js';
+import { errorResponses, Phone, RefTo } from '../schemas.js';
+import { LeadSchema } from '../resource-schemas.js';
 
 export const leadRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
@@ -34,6 +35,7 @@ export const leadRoutes =
             },
             { additionalProperties: false },
           ),
+          response: { 200: RefTo(LeadSchema), 201: RefTo(LeadSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -50,10 +52,10 @@ export const leadRoutes =
         });
         return reply.status(created ? 201 : 200).send({
           id: lead.id,
-          object: 'lead',
+          object: 'lead' as const,
           contact_id: lead.contact_id,
           source: lead.source,
-          fields: JSON.parse(lead.fields) as unknown,
+          fields: JSON.parse(lead.fields) as Record<string, unknown>,
           external_id: lead.external_id,
           created_at: new Date(lead.created_at).toISOString(),
         });

@@ -84,7 +84,24 @@ export const messageRoutes =
             200: Type.Object({
               accepted: Type.Integer({ description: 'Texts stored (new or replayed)' }),
               refused: Type.Integer(),
-              data: Type.Array(Type.Unknown()),
+              data: Type.Array(
+                Type.Union([
+                  Type.Object({ index: Type.Integer(), ok: Type.Literal(true), replayed: Type.Boolean({ description: 'Seen before with this Idempotency-Key: nothing sent twice' }), message: Ref('Message') }),
+                  Type.Object({
+                    index: Type.Integer(),
+                    ok: Type.Literal(false),
+                    error: Type.Object(
+                      {
+                        code: Type.String(),
+                        status: Type.Integer(),
+                        detail: Type.String(),
+                        errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+                      },
+                      { description: 'The problem the single endpoint would answer' },
+                    ),
+                  }),
+                ]),
+              ),
             }),
             ...errorResponses,
           },
@@ -109,13 +126,13 @@ export const messageRoutes =
           }),
         );
         const data = settled.map((s, index) => {
-          if (s.status === 'fulfilled') return { index, ok: true, replayed: s.value.replayed, message: messageResource(s.value.message) };
+          if (s.status === 'fulfilled') return { index, ok: true as const, replayed: s.value.replayed, message: messageResource(s.value.message) };
           const error = s.reason instanceof AppError ? s.reason : undefined;
           if (!error) request.log.error({ err: s.reason, index }, 'a text of a batch failed');
           const code = error?.code ?? 'internal';
           return {
             index,
-            ok: false,
+            ok: false as const,
             error: {
               code,
               status: error?.status ?? 500,

@@ -6,7 +6,8 @@ import { deleteNumber, getNumber, registerNumber, updateNumber } from '../../use
 import { requireRole } from '../../use-cases/organizations.js';
 import { principalOf } from '../auth.js';
 import { numberResource } from '../resources.js';
-import { errorResponses, Id, IdParams, Phone } from '../schemas.js';
+import { errorResponses, Id, IdParams, Phone, RefTo } from '../schemas.js';
+import { NumberSchema } from '../resource-schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200, description: 'How people call it, e.g. "Main line" (default: the number)' });
 const TeamId = Type.Union([Id, Type.Null()], { description: 'The team its texts and calls go to (GET /v1/teams); null for none' });
@@ -36,7 +37,7 @@ export const numberRoutes =
             },
             { additionalProperties: false },
           ),
-          response: { ...errorResponses, ...conflict },
+          response: { 201: RefTo(NumberSchema), ...errorResponses, ...conflict },
         },
       },
       async (request, reply) => {
@@ -56,7 +57,7 @@ export const numberRoutes =
           summary: 'A business number',
           description: 'Its phone, name, carrier and team. Routing (forwarding, queue) is at GET /v1/numbers/{id}/routing, pacing and texts at GET /v1/numbers/{id}/compliance.',
           params: IdParams,
-          response: errorResponses,
+          response: { 200: RefTo(NumberSchema), ...errorResponses },
         },
       },
       async (request) => numberResource(await getNumber(ctx, principalOf(request).orgId, request.params.id)),
@@ -73,7 +74,7 @@ export const numberRoutes =
             'The phone itself cannot change: register the new number and delete this one.',
           params: IdParams,
           body: Type.Object({ name: Type.Optional(Name), team_id: Type.Optional(TeamId), carrier_account_id: Type.Optional(AccountId) }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(NumberSchema), ...errorResponses },
         },
       },
       async (request) => {

@@ -12,7 +12,8 @@ import { createQueue, deleteQueue, getQueue, listQueueAgents, listQueues, queueI
 import { acceptSession, endSession, getSession, listSessions, queueStatisticsReport, sendSessionMessage } from '../../use-cases/teams/sessions.js';
 import { principalOf } from '../auth.js';
 import { messageResource, iso } from '../resources.js';
-import { errorResponses, Id, IdParams, PageQuery, Phone } from '../schemas.js';
+import { errorResponses, Id, IdParams, List, Page, PageQuery, Phone, Ref, RefTo } from '../schemas.js';
+import { QueueAgentSchema, QueueSchema, QueueSessionSchema, QueueStatisticsSchema } from '../resource-schemas.js';
 
 
 const queueResource = ({ queue: q, numbers }: QueueView) => ({
@@ -77,7 +78,7 @@ function parseInstant(field: string, value: string | undefined, fallback: number
 export const queueRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.get('/queues', { schema: { tags: ['queues'], summary: 'SMS queues' } }, async (request) => ({ data: (await listQueues(ctx, principalOf(request).orgId)).map(queueResource) }));
+    app.get('/queues', { schema: { tags: ['queues'], summary: 'SMS queues', response: { 200: List(RefTo(QueueSchema)) } } }, async (request) => ({ data: (await listQueues(ctx, principalOf(request).orgId)).map(queueResource) }));
 
     app.post(
       '/queues',
@@ -86,13 +87,13 @@ export const queueRoutes =
           tags: ['queues'],
           summary: 'Create an SMS queue (supervisor or above). Keywords that collide with STOP/HELP-type keywords are refused',
           body: Type.Object(QueueFields, { additionalProperties: false }),
-          response: { 201: Type.Unknown(), ...errorResponses },
+          response: { 201: RefTo(QueueSchema), ...errorResponses },
         },
       },
       async (request, reply) => reply.status(201).send(queueResource(await createQueue(ctx, principalOf(request), request.body))),
     );
 
-    app.get('/queues/:id', { schema: { tags: ['queues'], params: IdParams, response: errorResponses } }, async (request) => {
+    app.get('/queues/:id', { schema: { tags: ['queues'], params: IdParams, response: { 200: RefTo(QueueSchema), ...errorResponses } } }, async (request) => {
       const orgId = principalOf(request).orgId;
       return queueResource(await queueView(ctx, await getQueue(ctx, orgId, request.params.id)));
     });
@@ -105,7 +106,7 @@ export const queueRoutes =
           summary: 'Change a queue (supervisor or above)',
           params: IdParams,
           body: Type.Partial(Type.Object(QueueFields), { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(QueueSchema), ...errorResponses },
         },
       },
       async (request) => queueResource(await updateQueue(ctx, principalOf(request), request.params.id, request.body)),
@@ -120,7 +121,7 @@ export const queueRoutes =
       },
     );
 
-    app.get('/queues/:id/agents', { schema: { tags: ['queues'], summary: "The queue's agents: SMS enabled, max and active sessions", params: IdParams, response: errorResponses } }, async (request) => ({
+    app.get('/queues/:id/agents', { schema: { tags: ['queues'], summary: "The queue's agents: SMS enabled, max and active sessions", params: IdParams, response: { 200: List(RefTo(QueueAgentSchema)), ...errorResponses } } }, async (request) => ({
       data: (await listQueueAgents(ctx, principalOf(request).orgId, request.params.id)).map(queueAgentResource),
     }));
 
@@ -132,7 +133,7 @@ export const queueRoutes =
           summary: "Add an agent to the queue or change their SMS settings (supervisor or above); max_sessions must be at least 1 to take sessions",
           params: Type.Object({ id: Id, userId: Id }),
           body: Type.Object({ sms_enabled: Type.Boolean(), max_sessions: Type.Integer({ minimum: 0, maximum: 100 }) }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(QueueAgentSchema), ...errorResponses },
         },
       },
       async (request) => queueAgentResource(await setQueueAgent(ctx, principalOf(request), request.params.id, request.params.userId, request.body)),
@@ -158,7 +159,7 @@ export const queueRoutes =
             from: Type.Optional(Type.String({ description: 'Start (date or date-time); default 7 days ago' })),
             to: Type.Optional(Type.String({ description: 'End, exclusive; default: now (inclusive)' })),
           }),
-          response: errorResponses,
+          response: { 200: RefTo(QueueStatisticsSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -176,7 +177,7 @@ export const queueRoutes =
           ]);
         }
         const report = await queueStatisticsReport(ctx, orgId, request.params.id, { from, to });
-        return { object: 'queue_statistics', ...report, from: iso(report.from), to: iso(report.to) };
+        return { object: 'queue_statistics' as const, ...report, from: iso(report.from), to: iso(report.to) };
       },
     );
 
@@ -192,7 +193,7 @@ export const queueRoutes =
             queue: Type.Optional(Id),
             agent: Type.Optional(Id),
           }),
-          response: errorResponses,
+          response: { 200: Page(RefTo(QueueSessionSchema)), ...errorResponses },
         },
       },
       async (request) => {
@@ -208,19 +209,19 @@ export const queueRoutes =
       },
     );
 
-    app.get('/queue-sessions/:id', { schema: { tags: ['queues'], params: IdParams, response: errorResponses } }, async (request) =>
+    app.get('/queue-sessions/:id', { schema: { tags: ['queues'], params: IdParams, response: { 200: RefTo(QueueSessionSchema), ...errorResponses } } }, async (request) =>
       sessionResource(await getSession(ctx, principalOf(request).orgId, request.params.id)),
     );
 
     app.post(
       '/queue-sessions/:id/accept',
-      { schema: { tags: ['queues'], summary: "Accept an invite: the first to accept owns the session, within the agent's maximum (409 at the maximum)", params: IdParams, response: errorResponses } },
+      { schema: { tags: ['queues'], summary: "Accept an invite: the first to accept owns the session, within the agent's maximum (409 at the maximum)", params: IdParams, response: { 200: RefTo(QueueSessionSchema), ...errorResponses } } },
       async (request) => sessionResource(await acceptSession(ctx, principalOf(request), request.params.id)),
     );
 
     app.post(
       '/queue-sessions/:id/end',
-      { schema: { tags: ['queues'], summary: 'End a session (its agent, or a supervisor)', params: IdParams, response: errorResponses } },
+      { schema: { tags: ['queues'], summary: 'End a session (its agent, or a supervisor)', params: IdParams, response: { 200: RefTo(QueueSessionSchema), ...errorResponses } } },
       async (request) => sessionResource(await endSession(ctx, principalOf(request), request.params.id)),
     );
 
@@ -232,7 +233,7 @@ export const queueRoutes =
           summary: "The session's agent texts the originator through the queue's number",
           params: IdParams,
           body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 1600 }) }, { additionalProperties: false }),
-          response: { 201: Type.Unknown(), ...errorResponses },
+          response: { 201: Ref('Message'), ...errorResponses },
         },
       },
       async (request, reply) => {

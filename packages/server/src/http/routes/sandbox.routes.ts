@@ -8,7 +8,8 @@ import { acceptInbound } from '../../use-cases/ingest.js';
 import { sandboxHandsets } from '../../use-cases/inbox.js';
 import { principalOf } from '../auth.js';
 import { callResource, messageResource } from '../resources.js';
-import { errorResponses, Phone, Ref } from '../schemas.js';
+import { errorResponses, List, Phone, Ref, RefTo } from '../schemas.js';
+import { HandsetMessageSchema } from '../resource-schemas.js';
 
 export const sandboxRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>
@@ -54,6 +55,13 @@ export const sandboxRoutes =
             },
             { additionalProperties: false },
           ),
+          response: {
+            202: Type.Object({
+              id: Type.String({ description: "The carrier's message id (generated when not given)" }),
+              status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate')], { description: 'duplicate: this id was accepted before (processed once)' }),
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -147,6 +155,7 @@ export const sandboxRoutes =
           summary: 'What a simulated handset received from (and sent to) your numbers, newest first',
           params: Type.Object({ number: Phone('The handset, E.164') }),
           querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) }),
+          response: { 200: List(RefTo(HandsetMessageSchema)), ...errorResponses },
         },
       },
       async (request) => {
@@ -154,7 +163,7 @@ export const sandboxRoutes =
         return {
           data: rows.map((r) => ({
             id: r.id,
-            direction: r.direction === 'to_handset' ? 'received' : 'sent',
+            direction: r.direction === 'to_handset' ? ('received' as const) : ('sent' as const),
             handset: r.handset_e164,
             business_number: r.business_e164,
             body: r.body,
@@ -177,11 +186,12 @@ export const sandboxRoutes =
             { fail_reason: Type.Union([...Object.keys(SANDBOX_FAILURES).map((k) => Type.Literal(k)), Type.Null()]) },
             { additionalProperties: false },
           ),
+          response: { 204: Type.Null(), ...errorResponses },
         },
       },
       async (request, reply) => {
         await setSandboxFailure(ctx, principalOf(request).orgId, request.params.number, request.body.fail_reason as SandboxFailure | null);
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
   };

@@ -8,7 +8,8 @@ import type { AppContext } from '../../app-context.js';
 import { contactsCsv, createView, deleteView, explainQuery, getView, listViews, parseSearch, updateView } from '../../use-cases/search.js';
 import { principalOf } from '../auth.js';
 import { viewResource } from '../resources.js';
-import { errorResponses, IdParams, Ref, SearchHeaders } from '../schemas.js';
+import { errorResponses, IdParams, Ref, RefTo, SearchHeaders } from '../schemas.js';
+import { SearchExplainSchema, SearchFieldsSchema } from '../resource-schemas.js';
 
 /** The time zone of a search's dates: the `tz` parameter, else the `X-TZ` header, else the organization's (undefined). */
 export function searchTimeZone(request: FastifyRequest, tz: string | undefined): string | undefined {
@@ -30,7 +31,7 @@ export const searchRoutes =
           summary: 'The parsed query: each term with its position, what it tests, dates resolved (for hints); 400 invalid_query with the position of an error',
           querystring: Type.Object({ query: Type.String({ maxLength: 2000 }), tz: Type.Optional(Type.String({ maxLength: 64 })) }),
           headers: SearchHeaders,
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: RefTo(SearchExplainSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -41,7 +42,7 @@ export const searchRoutes =
 
     app.get(
       '/search/fields',
-      { schema: { tags: ['search'], summary: 'The fields of the search language, has: predicates and sortable fields (for suggestions as you type)', response: { 200: Type.Unknown() } } },
+      { schema: { tags: ['search'], summary: 'The fields of the search language, has: predicates and sortable fields (for suggestions as you type)', response: { 200: RefTo(SearchFieldsSchema) } } },
       async () => ({
         fields: FIELDS.map((f) => ({ name: f.name, scope: f.scope, type: f.type, meaning: f.meaning, ...(f.values ? { values: Object.keys(f.values) } : {}) })),
         has: HAS.map((h) => ({ name: h.name, meaning: h.meaning, means: h.means })),

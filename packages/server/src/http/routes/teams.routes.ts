@@ -22,7 +22,8 @@ import {
   type NumberRouting,
 } from '../../use-cases/teams/teams.js';
 import { principalOf } from '../auth.js';
-import { errorResponses, Id, IdParams, Phone } from '../schemas.js';
+import { errorResponses, Id, IdParams, List, Phone, RefTo } from '../schemas.js';
+import { AgentCallSchema, AgentSchema, NumberRoutingSchema, TeamSchema } from '../resource-schemas.js';
 import { iso } from '../resources.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -100,7 +101,7 @@ export const teamRoutes =
             { name: Type.String({ minLength: 1, maxLength: 200 }), member_ids: Type.Optional(Type.Array(Id, { maxItems: 500 })), settings: Type.Optional(SettingsPatch) },
             { additionalProperties: false },
           ),
-          response: { 201: Type.Unknown(), ...errorResponses },
+          response: { 201: RefTo(TeamSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -111,7 +112,7 @@ export const teamRoutes =
       },
     );
 
-    app.get('/teams/:id', { schema: { tags: ['teams'], summary: 'A team with its settings and its agents (status, phone)', params: IdParams, response: errorResponses } }, async (request) => {
+    app.get('/teams/:id', { schema: { tags: ['teams'], summary: 'A team with its settings and its agents (status, phone)', params: IdParams, response: { 200: RefTo(TeamSchema), ...errorResponses } } }, async (request) => {
       const orgId = principalOf(request).orgId;
       return showTeam(orgId, await getTeam(ctx, orgId, request.params.id));
     });
@@ -124,7 +125,7 @@ export const teamRoutes =
           summary: 'Rename a team or change its settings. "Send SMS if team unavailable" and its text: owners and admins only (403 otherwise)',
           params: IdParams,
           body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), settings: Type.Optional(SettingsPatch) }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(TeamSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -136,7 +137,7 @@ export const teamRoutes =
 
     app.put(
       '/teams/:id/members/:userId',
-      { schema: { tags: ['teams'], summary: 'Add a user to a team (supervisor or above)', params: Type.Object({ id: Id, userId: Id }), response: errorResponses } },
+      { schema: { tags: ['teams'], summary: 'Add a user to a team (supervisor or above)', params: Type.Object({ id: Id, userId: Id }), response: { 200: RefTo(TeamSchema), ...errorResponses } } },
       async (request) => {
         const principal = principalOf(request);
         await addTeamMember(ctx, principal, request.params.id, request.params.userId);
@@ -153,7 +154,7 @@ export const teamRoutes =
       },
     );
 
-    app.get('/users/:id/agent', { schema: { tags: ['agents'], summary: "A user's agent settings: status (and the status routing uses now), phone, schedule", params: IdParams, response: errorResponses } }, async (request) =>
+    app.get('/users/:id/agent', { schema: { tags: ['agents'], summary: "A user's agent settings: status (and the status routing uses now), phone, schedule", params: IdParams, response: { 200: RefTo(AgentSchema), ...errorResponses } } }, async (request) =>
       agentResource(await getAgent(ctx, principalOf(request).orgId, request.params.id)),
     );
 
@@ -172,7 +173,7 @@ export const teamRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: RefTo(AgentSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -194,13 +195,13 @@ export const teamRoutes =
           summary: "Set an agent's status: online, offline or busy (their own; supervisors and above: anyone's)",
           params: IdParams,
           body: Type.Object({ status: Status }, { additionalProperties: false }),
-          response: errorResponses,
+          response: { 200: RefTo(AgentSchema), ...errorResponses },
         },
       },
       async (request) => agentResource(await updateAgent(ctx, principalOf(request), request.params.id, { status: request.body.status })),
     );
 
-    app.get('/numbers/:id/routing', { schema: { tags: ['numbers'], summary: "A number's team, forwarding and queue", params: IdParams, response: errorResponses } }, async (request) =>
+    app.get('/numbers/:id/routing', { schema: { tags: ['numbers'], summary: "A number's team, forwarding and queue", params: IdParams, response: { 200: RefTo(NumberRoutingSchema), ...errorResponses } } }, async (request) =>
       routingResource(await getNumberRouting(ctx, principalOf(request).orgId, request.params.id)),
     );
 
@@ -218,7 +219,7 @@ export const teamRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: RefTo(NumberRoutingSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -253,6 +254,7 @@ export const teamRoutes =
             user: Type.Optional(Id),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
           }),
+          response: { 200: List(RefTo(AgentCallSchema)), ...errorResponses },
         },
       },
       async (request) => {
@@ -264,7 +266,7 @@ export const teamRoutes =
 
     app.post(
       '/agent-calls/:id/answer',
-      { schema: { tags: ['agents'], summary: 'The agent picked up (their phone system reports it): connected to the lead, no text', params: IdParams, response: errorResponses } },
+      { schema: { tags: ['agents'], summary: 'The agent picked up (their phone system reports it): connected to the lead, no text', params: IdParams, response: { 200: RefTo(AgentCallSchema), ...errorResponses } } },
       async (request) => {
         const principal = principalOf(request);
         const call = await ctx.db.kysely.selectFrom('agent_calls').select('user_id').where('id', '=', request.params.id).where('org_id', '=', principal.orgId).executeTakeFirst();
@@ -275,7 +277,7 @@ export const teamRoutes =
 
     app.post(
       '/sandbox/agent-calls/:id/answer',
-      { schema: { tags: ['sandbox'], summary: "The sandbox agent's phone picks up a speed-to-lead ring", params: IdParams, response: errorResponses } },
+      { schema: { tags: ['sandbox'], summary: "The sandbox agent's phone picks up a speed-to-lead ring", params: IdParams, response: { 200: RefTo(AgentCallSchema), ...errorResponses } } },
       async (request) => {
         // The sandbox plays the agent's phone: any key of the organization may pick it up.
         return callResource(await answerAgentCall(ctx, principalOf(request).orgId, request.params.id, { sandboxOnly: true }));

@@ -22,7 +22,8 @@ import {
 } from '../../use-cases/webhook-endpoints.js';
 import { principalOf } from '../auth.js';
 import { iso } from '../resources.js';
-import { errorResponses, Id, IdParams, OneOf, PageQuery } from '../schemas.js';
+import { errorResponses, Id, IdParams, List, OneOf, Page, PageQuery, RefTo } from '../schemas.js';
+import { WebhookDeliverySchema, WebhookEndpointSchema } from '../resource-schemas.js';
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
@@ -83,6 +84,7 @@ export const webhookEndpointRoutes =
             { url: Url, events: Events, description: Type.Optional(Description), include_bodies: Type.Optional(IncludeBodies), enabled: Type.Optional(Type.Boolean()) },
             { additionalProperties: false },
           ),
+          response: { 201: RefTo(WebhookEndpointSchema), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -102,7 +104,7 @@ export const webhookEndpointRoutes =
 
     app.get(
       '/webhook-endpoints',
-      { schema: { tags: ['webhooks'], summary: "The organization's webhook endpoints", description: 'Every webhook endpoint, oldest first, without secrets.' } },
+      { schema: { tags: ['webhooks'], summary: "The organization's webhook endpoints", description: 'Every webhook endpoint, oldest first, without secrets.', response: { 200: List(RefTo(WebhookEndpointSchema)) } } },
       async (request) => {
         const principal = principalOf(request);
         requireRole(principal, 'admin');
@@ -112,7 +114,7 @@ export const webhookEndpointRoutes =
 
     app.get(
       '/webhook-endpoints/:id',
-      { schema: { tags: ['webhooks'], summary: 'A webhook endpoint', description: 'One webhook endpoint, its state and health, without its secret.', params: IdParams, response: errorResponses } },
+      { schema: { tags: ['webhooks'], summary: 'A webhook endpoint', description: 'One webhook endpoint, its state and health, without its secret.', params: IdParams, response: { 200: RefTo(WebhookEndpointSchema), ...errorResponses } } },
       async (request) => {
         const principal = principalOf(request);
         requireRole(principal, 'admin');
@@ -138,7 +140,7 @@ export const webhookEndpointRoutes =
             },
             { additionalProperties: false },
           ),
-          response: errorResponses,
+          response: { 200: RefTo(WebhookEndpointSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -159,12 +161,12 @@ export const webhookEndpointRoutes =
 
     app.delete(
       '/webhook-endpoints/:id',
-      { schema: { tags: ['webhooks'], summary: 'Delete a webhook endpoint', description: 'Deletes the endpoint; its pending deliveries are cancelled.', params: IdParams } },
+      { schema: { tags: ['webhooks'], summary: 'Delete a webhook endpoint', description: 'Deletes the endpoint; its pending deliveries are cancelled.', params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
       async (request, reply) => {
         const principal = principalOf(request);
         requireRole(principal, 'admin');
         await deleteWebhookEndpoint(ctx, principal.orgId, request.params.id);
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
 
@@ -176,7 +178,7 @@ export const webhookEndpointRoutes =
           summary: "Replace a webhook endpoint's secret",
           description: 'Generates a new signing secret, shown once in the answer; deliveries from now on are signed with it.',
           params: IdParams,
-          response: errorResponses,
+          response: { 200: RefTo(WebhookEndpointSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -196,7 +198,7 @@ export const webhookEndpointRoutes =
           description: 'Deliveries, newest first, each with its payload and every attempt (status, latency, response code, the first 1,000 characters of the answer).',
           params: IdParams,
           querystring: Type.Object({ ...PageQuery, state: Type.Optional(OneOf(['pending', 'succeeded', 'failed', 'cancelled'] as const, { description: 'Only deliveries in this state' })) }),
-          response: errorResponses,
+          response: { 200: Page(RefTo(WebhookDeliverySchema)), ...errorResponses },
         },
       },
       async (request) => {
@@ -216,6 +218,7 @@ export const webhookEndpointRoutes =
           summary: 'Send a delivery again',
           description: 'Sends the delivery again now, with the same webhook-id (receivers deduplicate on it), and retries it as a new delivery would be.',
           params: DeliveryParams,
+          response: { 202: RefTo(WebhookDeliverySchema), ...errorResponses },
         },
       },
       async (request, reply) => {

@@ -35,7 +35,7 @@ export interface DryRunResult {
   matched: boolean;
   reason: string;
   would_send: { at: string; to: string; body: string; step: string; variant: string | null }[];
-  steps: { at: string; step: string; type: string; message: string }[];
+  steps: { at: string; step: string; type: string; message: string; note?: string }[];
   outcome: string;
 }
 
