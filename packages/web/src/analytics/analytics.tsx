@@ -9,7 +9,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ok, type Untyped } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
 import { atLeast, useMe } from '../auth';
 import { Empty, ErrorNote, Loading } from '../ui';
 import { bucketLabel, TimeSeriesChart, type Interval, type SeriesRow } from './chart';
@@ -44,22 +44,25 @@ const STAGE_LABELS: Record<string, string> = { missed_calls: 'Missed calls', tex
 const WEEKDAYS: Record<string, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
 const hourLabel = (h: number) => `${String(h).padStart(2, '0')}:00–${String((h + 1) % 24).padStart(2, '0')}:00`;
 
-function useReport(name: string, params: Record<string, unknown>, enabled: boolean, fetcher: () => Promise<Untyped>) {
+/** The summary as GET /v1/analytics/summary answers it. */
+type SummaryData = Omit<Schemas['AnalyticsSummary'], 'cost'>;
+
+function useReport<T>(name: string, params: Record<string, unknown>, enabled: boolean, fetcher: () => Promise<T>) {
   return useQuery({ queryKey: ['analytics', name, params], queryFn: fetcher, staleTime: 60_000, enabled });
 }
 
 /** Names for the ids the breakdowns answer with (automations, numbers, teams, agents). */
 function useNames() {
-  const automations = useQuery({ queryKey: ['analytics', 'automations'], queryFn: async () => (await ok(api.GET('/v1/automations'))).data as Untyped[], staleTime: 60_000 });
-  const numbers = useQuery({ queryKey: ['analytics', 'numbers'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data as { id: string; phone: string; name: string | null }[], staleTime: 60_000 });
-  const teams = useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data as { id: string; name: string }[], staleTime: 60_000 });
-  const users = useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data as { id: string; name: string | null; email: string; role: string }[], staleTime: 60_000 });
+  const automations = useQuery({ queryKey: ['analytics', 'automations'], queryFn: async () => (await ok(api.GET('/v1/automations'))).data, staleTime: 60_000 });
+  const numbers = useQuery({ queryKey: ['analytics', 'numbers'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data, staleTime: 60_000 });
+  const teams = useQuery({ queryKey: ['teams'], queryFn: async () => (await ok(api.GET('/v1/teams'))).data, staleTime: 60_000 });
+  const users = useQuery({ queryKey: ['users'], queryFn: async () => (await ok(api.GET('/v1/users'))).data, staleTime: 60_000 });
   return { automations: automations.data ?? [], numbers: numbers.data ?? [], teams: teams.data ?? [], users: users.data ?? [] };
 }
 type Names = ReturnType<typeof useNames>;
 
 /** The variant ids of an automation's send_sms steps (its A/B experiment), in order. */
-function variantsOf(automation: Untyped): string[] {
+function variantsOf(automation: Schemas['Automation']): string[] {
   const out: string[] = [];
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach(walk);
@@ -69,7 +72,7 @@ function variantsOf(automation: Untyped): string[] {
       Object.values(o).forEach(walk);
     }
   };
-  walk(automation?.steps ?? automation?.document ?? []);
+  walk(automation.steps);
   return [...new Set(out)];
 }
 
@@ -148,7 +151,7 @@ export function Analytics() {
             <CsvLink report="funnel" params={query} name="the funnel" />
           </div>
           <p className="muted small">Each step's share of the step before; called back and opted out are shares of the contacts texted back.</p>
-          {funnel.isPending ? <Loading /> : funnel.error ? <ErrorNote error={funnel.error} /> : <Funnel stages={funnel.data.stages} ctx={ctx} />}
+          {funnel.isPending ? <Loading /> : funnel.error ? <ErrorNote error={funnel.error} /> : <Funnel stages={funnel.data?.stages ?? []} ctx={ctx} />}
         </section>
         <SeriesSection range={range} timeZone={summary.data?.tz ?? timeZone} search={search} setSearch={setSearch} ctx={ctx} withHours={withHours} />
       </div>
@@ -217,7 +220,7 @@ function RangePicker({ range, today, onChange }: { range: Range; today: string; 
   );
 }
 
-function Funnel({ stages, ctx }: { stages: Untyped[]; ctx: LinkContext }) {
+function Funnel({ stages, ctx }: { stages: NonNullable<Schemas['AnalyticsFunnel']['stages']>; ctx: LinkContext }) {
   const max = Math.max(1, ...stages.map((s) => Number(s.count)));
   return (
     <ol className="funnel" aria-label="Funnel">
@@ -374,7 +377,7 @@ function BreakdownSection({ range, search, setSearch, ctx, names, withHours }: {
   const by: Dimension = DIMENSIONS.some((d) => d.id === search.by) ? (search.by as Dimension) : 'variant';
   const params = { from: range.from, to: range.to, by, ...withHours };
   const report = useReport('breakdown', params, true, async () => ok(api.GET('/v1/analytics/breakdown', { params: { query: params } })));
-  const rows = (report.data?.data ?? []) as Untyped[];
+  const rows = (report.data?.data ?? []);
   const columns = by === 'agent' ? AGENT_COLUMNS : BREAKDOWN_COLUMNS;
   const linkable = by === 'automation' || by === 'variant' || by === 'number' || by === 'source';
   return (
@@ -507,7 +510,7 @@ function ExperimentSection({ search, setSearch, names, today }: { search: Analyt
   const chosen = candidates.find((a) => a.id === search.experiment) ?? candidates[0];
   const report = useQuery({
     queryKey: ['analytics', 'experiment', chosen?.id],
-    queryFn: async () => ok(api.GET('/v1/analytics/experiments/{id}', { params: { path: { id: String(chosen.id) } } })),
+    queryFn: async () => ok(api.GET('/v1/analytics/experiments/{id}', { params: { path: { id: String(chosen?.id) } } })),
     enabled: !!chosen,
     staleTime: 60_000,
   });
@@ -538,13 +541,13 @@ function ExperimentSection({ search, setSearch, names, today }: { search: Analyt
   );
 }
 
-function Verdict({ report }: { report: Untyped }): ReactNode {
+function Verdict({ report }: { report: Schemas['AnalyticsExperiment'] }): ReactNode {
   if (report.verdict === 'winner') return <>Variant {report.winner} wins</>;
   const n = report.more_texts_needed;
   return <>Too early to tell{typeof n === 'number' && n > 0 ? `: about ${n.toLocaleString('en-US')} more texts needed` : ''}</>;
 }
 
-function ExperimentCard({ report, name, today, automationIds }: { report: Untyped; name: string; today: string; automationIds: string[] }) {
+function ExperimentCard({ report, name, today, automationIds }: { report: Schemas['AnalyticsExperiment']; name: string; today: string; automationIds: string[] }) {
   const from = todayIn(report.tz, new Date(report.from));
   const ctx: LinkContext = { from, to: today, automationIds, replyWindowDays: report.reply_window_days };
   const scope = (variant: string): SearchScope => ({ sms: [`automation:${searchValue(report.automation_id)}`, `variant:${searchValue(variant)}`] });
@@ -593,7 +596,7 @@ function ExperimentCard({ report, name, today, automationIds }: { report: Untype
             </tr>
           </thead>
           <tbody>
-            {(report.variants as Untyped[]).map((v) => (
+            {(report.variants).map((v) => (
               <tr key={v.id} className={report.winner === v.id ? 'winner' : undefined}>
                 <th scope="row">
                   Variant {v.id}
@@ -641,7 +644,7 @@ function CsvLink({ report, params, name }: { report: string; params: Record<stri
 const humanize = (key: string) => (key === 'unknown' ? 'Unknown' : `${key.charAt(0).toUpperCase()}${key.slice(1).replace(/_/g, ' ')}`);
 
 /** Texts that did not reach anyone: failed (per reason and carrier error code), held and blocked (per rule). */
-function DeliverySection({ summary, ctx }: { summary: Untyped; ctx: LinkContext }) {
+function DeliverySection({ summary, ctx }: { summary: SummaryData; ctx: LinkContext }) {
   const groups: { metric: MetricKey; parts: [string, Record<string, number>, (key: string) => SearchScope | null][] }[] = [
     {
       metric: 'failed',
@@ -691,7 +694,7 @@ function DeliverySection({ summary, ctx }: { summary: Untyped; ctx: LinkContext 
 const PEOPLE: MetricKey[] = ['agent_responses', 'median_agent_first_response_seconds', 'p90_agent_first_response_seconds', 'sms_vol', 'sms_aht_seconds', 'queue_avg_wait_seconds', 'queue_abandoned'];
 
 /** Agents' response times and the queues (SMS_VOL, SMS_AHT); per agent in the breakdown by agent. */
-function PeopleSection({ summary }: { summary: Untyped }) {
+function PeopleSection({ summary }: { summary: SummaryData }) {
   return (
     <section className="card" aria-labelledby="people-title">
       <h2 id="people-title">Agents and queues</h2>

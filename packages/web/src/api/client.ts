@@ -47,14 +47,8 @@ export class ApiError extends Error {
   }
 }
 
-/**
- * `any`, from before every /v1 route declared its response schema. Every JSON route has one now (the
- * server's response-schemas test keeps it so); what still imports this is settings/accounts.tsx,
- * settings/numbers.tsx and analytics/, until they move to the generated types (Schemas['...']).
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Untyped = any;
-export type Data<T> = [T] extends [never] ? Untyped : [T] extends [undefined] ? Untyped : T;
+/** What `ok` resolves to: the typed body, or undefined for a route that answers 204 No Content. */
+export type Data<T> = [T] extends [never] ? undefined : [T] extends [undefined] ? undefined : T;
 
 /** Unwraps an openapi-fetch result: the data, or an ApiError with the problem. */
 export async function ok<T>(promise: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<Data<NonNullable<T>>> {

@@ -29,7 +29,7 @@ function PreferencesForm({ initial, onClose }: { initial: Preferences; onClose: 
   const me = useMe();
   const qc = useQueryClient();
   // Its own query (the shell's ['numbers'] holds another shape): the business numbers to pick from.
-  const numbers = useQuery({ queryKey: ['numbers', 'notification-picker'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data as { id: string; phone: string; name: string | null }[] });
+  const numbers = useQuery({ queryKey: ['numbers', 'notification-picker'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data });
   const [p, setP] = useState<Preferences>(initial);
   const newTexts = p.email_new_texts;
   const some = Array.isArray(newTexts.numbers);

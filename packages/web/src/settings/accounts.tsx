@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Check, Copy } from 'lucide-react';
 import { useState } from 'react';
-import { api, ok, type Untyped } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
 import { useMe } from '../auth';
 import { dateTime, formatPhone } from '../format';
 import { useTeams } from '../screens/shell';
@@ -54,7 +54,7 @@ export const carrierName = (kind: string) => (kind in CARRIER_FIELDS ? CARRIER_F
 export const accountLabel = (a: { name: string; carrier: string }) => (a.name.toLowerCase().includes(carrierName(a.carrier).toLowerCase()) ? a.name : `${a.name} (${carrierName(a.carrier)})`);
 
 export function useCarrierAccounts() {
-  return useQuery({ queryKey: ['carrier-accounts'], queryFn: async () => (await ok(api.GET('/v1/carrier-accounts'))).data as Untyped[] });
+  return useQuery({ queryKey: ['carrier-accounts'], queryFn: async () => (await ok(api.GET('/v1/carrier-accounts'))).data });
 }
 
 export function Carriers() {
@@ -79,7 +79,9 @@ export function Carriers() {
   );
 }
 
-function AccountCard({ account: a }: { account: Untyped }) {
+type Account = Schemas['CarrierAccount'];
+
+function AccountCard({ account: a }: { account: Account }) {
   const [open, setOpen] = useState<null | 'webhooks' | 'rotate' | 'import' | 'delete'>(null);
   const sandbox = a.carrier === 'sandbox';
   const credentialNames = Object.keys(a.credentials ?? {});
@@ -141,11 +143,11 @@ export function CopyField({ label, value }: { label: string; value: string }) {
   );
 }
 
-function WebhooksDialog({ account: a, onClose }: { account: Untyped; onClose: () => void }) {
+function WebhooksDialog({ account: a, onClose }: { account: Account; onClose: () => void }) {
   const qc = useQueryClient();
-  const info = useQuery({ queryKey: ['carrier-webhooks', a.id], queryFn: () => ok(api.GET('/v1/carrier-accounts/{id}/webhooks', { params: { path: { id: a.id } } })) as Promise<Untyped> });
+  const info = useQuery({ queryKey: ['carrier-webhooks', a.id], queryFn: () => ok(api.GET('/v1/carrier-accounts/{id}/webhooks', { params: { path: { id: a.id } } })) });
   const apply = useMutation({
-    mutationFn: () => ok(api.POST('/v1/carrier-accounts/{id}/webhooks/configure', { params: { path: { id: a.id } } })) as Promise<Untyped>,
+    mutationFn: () => ok(api.POST('/v1/carrier-accounts/{id}/webhooks/configure', { params: { path: { id: a.id } } })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['carrier-accounts'] }),
   });
   const w = info.data;
@@ -169,10 +171,10 @@ function WebhooksDialog({ account: a, onClose }: { account: Untyped; onClose: ()
           )}
           {setup && (
             <div className="card ok-note" role="status">
-              {setup.configured.length > 0 ? <p>Set: {setup.configured.map((c: Untyped) => `${c.target} (${c.field})`).join(', ')}</p> : <p>Nothing could be set through the API.</p>}
+              {setup.configured.length > 0 ? <p>Set: {setup.configured.map((c) => `${c.target} (${c.field})`).join(', ')}</p> : <p>Nothing could be set through the API.</p>}
               {setup.manual.length > 0 && (
                 <ul>
-                  {setup.manual.map((m: Untyped) => (
+                  {setup.manual.map((m) => (
                     <li key={`${m.target}-${m.field}`}>
                       Paste on {m.target}, {m.field}: {m.why}
                     </li>
@@ -227,7 +229,7 @@ function AddAccount({ onClose }: { onClose: () => void }) {
     mutationFn: () => {
       const credentials = Object.fromEntries(CARRIER_FIELDS[kind].credentials.map(([k]) => [k, values[k] ?? '']).filter(([, v]) => v !== ''));
       const settings = Object.fromEntries(CARRIER_FIELDS[kind].settings.map(([k]) => [k, values[k] ?? '']).filter(([, v]) => v !== ''));
-      return ok(api.POST('/v1/carrier-accounts', { body: { kind, ...(name.trim() ? { name: name.trim() } : {}), ...(publicUrl.trim() ? { public_base_url: publicUrl.trim() } : {}), credentials, settings } as Untyped })) as Promise<Untyped>;
+      return ok(api.POST('/v1/carrier-accounts', { body: { kind, ...(name.trim() ? { name: name.trim() } : {}), ...(publicUrl.trim() ? { public_base_url: publicUrl.trim() } : {}), credentials, settings } }));
     },
     onSuccess: (created) => {
       void qc.invalidateQueries({ queryKey: ['carrier-accounts'] });
@@ -286,13 +288,13 @@ function AddAccount({ onClose }: { onClose: () => void }) {
   );
 }
 
-function RotateDialog({ account: a, onClose }: { account: Untyped; onClose: () => void }) {
+function RotateDialog({ account: a, onClose }: { account: Account; onClose: () => void }) {
   const qc = useQueryClient();
   const kind = a.carrier as CarrierKind;
   const [values, setValues] = useState<Record<string, string>>({});
   const rotate = useMutation({
     mutationFn: () =>
-      ok(api.PATCH('/v1/carrier-accounts/{id}', { params: { path: { id: a.id } }, body: { credentials: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')) } as Untyped })),
+      ok(api.PATCH('/v1/carrier-accounts/{id}', { params: { path: { id: a.id } }, body: { credentials: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')) } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['carrier-accounts'] });
       onClose();
@@ -318,14 +320,14 @@ function RotateDialog({ account: a, onClose }: { account: Untyped; onClose: () =
   );
 }
 
-function ImportDialog({ account: a, onClose }: { account: Untyped; onClose: () => void }) {
+function ImportDialog({ account: a, onClose }: { account: Account; onClose: () => void }) {
   const qc = useQueryClient();
   const teams = useTeams();
   const [teamId, setTeamId] = useState('');
   const [configure, setConfigure] = useState(true);
   const run = useMutation({
     mutationFn: () =>
-      ok(api.POST('/v1/carrier-accounts/{id}/import-numbers', { params: { path: { id: a.id } }, body: { ...(teamId ? { team_id: teamId } : {}), configure_webhooks: configure } as Untyped })) as Promise<Untyped>,
+      ok(api.POST('/v1/carrier-accounts/{id}/import-numbers', { params: { path: { id: a.id } }, body: { ...(teamId ? { team_id: teamId } : {}), configure_webhooks: configure } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['numbers'] });
       void qc.invalidateQueries({ queryKey: ['carrier-accounts'] });
@@ -365,18 +367,18 @@ function ImportDialog({ account: a, onClose }: { account: Untyped; onClose: () =
         <div className="stack" role="status">
           <p>
             {r.imported.length} number{r.imported.length === 1 ? '' : 's'} imported
-            {r.imported.length > 0 && <>: {r.imported.map((n: Untyped) => formatPhone(n.phone)).join(', ')}</>}.
+            {r.imported.length > 0 && <>: {r.imported.map((n) => formatPhone(n.phone)).join(', ')}</>}.
           </p>
           {r.skipped.length > 0 && (
             <ul className="report">
-              {r.skipped.map((s: Untyped) => (
+              {r.skipped.map((s) => (
                 <li key={s.phone}>
                   {formatPhone(s.phone)}: {s.reason}
                 </li>
               ))}
             </ul>
           )}
-          {r.webhook_setup?.manual?.length > 0 && <p className="muted">Some webhooks must be pasted by hand: open “Webhook URLs”.</p>}
+          {(r.webhook_setup?.manual?.length ?? 0) > 0 && <p className="muted">Some webhooks must be pasted by hand: open “Webhook URLs”.</p>}
           <div className="actions">
             <button className="btn primary" onClick={onClose}>
               Done
@@ -388,10 +390,10 @@ function ImportDialog({ account: a, onClose }: { account: Untyped; onClose: () =
   );
 }
 
-function DeleteAccountDialog({ account: a, onClose }: { account: Untyped; onClose: () => void }) {
+function DeleteAccountDialog({ account: a, onClose }: { account: Account; onClose: () => void }) {
   const qc = useQueryClient();
   const remove = useMutation({
-    mutationFn: () => ok(api.DELETE('/v1/carrier-accounts/{id}', { params: { path: { id: a.id }, query: { release_numbers: true } as Untyped } })),
+    mutationFn: () => ok(api.DELETE('/v1/carrier-accounts/{id}', { params: { path: { id: a.id }, query: { release_numbers: true } } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['carrier-accounts'] });
       void qc.invalidateQueries({ queryKey: ['numbers'] });
@@ -419,7 +421,7 @@ function DeleteAccountDialog({ account: a, onClose }: { account: Untyped; onClos
 
 /* ---------------------------------------------------------------- Users */
 
-const ROLES: { id: string; label: string; what: string }[] = [
+const ROLES: { id: Schemas['User']['role']; label: string; what: string }[] = [
   { id: 'agent', label: 'Agent', what: 'answers texts' },
   { id: 'supervisor', label: 'Supervisor', what: 'also teams, queues and reports' },
   { id: 'admin', label: 'Admin', what: 'also numbers, automations and settings' },
@@ -427,7 +429,7 @@ const ROLES: { id: string; label: string; what: string }[] = [
 ];
 
 function useAllUsers() {
-  return useQuery({ queryKey: ['users', 'all'], queryFn: async () => (await ok(api.GET('/v1/users'))).data as Untyped[] });
+  return useQuery({ queryKey: ['users', 'all'], queryFn: async () => (await ok(api.GET('/v1/users'))).data });
 }
 
 export function Users() {
@@ -435,9 +437,9 @@ export function Users() {
   const users = useAllUsers();
   const me = useMe();
   const [inviting, setInviting] = useState(false);
-  const [deactivating, setDeactivating] = useState<Untyped | null>(null);
+  const [deactivating, setDeactivating] = useState<Schemas['User'] | null>(null);
   const patch = useMutation({
-    mutationFn: ({ id, body }: { id: string; body: Record<string, unknown> }) => ok(api.PATCH('/v1/users/{id}', { params: { path: { id } }, body: body as Untyped })),
+    mutationFn: ({ id, body }: { id: string; body: Record<string, unknown> }) => ok(api.PATCH('/v1/users/{id}', { params: { path: { id } }, body: body })),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['users'] }),
   });
   if (users.isPending) return <Loading />;
@@ -531,9 +533,9 @@ export function Users() {
 
 function AddUser({ onClose }: { onClose: () => void }) {
   const qc = useQueryClient();
-  const [form, setForm] = useState({ email: '', name: '', role: 'agent', password: '' });
+  const [form, setForm] = useState<{ email: string; name: string; role: Schemas['User']['role']; password: string }>({ email: '', name: '', role: 'agent', password: '' });
   const create = useMutation({
-    mutationFn: () => ok(api.POST('/v1/users', { body: { email: form.email, name: form.name, role: form.role, ...(form.password ? { password: form.password } : {}) } as Untyped })),
+    mutationFn: () => ok(api.POST('/v1/users', { body: { email: form.email, name: form.name, role: form.role, ...(form.password ? { password: form.password } : {}) } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['users'] });
       onClose();
@@ -552,7 +554,7 @@ function AddUser({ onClose }: { onClose: () => void }) {
         </label>
         <label className="field">
           <span>Role</span>
-          <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>
+          <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Schemas['User']['role'] })}>
             {ROLES.map((r) => (
               <option key={r.id} value={r.id}>
                 {r.label}: {r.what}
@@ -583,14 +585,14 @@ function AddUser({ onClose }: { onClose: () => void }) {
 
 export function ApiKeys() {
   const qc = useQueryClient();
-  const keys = useQuery({ queryKey: ['api-keys'], queryFn: async () => (await ok(api.GET('/v1/api-keys'))).data as Untyped[] });
+  const keys = useQuery({ queryKey: ['api-keys'], queryFn: async () => (await ok(api.GET('/v1/api-keys'))).data });
   const users = useAllUsers();
   const [name, setName] = useState('');
   const [shown, setShown] = useState<string | null>(null);
-  const [revoking, setRevoking] = useState<Untyped | null>(null);
+  const [revoking, setRevoking] = useState<Schemas['ApiKey'] | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ['api-keys'] });
   const create = useMutation({
-    mutationFn: () => ok(api.POST('/v1/api-keys', { body: { name: name.trim() } as Untyped })) as Promise<Untyped>,
+    mutationFn: () => ok(api.POST('/v1/api-keys', { body: { name: name.trim() } })),
     onSuccess: (k) => {
       setShown(k.key);
       setName('');

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ok, type Schemas } from '../api/client';
+import { api, ok } from '../api/client';
 import { dateTime } from '../format';
 import { Empty, ErrorNote, Loading } from '../ui';
 import { AutomationEditor } from './automation-editor';

@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
-import { api, ApiError, ok, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import { formatPhone } from '../format';
 import { useTeams } from '../screens/shell';
 import { Dialog, Empty, ErrorNote, Loading } from '../ui';
@@ -13,8 +13,10 @@ import { accountLabel, carrierName, useCarrierAccounts } from './accounts';
 import { problemText } from './common';
 import './accounts.css';
 
+type BusinessNumber = Schemas['Number'];
+
 function useAllNumbers() {
-  return useQuery({ queryKey: ['numbers', 'settings'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data as Untyped[] });
+  return useQuery({ queryKey: ['numbers', 'settings'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data });
 }
 
 export function Numbers() {
@@ -22,8 +24,8 @@ export function Numbers() {
   const teams = useTeams();
   const accounts = useCarrierAccounts();
   const [buying, setBuying] = useState(false);
-  const [releasing, setReleasing] = useState<Untyped | null>(null);
-  const [rules, setRules] = useState<Untyped | null>(null);
+  const [releasing, setReleasing] = useState<BusinessNumber | null>(null);
+  const [rules, setRules] = useState<BusinessNumber | null>(null);
   if (numbers.isPending) return <Loading />;
   return (
     <div className="stack">
@@ -70,17 +72,17 @@ export function Numbers() {
   );
 }
 
-function NumberRow({ n, teams, accounts, onRelease, onRules }: { n: Untyped; teams: { id: string; name: string }[]; accounts: Untyped[]; onRelease: () => void; onRules: () => void }) {
+function NumberRow({ n, teams, accounts, onRelease, onRules }: { n: BusinessNumber; teams: { id: string; name: string }[]; accounts: Schemas['CarrierAccount'][]; onRelease: () => void; onRules: () => void }) {
   const qc = useQueryClient();
   const label = formatPhone(n.phone);
   const [name, setName] = useState<string>(n.name ?? '');
-  const routing = useQuery({ queryKey: ['routing', n.id], queryFn: () => ok(api.GET('/v1/numbers/{id}/routing', { params: { path: { id: n.id } } })) as Promise<Untyped> });
+  const routing = useQuery({ queryKey: ['routing', n.id], queryFn: () => ok(api.GET('/v1/numbers/{id}/routing', { params: { path: { id: n.id } } })) });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ['routing', n.id] });
     void qc.invalidateQueries({ queryKey: ['numbers'] });
   };
-  const route = useMutation({ mutationFn: (body: Record<string, unknown>) => ok(api.PATCH('/v1/numbers/{id}/routing', { params: { path: { id: n.id } }, body: body as Untyped })), onSettled: refresh });
-  const patch = useMutation({ mutationFn: (body: Record<string, unknown>) => ok(api.PATCH('/v1/numbers/{id}', { params: { path: { id: n.id } }, body: body as Untyped })), onSettled: refresh });
+  const route = useMutation({ mutationFn: (body: Record<string, unknown>) => ok(api.PATCH('/v1/numbers/{id}/routing', { params: { path: { id: n.id } }, body: body })), onSettled: refresh });
+  const patch = useMutation({ mutationFn: (body: Record<string, unknown>) => ok(api.PATCH('/v1/numbers/{id}', { params: { path: { id: n.id } }, body: body })), onSettled: refresh });
   const r = routing.data;
   const error = problemText(route.error ?? patch.error);
   return (
@@ -143,8 +145,8 @@ const SENDER_TYPES: { id: string; label: string; rate: number }[] = [
 ];
 
 /** A number's own pace, daily cap and keyword answers (GET|PATCH /v1/numbers/:id/compliance). */
-function SendingRules({ n, onClose }: { n: Untyped; onClose: () => void }) {
-  const current = useQuery({ queryKey: ['number-compliance', n.id], queryFn: () => ok(api.GET('/v1/numbers/{id}/compliance', { params: { path: { id: n.id } } })) as Promise<Untyped> });
+function SendingRules({ n, onClose }: { n: BusinessNumber; onClose: () => void }) {
+  const current = useQuery({ queryKey: ['number-compliance', n.id], queryFn: () => ok(api.GET('/v1/numbers/{id}/compliance', { params: { path: { id: n.id } } })) });
   return (
     <Dialog title={`Sending rules of ${formatPhone(n.phone)}`} onClose={onClose}>
       {current.isPending ? <Loading /> : current.data ? <SendingRulesForm n={n} initial={current.data} onClose={onClose} /> : <ErrorNote error={problemText(current.error)} />}
@@ -152,10 +154,10 @@ function SendingRules({ n, onClose }: { n: Untyped; onClose: () => void }) {
   );
 }
 
-function SendingRulesForm({ n, initial, onClose }: { n: Untyped; initial: Untyped; onClose: () => void }) {
+function SendingRulesForm({ n, initial, onClose }: { n: BusinessNumber; initial: Schemas['NumberCompliance']; onClose: () => void }) {
   const qc = useQueryClient();
   const [form, setForm] = useState({
-    sender_type: initial.sender_type as string,
+    sender_type: initial.sender_type as Schemas['NumberCompliance']['sender_type'],
     rate: initial.rate_per_second === null ? '' : String(initial.rate_per_second),
     cap: initial.daily_cap === null ? '' : String(initial.daily_cap),
     help_text: initial.texts?.help_text ?? '',
@@ -172,7 +174,7 @@ function SendingRulesForm({ n, initial, onClose }: { n: Untyped; initial: Untype
             daily_cap: form.cap === '' ? null : Number(form.cap),
             help_text: form.help_text.trim() || null,
             opt_out_text: form.opt_out_text.trim() || null,
-          } as Untyped,
+          },
         }),
       ),
     onSuccess: () => {
@@ -187,7 +189,7 @@ function SendingRulesForm({ n, initial, onClose }: { n: Untyped; initial: Untype
       <p className="muted">Quiet hours, consent and the organization’s caps apply as set under Compliance; these add this number’s own limits.</p>
       <label className="field">
         <span>Kind of number</span>
-        <select value={form.sender_type} onChange={(e) => setForm({ ...form, sender_type: e.target.value })}>
+        <select value={form.sender_type} onChange={(e) => setForm({ ...form, sender_type: e.target.value as Schemas['NumberCompliance']['sender_type'] })}>
           {SENDER_TYPES.map((t) => (
             <option key={t.id} value={t.id}>
               {t.label}
@@ -244,7 +246,7 @@ const COUNTRIES = [
   { id: 'GB', label: 'United Kingdom' },
 ];
 
-function BuyNumber({ accounts, onClose }: { accounts: Untyped[]; onClose: () => void }) {
+function BuyNumber({ accounts, onClose }: { accounts: Schemas['CarrierAccount'][]; onClose: () => void }) {
   const qc = useQueryClient();
   const teams = useTeams();
   const [accountId, setAccountId] = useState<string>(accounts.find((a) => a.carrier !== 'sandbox')?.id ?? accounts[0]?.id ?? '');
@@ -254,11 +256,11 @@ function BuyNumber({ accounts, onClose }: { accounts: Untyped[]; onClose: () => 
   const search = useMutation({
     mutationFn: () => {
       const query = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== ''));
-      return ok(api.GET('/v1/carrier-accounts/{id}/available-numbers', { params: { path: { id: accountId }, query: query as Untyped } })) as Promise<Untyped>;
+      return ok(api.GET('/v1/carrier-accounts/{id}/available-numbers', { params: { path: { id: accountId }, query: query } }));
     },
   });
   const buy = useMutation({
-    mutationFn: (phone: string) => ok(api.POST('/v1/carrier-accounts/{id}/numbers', { params: { path: { id: accountId } }, body: { phone, team_id: team } as Untyped })) as Promise<Untyped>,
+    mutationFn: (phone: string) => ok(api.POST('/v1/carrier-accounts/{id}/numbers', { params: { path: { id: accountId } }, body: { phone, team_id: team } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['numbers'] });
       void qc.invalidateQueries({ queryKey: ['carrier-accounts'] });
@@ -278,7 +280,7 @@ function BuyNumber({ accounts, onClose }: { accounts: Untyped[]; onClose: () => 
       </Dialog>
     );
   }
-  const found: Untyped[] = search.data?.data ?? [];
+  const found = search.data?.data ?? [];
   return (
     <Dialog title="Buy a number" onClose={onClose} wide>
       <form className="inline-form" onSubmit={(e) => (e.preventDefault(), search.mutate())}>
@@ -359,13 +361,13 @@ function BuyNumber({ accounts, onClose }: { accounts: Untyped[]; onClose: () => 
   );
 }
 
-function ReleaseNumber({ n, onClose }: { n: Untyped; onClose: () => void }) {
+function ReleaseNumber({ n, onClose }: { n: BusinessNumber; onClose: () => void }) {
   const qc = useQueryClient();
   const [typed, setTyped] = useState('');
   const release = useMutation({
     mutationFn: () =>
       n.carrier_account_id
-        ? ok(api.DELETE('/v1/carrier-accounts/{id}/numbers/{number}', { params: { path: { id: n.carrier_account_id, number: n.id }, query: { confirm: n.phone } as Untyped } }))
+        ? ok(api.DELETE('/v1/carrier-accounts/{id}/numbers/{number}', { params: { path: { id: n.carrier_account_id, number: n.id }, query: { confirm: n.phone } } }))
         : ok(api.DELETE('/v1/numbers/{id}', { params: { path: { id: n.id } } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['numbers'] });

@@ -24,7 +24,7 @@ const FACTS: { key: 'business' | 'hours' | 'services' | 'address' | 'booking_lin
 ];
 
 export function ReplyAgent() {
-  const numbers = useQuery({ queryKey: ['numbers', 'reply-agent'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data as { id: string; phone: string; name: string | null }[] });
+  const numbers = useQuery({ queryKey: ['numbers', 'reply-agent'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data });
   const [picked, setPicked] = useState<string>('');
   if (numbers.isPending) return <Loading />;
   const list = numbers.data ?? [];

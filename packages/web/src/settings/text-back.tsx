@@ -20,7 +20,7 @@ import {
   type SmsVariant,
 } from '@textback/core';
 import { useState } from 'react';
-import { api, ApiError, ok, type Untyped } from '../api/client';
+import { api, ApiError, ok, type Schemas } from '../api/client';
 import { Loading } from '../ui';
 import { problemText, Saved } from './common';
 import { useAutomations } from './automations';
@@ -81,7 +81,7 @@ export function TextBack() {
   const automations = useAutomations();
   // Kept here: saving the first time creates the automation, and the form below starts again on it.
   const [saved, setSaved] = useState(false);
-  const org = useQuery({ queryKey: ['organization'], queryFn: () => ok(api.GET('/v1/organization')) as Promise<Untyped> });
+  const org = useQuery({ queryKey: ['organization'], queryFn: () => ok(api.GET('/v1/organization')) });
   if (automations.isPending || org.isPending) return <Loading />;
   const existing = automations.data?.find((a) => a.preset === 'missed-call-text-back');
   const options = existing ? readMissedCallPreset(existing as Automation) : null;
@@ -106,10 +106,10 @@ export function TextBack() {
   );
 }
 
-function StateSwitch({ automation }: { automation: Untyped }) {
+function StateSwitch({ automation }: { automation: Schemas['Automation'] }) {
   const qc = useQueryClient();
   const set = useMutation({
-    mutationFn: (state: string) => ok(api.PATCH('/v1/automations/{id}', { params: { path: { id: automation.id } }, body: { state } as Untyped })),
+    mutationFn: (state: string) => ok(api.PATCH('/v1/automations/{id}', { params: { path: { id: automation.id } }, body: { state } })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['automations'] }),
   });
   const on = automation.state === 'active';
@@ -131,7 +131,7 @@ function TextBackForm({
   saved,
   setSaved,
 }: {
-  existing: Untyped | null;
+  existing: Schemas['Automation'] | null;
   options: MissedCallPresetOptions | null;
   orgName: string;
   saved: boolean;
@@ -153,8 +153,8 @@ function TextBackForm({
         }),
       );
       // The preset route marks the automation as the text-back (the page finds it again); the form's document replaces its steps.
-      const id = existing?.id ?? ((await ok(api.POST('/v1/automations/presets/missed-call-text-back', { body: { business_name: business, state: 'active' } }))) as Untyped).id;
-      return ok(api.PATCH('/v1/automations/{id}', { params: { path: { id } }, body: doc as Untyped }));
+      const id = existing?.id ?? ((await ok(api.POST('/v1/automations/presets/missed-call-text-back', { body: { business_name: business, state: 'active' } })))).id;
+      return ok(api.PATCH('/v1/automations/{id}', { params: { path: { id } }, body: doc as unknown as Record<string, unknown> }));
     },
     onSuccess: () => {
       setSaved(true);
