@@ -177,6 +177,9 @@ try {
       await page.goto(`${url}/settings/teams`);
       await page.getByRole('heading', { name: 'Teams', exact: true }).waitFor();
       await shot('settings-teams');
+      await page.goto(`${url}/settings/text-back`);
+      await page.getByRole('form', { name: 'Missed-call text-back' }).waitFor();
+      await shot('settings-text-back');
     }
     await context.close();
   }

@@ -108,7 +108,7 @@ export function Thread({ conversationId, actions, contactToggle }: { conversatio
             <span className="sr-only">Assigned to</span>
             <select value={c.assigned_user_id ?? ''} onChange={(e) => actions.assign(c.id, e.target.value || null)} title="Assigned to">
               <option value="">{assignee ? 'Unassign' : 'Unassigned'}</option>
-              {users.data?.map((u) => (
+              {users.data?.filter((u) => u.active || u.id === c.assigned_user_id).map((u) => (
                 <option key={u.id} value={u.id}>
                   {u.id === me.user.id ? `${u.name ?? u.email} (you)` : (u.name ?? u.email)}
                 </option>

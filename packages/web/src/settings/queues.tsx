@@ -12,7 +12,7 @@ export function Queues() {
   const qc = useQueryClient();
   const queues = useQuery({ queryKey: ['queues'], queryFn: async () => (await ok(api.GET('/v1/queues'))).data });
   const numbers = useNumbers();
-  const [form, setForm] = useState({ name: '', initiation_keyword: 'CHAT', termination_keyword: 'END', number: '' });
+  const [form, setForm] = useState({ name: '', initiation_keyword: 'CHAT', termination_keyword: 'BYE', number: '' });
   const create = useMutation({
     mutationFn: () =>
       ok(api.POST('/v1/queues', { body: { name: form.name, initiation_keyword: form.initiation_keyword, termination_keyword: form.termination_keyword, numbers: [form.number || numbers.data?.[0]?.e164 || ''] } })),
