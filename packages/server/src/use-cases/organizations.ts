@@ -94,6 +94,20 @@ export async function getOrganization(ctx: AppContext, orgId: string): Promise<O
   return org;
 }
 
+/**
+ * The organization for reads on every request that only need its time zone and settings (search):
+ * kept 5 s per process. A change made in this process is seen at once; one made by another process
+ * (or straight in the database) within 5 s. Saves a round trip per search on PostgreSQL.
+ */
+const organizations = new TtlCache<string, Organization>(5_000);
+export async function getOrganizationBriefly(ctx: AppContext, orgId: string): Promise<Organization> {
+  const cached = organizations.get(orgId);
+  if (cached) return cached;
+  const org = await getOrganization(ctx, orgId);
+  organizations.set(orgId, org);
+  return org;
+}
+
 export async function updateOrganization(
   ctx: AppContext,
   orgId: string,
@@ -131,6 +145,7 @@ export async function updateOrganization(
     })
     .where('id', '=', orgId)
     .execute();
+  organizations.delete(orgId);
   return getOrganization(ctx, orgId);
 }
 

@@ -11,7 +11,7 @@ import { SearchCompiler } from '../search/compile.js';
 import { AppError, notFound } from '../support/errors.js';
 import { newId } from '../support/ids.js';
 import { csvField } from './compliance/csv.js';
-import { getOrganization, orgSettings, requireRole, type Principal } from './organizations.js';
+import { getOrganizationBriefly, orgSettings, requireRole, type Principal } from './organizations.js';
 
 export interface SearchInput {
   query: string;
@@ -30,7 +30,7 @@ export interface SearchPage<T> {
 
 /** Parses `query` for the organization (its time zone and default country unless `timeZone` is given); a bad query is `invalid_query` with its position. */
 export async function parseSearch(ctx: AppContext, orgId: string, query: string, timeZone?: string, field = 'query'): Promise<ParsedQuery> {
-  const org = await getOrganization(ctx, orgId);
+  const org = await getOrganizationBriefly(ctx, orgId);
   if (timeZone !== undefined && !isValidTimeZone(timeZone)) {
     throw new AppError('validation_failed', `tz: "${timeZone}" is not an IANA time zone (e.g. America/Chicago)`, [{ field: 'tz', message: 'unknown time zone' }]);
   }
