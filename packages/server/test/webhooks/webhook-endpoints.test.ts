@@ -207,8 +207,14 @@ describe.each(DIALECTS)('webhook subscriptions (%s)', (dialect) => {
     await app.advance(1_500);
     // Only the first event was tried; the status change (sent) waits behind it.
     expect(receiver.received.map((r) => r.json.type)).toEqual(['message.created']);
-    // The retry at 5 s succeeds, and the waiting deliveries follow at once, in order.
+    // The retry at 5 s succeeds, and the waiting deliveries follow at once (no more clock needed), in order.
     await app.advance(6_000);
+    await expect
+      .poll(async () => {
+        await app.drain();
+        return receiver.succeeded().length;
+      })
+      .toBe(3);
     const types = receiver.succeeded().map((r) => [r.json.type, r.json.data.status]);
     expect(types).toEqual([
       ['message.created', 'queued'],

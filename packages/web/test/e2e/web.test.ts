@@ -214,7 +214,8 @@ describeBrowser('web app', () => {
     await rail.getByRole('button', { name: 'Delete view Valve questions' }).click();
     await page.getByRole('dialog', { name: 'Delete view' }).getByRole('button', { name: 'Delete view' }).click();
     await page.getByRole('heading', { name: 'All open' }).waitFor();
-    expect(await rail.count()).toBe(0);
+    // The rail drops the view once the list is fetched again.
+    await expect.poll(() => rail.count()).toBe(0);
     expect((await apiCall(server, 'GET', '/v1/views')).json.data).toEqual([]);
   });
 
