@@ -8,6 +8,7 @@ import { useState } from 'react';
 import { api, ok, type Schemas } from '../api/client';
 import { useMe } from '../auth';
 import { dateTime, formatPhone } from '../format';
+import { useUsers } from '../screens/inbox';
 import { useTeams } from '../screens/shell';
 import { Dialog, ErrorNote, Loading } from '../ui';
 import { problemText } from './common';
@@ -428,13 +429,9 @@ const ROLES: { id: Schemas['User']['role']; label: string; what: string }[] = [
   { id: 'owner', label: 'Owner', what: 'everything, including other owners' },
 ];
 
-function useAllUsers() {
-  return useQuery({ queryKey: ['users', 'all'], queryFn: async () => (await ok(api.GET('/v1/users'))).data });
-}
-
 export function Users() {
   const qc = useQueryClient();
-  const users = useAllUsers();
+  const users = useUsers();
   const me = useMe();
   const [inviting, setInviting] = useState(false);
   const [deactivating, setDeactivating] = useState<Schemas['User'] | null>(null);
@@ -586,7 +583,7 @@ function AddUser({ onClose }: { onClose: () => void }) {
 export function ApiKeys() {
   const qc = useQueryClient();
   const keys = useQuery({ queryKey: ['api-keys'], queryFn: async () => (await ok(api.GET('/v1/api-keys'))).data });
-  const users = useAllUsers();
+  const users = useUsers();
   const [name, setName] = useState('');
   const [shown, setShown] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<Schemas['ApiKey'] | null>(null);

@@ -7,7 +7,7 @@ import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, ApiError, ok, type Schemas } from '../api/client';
 import { formatPhone } from '../format';
-import { useTeams } from '../screens/shell';
+import { useNumbers, useTeams } from '../screens/shell';
 import { Dialog, Empty, ErrorNote, Loading } from '../ui';
 import { accountLabel, carrierName, useCarrierAccounts } from './accounts';
 import { problemText } from './common';
@@ -15,12 +15,8 @@ import './accounts.css';
 
 type BusinessNumber = Schemas['Number'];
 
-function useAllNumbers() {
-  return useQuery({ queryKey: ['numbers', 'settings'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data });
-}
-
 export function Numbers() {
-  const numbers = useAllNumbers();
+  const numbers = useNumbers();
   const teams = useTeams();
   const accounts = useCarrierAccounts();
   const [buying, setBuying] = useState(false);

@@ -9,6 +9,7 @@ import { api, ApiError, ok } from '../api/client';
 import { formatPhone } from '../format';
 import { Empty, ErrorNote, Loading } from '../ui';
 import { problemText, Saved } from './common';
+import { useNumbers } from '../screens/shell';
 import './accounts.css';
 
 type Settings = Awaited<ReturnType<typeof load>>;
@@ -24,7 +25,7 @@ const FACTS: { key: 'business' | 'hours' | 'services' | 'address' | 'booking_lin
 ];
 
 export function ReplyAgent() {
-  const numbers = useQuery({ queryKey: ['numbers', 'reply-agent'], queryFn: async () => (await ok(api.GET('/v1/numbers'))).data });
+  const numbers = useNumbers();
   const [picked, setPicked] = useState<string>('');
   if (numbers.isPending) return <Loading />;
   const list = numbers.data ?? [];
